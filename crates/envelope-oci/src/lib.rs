@@ -1,1 +1,25 @@
-//! placeholder
+//! The OCI image model and its storage: digests, descriptors, manifests,
+//! indexes and image configs (with Docker's schema2 media types for
+//! reading), skopeo-style transport references, and writers for image
+//! layouts and archives. It depends on nothing else of envelope's.
+
+mod archive;
+mod digest;
+mod error;
+mod image;
+mod layout;
+pub mod media_types;
+mod model;
+mod reference;
+pub mod tar;
+
+pub use archive::{write_docker_archive, write_oci_archive};
+pub use digest::{Digest, Sha256Writer};
+pub use error::Error;
+pub use image::{BlobData, ImageBlobs};
+pub use layout::{read_oci_layout, write_oci_layout, OciLayout};
+pub use model::{
+    to_json, Config, Descriptor, EmptyObject, History, ImageConfiguration, ImageIndex,
+    ImageManifest, Platform, RootFs,
+};
+pub use reference::ImageRef;

@@ -1,0 +1,371 @@
+//! OCI image layouts on disk: a content-addressed blob store (hash while
+//! writing, verify size and digest, atomic rename) and `index.json`, which
+//! is replaced atomically and only after every blob it names is in place —
+//! so a layout is valid before, during and after any write.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::image::{BlobData, ImageBlobs};
+use crate::{
+    media_types, to_json, Descriptor, Digest, Error, ImageIndex, ImageManifest, Sha256Writer,
+};
+
+pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
+
+#[derive(Debug, Clone)]
+pub struct OciLayout {
+    root: PathBuf,
+}
+
+impl OciLayout {
+    /// Opens a layout, creating it when `dir` does not exist or is empty.
+    pub fn open_or_create(dir: &Path) -> Result<OciLayout, Error> {
+        if dir.join("oci-layout").is_file() {
+            return Self::open(dir);
+        }
+        if dir.exists() {
+            if !dir.is_dir() {
+                return Err(Error::Layout {
+                    path: dir.to_path_buf(),
+                    detail: "exists and is not a directory".into(),
+                });
+            }
+            let mut entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+            if entries.next().is_some() {
+                return Err(Error::Layout {
+                    path: dir.to_path_buf(),
+                    detail: "is a non-empty directory that is not an OCI image layout (no oci-layout file); choose another directory".into(),
+                });
+            }
+        }
+        std::fs::create_dir_all(dir.join("blobs/sha256")).map_err(|e| Error::io(dir, e))?;
+        write_atomic(&dir.join("oci-layout"), OCI_LAYOUT)?;
+        Ok(OciLayout {
+            root: dir.to_path_buf(),
+        })
+    }
+
+    /// Opens an existing layout.
+    pub fn open(dir: &Path) -> Result<OciLayout, Error> {
+        let marker = dir.join("oci-layout");
+        let text = std::fs::read(&marker).map_err(|e| Error::io(&marker, e))?;
+        let v: serde_json::Value = serde_json::from_slice(&text).map_err(|e| Error::Json {
+            what: marker.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        if v.get("imageLayoutVersion")
+            .and_then(|v| v.as_str())
+            .is_none()
+        {
+            return Err(Error::Layout {
+                path: marker,
+                detail: "has no imageLayoutVersion".into(),
+            });
+        }
+        std::fs::create_dir_all(dir.join("blobs/sha256")).map_err(|e| Error::io(dir, e))?;
+        Ok(OciLayout {
+            root: dir.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn blob_path(&self, d: &Digest) -> PathBuf {
+        // Digests are validated hex, so this path never leaves the layout.
+        self.root.join("blobs").join(d.algorithm()).join(d.hex())
+    }
+
+    pub fn has_blob(&self, d: &Digest) -> bool {
+        self.blob_path(d).is_file()
+    }
+
+    pub fn write_blob(&self, data: &[u8]) -> Result<Digest, Error> {
+        let d = Digest::sha256(data);
+        self.write_blob_from(data, Some((&d, data.len() as u64)))?;
+        Ok(d)
+    }
+
+    /// Streams a blob in, verifying size and digest before it is renamed
+    /// into place. On a mismatch nothing is left behind.
+    pub fn write_blob_from(
+        &self,
+        mut reader: impl Read,
+        expected: Option<(&Digest, u64)>,
+    ) -> Result<(Digest, u64), Error> {
+        if let Some((d, size)) = expected {
+            let p = self.blob_path(d);
+            if std::fs::metadata(&p).is_ok_and(|m| m.len() == size) {
+                return Ok((d.clone(), size));
+            }
+        }
+        let dir = self.root.join("blobs/sha256");
+        let tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io(&dir, e))?;
+        let mut w = Sha256Writer::new(std::io::BufWriter::new(tmp));
+        std::io::copy(&mut reader, &mut w).map_err(|e| Error::io(&dir, e))?;
+        let (buf, digest, size) = w.finish();
+        let tmp = buf
+            .into_inner()
+            .map_err(|e| Error::io(&dir, e.into_error()))?;
+        if let Some((d, s)) = expected {
+            if d.algorithm() == "sha256" && *d != digest {
+                return Err(Error::DigestMismatch {
+                    what: format!("blob {d}"),
+                    expected: d.clone(),
+                    actual: digest,
+                });
+            }
+            if s != size {
+                return Err(Error::SizeMismatch {
+                    digest: d.clone(),
+                    expected: s,
+                    actual: size,
+                });
+            }
+        }
+        make_readable(tmp.as_file(), tmp.path())?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(tmp.path(), e))?;
+        let target = self.blob_path(&digest);
+        tmp.persist(&target)
+            .map_err(|e| Error::io(&target, e.error))?;
+        Ok((digest, size))
+    }
+
+    /// Reads a blob and checks it against its digest.
+    pub fn read_blob(&self, d: &Digest) -> Result<Vec<u8>, Error> {
+        let p = self.blob_path(d);
+        let data = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+        if !d.matches(&data) {
+            return Err(Error::DigestMismatch {
+                what: p.display().to_string(),
+                expected: d.clone(),
+                actual: Digest::sha256(&data),
+            });
+        }
+        Ok(data)
+    }
+
+    /// index.json, or an empty index when there is none yet.
+    pub fn index(&self) -> Result<ImageIndex, Error> {
+        let p = self.root.join("index.json");
+        match std::fs::read(&p) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| Error::Json {
+                what: p.display().to_string(),
+                detail: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ImageIndex::empty()),
+            Err(e) => Err(Error::io(&p, e)),
+        }
+    }
+
+    /// The descriptor tagged `tag`, or the only one when `tag` is None.
+    pub fn resolve(&self, tag: Option<&str>) -> Result<Descriptor, Error> {
+        let index = self.index()?;
+        let found: Vec<&Descriptor> = index
+            .manifests
+            .iter()
+            .filter(|d| tag.is_none() || ref_name(d) == tag)
+            .collect();
+        match (found.as_slice(), tag) {
+            ([one], _) => Ok((*one).clone()),
+            ([], Some(t)) => Err(Error::Layout {
+                path: self.root.clone(),
+                detail: format!("has no image tagged {t:?}"),
+            }),
+            ([], None) => Err(Error::Layout {
+                path: self.root.clone(),
+                detail: "holds no image".into(),
+            }),
+            (_, _) => Err(Error::Layout {
+                path: self.root.clone(),
+                detail: "holds several images; name one with :TAG".into(),
+            }),
+        }
+    }
+
+    /// Adds `desc` to index.json (replacing an entry with the same tag, or
+    /// the same digest when untagged), atomically.
+    pub fn set_root(&self, mut desc: Descriptor, tag: Option<&str>) -> Result<(), Error> {
+        let mut index = self.index()?;
+        desc.platform = None;
+        desc.annotations = tag.map(|t| {
+            [(REF_NAME.to_string(), t.to_string())]
+                .into_iter()
+                .collect()
+        });
+        index.manifests.retain(|d| match tag {
+            Some(t) => ref_name(d) != Some(t),
+            None => !(ref_name(d).is_none() && d.digest == desc.digest),
+        });
+        index.manifests.push(desc);
+        if index.media_type.is_none() {
+            index.media_type = Some(media_types::OCI_INDEX.to_string());
+        }
+        write_atomic(&self.root.join("index.json"), &to_json(&index))
+    }
+}
+
+fn ref_name(d: &Descriptor) -> Option<&str> {
+    d.annotations
+        .as_ref()
+        .and_then(|a| a.get(REF_NAME))
+        .map(String::as_str)
+}
+
+/// Temporary files are created 0600; what we publish is 0644, as any tool
+/// writing a layout or an archive would leave it.
+pub(crate) fn make_readable(f: &std::fs::File, path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(|e| Error::io(path, e))
+}
+
+pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(data).map_err(|e| Error::io(path, e))?;
+    make_readable(tmp.as_file(), path)?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Writes every blob of `image`, then points index.json at its root.
+pub fn write_oci_layout(dir: &Path, image: &ImageBlobs, tag: Option<&str>) -> Result<(), Error> {
+    let layout = OciLayout::open_or_create(dir)?;
+    for (d, data) in &image.blobs {
+        let size = match data {
+            BlobData::Bytes(b) => b.len() as u64,
+            BlobData::File(p) => std::fs::metadata(p).map_err(|e| Error::io(p, e))?.len(),
+        };
+        if std::fs::metadata(layout.blob_path(d)).is_ok_and(|m| m.len() == size) {
+            continue;
+        }
+        match data {
+            BlobData::Bytes(b) => layout.write_blob_from(b.as_slice(), Some((d, size)))?,
+            BlobData::File(p) => layout.write_blob_from(
+                std::fs::File::open(p).map_err(|e| Error::io(p, e))?,
+                Some((d, size)),
+            )?,
+        };
+    }
+    if !layout.has_blob(&image.root.digest) {
+        return Err(Error::MissingBlob {
+            digest: image.root.digest.clone(),
+        });
+    }
+    layout.set_root(image.root.clone(), tag)
+}
+
+/// Reads an image (and every blob it reaches) back from a layout.
+pub fn read_oci_layout(dir: &Path, tag: Option<&str>) -> Result<ImageBlobs, Error> {
+    let layout = OciLayout::open(dir)?;
+    let root = layout.resolve(tag)?;
+    let mut image = ImageBlobs::new(root.clone());
+    let mut stack = vec![root];
+    while let Some(desc) = stack.pop() {
+        let bytes = layout.read_blob(&desc.digest)?;
+        if media_types::is_index(&desc.media_type) {
+            let idx: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| Error::Json {
+                what: format!("index {}", desc.digest),
+                detail: e.to_string(),
+            })?;
+            stack.extend(idx.manifests);
+        } else if media_types::is_manifest(&desc.media_type) {
+            let m: ImageManifest = serde_json::from_slice(&bytes).map_err(|e| Error::Json {
+                what: format!("manifest {}", desc.digest),
+                detail: e.to_string(),
+            })?;
+            for d in std::iter::once(&m.config).chain(&m.layers) {
+                let p = layout.blob_path(&d.digest);
+                if !p.is_file() {
+                    return Err(Error::MissingBlob {
+                        digest: d.digest.clone(),
+                    });
+                }
+                image.insert(d.digest.clone(), BlobData::File(p));
+            }
+        }
+        image.insert(
+            desc.digest.clone(),
+            BlobData::Bytes(std::sync::Arc::new(bytes)),
+        );
+    }
+    Ok(image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mismatched_blob_is_refused_and_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let layout = OciLayout::open_or_create(&dir.path().join("l")).expect("layout");
+        let wrong = Digest::sha256(b"something else");
+        let err = layout
+            .write_blob_from(&b"data"[..], Some((&wrong, 4)))
+            .expect_err("mismatch");
+        assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("l/blobs/sha256"))
+            .expect("dir")
+            .collect();
+        assert!(left.is_empty(), "temp files left: {left:?}");
+        let d = layout.write_blob(b"data").expect("write");
+        assert_eq!(layout.read_blob(&d).expect("read"), b"data");
+        std::fs::write(layout.blob_path(&d), b"dat4").expect("corrupt");
+        assert!(layout.read_blob(&d).is_err());
+    }
+
+    #[test]
+    fn refuses_a_directory_that_is_not_a_layout() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(dir.path().join("precious.txt"), "x").expect("write");
+        let err = OciLayout::open_or_create(dir.path())
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("not an OCI image layout"), "{err}");
+    }
+
+    #[test]
+    fn tags_replace_and_keep() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let layout = OciLayout::open_or_create(dir.path()).expect("layout");
+        let mk = |data: &[u8]| {
+            let d = layout.write_blob(data).expect("blob");
+            Descriptor {
+                media_type: media_types::OCI_MANIFEST.into(),
+                digest: d,
+                size: data.len() as u64,
+                urls: None,
+                annotations: None,
+                platform: None,
+                artifact_type: None,
+            }
+        };
+        let a = mk(b"a");
+        let b = mk(b"b");
+        layout.set_root(a.clone(), Some("one")).expect("set");
+        layout.set_root(b.clone(), Some("two")).expect("set");
+        layout.set_root(b.clone(), Some("one")).expect("set");
+        let idx = layout.index().expect("index");
+        assert_eq!(idx.manifests.len(), 2);
+        assert_eq!(layout.resolve(Some("one")).expect("one").digest, b.digest);
+        assert!(layout.resolve(None).is_err(), "two images: a tag is needed");
+        assert!(layout.resolve(Some("three")).is_err());
+    }
+}
