@@ -1,0 +1,413 @@
+//! The Go build info reader: the `\xff Go buildinf:` header the linker
+//! writes (in `.go.buildinfo`, or found by scanning the first writable data
+//! segment), in both the Go ≥ 1.18 inline-string form and the older
+//! pointer form, and the modinfo text inside it (path, mod, dep, `=>`
+//! replacements, build settings). `go version -m` reads the same data.
+
+use serde::Serialize;
+
+use crate::elf::Elf;
+use crate::Error;
+
+const MAGIC: &[u8] = b"\xff Go buildinf:";
+/// Bounds for hostile input: no Go version or modinfo comes near these.
+const MAX_VERSION: u64 = 1024;
+const MAX_MODINFO: u64 = 16 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Module {
+    pub path: String,
+    pub version: String,
+    pub sum: Option<String>,
+    pub replace: Option<Box<Module>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildInfo {
+    pub go_version: String,
+    pub path: String,
+    pub main: Option<Module>,
+    pub deps: Vec<Module>,
+    pub settings: Vec<(String, String)>,
+}
+
+impl BuildInfo {
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The build info of a binary; `Ok(None)` when it has none.
+pub fn read(data: &[u8]) -> Result<Option<BuildInfo>, Error> {
+    read_elf(&Elf::parse(data)?)
+}
+
+pub(crate) fn read_elf(elf: &Elf<'_>) -> Result<Option<BuildInfo>, Error> {
+    let Some(blob) = find_header(elf) else {
+        return Ok(None);
+    };
+    let (version, modinfo) = decode_header(elf, blob)?;
+    if version.is_empty() {
+        return Ok(None);
+    }
+    let mut info = parse_modinfo(&strip_framing(&modinfo))?;
+    info.go_version = version;
+    Ok(Some(info))
+}
+
+fn find_header<'a>(elf: &Elf<'a>) -> Option<&'a [u8]> {
+    if let Some(s) = elf.section(".go.buildinfo") {
+        if s.data.starts_with(MAGIC) {
+            return Some(s.data);
+        }
+    }
+    // No section headers: Go's own reader looks in the first writable,
+    // non-executable loadable segment, at 16-byte alignment.
+    let seg = elf.segments.iter().find(|s| s.writable && !s.executable)?;
+    let mut off = 0usize;
+    while off + 32 <= seg.data.len() {
+        let rest = seg.data.get(off..)?;
+        let i = memchr_magic(rest)?;
+        let at = off + i;
+        if at.is_multiple_of(16) {
+            return seg.data.get(at..);
+        }
+        off = at + 1;
+    }
+    None
+}
+
+fn memchr_magic(hay: &[u8]) -> Option<usize> {
+    hay.windows(MAGIC.len()).position(|w| w == MAGIC)
+}
+
+fn decode_header(elf: &Elf<'_>, blob: &[u8]) -> Result<(String, Vec<u8>), Error> {
+    let trunc = |offset| Error::Truncated {
+        what: "build info header",
+        offset,
+    };
+    if blob.len() < 32 {
+        return Err(trunc(blob.len() as u64));
+    }
+    let ptr_size = blob[14];
+    let flags = blob[15];
+    if flags & 2 != 0 {
+        let mut rest = blob.get(32..).ok_or_else(|| trunc(32))?;
+        let version = read_varint_string(&mut rest, MAX_VERSION)?;
+        let modinfo = read_varint_string(&mut rest, MAX_MODINFO)?;
+        return Ok((String::from_utf8_lossy(&version).into_owned(), modinfo));
+    }
+    if ptr_size != 4 && ptr_size != 8 {
+        return Err(Error::Malformed {
+            what: "build info header",
+            detail: format!("pointer size {ptr_size}"),
+        });
+    }
+    let big = flags & 1 != 0;
+    let ps = usize::from(ptr_size);
+    let read_ptr = |b: &[u8]| -> Option<u64> {
+        let b = b.get(..ps)?;
+        let mut v = 0u64;
+        for i in 0..ps {
+            let byte = u64::from(if big { b[i] } else { b[ps - 1 - i] });
+            v = (v << 8) | byte;
+        }
+        Some(v)
+    };
+    let go_string = |addr: u64, max: u64| -> Result<Vec<u8>, Error> {
+        let hdr = elf.at_vaddr(addr).ok_or_else(|| trunc(addr))?;
+        let data_ptr = read_ptr(hdr).ok_or_else(|| trunc(addr))?;
+        let len = read_ptr(hdr.get(ps..).unwrap_or(&[])).ok_or_else(|| trunc(addr))?;
+        if len > max {
+            return Err(Error::Malformed {
+                what: "build info string",
+                detail: format!("length {len}"),
+            });
+        }
+        let bytes = elf.at_vaddr(data_ptr).ok_or_else(|| trunc(data_ptr))?;
+        let n = usize::try_from(len).map_err(|_| trunc(data_ptr))?;
+        Ok(bytes.get(..n).ok_or_else(|| trunc(data_ptr))?.to_vec())
+    };
+    let vptr = read_ptr(&blob[16..]).ok_or_else(|| trunc(16))?;
+    let mptr = read_ptr(blob.get(16 + ps..).unwrap_or(&[])).ok_or_else(|| trunc(16))?;
+    let version = go_string(vptr, MAX_VERSION)?;
+    let modinfo = go_string(mptr, MAX_MODINFO).unwrap_or_default();
+    Ok((String::from_utf8_lossy(&version).into_owned(), modinfo))
+}
+
+/// An unsigned LEB128 varint.
+pub fn read_uvarint(b: &mut &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for i in 0..10 {
+        let (&byte, rest) = b.split_first()?;
+        *b = rest;
+        if i == 9 && byte > 1 {
+            return None;
+        }
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+fn read_varint_string(b: &mut &[u8], max: u64) -> Result<Vec<u8>, Error> {
+    let len = read_uvarint(b).ok_or(Error::Malformed {
+        what: "build info",
+        detail: "bad varint".into(),
+    })?;
+    if len > max || len > b.len() as u64 {
+        return Err(Error::Truncated {
+            what: "build info string",
+            offset: len,
+        });
+    }
+    let n = len as usize;
+    let s = b[..n].to_vec();
+    *b = &b[n..];
+    Ok(s)
+}
+
+/// The linker frames modinfo with 16 bytes on each side.
+fn strip_framing(m: &[u8]) -> String {
+    let s = if m.len() >= 33 && m[m.len() - 17] == b'\n' {
+        &m[16..m.len() - 16]
+    } else {
+        m
+    };
+    String::from_utf8_lossy(s).into_owned()
+}
+
+/// Parses the modinfo text (the part of `go version -m` after the first line).
+pub fn parse_modinfo(text: &str) -> Result<BuildInfo, Error> {
+    let bad = |line: &str| Error::Malformed {
+        what: "modinfo",
+        detail: format!("line {:?}", line.chars().take(200).collect::<String>()),
+    };
+    let mut info = BuildInfo {
+        go_version: String::new(),
+        path: String::new(),
+        main: None,
+        deps: Vec::new(),
+        settings: Vec::new(),
+    };
+    let mut last_is_main = false;
+    for line in text.lines() {
+        if line.is_empty() {
+            continue;
+        }
+        let (kind, rest) = line.split_once('\t').ok_or_else(|| bad(line))?;
+        let module = |rest: &str| -> Option<Module> {
+            let mut f = rest.split('\t');
+            let path = f.next()?.to_string();
+            let version = f.next().unwrap_or("").to_string();
+            let sum = f.next().filter(|s| !s.is_empty()).map(str::to_string);
+            Some(Module {
+                path,
+                version,
+                sum,
+                replace: None,
+            })
+        };
+        match kind {
+            "go" => info.go_version = rest.to_string(),
+            "path" => info.path = rest.to_string(),
+            "mod" => {
+                info.main = Some(module(rest).ok_or_else(|| bad(line))?);
+                last_is_main = true;
+            }
+            "dep" => {
+                info.deps.push(module(rest).ok_or_else(|| bad(line))?);
+                last_is_main = false;
+            }
+            "=>" => {
+                let r = Box::new(module(rest).ok_or_else(|| bad(line))?);
+                let target = if last_is_main {
+                    info.main.as_mut()
+                } else {
+                    info.deps.last_mut()
+                };
+                target.ok_or_else(|| bad(line))?.replace = Some(r);
+            }
+            "build" => {
+                let (k, v) = split_setting(rest).ok_or_else(|| bad(line))?;
+                info.settings.push((k, v));
+            }
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+/// `key=value`, either side possibly Go-quoted.
+fn split_setting(s: &str) -> Option<(String, String)> {
+    let (key, rest) = if s.starts_with('"') || s.starts_with('`') {
+        let (k, n) = unquote_prefix(s)?;
+        (k, s.get(n..)?.strip_prefix('=')?)
+    } else {
+        let (k, v) = s.split_once('=')?;
+        (k.to_string(), v)
+    };
+    let value = if rest.starts_with('"') || rest.starts_with('`') {
+        let (v, n) = unquote_prefix(rest)?;
+        if n != rest.len() {
+            return None;
+        }
+        v
+    } else {
+        rest.to_string()
+    };
+    Some((key, value))
+}
+
+/// Unquotes a Go string literal at the start of `s`; returns it and the
+/// number of bytes it took.
+pub fn unquote_prefix(s: &str) -> Option<(String, usize)> {
+    let mut chars = s.char_indices();
+    let (_, q) = chars.next()?;
+    if q == '`' {
+        let end = s[1..].find('`')? + 1;
+        return Some((s[1..end].to_string(), end + 1));
+    }
+    if q != '"' {
+        return None;
+    }
+    let mut out = String::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    let flush = |bytes: &mut Vec<u8>, out: &mut String| {
+        if !bytes.is_empty() {
+            out.push_str(&String::from_utf8_lossy(bytes));
+            bytes.clear();
+        }
+    };
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                flush(&mut bytes, &mut out);
+                return Some((out, i + 1));
+            }
+            '\\' => {
+                let (_, e) = chars.next()?;
+                let simple = match e {
+                    'n' => Some('\n'),
+                    't' => Some('\t'),
+                    'r' => Some('\r'),
+                    'a' => Some('\x07'),
+                    'b' => Some('\x08'),
+                    'f' => Some('\x0c'),
+                    'v' => Some('\x0b'),
+                    '\\' => Some('\\'),
+                    '"' => Some('"'),
+                    '\'' => Some('\''),
+                    _ => None,
+                };
+                if let Some(c) = simple {
+                    flush(&mut bytes, &mut out);
+                    out.push(c);
+                    continue;
+                }
+                let hex = |chars: &mut std::str::CharIndices<'_>, n: usize| -> Option<u32> {
+                    let mut v = 0u32;
+                    for _ in 0..n {
+                        v = v * 16 + chars.next()?.1.to_digit(16)?;
+                    }
+                    Some(v)
+                };
+                match e {
+                    'x' => bytes.push(u8::try_from(hex(&mut chars, 2)?).ok()?),
+                    'u' | 'U' => {
+                        flush(&mut bytes, &mut out);
+                        out.push(char::from_u32(hex(
+                            &mut chars,
+                            if e == 'u' { 4 } else { 8 },
+                        )?)?);
+                    }
+                    '0'..='7' => {
+                        let mut v = e.to_digit(8)?;
+                        for _ in 0..2 {
+                            v = v * 8 + chars.next()?.1.to_digit(8)?;
+                        }
+                        bytes.push(u8::try_from(v).ok()?);
+                    }
+                    _ => return None,
+                }
+            }
+            c => {
+                flush(&mut bytes, &mut out);
+                out.push(c);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints() {
+        for (bytes, want) in [
+            (&[0u8][..], Some(0)),
+            (&[0x7f], Some(127)),
+            (&[0x80, 0x01], Some(128)),
+            (&[0xac, 0x02], Some(300)),
+            (&[0x80], None),
+            (&[0xff; 11][..], None),
+        ] {
+            let mut b = bytes;
+            assert_eq!(read_uvarint(&mut b), want, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn go_quoting() {
+        assert_eq!(unquote_prefix(r#""a b""#), Some(("a b".into(), 5)));
+        assert_eq!(
+            unquote_prefix(r#""-X main.v=1 \"q\"\t\x41\u00e9" rest"#).map(|x| x.0),
+            Some("-X main.v=1 \"q\"\tAé".into())
+        );
+        assert_eq!(unquote_prefix("`raw \\n`"), Some(("raw \\n".into(), 8)));
+        assert_eq!(unquote_prefix(r#""unterminated"#), None);
+        assert_eq!(
+            split_setting(r#"-ldflags="-s -w -X main.v=1""#),
+            Some(("-ldflags".into(), "-s -w -X main.v=1".into()))
+        );
+        assert_eq!(
+            split_setting(r#""we=ird"=v"#),
+            Some(("we=ird".into(), "v".into()))
+        );
+        assert_eq!(
+            split_setting("CGO_ENABLED=0"),
+            Some(("CGO_ENABLED".into(), "0".into()))
+        );
+    }
+
+    #[test]
+    fn modinfo_with_replacements() {
+        let text = "path\texample.com/app/cmd/x\nmod\texample.com/app\t(devel)\t\ndep\tgolang.org/x/text\tv0.14.0\th1:abc=\n=>\t../text\t(devel)\t\ndep\tgithub.com/a/b\tv1.0.0\th1:def=\nbuild\t-trimpath=true\nbuild\tCGO_ENABLED=0\n";
+        let info = parse_modinfo(text).expect("parses");
+        assert_eq!(info.path, "example.com/app/cmd/x");
+        assert_eq!(
+            info.main.as_ref().map(|m| m.version.as_str()),
+            Some("(devel)")
+        );
+        assert_eq!(info.deps.len(), 2);
+        assert_eq!(info.deps[0].sum.as_deref(), Some("h1:abc="));
+        assert_eq!(
+            info.deps[0].replace.as_ref().map(|r| r.path.as_str()),
+            Some("../text")
+        );
+        assert!(info.deps[1].replace.is_none());
+        assert_eq!(info.setting("-trimpath"), Some("true"));
+        assert!(
+            parse_modinfo("=>\tx\tv1\n").is_err(),
+            "a replacement needs a module before it"
+        );
+    }
+}
