@@ -15,6 +15,7 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v hyperfine >/dev/null 2>&1 || need+=(hyperfine)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 # podman's rootful vfs storage and container networking helpers
 dpkg -s uidmap >/dev/null 2>&1 || need+=(uidmap)
 dpkg -s fuse-overlayfs >/dev/null 2>&1 || need+=(fuse-overlayfs)

@@ -1,1 +1,253 @@
-//! placeholder
+//! Command-line definitions for `envelope`, and nothing else: the doc comments
+//! on these structs are the `--help` text, so they are written for users.
+//! Behaviour lives in the `envelope` binary crate.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Ship Go services in a padded envelope, not a shipping container.
+///
+/// envelope builds a Go module into a minimal OCI image — a static binary on
+/// an empty base with only the files it needs, non-root, no shell,
+/// reproducible digests — without a Docker daemon, a Dockerfile or root.
+///
+/// Quick start, inside a Go module:
+///
+///   envelope build ./cmd/server
+///
+///   podman run --rm oci:.envelope/oci:server
+#[derive(Debug, Parser)]
+#[command(
+    name = "envelope",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print only the essential result (image digests) and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail: the commands run, cache hits, every file of the base.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// When to use color on the terminal (NO_COLOR is honored by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build Go packages into minimal, reproducible OCI images.
+    ///
+    /// Runs `go build` with CGO_ENABLED=0, -trimpath and -ldflags="-s -w",
+    /// checks the binary (static, stripped, trimpath), and assembles an image
+    /// from an empty base: /etc/passwd and /etc/group with the nonroot user
+    /// 65532, /etc/nsswitch.conf, /tmp, /home/nonroot, plus CA certificates
+    /// and time zone data only when the binary needs them. The binary goes to
+    /// /usr/local/bin/NAME in its own layer and runs as 65532:65532.
+    ///
+    /// Examples:
+    ///
+    ///   envelope build                                  # the package in the current directory
+    ///
+    ///   envelope build ./cmd/server --port 8080 --arg=--verbose
+    ///
+    ///   envelope build ./cmd/server --platform linux/amd64,linux/arm64 -o oci:out:v1
+    ///
+    ///   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) envelope build -o docker-archive:server.tar:server:v1
+    #[command(verbatim_doc_comment)]
+    Build(BuildArgs),
+
+    /// Package an already built Go binary (goreleaser, Bazel, make) into an image.
+    ///
+    /// The same image as `envelope build` makes, from a binary you built
+    /// yourself. Its platform is read from the ELF header.
+    ///
+    /// Example:
+    ///
+    ///   envelope package dist/server_linux_amd64/server -o oci:out:v1
+    #[command(verbatim_doc_comment)]
+    Package(PackageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Go packages to build, each into its own image (default: the current directory).
+    #[arg(value_name = "PACKAGE")]
+    pub packages: Vec<String>,
+
+    /// Target platforms, comma-separated or repeated: OS/ARCH[/VARIANT]. Several
+    /// platforms make an image index. Default: linux and this machine's architecture.
+    #[arg(long, value_delimiter = ',', value_name = "PLATFORM")]
+    pub platform: Vec<String>,
+
+    /// Extra linker flags, appended after "-s -w".
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+    pub ldflags: Option<String>,
+
+    /// Go build tags (passed to `go build -tags`).
+    #[arg(long, value_name = "TAGS")]
+    pub tags: Option<String>,
+
+    #[command(flatten)]
+    pub image: ImageArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The Go binary to package (a Linux ELF executable).
+    #[arg(value_name = "BINARY")]
+    pub binary: PathBuf,
+
+    /// The binary's platform (OS/ARCH[/VARIANT]); read from the ELF header when omitted.
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    #[command(flatten)]
+    pub image: ImageArgs,
+}
+
+/// Options shared by every command that makes an image.
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Where to write the image; repeat for several. Transports:
+    /// oci:DIR[:TAG] (OCI image layout; other images in it are kept),
+    /// docker-archive:FILE[:REPO:TAG] (for `docker load` / `podman load`),
+    /// oci-archive:FILE[:TAG]. Default: oci:.envelope/oci:NAME.
+    #[arg(short, long = "output", value_name = "REF")]
+    pub outputs: Vec<String>,
+
+    /// The base image. Only `scratch` (an empty base plus generated files) is available.
+    #[arg(long, default_value = "scratch", value_name = "BASE")]
+    pub base: String,
+
+    /// Name of the binary in the image (/usr/local/bin/NAME) and of the image.
+    /// Default: the package's last path element.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Include CA certificates (/etc/ssl/certs/ca-certificates.crt): `auto` when
+    /// the binary loads the system root pool.
+    #[arg(long, value_enum, default_value_t = Include::Auto, value_name = "WHEN")]
+    pub ca_certs: Include,
+
+    /// Include time zone data (/usr/share/zoneinfo): `auto` when the binary calls
+    /// time.LoadLocation and does not embed time/tzdata.
+    #[arg(long, value_enum, default_value_t = Include::Auto, value_name = "WHEN")]
+    pub tzdata: Include,
+
+    /// Use this PEM bundle instead of the bundled Mozilla root store.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Use the TZif files under this directory instead of the bundled IANA database.
+    #[arg(long, value_name = "DIR")]
+    pub tzdata_dir: Option<PathBuf>,
+
+    /// Layer compression.
+    #[arg(long, value_enum, default_value_t = CompressionArg::Gzip, value_name = "ALGO")]
+    pub compression: CompressionArg,
+
+    /// Arguments for the binary (the image's Cmd); repeat for several: --arg=-v --arg=serve.
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub args: Vec<String>,
+
+    /// Environment variables for the image, KEY=VALUE; repeatable.
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// Ports the service listens on, PORT[/tcp|/udp]; repeatable.
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<String>,
+
+    /// Image labels, KEY=VALUE; repeatable. Overrides the generated OCI labels.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+
+    /// The user the image runs as, UID[:GID]. Default 65532:65532 (nonroot).
+    #[arg(long, value_name = "UID[:GID]")]
+    pub user: Option<String>,
+
+    /// Accept a dynamically linked binary on a base without a C library.
+    #[arg(long)]
+    pub allow_dynamic: bool,
+
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Include {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    Gzip,
+    Zstd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn platforms_split_on_commas_and_repeat() {
+        let cli = Cli::try_parse_from([
+            "envelope",
+            "build",
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "--platform=linux/arm/v7",
+        ])
+        .expect("parses");
+        let Command::Build(b) = cli.command else {
+            panic!("not build")
+        };
+        assert_eq!(b.platform, ["linux/amd64", "linux/arm64", "linux/arm/v7"]);
+    }
+
+    #[test]
+    fn args_may_start_with_a_hyphen() {
+        let cli = Cli::try_parse_from(["envelope", "build", "--arg", "-v", "--arg=--addr=:80"])
+            .expect("parses");
+        let Command::Build(b) = cli.command else {
+            panic!("not build")
+        };
+        assert_eq!(b.image.args, ["-v", "--addr=:80"]);
+    }
+}

@@ -1,1 +1,37 @@
-fn main() {}
+//! The `envelope` command: parses the command line, runs one command, and
+//! maps the outcome to exit codes (0 success, 1 findings, 2 failure). A
+//! closed stdout (`envelope ... | head`) is a success.
+
+mod commands;
+mod printer;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use envelope_cli::{Cli, Command};
+
+use crate::printer::Printer;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let printer = Printer::new(&cli.global);
+    let result = match cli.command {
+        Command::Build(args) => commands::build::run(args, &printer),
+        Command::Package(args) => commands::package::run(args, &printer),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            printer.error(&err);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

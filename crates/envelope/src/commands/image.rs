@@ -1,0 +1,427 @@
+//! What `build` and `package` share: flags to image options, the outputs
+//! (oci:, docker-archive:, oci-archive:), and the report in human or JSON
+//! form.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use envelope_build::{ImageOptions, Include, PlatformImage, PlatformReport};
+use envelope_cli::{CompressionArg, ImageArgs, ReportFormat};
+use envelope_layer::Compression;
+use envelope_oci::{Digest, ImageBlobs, ImageRef};
+use serde::Serialize;
+
+use crate::printer::{hinted, human_size, Printer, BOLD, DIM, GREEN, YELLOW};
+
+const EPOCH_HINT: &str =
+    "set SOURCE_DATE_EPOCH to whole seconds since 1970, e.g. $(git log -1 --format=%ct)";
+
+/// SOURCE_DATE_EPOCH, or 0 when unset.
+pub fn source_date_epoch() -> Result<u64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Err(std::env::VarError::NotPresent) => Ok(0),
+        Err(std::env::VarError::NotUnicode(v)) => Err(hinted(
+            format!("SOURCE_DATE_EPOCH={v:?} is not a number"),
+            EPOCH_HINT,
+        )),
+        Ok(v) if v.trim().is_empty() => Ok(0),
+        Ok(v) => v.trim().parse::<u64>().map_err(|_| {
+            hinted(
+                format!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds since 1970"),
+                EPOCH_HINT,
+            )
+        }),
+    }
+}
+
+/// The outputs asked for, checked before anything is built.
+pub fn parse_outputs(outputs: &[String]) -> Result<Vec<ImageRef>> {
+    outputs
+        .iter()
+        .map(|o| {
+            let r: ImageRef = o.parse().with_context(|| format!("bad --output {o:?}"))?;
+            if let ImageRef::Docker { .. } = r {
+                return Err(hinted(
+                    format!("--output {o:?} names a registry; pushing to registries is not available in this version"),
+                    "write oci:DIR or docker-archive:FILE, then `skopeo copy oci:DIR docker://REF`",
+                ));
+            }
+            Ok(r)
+        })
+        .collect()
+}
+
+/// The checked image options shared by `build` and `package`.
+pub fn image_options(
+    args: &ImageArgs,
+    name: &str,
+    epoch: u64,
+    created_by: String,
+) -> Result<ImageOptions> {
+    if args.base != "scratch" {
+        return Err(hinted(
+            format!(
+                "--base {:?} is not available: only `scratch` is supported in this version",
+                args.base
+            ),
+            "omit --base; envelope generates the base files a static Go binary needs",
+        ));
+    }
+    validate_name(name)?;
+    let include = |i: envelope_cli::Include| match i {
+        envelope_cli::Include::Auto => Include::Auto,
+        envelope_cli::Include::Always => Include::Always,
+        envelope_cli::Include::Never => Include::Never,
+    };
+    let mut ports = Vec::new();
+    for p in &args.ports {
+        ports.push(normalize_port(p)?);
+    }
+    for e in &args.env {
+        match e.split_once('=') {
+            Some((k, _)) if !k.is_empty() && !k.contains(char::is_whitespace) => {}
+            _ => bail!("bad --env {e:?}: expected KEY=VALUE"),
+        }
+    }
+    for l in &args.labels {
+        if l.split_once('=').is_none_or(|(k, _)| k.is_empty()) {
+            bail!("bad --label {l:?}: expected KEY=VALUE");
+        }
+    }
+    if let Some(u) = &args.user {
+        validate_user(u)?;
+    }
+    if let Some(f) = &args.ca_file {
+        if args.ca_certs == envelope_cli::Include::Never {
+            bail!("--ca-file {} conflicts with --ca-certs never", f.display());
+        }
+    }
+    Ok(ImageOptions {
+        name: name.to_string(),
+        user: args.user.clone(),
+        args: args.args.clone(),
+        env: args.env.clone(),
+        ports,
+        labels: args.labels.clone(),
+        ca_certs: include(args.ca_certs),
+        tzdata: include(args.tzdata),
+        ca_file: args.ca_file.clone(),
+        tzdata_dir: args.tzdata_dir.clone(),
+        compression: match args.compression {
+            CompressionArg::Gzip => Compression::Gzip,
+            CompressionArg::Zstd => Compression::Zstd,
+        },
+        epoch,
+        allow_dynamic: args.allow_dynamic,
+        created_by,
+    })
+}
+
+fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !ok {
+        bail!(
+            "bad image name {name:?}: use letters, digits, '.', '_' and '-' (set it with --name)"
+        );
+    }
+    Ok(())
+}
+
+fn normalize_port(p: &str) -> Result<String> {
+    let (num, proto) = p.split_once('/').unwrap_or((p, "tcp"));
+    let proto = proto.to_ascii_lowercase();
+    match num.parse::<u16>() {
+        Ok(n) if n > 0 && matches!(proto.as_str(), "tcp" | "udp" | "sctp") => {
+            Ok(format!("{n}/{proto}"))
+        }
+        _ => bail!("bad --port {p:?}: expected PORT[/tcp|/udp] with PORT from 1 to 65535"),
+    }
+}
+
+fn validate_user(u: &str) -> Result<()> {
+    let known = |s: &str| {
+        s.parse::<u32>().is_ok()
+            || envelope_build::base::KNOWN_USERS
+                .iter()
+                .any(|(n, _)| *n == s)
+    };
+    let (user, group) = u.split_once(':').map_or((u, None), |(a, b)| (a, Some(b)));
+    if !known(user) || group.is_some_and(|g| !known(g)) {
+        bail!("bad --user {u:?}: expected UID[:GID] (numbers) or one of root, nobody, nonroot");
+    }
+    Ok(())
+}
+
+/// Default tag or reference for an output that names none.
+fn default_tag(r: &ImageRef, name: &str, many: bool) -> Option<String> {
+    match r {
+        ImageRef::Oci { tag, .. } | ImageRef::OciArchive { tag, .. } => {
+            tag.clone().or_else(|| many.then(|| name.to_string()))
+        }
+        ImageRef::DockerArchive { reference, .. } => Some(
+            reference
+                .clone()
+                .unwrap_or_else(|| format!("{name}:latest")),
+        ),
+        ImageRef::Docker { reference } => Some(reference.clone()),
+    }
+}
+
+/// Several images cannot share one archive file or one layout tag.
+pub fn check_outputs_for_many(outputs: &[ImageRef], images: usize) -> Result<()> {
+    if images < 2 {
+        return Ok(());
+    }
+    for o in outputs {
+        let fixed = match o {
+            ImageRef::Oci { tag, .. } => tag.is_some(),
+            _ => true,
+        };
+        if fixed {
+            return Err(hinted(
+                format!("--output {o} can hold one image, and {images} packages were given"),
+                "build one package per command, or use oci:DIR (each image is tagged with its name)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the image to every output; returns what was written, as refs.
+pub fn write_outputs(
+    image: &ImageBlobs,
+    outputs: &[ImageRef],
+    name: &str,
+    many: bool,
+) -> Result<Vec<String>> {
+    let mut written = Vec::new();
+    for o in outputs {
+        let tag = default_tag(o, name, many);
+        let shown = match o {
+            ImageRef::Oci { dir, .. } => {
+                envelope_oci::write_oci_layout(dir, image, tag.as_deref())
+                    .with_context(|| format!("writing {o}"))?;
+                format!(
+                    "oci:{}{}",
+                    dir.display(),
+                    tag.as_deref().map(|t| format!(":{t}")).unwrap_or_default()
+                )
+            }
+            ImageRef::OciArchive { file, .. } => {
+                ensure_parent(file)?;
+                envelope_oci::write_oci_archive(file, image, tag.as_deref())
+                    .with_context(|| format!("writing {o}"))?;
+                format!(
+                    "oci-archive:{}{}",
+                    file.display(),
+                    tag.as_deref().map(|t| format!(":{t}")).unwrap_or_default()
+                )
+            }
+            ImageRef::DockerArchive { file, .. } => {
+                ensure_parent(file)?;
+                envelope_oci::write_docker_archive(file, image, tag.as_deref())
+                    .with_context(|| format!("writing {o}"))?;
+                format!(
+                    "docker-archive:{}{}",
+                    file.display(),
+                    tag.as_deref().map(|t| format!(":{t}")).unwrap_or_default()
+                )
+            }
+            ImageRef::Docker { .. } => {
+                bail!("registries are not supported as outputs in this version")
+            }
+        };
+        written.push(shown);
+    }
+    Ok(written)
+}
+
+fn ensure_parent(file: &Path) -> Result<()> {
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+/// The default output: a layout under .envelope in the current directory.
+pub fn default_output(name: &str) -> ImageRef {
+    ImageRef::Oci {
+        dir: PathBuf::from(".envelope/oci"),
+        tag: Some(name.to_string()),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImageReport {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    pub digest: Digest,
+    pub media_type: String,
+    pub platforms: Vec<PlatformReport>,
+    pub outputs: Vec<String>,
+    pub seconds: f64,
+}
+
+pub fn report_of(
+    name: &str,
+    package: Option<&str>,
+    image: &ImageBlobs,
+    platforms: &[PlatformImage],
+    outputs: Vec<String>,
+    seconds: f64,
+) -> ImageReport {
+    ImageReport {
+        name: name.to_string(),
+        package: package.map(str::to_string),
+        digest: image.root.digest.clone(),
+        media_type: image.root.media_type.clone(),
+        platforms: platforms.iter().map(|p| p.report.clone()).collect(),
+        outputs,
+        seconds,
+    }
+}
+
+pub fn print_reports(
+    printer: &Printer,
+    format: ReportFormat,
+    reports: &[ImageReport],
+) -> Result<()> {
+    let mut out = printer.stdout();
+    match format {
+        ReportFormat::Json => {
+            let doc = serde_json::json!({ "images": reports });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Human if printer.quiet => {
+            for r in reports {
+                writeln!(out, "{}", r.digest)?;
+            }
+        }
+        ReportFormat::Human => {
+            for r in reports {
+                print_human(&mut out, r, printer.verbose)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn yes_no(ok: bool, what: &str) -> String {
+    if ok {
+        format!("{GREEN}✓{GREEN:#} {what}")
+    } else {
+        format!("{YELLOW}✗{YELLOW:#} {what}")
+    }
+}
+
+fn print_human(out: &mut impl Write, r: &ImageReport, verbose: bool) -> Result<()> {
+    let plats: Vec<&str> = r.platforms.iter().map(|p| p.platform.as_str()).collect();
+    writeln!(
+        out,
+        "{BOLD}{}{BOLD:#} {} ({}) in {:.1}s",
+        r.name,
+        r.digest,
+        plats.join(", "),
+        r.seconds
+    )?;
+    for p in &r.platforms {
+        if r.platforms.len() > 1 {
+            writeln!(out, "  {BOLD}{}{BOLD:#} {}", p.platform, p.manifest)?;
+        }
+        writeln!(
+            out,
+            "  {DIM}{:<16} {:>10} {:>10}  contents{DIM:#}",
+            "layer", "compressed", "tar"
+        )?;
+        for l in &p.layers {
+            writeln!(
+                out,
+                "  {:<16} {:>10} {:>10}  {}{}",
+                l.name,
+                human_size(l.size),
+                human_size(l.uncompressed_size),
+                l.contents.join(", "),
+                if l.cached {
+                    format!(" {DIM}(cached){DIM:#}")
+                } else {
+                    String::new()
+                }
+            )?;
+            if verbose {
+                writeln!(
+                    out,
+                    "  {:<16} {DIM}{}  why: {}{DIM:#}",
+                    "", l.digest, l.reason
+                )?;
+            }
+        }
+        writeln!(
+            out,
+            "  {:<16} {:>10} {:>10}",
+            "total",
+            human_size(p.compressed_size),
+            human_size(p.uncompressed_size)
+        )?;
+        let b = &p.binary;
+        writeln!(
+            out,
+            "  ca-certificates: {} ({})",
+            if b.ca_certs.included {
+                "included"
+            } else {
+                "not included"
+            },
+            b.ca_certs.reason
+        )?;
+        writeln!(
+            out,
+            "  tzdata:          {} ({})",
+            if b.tzdata.included {
+                "included"
+            } else {
+                "not included"
+            },
+            b.tzdata.reason
+        )?;
+        let h = &p.hardening;
+        writeln!(
+            out,
+            "  hardening: {}  {}  {}  {}  {}",
+            yes_no(h.static_binary, "static"),
+            yes_no(h.stripped, "stripped"),
+            yes_no(h.trimpath, "trimpath"),
+            yes_no(h.non_root, "non-root"),
+            yes_no(h.no_shell, "no shell"),
+        )?;
+        for w in &p.warnings {
+            writeln!(out, "  {YELLOW}warning{YELLOW:#}: {w}")?;
+        }
+    }
+    for o in &r.outputs {
+        writeln!(out, "  wrote {o}")?;
+    }
+    if let Some(first) = r.outputs.first() {
+        if first.starts_with("oci:") {
+            writeln!(out, "  run it:  podman run --rm {first}")?;
+            writeln!(out, "           skopeo copy {first} docker-daemon:{}:latest && docker run --rm {}:latest", r.name, r.name)?;
+        } else if let Some(rest) = first.strip_prefix("docker-archive:") {
+            let file = rest.split(':').next().unwrap_or(rest);
+            writeln!(
+                out,
+                "  run it:  docker load -i {file}   (or podman load -i {file})"
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! One module per command; `image` holds what `build` and `package` share:
+//! turning flags into image options, writing outputs, and the report.
+
+pub mod build;
+pub mod image;
+pub mod package;

@@ -1,0 +1,148 @@
+//! Everything the binary shows a person: data on stdout, messages and
+//! progress on stderr, colors only where wanted (`--color`, `NO_COLOR`), and
+//! a spinner only when stderr is a terminal.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anstyle::{AnsiColor, Style};
+use envelope_cli::{ColorChoice, GlobalArgs};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub const BOLD: Style = Style::new().bold();
+pub const GREEN: Style = AnsiColor::Green.on_default();
+pub const YELLOW: Style = AnsiColor::Yellow.on_default();
+pub const RED: Style = AnsiColor::Red.on_default().bold();
+pub const DIM: Style = Style::new().dimmed();
+pub const CYAN: Style = AnsiColor::Cyan.on_default();
+
+pub struct Printer {
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+impl Printer {
+    pub fn new(args: &GlobalArgs) -> Printer {
+        let choice = match args.color {
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+        Printer {
+            quiet: args.quiet,
+            verbose: args.verbose,
+        }
+    }
+
+    /// Command output: the report, or the JSON document.
+    pub fn stdout(&self) -> anstream::AutoStream<std::io::StdoutLock<'static>> {
+        anstream::AutoStream::auto(std::io::stdout().lock())
+    }
+
+    /// Detail only shown with --verbose.
+    pub fn detail(&self, msg: impl std::fmt::Display) {
+        if self.verbose {
+            let _ = writeln!(anstream::stderr(), "{DIM}{msg}{DIM:#}");
+        }
+    }
+
+    /// The error, its cause chain and, where one exists, a hint.
+    pub fn error(&self, err: &anyhow::Error) {
+        let mut out = anstream::stderr();
+        let _ = writeln!(out, "{RED}error{RED:#}: {err}");
+        for cause in err.chain().skip(1) {
+            let _ = writeln!(out, "  caused by: {cause}");
+        }
+        let hint = err
+            .chain()
+            .find_map(|e| {
+                e.downcast_ref::<envelope_build::BuildError>()
+                    .and_then(|b| b.hint())
+            })
+            .or_else(|| {
+                err.chain()
+                    .find_map(|e| e.downcast_ref::<Hinted>().map(|h| h.hint.clone()))
+            });
+        if let Some(hint) = hint {
+            let _ = writeln!(out, "{CYAN}hint{CYAN:#}: {hint}");
+        }
+    }
+
+    /// A spinner with elapsed time on a terminal; hidden otherwise.
+    pub fn spinner(&self, msg: String) -> ProgressBar {
+        let target = if self.quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed:.dim}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(msg);
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    }
+}
+
+/// An error of the binary's own with a hint for the user; the printer
+/// shows the message as the error and the hint on its own line.
+#[derive(Debug)]
+pub struct Hinted {
+    pub message: String,
+    pub hint: String,
+}
+
+impl std::fmt::Display for Hinted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Hinted {}
+
+pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Hinted {
+        message: message.into(),
+        hint: hint.into(),
+    })
+}
+
+/// Bytes for people: 1.2 MB, 340 KB, 512 B (SI units, as registries show).
+pub fn human_size(n: u64) -> String {
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let units = ["KB", "MB", "GB", "TB"];
+    let mut v = n as f64 / 1000.0;
+    for unit in units {
+        if v < 999.95 {
+            return if v < 10.0 {
+                format!("{v:.2} {unit}")
+            } else if v < 100.0 {
+                format!("{v:.1} {unit}")
+            } else {
+                format!("{v:.0} {unit}")
+            };
+        }
+        v /= 1000.0;
+    }
+    format!("{n} B")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(1000), "1.00 KB");
+        assert_eq!(human_size(123_456), "123 KB");
+        assert_eq!(human_size(5_432_100), "5.43 MB");
+        assert_eq!(human_size(54_321_000), "54.3 MB");
+    }
+}

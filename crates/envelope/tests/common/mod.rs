@@ -1,0 +1,225 @@
+//! Shared helpers for the integration tests: run the real `envelope` binary
+//! with the real Go toolchain, and check its images with skopeo, podman and
+//! GNU tar. A missing tool fails the test with a message saying how to get
+//! it (`bash .ci/install.sh`); nothing is skipped.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+pub fn example(name: &str) -> PathBuf {
+    repo_root().join("examples").join(name)
+}
+
+/// The directory holding `go`: Debian's Go 1.23, or whatever `go` is on PATH.
+pub fn go_dir() -> PathBuf {
+    let debian = Path::new("/usr/lib/go-1.23/bin");
+    if debian.join("go").exists() {
+        return debian.to_path_buf();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .find(|d| d.join("go").exists())
+        .expect("the Go toolchain is required for these tests: run `bash .ci/install.sh`")
+}
+
+pub fn require(tool: &str) {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "{tool} is required for these tests: run `bash .ci/install.sh`"
+    );
+}
+
+/// A lower-case temporary directory (podman refuses upper-case `oci:` paths).
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("envtest")
+        .rand_bytes(0)
+        .suffix(&format!("-{}", unique()))
+        .tempdir()
+        .expect("tempdir")
+}
+
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{}-{n}-{t}", std::process::id())
+}
+
+/// Go's build cache shared by every test, so the standard library compiles once.
+pub fn gocache() -> PathBuf {
+    std::env::temp_dir().join("envelope-test-gocache")
+}
+
+/// A command running the real envelope binary with Go on PATH, an isolated
+/// envelope cache (`cache`), and no network for Go.
+pub fn envelope(cwd: &Path, cache: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_envelope"));
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![go_dir()];
+    dirs.extend(std::env::split_paths(&path));
+    cmd.current_dir(cwd)
+        .env("PATH", std::env::join_paths(dirs).expect("PATH"))
+        .env("GOCACHE", gocache())
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .env("ENVELOPE_CACHE_DIR", cache)
+        .env("NO_COLOR", "1")
+        .env_remove("ENVELOPE_GO")
+        .env_remove("SOURCE_DATE_EPOCH");
+    cmd
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    out
+}
+
+/// Runs and asserts success, returning stdout.
+pub fn ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs and asserts exit code 2 (the tool failed), returning stderr.
+pub fn fails(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{cmd:?} should fail with exit 2:\nstdout:\n{}\nstderr:\n{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stderr
+}
+
+pub fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}):\n{s}"))
+}
+
+pub fn skopeo(args: &[&str]) -> String {
+    require("skopeo");
+    ok(Command::new("skopeo").args(args))
+}
+
+pub fn podman() -> Command {
+    require("podman");
+    let root = repo_root();
+    let mut cmd = Command::new("podman");
+    cmd.env("CONTAINERS_CONF", root.join("tests/podman/containers.conf"))
+        .env(
+            "CONTAINERS_STORAGE_CONF",
+            root.join("tests/podman/storage.conf"),
+        );
+    cmd
+}
+
+/// The blobs of an OCI layout's image: (manifest JSON, config JSON, layer paths).
+pub struct LayoutImage {
+    pub manifest: serde_json::Value,
+    pub config: serde_json::Value,
+    pub layers: Vec<PathBuf>,
+}
+
+pub fn blob_path(layout: &Path, digest: &str) -> PathBuf {
+    let hex = digest.strip_prefix("sha256:").expect("sha256 digest");
+    layout.join("blobs/sha256").join(hex)
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    json(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+/// Follows index.json (tag `tag`) to the manifest for `arch`.
+pub fn layout_image(layout: &Path, tag: Option<&str>, arch: &str) -> LayoutImage {
+    let index = read_json(&layout.join("index.json"));
+    let entries = index["manifests"].as_array().expect("manifests");
+    let entry = entries
+        .iter()
+        .find(|m| {
+            tag.is_none() || m["annotations"]["org.opencontainers.image.ref.name"].as_str() == tag
+        })
+        .unwrap_or_else(|| panic!("tag {tag:?} not in {index}"));
+    let mut desc = entry.clone();
+    if desc["mediaType"] == "application/vnd.oci.image.index.v1+json" {
+        let idx = read_json(&blob_path(layout, desc["digest"].as_str().expect("digest")));
+        desc = idx["manifests"]
+            .as_array()
+            .expect("manifests")
+            .iter()
+            .find(|m| m["platform"]["architecture"] == arch)
+            .unwrap_or_else(|| panic!("no {arch} in {idx}"))
+            .clone();
+    }
+    let manifest = read_json(&blob_path(layout, desc["digest"].as_str().expect("digest")));
+    let config = read_json(&blob_path(
+        layout,
+        manifest["config"]["digest"].as_str().expect("config"),
+    ));
+    let layers = manifest["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| blob_path(layout, l["digest"].as_str().expect("digest")))
+        .collect();
+    LayoutImage {
+        manifest,
+        config,
+        layers,
+    }
+}
+
+/// `tar -tvzf` (or zstd) of a layer with GNU tar: the listing, one entry a line.
+pub fn tar_list(layer: &Path) -> String {
+    require("tar");
+    let head = std::fs::read(layer).expect("layer");
+    let mut cmd = Command::new("tar");
+    if head.starts_with(&[0x1f, 0x8b]) {
+        cmd.arg("-z");
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        cmd.arg("--zstd");
+    }
+    cmd.arg("--numeric-owner").arg("-tvf").arg(layer);
+    ok(&mut cmd)
+}
+
+/// Extracts a layer with GNU tar into `dest`.
+pub fn tar_extract(layer: &Path, dest: &Path) {
+    let head = std::fs::read(layer).expect("layer");
+    let mut cmd = Command::new("tar");
+    if head.starts_with(&[0x1f, 0x8b]) {
+        cmd.arg("-z");
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        cmd.arg("--zstd");
+    }
+    cmd.arg("-xf").arg(layer).arg("-C").arg(dest);
+    ok(&mut cmd);
+}
