@@ -69,7 +69,7 @@ impl Cache {
     ) -> Result<(Layer, bool), BuildError> {
         let diff_id = Digest::sha256(&tar);
         let dir = self.root.join("layers");
-        let stem = format!("{}.{}", diff_id.hex(), compression_name(compression));
+        let stem = format!("{}.{}", diff_id.hex(), compression.cache_id());
         let blob_path = dir.join(&stem);
         let meta_path = dir.join(format!("{stem}.json"));
         if let Some(layer) = read_cached(
@@ -100,14 +100,6 @@ impl Cache {
             path: path.to_path_buf(),
             detail: e.to_string(),
         }
-    }
-}
-
-fn compression_name(c: Compression) -> &'static str {
-    match c {
-        Compression::Gzip => "gzip",
-        Compression::Zstd => "zstd",
-        Compression::None => "tar",
     }
 }
 
@@ -159,10 +151,11 @@ mod tests {
         assert_eq!(a.digest, b.digest);
         assert_eq!(a.blob, b.blob);
         // Flip a byte in the cached blob: it must not be served.
-        let blob_path = dir
-            .path()
-            .join("layers")
-            .join(format!("{}.gzip", a.diff_id.hex()));
+        let blob_path = dir.path().join("layers").join(format!(
+            "{}.{}",
+            a.diff_id.hex(),
+            Compression::Gzip.cache_id()
+        ));
         let mut bytes = std::fs::read(&blob_path).expect("read");
         bytes[20] ^= 0xff;
         std::fs::write(&blob_path, bytes).expect("write");

@@ -325,10 +325,10 @@ fn generated_layers_have_golden_digests() {
     assert_eq!(digest("tzdata"), GOLDEN_TZDATA);
 }
 
-const GOLDEN_BASE: &str = "sha256:60b80e61979dfda96eb8f49d00651c392d4a18494937531a0738ab90551974bf";
-const GOLDEN_CA: &str = "sha256:690ea5155fd71b4f582962e5089579f96f567f84e78bef6bcffe6a50a451b02a";
+const GOLDEN_BASE: &str = "sha256:4d888e6f5a417634458edeff355854e3b59c2ae4e06c5432f42c1ea9640fd5ea";
+const GOLDEN_CA: &str = "sha256:3c5f81a7ed7118ccf960fcb8828c9c54e60a09da5e1cd11d18683cd4d14cecda";
 const GOLDEN_TZDATA: &str =
-    "sha256:eb7d4e5cee78aee64b5d4ea9ee13ee81c205c12d8ad77bffc58ffb69ab0cd630";
+    "sha256:c06f9bdc5902abe2918b90182d208314908ac5634fbbf5e4bb373f7026f51961";
 
 #[test]
 fn a_rebuild_with_no_change_reuses_the_compressed_layers() {
