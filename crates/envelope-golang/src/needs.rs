@@ -32,7 +32,8 @@ pub fn runtime_needs(funcs: &FuncTable) -> RuntimeNeeds {
     let tz = first(TZ_FUNCS);
     RuntimeNeeds {
         ca_certs: ca.is_some(),
-        ca_reason: ca.map(|f| format!("the binary calls {f} (system root certificates)")),
+        ca_reason: ca
+            .map(|f| format!("the binary calls {f}, which reads the system root certificates")),
         tzdata: tz.is_some(),
         tz_reason: tz.map(|f| format!("the binary calls {f}")),
         embedded_tzdata: first(EMBEDDED_TZ_FUNCS).is_some(),

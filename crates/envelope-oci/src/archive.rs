@@ -252,16 +252,16 @@ pub fn write_docker_archive(
             artifact_type: None,
         };
         blobs.insert(nd.digest.clone(), BlobData::Bytes(Arc::new(bytes)));
-        let tags: Vec<&str> = if i == 0 {
-            reference.into_iter().collect()
-        } else {
-            Vec::new()
-        };
-        docker_manifest.push(serde_json::json!({
-            "Config": blob_entry(&m.config.digest),
-            "RepoTags": tags,
-            "Layers": layers.iter().map(|l| blob_entry(&l.digest)).collect::<Vec<_>>(),
-        }));
+        // Loaders that read manifest.json (docker load without the
+        // containerd store, podman, skopeo) take exactly one entry: the first
+        // platform. The OCI index beside it carries them all.
+        if i == 0 {
+            docker_manifest.push(serde_json::json!({
+                "Config": blob_entry(&m.config.digest),
+                "RepoTags": reference.into_iter().collect::<Vec<_>>(),
+                "Layers": layers.iter().map(|l| blob_entry(&l.digest)).collect::<Vec<_>>(),
+            }));
+        }
         if manifests.len() == 1 {
             nd.platform = None;
         }

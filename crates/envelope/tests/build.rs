@@ -467,3 +467,79 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn without_output_the_image_goes_to_a_local_layout_and_the_report_says_how_to_run_it() {
+    let tmp = tempdir();
+    let src = tmp.path().join("src");
+    copy_dir(&example("hello"), &src);
+    let out = ok(envelope(&src, &tmp.path().join("cache")).arg("build"));
+    assert!(out.contains("wrote oci:.envelope/oci:hello"), "{out}");
+    assert!(
+        out.contains("podman run --rm oci:.envelope/oci:hello"),
+        "{out}"
+    );
+    assert!(out.contains("✓ static"), "{out}");
+    let inspect = json(&skopeo(&[
+        "inspect",
+        &format!("oci:{}:hello", src.join(".envelope/oci").display()),
+    ]));
+    assert_eq!(inspect["Architecture"], "amd64");
+}
+
+#[test]
+fn a_multi_platform_docker_archive_lists_every_platform() {
+    let tmp = tempdir();
+    let archive = tmp.path().join("multi.tar");
+    ok(envelope(&example("hello"), &tmp.path().join("cache"))
+        .args(["build", "-q", "--platform", "linux/amd64,linux/arm64", "-o"])
+        .arg(format!(
+            "docker-archive:{}:envelope-test/multi:v1",
+            archive.display()
+        )));
+    let x = tmp.path().join("x");
+    std::fs::create_dir_all(&x).expect("mkdir");
+    ok(Command::new("tar")
+        .arg("-xf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&x));
+    let manifest = read_json(&x.join("manifest.json"));
+    let entries = manifest.as_array().expect("entries");
+    assert_eq!(
+        entries.len(),
+        1,
+        "loaders take one manifest.json entry: the first platform"
+    );
+    assert_eq!(
+        entries[0]["RepoTags"],
+        serde_json::json!(["envelope-test/multi:v1"])
+    );
+    for e in entries {
+        for l in e["Layers"].as_array().expect("layers") {
+            // Uncompressed tars, as every docker load accepts.
+            tar_list(&x.join(l.as_str().expect("path")));
+        }
+    }
+    let index = read_json(&x.join("index.json"));
+    assert_eq!(
+        index["manifests"][0]["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let inner = read_json(&blob_path(
+        &x,
+        index["manifests"][0]["digest"].as_str().expect("digest"),
+    ));
+    let arches: Vec<&str> = inner["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .map(|m| m["platform"]["architecture"].as_str().expect("arch"))
+        .collect();
+    assert_eq!(arches, ["amd64", "arm64"]);
+    let inspect = json(&skopeo(&[
+        "inspect",
+        &format!("docker-archive:{}", archive.display()),
+    ]));
+    assert_eq!(inspect["Architecture"], "amd64");
+}
