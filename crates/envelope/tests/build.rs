@@ -241,13 +241,7 @@ fn multi_platform_build_writes_an_index_and_the_arm64_binary_runs_under_qemu() {
         "--raw",
         &format!("oci:{}:multi", layout.display()),
     ]));
-    let arches: Vec<&str> = raw["manifests"]
-        .as_array()
-        .expect("manifests")
-        .iter()
-        .map(|m| m["platform"]["architecture"].as_str().expect("arch"))
-        .collect();
-    assert_eq!(arches, ["amd64", "arm64"]);
+    assert_eq!(index_arches(&raw), ["amd64", "arm64"]);
     let arm = json(&skopeo(&[
         "inspect",
         "--override-arch",
@@ -530,13 +524,7 @@ fn a_multi_platform_docker_archive_lists_every_platform() {
         &x,
         index["manifests"][0]["digest"].as_str().expect("digest"),
     ));
-    let arches: Vec<&str> = inner["manifests"]
-        .as_array()
-        .expect("manifests")
-        .iter()
-        .map(|m| m["platform"]["architecture"].as_str().expect("arch"))
-        .collect();
-    assert_eq!(arches, ["amd64", "arm64"]);
+    assert_eq!(index_arches(&inner), ["amd64", "arm64"]);
     let inspect = json(&skopeo(&[
         "inspect",
         &format!("docker-archive:{}", archive.display()),

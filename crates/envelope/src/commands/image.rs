@@ -159,18 +159,27 @@ fn validate_user(u: &str) -> Result<()> {
     Ok(())
 }
 
-/// Default tag or reference for an output that names none.
-fn default_tag(r: &ImageRef, name: &str, many: bool) -> Option<String> {
+/// The output with its tag or reference filled in where it names none:
+/// an archive gets NAME:latest, a layout shared by several images gets NAME.
+fn resolve_output(r: &ImageRef, name: &str, many: bool) -> ImageRef {
     match r {
-        ImageRef::Oci { tag, .. } | ImageRef::OciArchive { tag, .. } => {
-            tag.clone().or_else(|| many.then(|| name.to_string()))
-        }
-        ImageRef::DockerArchive { reference, .. } => Some(
-            reference
-                .clone()
-                .unwrap_or_else(|| format!("{name}:latest")),
-        ),
-        ImageRef::Docker { reference } => Some(reference.clone()),
+        ImageRef::Oci { dir, tag } => ImageRef::Oci {
+            dir: dir.clone(),
+            tag: tag.clone().or_else(|| many.then(|| name.to_string())),
+        },
+        ImageRef::OciArchive { file, tag } => ImageRef::OciArchive {
+            file: file.clone(),
+            tag: tag.clone().or_else(|| many.then(|| name.to_string())),
+        },
+        ImageRef::DockerArchive { file, reference } => ImageRef::DockerArchive {
+            file: file.clone(),
+            reference: Some(
+                reference
+                    .clone()
+                    .unwrap_or_else(|| format!("{name}:latest")),
+            ),
+        },
+        ImageRef::Docker { .. } => r.clone(),
     }
 }
 
@@ -203,42 +212,25 @@ pub fn write_outputs(
 ) -> Result<Vec<String>> {
     let mut written = Vec::new();
     for o in outputs {
-        let tag = default_tag(o, name, many);
-        let shown = match o {
-            ImageRef::Oci { dir, .. } => {
+        let resolved = resolve_output(o, name, many);
+        match &resolved {
+            ImageRef::Oci { dir, tag } => {
                 envelope_oci::write_oci_layout(dir, image, tag.as_deref())
-                    .with_context(|| format!("writing {o}"))?;
-                format!(
-                    "oci:{}{}",
-                    dir.display(),
-                    tag.as_deref().map(|t| format!(":{t}")).unwrap_or_default()
-                )
             }
-            ImageRef::OciArchive { file, .. } => {
+            ImageRef::OciArchive { file, tag } => {
                 ensure_parent(file)?;
                 envelope_oci::write_oci_archive(file, image, tag.as_deref())
-                    .with_context(|| format!("writing {o}"))?;
-                format!(
-                    "oci-archive:{}{}",
-                    file.display(),
-                    tag.as_deref().map(|t| format!(":{t}")).unwrap_or_default()
-                )
             }
-            ImageRef::DockerArchive { file, .. } => {
+            ImageRef::DockerArchive { file, reference } => {
                 ensure_parent(file)?;
-                envelope_oci::write_docker_archive(file, image, tag.as_deref())
-                    .with_context(|| format!("writing {o}"))?;
-                format!(
-                    "docker-archive:{}{}",
-                    file.display(),
-                    tag.as_deref().map(|t| format!(":{t}")).unwrap_or_default()
-                )
+                envelope_oci::write_docker_archive(file, image, reference.as_deref())
             }
             ImageRef::Docker { .. } => {
                 bail!("registries are not supported as outputs in this version")
             }
-        };
-        written.push(shown);
+        }
+        .with_context(|| format!("writing {resolved}"))?;
+        written.push(resolved.to_string());
     }
     Ok(written)
 }

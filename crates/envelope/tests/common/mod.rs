@@ -197,8 +197,8 @@ pub fn layout_image(layout: &Path, tag: Option<&str>, arch: &str) -> LayoutImage
     }
 }
 
-/// `tar -tvzf` (or zstd) of a layer with GNU tar: the listing, one entry a line.
-pub fn tar_list(layer: &Path) -> String {
+/// GNU tar with the decompression flag a layer needs.
+fn tar_for(layer: &Path) -> Command {
     require("tar");
     let head = std::fs::read(layer).expect("layer");
     let mut cmd = Command::new("tar");
@@ -207,19 +207,30 @@ pub fn tar_list(layer: &Path) -> String {
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         cmd.arg("--zstd");
     }
-    cmd.arg("--numeric-owner").arg("-tvf").arg(layer);
-    ok(&mut cmd)
+    cmd
+}
+
+/// `tar -tvf` of a layer with GNU tar: the listing, one entry a line.
+pub fn tar_list(layer: &Path) -> String {
+    ok(tar_for(layer).arg("--numeric-owner").arg("-tvf").arg(layer))
 }
 
 /// Extracts a layer with GNU tar into `dest`.
 pub fn tar_extract(layer: &Path, dest: &Path) {
-    let head = std::fs::read(layer).expect("layer");
-    let mut cmd = Command::new("tar");
-    if head.starts_with(&[0x1f, 0x8b]) {
-        cmd.arg("-z");
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        cmd.arg("--zstd");
-    }
-    cmd.arg("-xf").arg(layer).arg("-C").arg(dest);
-    ok(&mut cmd);
+    ok(tar_for(layer).arg("-xf").arg(layer).arg("-C").arg(dest));
+}
+
+/// The architectures of an index's manifests, in order.
+pub fn index_arches(index: &serde_json::Value) -> Vec<String> {
+    index["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .map(|m| {
+            m["platform"]["architecture"]
+                .as_str()
+                .expect("arch")
+                .to_string()
+        })
+        .collect()
 }
