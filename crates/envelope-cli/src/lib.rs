@@ -14,9 +14,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Quick start, inside a Go module:
 ///
-///   envelope build ./cmd/server
+///   envelope build ./cmd/server -o oci:out:server
 ///
-///   podman run --rm oci:.envelope/oci:server
+///   podman run --rm oci:out:server
 #[derive(Debug, Parser)]
 #[command(
     name = "envelope",

@@ -22,4 +22,4 @@ pub use model::{
     to_json, Config, Descriptor, EmptyObject, History, ImageConfiguration, ImageIndex,
     ImageManifest, Platform, RootFs,
 };
-pub use reference::ImageRef;
+pub use reference::{normalize_docker_reference, valid_tag, ImageRef};

@@ -469,10 +469,33 @@ fn without_output_the_image_goes_to_a_local_layout_and_the_report_says_how_to_ru
     copy_dir(&example("hello"), &src);
     let out = ok(envelope(&src, &tmp.path().join("cache")).arg("build"));
     assert!(out.contains("wrote oci:.envelope/oci:hello"), "{out}");
+    // The printed way to run it works.
+    let hint = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("run it:"))
+        .unwrap_or_else(|| panic!("no run hint in {out}"))
+        .trim()
+        .to_string();
     assert!(
-        out.contains("podman run --rm oci:.envelope/oci:hello"),
-        "{out}"
+        hint.contains("podman run --rm localhost/hello:latest"),
+        "{hint}"
     );
+    let ran = ok(Command::new("sh")
+        .arg("-c")
+        .arg(&hint)
+        .current_dir(&src)
+        .env(
+            "CONTAINERS_CONF",
+            repo_root().join("tests/podman/containers.conf"),
+        )
+        .env(
+            "CONTAINERS_STORAGE_CONF",
+            repo_root().join("tests/podman/storage.conf"),
+        ));
+    let _ = podman()
+        .args(["rmi", "-f", "localhost/hello:latest"])
+        .output();
+    assert!(ran.contains("hello uid=65532"), "{ran}");
     assert!(out.contains("✓ static"), "{out}");
     let inspect = json(&skopeo(&[
         "inspect",

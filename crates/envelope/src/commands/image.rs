@@ -403,17 +403,41 @@ fn print_human(out: &mut impl Write, r: &ImageReport, verbose: bool) -> Result<(
     for o in &r.outputs {
         writeln!(out, "  wrote {o}")?;
     }
-    if let Some(first) = r.outputs.first() {
-        if first.starts_with("oci:") {
-            writeln!(out, "  run it:  podman run --rm {first}")?;
-            writeln!(out, "           skopeo copy {first} docker-daemon:{}:latest && docker run --rm {}:latest", r.name, r.name)?;
-        } else if let Some(rest) = first.strip_prefix("docker-archive:") {
-            let file = rest.split(':').next().unwrap_or(rest);
-            writeln!(
-                out,
-                "  run it:  docker load -i {file}   (or podman load -i {file})"
-            )?;
-        }
+    for line in run_hints(&r.name, r.outputs.first().map(String::as_str)) {
+        writeln!(out, "  {line}")?;
     }
     Ok(())
+}
+
+/// How to run what was written, in commands that work for this path.
+fn run_hints(name: &str, first: Option<&str>) -> Vec<String> {
+    let Some(first) = first else {
+        return Vec::new();
+    };
+    if let Some(rest) = first.strip_prefix("docker-archive:") {
+        let file = rest.split(':').next().unwrap_or(rest);
+        return vec![format!(
+            "run it:  docker load -i {file}   (or podman load -i {file})"
+        )];
+    }
+    if !first.starts_with("oci:") {
+        return Vec::new();
+    }
+    // podman names an oci: image after its absolute path, which must be a
+    // valid image name; a component such as ".envelope" is not.
+    let dir = first["oci:".len()..]
+        .rsplit_once(':')
+        .map_or(&first[4..], |(d, _)| d);
+    let abs = std::path::absolute(dir).unwrap_or_else(|_| PathBuf::from(dir));
+    let podman_can_name =
+        envelope_oci::normalize_docker_reference(&format!("localhost{}", abs.display())).is_ok();
+    let podman = if podman_can_name {
+        format!("podman run --rm {first}")
+    } else {
+        format!("skopeo copy {first} containers-storage:localhost/{name}:latest && podman run --rm localhost/{name}:latest")
+    };
+    vec![
+        format!("run it:  {podman}"),
+        format!("         skopeo copy {first} docker-daemon:{name}:latest && docker run --rm {name}:latest"),
+    ]
 }
