@@ -59,7 +59,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
                 build
                     .args()
                     .iter()
-                    .map(|a| a.to_string_lossy().into_owned())
+                    .map(|a| shell_quote(&a.to_string_lossy()))
                     .collect::<Vec<_>>()
                     .join(" ")
             ));
@@ -203,5 +203,32 @@ pub fn name_from_binary(data: &[u8], package: &str) -> String {
         "app".to_string()
     } else {
         name
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it, so --verbose lines can
+/// be pasted.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("-trimpath"), "-trimpath");
+        assert_eq!(shell_quote("-ldflags=-s -w"), "'-ldflags=-s -w'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
     }
 }
