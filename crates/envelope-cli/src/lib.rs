@@ -87,6 +87,86 @@ pub enum Command {
     ///   envelope package dist/server_linux_amd64/server -o oci:out:v1
     #[command(verbatim_doc_comment)]
     Package(PackageArgs),
+
+    /// Copy an image between transports, keeping its digest.
+    ///
+    /// SRC and DST are oci:DIR[:TAG], oci-archive:FILE[:TAG], docker://REF or a
+    /// bare registry REF. Every blob is verified against its digest on the way.
+    ///
+    /// Example:
+    ///
+    ///   envelope copy oci:out:v1 registry.example.com/team/app:v1
+    #[command(verbatim_doc_comment)]
+    Copy(CopyArgs),
+
+    /// Print the digest of an image (oci:, oci-archive:, docker://, bare REF).
+    Digest(DigestArgs),
+
+    /// Store credentials for a registry in Docker's config.json, as `docker login` does.
+    ///
+    /// Example:
+    ///
+    ///   echo "$TOKEN" | envelope login ghcr.io -u me --password-stdin
+    #[command(verbatim_doc_comment)]
+    Login(LoginArgs),
+
+    /// Remove stored credentials for a registry.
+    Logout(LogoutArgs),
+}
+
+/// How to reach registries.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Talk plain HTTP to this registry (HOST[:PORT]); repeatable. Loopback
+    /// registries (localhost, 127.0.0.1, ::1) always may.
+    #[arg(long, value_name = "REGISTRY")]
+    pub insecure: Vec<String>,
+
+    /// Trust the CA certificates in this PEM file for registry TLS (default:
+    /// $SSL_CERT_FILE, else Mozilla's roots bundled with envelope).
+    #[arg(long = "registry-ca-file", value_name = "FILE")]
+    pub registry_ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    #[arg(value_name = "SRC")]
+    pub source: String,
+    #[arg(value_name = "DST")]
+    pub destination: String,
+    /// Only this platform of a multi-platform source (OS/ARCH[/VARIANT]).
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The registry, HOST[:PORT] (docker.io for Docker Hub).
+    #[arg(value_name = "REGISTRY")]
+    pub registry: String,
+    #[arg(short, long, value_name = "USER")]
+    pub username: String,
+    /// Read the password or token from standard input.
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub registry_args: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    #[arg(value_name = "REGISTRY")]
+    pub registry: String,
 }
 
 #[derive(Debug, Args)]
@@ -132,9 +212,17 @@ pub struct ImageArgs {
     /// Where to write the image; repeat for several. Transports:
     /// oci:DIR[:TAG] (OCI image layout; other images in it are kept),
     /// docker-archive:FILE[:REPO:TAG] (for `docker load` / `podman load`),
-    /// oci-archive:FILE[:TAG]. Default: oci:.envelope/oci:NAME.
+    /// oci-archive:FILE[:TAG], docker://REF or a bare REF (pushed to a
+    /// registry). Default: oci:.envelope/oci:NAME.
     #[arg(short, long = "output", value_name = "REF")]
     pub outputs: Vec<String>,
+
+    /// Extra tags for registry outputs; repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub push_tags: Vec<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     /// The base image. Only `scratch` (an empty base plus generated files) is available.
     #[arg(long, default_value = "scratch", value_name = "BASE")]

@@ -18,6 +18,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => commands::build::run(args, &printer),
         Command::Package(args) => commands::package::run(args, &printer),
+        Command::Copy(args) => commands::registry::copy(args, &printer),
+        Command::Digest(args) => commands::registry::digest(args, &printer),
+        Command::Login(args) => commands::registry::login(args, &printer),
+        Command::Logout(args) => commands::registry::logout(args, &printer),
     };
     match result {
         Ok(code) => code,

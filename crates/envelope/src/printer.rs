@@ -40,6 +40,13 @@ impl Printer {
         anstream::AutoStream::auto(std::io::stdout().lock())
     }
 
+    /// A status message on stderr, unless --quiet.
+    pub fn status(&self, msg: impl std::fmt::Display) {
+        if !self.quiet {
+            let _ = writeln!(anstream::stderr(), "{msg}");
+        }
+    }
+
     /// Detail only shown with --verbose.
     pub fn detail(&self, msg: impl std::fmt::Display) {
         if self.verbose {

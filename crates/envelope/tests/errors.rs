@@ -125,8 +125,8 @@ fn bad_outputs_are_refused_before_building() {
     let tmp = tempdir();
     for (o, want) in [
         ("tarball:x", "transport"),
-        ("docker://example.com/x:v1", "registr"),
-        ("example.com/x:v1", "registr"),
+        ("docker://UPPER/x:v1", "repository name"),
+        ("docker://", "image name"),
     ] {
         let err = fails(
             envelope(&example("hello"), &tmp.path().join("cache"))

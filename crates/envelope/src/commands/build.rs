@@ -104,7 +104,14 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
         } else {
             outputs.clone()
         };
-        let written = image::write_outputs(&built, &outs, &name, packages.len() > 1)?;
+        let written = image::write_outputs(
+            &built,
+            &outs,
+            &name,
+            packages.len() > 1,
+            &args.image,
+            printer,
+        )?;
         reports.push(image::report_of(
             &name,
             Some(package),

@@ -41,11 +41,9 @@ pub fn parse_outputs(outputs: &[String]) -> Result<Vec<ImageRef>> {
         .iter()
         .map(|o| {
             let r: ImageRef = o.parse().with_context(|| format!("bad --output {o:?}"))?;
-            if let ImageRef::Docker { .. } = r {
-                return Err(hinted(
-                    format!("--output {o:?} names a registry; pushing to registries is not available in this version"),
-                    "write oci:DIR or docker-archive:FILE, then `skopeo copy oci:DIR docker://REF`",
-                ));
+            if let ImageRef::Docker { reference } = &r {
+                super::registry::parse_registry_ref(reference)
+                    .with_context(|| format!("bad --output {o:?}"))?;
             }
             Ok(r)
         })
@@ -209,10 +207,23 @@ pub fn write_outputs(
     outputs: &[ImageRef],
     name: &str,
     many: bool,
+    args: &ImageArgs,
+    printer: &Printer,
 ) -> Result<Vec<String>> {
     let mut written = Vec::new();
     for o in outputs {
         let resolved = resolve_output(o, name, many);
+        if let ImageRef::Docker { reference } = &resolved {
+            let client = super::registry::client(&args.registry)?;
+            written.push(super::registry::push(
+                &client,
+                image,
+                reference,
+                &args.push_tags,
+                printer,
+            )?);
+            continue;
+        }
         match &resolved {
             ImageRef::Oci { dir, tag } => {
                 envelope_oci::write_oci_layout(dir, image, tag.as_deref())
@@ -225,9 +236,7 @@ pub fn write_outputs(
                 ensure_parent(file)?;
                 envelope_oci::write_docker_archive(file, image, reference.as_deref())
             }
-            ImageRef::Docker { .. } => {
-                bail!("registries are not supported as outputs in this version")
-            }
+            ImageRef::Docker { .. } => unreachable!("pushed above"),
         }
         .with_context(|| format!("writing {resolved}"))?;
         written.push(resolved.to_string());

@@ -4,3 +4,4 @@
 pub mod build;
 pub mod image;
 pub mod package;
+pub mod registry;

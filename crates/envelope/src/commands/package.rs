@@ -82,7 +82,7 @@ pub fn run(args: PackageArgs, printer: &Printer) -> Result<ExitCode> {
     } else {
         outputs
     };
-    let written = image::write_outputs(&built, &outs, &name, false)?;
+    let written = image::write_outputs(&built, &outs, &name, false, &args.image, printer)?;
     let report = image::report_of(
         &name,
         None,

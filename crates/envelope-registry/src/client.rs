@@ -1,0 +1,819 @@
+//! The HTTP side of the distribution spec: one request function that adds
+//! authentication (answering 401 challenges once per scope), retries 408,
+//! 429, 5xx and dropped connections with backoff (honoring Retry-After),
+//! and counts what it did; and the registry operations built on it.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine;
+use envelope_oci::{Descriptor, Digest};
+use ureq::http::Response;
+use ureq::Body;
+
+use crate::auth::{parse_challenge, CredentialStore, Credentials};
+use crate::{Error, RegistryRef};
+
+const MAX_ATTEMPTS: u32 = 6;
+const MANIFEST_LIMIT: u64 = 4 << 20;
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Registries (host[:port]) reached over plain HTTP; loopback always is.
+    pub insecure: Vec<String>,
+    /// PEM roots to trust instead of the bundled Mozilla roots.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// First retry delay; doubles each time (tests make it small).
+    pub backoff: Option<Duration>,
+}
+
+/// What a client did, for reports and tests.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub get: AtomicU64,
+    pub head: AtomicU64,
+    pub put: AtomicU64,
+    pub post: AtomicU64,
+    pub bytes_up: AtomicU64,
+    pub bytes_down: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+    creds: CredentialStore,
+    options: ClientOptions,
+    /// Authorization header values by "host scope".
+    tokens: Mutex<HashMap<String, String>>,
+    pub stats: Stats,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Req<'a> {
+    pub method: &'static str,
+    pub url: String,
+    pub scope: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<&'a [u8]>,
+}
+
+impl Client {
+    pub fn new(creds: CredentialStore, options: ClientOptions) -> Result<Client, Error> {
+        let mut tls = ureq::tls::TlsConfig::builder();
+        let pem_file = options.ca_file.clone().or_else(|| {
+            std::env::var_os("SSL_CERT_FILE")
+                .filter(|v| !v.is_empty())
+                .map(Into::into)
+        });
+        if let Some(path) = pem_file {
+            let pem = std::fs::read(&path)
+                .map_err(|e| Error::Credentials(format!("CA file {}: {e}", path.display())))?;
+            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(Error::Credentials(format!(
+                    "CA file {} holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(15)))
+            .timeout_recv_response(Some(Duration::from_secs(120)))
+            .user_agent(concat!("envelope/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls.build())
+            .build();
+        Ok(Client {
+            agent: ureq::Agent::new_with_config(config),
+            creds,
+            options,
+            tokens: Mutex::new(HashMap::new()),
+            stats: Stats::default(),
+        })
+    }
+
+    pub fn base_url(&self, r: &RegistryRef) -> String {
+        let plain = r.is_loopback() || self.options.insecure.iter().any(|h| h == &r.registry);
+        format!(
+            "{}://{}",
+            if plain { "http" } else { "https" },
+            r.api_host()
+        )
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.options.backoff.unwrap_or(Duration::from_millis(250));
+        (base * 2u32.saturating_pow(attempt)).min(Duration::from_secs(10))
+    }
+
+    fn counter(&self, method: &str) -> &AtomicU64 {
+        match method {
+            "HEAD" => &self.stats.head,
+            "PUT" | "PATCH" => &self.stats.put,
+            "POST" => &self.stats.post,
+            _ => &self.stats.get,
+        }
+    }
+
+    fn raw(&self, req: &Req<'_>, auth: Option<&str>) -> Result<Response<Body>, ureq::Error> {
+        self.counter(req.method).fetch_add(1, Ordering::Relaxed);
+        macro_rules! with_headers {
+            ($b:expr) => {{
+                let mut b = $b;
+                for (k, v) in &req.headers {
+                    b = b.header(*k, v.as_str());
+                }
+                if let Some(a) = auth {
+                    b = b.header("Authorization", a);
+                }
+                b
+            }};
+        }
+        match req.method {
+            "GET" => with_headers!(self.agent.get(&req.url)).call(),
+            "HEAD" => with_headers!(self.agent.head(&req.url)).call(),
+            "DELETE" => with_headers!(self.agent.delete(&req.url)).call(),
+            m => {
+                let b = match m {
+                    "PUT" => self.agent.put(&req.url),
+                    "PATCH" => self.agent.patch(&req.url),
+                    _ => self.agent.post(&req.url),
+                };
+                let b = with_headers!(b);
+                match req.body {
+                    Some(body) => {
+                        self.stats
+                            .bytes_up
+                            .fetch_add(body.len() as u64, Ordering::Relaxed);
+                        b.send(body)
+                    }
+                    None => b.send_empty(),
+                }
+            }
+        }
+    }
+
+    /// Sends a request with authentication and retries.
+    pub(crate) fn send(&self, req: &Req<'_>) -> Result<Response<Body>, Error> {
+        let host = host_of_url(&req.url);
+        let key = format!("{host} {}", req.scope);
+        let mut authenticated = false;
+        let mut attempt = 0;
+        loop {
+            let auth = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned());
+            match self.raw(req, auth.as_deref()) {
+                Err(e) => {
+                    if attempt + 1 >= MAX_ATTEMPTS {
+                        return Err(Error::Transport {
+                            method: req.method,
+                            url: redact_url(&req.url),
+                            detail: e.to_string(),
+                        });
+                    }
+                }
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    if status == 401 && !authenticated {
+                        authenticated = true;
+                        let header = resp
+                            .headers()
+                            .get("www-authenticate")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_string();
+                        let value = self.answer_challenge(&header, &host, &req.scope, req)?;
+                        if let Ok(mut t) = self.tokens.lock() {
+                            t.insert(key.clone(), value);
+                        }
+                        continue;
+                    }
+                    if status == 401 || status == 403 {
+                        return Err(Error::Unauthorized {
+                            method: req.method,
+                            url: redact_url(&req.url),
+                            status,
+                            detail: error_detail(resp),
+                        });
+                    }
+                    let retryable = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
+                    if !retryable || attempt + 1 >= MAX_ATTEMPTS {
+                        return Ok(resp);
+                    }
+                    if let Some(secs) = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                    {
+                        std::thread::sleep(Duration::from_secs(secs.min(30)));
+                        attempt += 1;
+                        self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                }
+            }
+            std::thread::sleep(self.backoff(attempt));
+            attempt += 1;
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The Authorization header value that answers a challenge.
+    fn answer_challenge(
+        &self,
+        header: &str,
+        host: &str,
+        scope: &str,
+        req: &Req<'_>,
+    ) -> Result<String, Error> {
+        let unauthorized = |detail: String| Error::Unauthorized {
+            method: req.method,
+            url: redact_url(&req.url),
+            status: 401,
+            detail,
+        };
+        let challenge = parse_challenge(header)
+            .ok_or_else(|| unauthorized(format!("unreadable challenge {header:?}")))?;
+        let registry = host.to_string();
+        let creds = self.creds.lookup(&registry)?;
+        match challenge.scheme.as_str() {
+            "basic" => match creds {
+                Some(Credentials::Basic { username, password }) => {
+                    Ok(basic(&username, password.expose()))
+                }
+                _ => Err(unauthorized(format!(
+                    "{registry} needs credentials: run `envelope login {registry}`"
+                ))),
+            },
+            "bearer" => {
+                let realm = challenge
+                    .params
+                    .get("realm")
+                    .ok_or_else(|| unauthorized("Bearer challenge without realm".into()))?;
+                let service = challenge.params.get("service").cloned().unwrap_or_default();
+                let scope = if scope.is_empty() {
+                    challenge.params.get("scope").cloned().unwrap_or_default()
+                } else {
+                    scope.to_string()
+                };
+                let token = self
+                    .fetch_token(realm, &service, &scope, creds.as_ref())
+                    .map_err(|e| match e {
+                        Error::Status { status, detail, .. }
+                        | Error::Unauthorized { status, detail, .. } => {
+                            unauthorized(format!("token server answered HTTP {status} {detail}"))
+                        }
+                        other => other,
+                    })?;
+                Ok(format!("Bearer {token}"))
+            }
+            other => Err(unauthorized(format!(
+                "unsupported authentication scheme {other:?}"
+            ))),
+        }
+    }
+
+    fn fetch_token(
+        &self,
+        realm: &str,
+        service: &str,
+        scope: &str,
+        creds: Option<&Credentials>,
+    ) -> Result<String, Error> {
+        let mut url = format!(
+            "{realm}{}service={}",
+            if realm.contains('?') { '&' } else { '?' },
+            urlencode(service)
+        );
+        for s in scope.split(' ').filter(|s| !s.is_empty()) {
+            url.push_str(&format!("&scope={}", urlencode(s)));
+        }
+        let resp = match creds {
+            Some(Credentials::IdentityToken(tok)) => {
+                let mut form = format!(
+                    "grant_type=refresh_token&client_id=envelope&service={}&refresh_token={}",
+                    urlencode(service),
+                    urlencode(tok.expose())
+                );
+                for s in scope.split(' ').filter(|s| !s.is_empty()) {
+                    form.push_str(&format!("&scope={}", urlencode(s)));
+                }
+                self.stats.post.fetch_add(1, Ordering::Relaxed);
+                self.agent
+                    .post(realm)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .send(form.as_bytes())
+            }
+            Some(Credentials::Basic { username, password }) => {
+                self.stats.get.fetch_add(1, Ordering::Relaxed);
+                self.agent
+                    .get(&url)
+                    .header("Authorization", basic(username, password.expose()))
+                    .call()
+            }
+            None => {
+                self.stats.get.fetch_add(1, Ordering::Relaxed);
+                self.agent.get(&url).call()
+            }
+        }
+        .map_err(|e| Error::Transport {
+            method: "GET",
+            url: redact_url(realm),
+            detail: e.to_string(),
+        })?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(Error::Status {
+                method: "GET",
+                url: redact_url(realm),
+                status,
+                detail: error_detail(resp),
+            });
+        }
+        let body = read_limited(resp, 1 << 20).map_err(|e| Error::Transport {
+            method: "GET",
+            url: redact_url(realm),
+            detail: e.to_string(),
+        })?;
+        let v: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
+            Error::Malformed(format!(
+                "token server {} did not answer JSON",
+                redact_url(realm)
+            ))
+        })?;
+        v["token"]
+            .as_str()
+            .or_else(|| v["access_token"].as_str())
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                Error::Malformed(format!(
+                    "token server {} answered without a token",
+                    redact_url(realm)
+                ))
+            })
+    }
+
+    fn scope(r: &RegistryRef, push: bool) -> String {
+        format!(
+            "repository:{}:{}",
+            r.repository,
+            if push { "pull,push" } else { "pull" }
+        )
+    }
+
+    fn status_error(method: &'static str, url: &str, resp: Response<Body>) -> Error {
+        let status = resp.status().as_u16();
+        Error::Status {
+            method,
+            url: redact_url(url),
+            status,
+            detail: error_detail(resp),
+        }
+    }
+
+    /// `GET /v2/`: reachable, and authentication works.
+    pub fn ping(&self, r: &RegistryRef) -> Result<(), Error> {
+        let url = format!("{}/v2/", self.base_url(r));
+        let resp = self.send(&Req {
+            method: "GET",
+            url: url.clone(),
+            scope: String::new(),
+            headers: vec![],
+            body: None,
+        })?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(Self::status_error("GET", &url, resp))
+        }
+    }
+
+    /// A manifest or index: bytes, media type, digest. When the reference is
+    /// a digest the bytes are checked against it; otherwise against the
+    /// registry's Docker-Content-Digest when it sends one.
+    pub fn get_manifest(&self, r: &RegistryRef) -> Result<(Vec<u8>, String, Digest), Error> {
+        let url = format!(
+            "{}/v2/{}/manifests/{}",
+            self.base_url(r),
+            r.repository,
+            r.reference()
+        );
+        let resp = self.send(&Req {
+            method: "GET",
+            url: url.clone(),
+            scope: Self::scope(r, false),
+            headers: vec![("Accept", MANIFEST_ACCEPT.into())],
+            body: None,
+        })?;
+        if !resp.status().is_success() {
+            return Err(Self::status_error("GET", &url, resp));
+        }
+        let media_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let claimed = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<Digest>().ok());
+        let body = read_limited(resp, MANIFEST_LIMIT).map_err(|e| Error::Transport {
+            method: "GET",
+            url: redact_url(&url),
+            detail: e.to_string(),
+        })?;
+        self.stats
+            .bytes_down
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
+        let actual = Digest::sha256(&body);
+        let expected = r
+            .digest
+            .clone()
+            .or(claimed.filter(|d| d.algorithm() == "sha256"));
+        if let Some(expected) = expected {
+            if expected != actual {
+                return Err(Error::DigestMismatch {
+                    what: "manifest".into(),
+                    url: redact_url(&url),
+                    expected,
+                    actual,
+                });
+            }
+        }
+        let media_type = if media_type.is_empty() || media_type == "application/json" {
+            serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["mediaType"].as_str().map(str::to_string))
+                .unwrap_or(media_type)
+        } else {
+            media_type
+        };
+        Ok((body, media_type, actual))
+    }
+
+    /// The digest a tag points to (HEAD), or None when it does not exist.
+    pub fn head_manifest(&self, r: &RegistryRef) -> Result<Option<(Digest, String, u64)>, Error> {
+        let url = format!(
+            "{}/v2/{}/manifests/{}",
+            self.base_url(r),
+            r.repository,
+            r.reference()
+        );
+        let resp = self.send(&Req {
+            method: "HEAD",
+            url: url.clone(),
+            scope: Self::scope(r, false),
+            headers: vec![("Accept", MANIFEST_ACCEPT.into())],
+            body: None,
+        })?;
+        match resp.status().as_u16() {
+            404 => Ok(None),
+            s if (200..300).contains(&s) => {
+                let h = resp.headers();
+                let digest = h
+                    .get("docker-content-digest")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<Digest>().ok());
+                let mt = h
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let len = h
+                    .get("content-length")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                match digest {
+                    Some(d) => Ok(Some((d, mt, len))),
+                    // Without the header, fetch and hash it.
+                    None => self
+                        .get_manifest(r)
+                        .map(|(b, mt, d)| Some((d, mt, b.len() as u64))),
+                }
+            }
+            _ => Err(Self::status_error("HEAD", &url, resp)),
+        }
+    }
+
+    /// A blob, checked against its descriptor's size and digest while read.
+    pub fn get_blob(&self, r: &RegistryRef, desc: &Descriptor) -> Result<Vec<u8>, Error> {
+        let url = format!(
+            "{}/v2/{}/blobs/{}",
+            self.base_url(r),
+            r.repository,
+            desc.digest
+        );
+        let mut last = None;
+        for attempt in 0..3 {
+            let resp = self.send(&Req {
+                method: "GET",
+                url: url.clone(),
+                scope: Self::scope(r, false),
+                headers: vec![],
+                body: None,
+            })?;
+            if !resp.status().is_success() {
+                return Err(Self::status_error("GET", &url, resp));
+            }
+            let mut reader = resp
+                .into_body()
+                .into_reader()
+                .take(desc.size.saturating_add(1));
+            let mut buf = Vec::with_capacity(usize::try_from(desc.size.min(64 << 20)).unwrap_or(0));
+            match reader.read_to_end(&mut buf) {
+                Ok(_) => {
+                    self.stats
+                        .bytes_down
+                        .fetch_add(buf.len() as u64, Ordering::Relaxed);
+                    if buf.len() as u64 != desc.size {
+                        return Err(Error::SizeMismatch {
+                            what: format!("blob {}", desc.digest),
+                            url: redact_url(&url),
+                            expected: desc.size,
+                            actual: buf.len() as u64,
+                        });
+                    }
+                    if !desc.digest.matches(&buf) {
+                        return Err(Error::DigestMismatch {
+                            what: "blob".into(),
+                            url: redact_url(&url),
+                            expected: desc.digest.clone(),
+                            actual: Digest::sha256(&buf),
+                        });
+                    }
+                    return Ok(buf);
+                }
+                // A connection cut mid-body: fetch it again.
+                Err(e) => {
+                    last = Some(e.to_string());
+                    std::thread::sleep(self.backoff(attempt));
+                }
+            }
+        }
+        Err(Error::Transport {
+            method: "GET",
+            url: redact_url(&url),
+            detail: last.unwrap_or_default(),
+        })
+    }
+
+    pub fn blob_exists(&self, r: &RegistryRef, digest: &Digest) -> Result<bool, Error> {
+        let url = format!("{}/v2/{}/blobs/{digest}", self.base_url(r), r.repository);
+        let resp = self.send(&Req {
+            method: "HEAD",
+            url: url.clone(),
+            scope: Self::scope(r, true),
+            headers: vec![],
+            body: None,
+        })?;
+        match resp.status().as_u16() {
+            s if (200..300).contains(&s) => Ok(true),
+            404 => Ok(false),
+            _ => Err(Self::status_error("HEAD", &url, resp)),
+        }
+    }
+
+    /// Cross-repository mount; true when the registry mounted it.
+    pub fn mount_blob(&self, r: &RegistryRef, digest: &Digest, from: &str) -> Result<bool, Error> {
+        let url = format!(
+            "{}/v2/{}/blobs/uploads/?mount={digest}&from={}",
+            self.base_url(r),
+            r.repository,
+            urlencode(from)
+        );
+        let scope = format!("{} repository:{from}:pull", Self::scope(r, true));
+        let resp = self.send(&Req {
+            method: "POST",
+            url: url.clone(),
+            scope,
+            headers: vec![("Content-Length", "0".into())],
+            body: None,
+        })?;
+        Ok(resp.status().as_u16() == 201)
+    }
+
+    /// Uploads a blob: POST for a session, then one PUT with the bytes.
+    pub fn upload_blob(&self, r: &RegistryRef, digest: &Digest, data: &[u8]) -> Result<(), Error> {
+        let base = self.base_url(r);
+        for attempt in 0..3 {
+            let url = format!("{base}/v2/{}/blobs/uploads/", r.repository);
+            let resp = self.send(&Req {
+                method: "POST",
+                url: url.clone(),
+                scope: Self::scope(r, true),
+                headers: vec![("Content-Length", "0".into())],
+                body: None,
+            })?;
+            if resp.status().as_u16() != 202 {
+                return Err(Self::status_error("POST", &url, resp));
+            }
+            let location = resp
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| {
+                    Error::Malformed(format!("POST {} gave no upload location", redact_url(&url)))
+                })?;
+            let mut put = absolute(&base, location);
+            put.push(if put.contains('?') { '&' } else { '?' });
+            put.push_str(&format!("digest={digest}"));
+            let result = self.send(&Req {
+                method: "PUT",
+                url: put.clone(),
+                scope: Self::scope(r, true),
+                headers: vec![("Content-Type", "application/octet-stream".into())],
+                body: Some(data),
+            });
+            match result {
+                Ok(resp) if resp.status().as_u16() == 201 => return Ok(()),
+                // An upload session is single-use: a failed PUT starts over.
+                Ok(resp)
+                    if attempt < 2
+                        && (resp.status().is_server_error() || resp.status().as_u16() == 404) => {}
+                Ok(resp) => return Err(Self::status_error("PUT", &put, resp)),
+                Err(Error::Transport { .. }) if attempt < 2 => {}
+                Err(e) => return Err(e),
+            }
+            std::thread::sleep(self.backoff(attempt));
+        }
+        Err(Error::Malformed(format!(
+            "upload of {digest} did not complete"
+        )))
+    }
+
+    /// PUT a manifest; checks the registry computed the same digest.
+    pub fn put_manifest(
+        &self,
+        r: &RegistryRef,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Digest, Error> {
+        let url = format!(
+            "{}/v2/{}/manifests/{reference}",
+            self.base_url(r),
+            r.repository
+        );
+        let resp = self.send(&Req {
+            method: "PUT",
+            url: url.clone(),
+            scope: Self::scope(r, true),
+            headers: vec![("Content-Type", media_type.into())],
+            body: Some(bytes),
+        })?;
+        if resp.status().as_u16() != 201 && !resp.status().is_success() {
+            return Err(Self::status_error("PUT", &url, resp));
+        }
+        let ours = Digest::sha256(bytes);
+        if let Some(theirs) = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<Digest>().ok())
+        {
+            if theirs != ours {
+                return Err(Error::DigestMismatch {
+                    what: "pushed manifest".into(),
+                    url: redact_url(&url),
+                    expected: ours,
+                    actual: theirs,
+                });
+            }
+        }
+        Ok(ours)
+    }
+}
+
+fn basic(user: &str, pass: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    )
+}
+
+fn read_limited(resp: Response<Body>, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    resp.into_body()
+        .into_reader()
+        .take(limit)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// The registry's own error message (OCI error codes), short.
+fn error_detail(resp: Response<Body>) -> String {
+    let Ok(body) = read_limited(resp, 64 * 1024) else {
+        return String::new();
+    };
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
+        if let Some(errs) = v["errors"].as_array() {
+            return errs
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        e["code"].as_str().unwrap_or(""),
+                        e["message"].as_str().unwrap_or("")
+                    )
+                    .trim()
+                    .to_string()
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+        }
+    }
+    String::from_utf8_lossy(&body[..body.len().min(200)])
+        .trim()
+        .to_string()
+}
+
+fn host_of_url(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_string()
+}
+
+fn absolute(base: &str, location: &str) -> String {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        location.to_string()
+    } else {
+        format!(
+            "{base}{}{location}",
+            if location.starts_with('/') { "" } else { "/" }
+        )
+    }
+}
+
+/// A URL for messages: no user info, no query (upload state, tokens).
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest
+        .split_once('@')
+        .filter(|(userinfo, _)| !userinfo.contains('/'))
+        .map_or(rest, |(_, r)| r);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    if scheme.is_empty() {
+        rest.to_string()
+    } else {
+        format!("{scheme}://{rest}")
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            redact_url("https://u:p@reg.io/v2/x?_state=secret"),
+            "https://reg.io/v2/x"
+        );
+        assert_eq!(
+            absolute("http://h:1", "/v2/x/blobs/uploads/u?_state=s"),
+            "http://h:1/v2/x/blobs/uploads/u?_state=s"
+        );
+        assert_eq!(absolute("http://h:1", "https://other/x"), "https://other/x");
+        assert_eq!(
+            urlencode("repository:a/b:pull,push"),
+            "repository%3Aa%2Fb%3Apull%2Cpush"
+        );
+        assert_eq!(host_of_url("http://127.0.0.1:5000/v2/"), "127.0.0.1:5000");
+    }
+}

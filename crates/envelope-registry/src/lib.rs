@@ -1,0 +1,24 @@
+//! An OCI distribution client: registry references, credentials (Docker and
+//! Podman config files, credential helpers), the WWW-Authenticate flows
+//! (anonymous, Basic, Bearer), verified pulls, and pushes with retries.
+//! Secrets never reach Debug, Display or error messages.
+
+// Errors carry the expected and actual digests and the URL by design; they
+// are the cold path, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
+mod auth;
+mod client;
+mod error;
+mod reference;
+mod secret;
+mod transfer;
+
+pub use auth::{
+    default_docker_config, remove_docker_login, write_docker_login, CredentialStore, Credentials,
+};
+pub use client::{Client, ClientOptions, Stats};
+pub use error::Error;
+pub use reference::RegistryRef;
+pub use secret::Secret;
+pub use transfer::{pull_image, push_image, PushEvent};

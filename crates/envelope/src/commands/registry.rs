@@ -1,0 +1,195 @@
+//! The binary's side of registries: a client from the flags, pushes with one
+//! status line per blob, and `copy`, `digest`, `login`, `logout`.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use envelope_cli::{CopyArgs, DigestArgs, LoginArgs, LogoutArgs, RegistryArgs};
+use envelope_oci::{Digest, ImageBlobs, ImageRef, OciLayout};
+use envelope_registry::{Client, ClientOptions, CredentialStore, PushEvent, RegistryRef, Secret};
+
+use crate::printer::{hinted, human_size, Printer};
+
+pub fn client(args: &RegistryArgs) -> Result<Client> {
+    let options = ClientOptions {
+        insecure: args.insecure.clone(),
+        ca_file: args.registry_ca_file.clone(),
+        backoff: std::env::var("ENVELOPE_RETRY_BACKOFF_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis),
+    };
+    Ok(Client::new(CredentialStore::from_env(), options)?)
+}
+
+pub fn parse_registry_ref(s: &str) -> Result<RegistryRef> {
+    Ok(s.parse::<RegistryRef>()?)
+}
+
+/// Pushes and returns `REF@DIGEST`.
+pub fn push(
+    client: &Client,
+    image: &ImageBlobs,
+    reference: &str,
+    tags: &[String],
+    printer: &Printer,
+) -> Result<String> {
+    let target = parse_registry_ref(reference)?;
+    let mut all_tags: Vec<String> = target.tag.iter().cloned().collect();
+    all_tags.extend(tags.iter().cloned());
+    let on_event = |e: PushEvent| match e {
+        PushEvent::Exists { digest, size } => {
+            printer.detail(format!("  exists   {digest} ({})", human_size(size)))
+        }
+        PushEvent::Uploaded { digest, size } => {
+            printer.status(format!("  pushed   {digest} ({})", human_size(size)))
+        }
+        PushEvent::Manifest { digest, reference } => {
+            printer.detail(format!("  manifest {digest} as {reference}"))
+        }
+    };
+    let digest = envelope_registry::push_image(client, image, &target, &all_tags, &on_event)
+        .with_context(|| format!("pushing to {target}"))?;
+    let name = target.name();
+    let tag = target.tag.clone().or_else(|| tags.first().cloned());
+    Ok(match tag {
+        Some(t) => format!("{name}:{t}@{digest}"),
+        None => format!("{name}@{digest}"),
+    })
+}
+
+/// Reads an image from any transport envelope reads.
+fn read_image(
+    src: &str,
+    client: &Client,
+    platform: Option<&envelope_oci::Platform>,
+) -> Result<ImageBlobs> {
+    let r: ImageRef = src.parse().with_context(|| format!("bad source {src:?}"))?;
+    match r {
+        ImageRef::Oci { dir, tag } => Ok(envelope_oci::read_oci_layout(&dir, tag.as_deref())?),
+        ImageRef::Docker { reference } => {
+            let rr = parse_registry_ref(&reference)?;
+            Ok(envelope_registry::pull_image(client, &rr, platform)?)
+        }
+        ImageRef::OciArchive { .. } | ImageRef::DockerArchive { .. } => Err(hinted(
+            format!("reading {src} is not available in this version"),
+            "copy from oci:DIR or a registry; archives can be written but not yet read",
+        )),
+    }
+}
+
+pub fn copy(args: CopyArgs, printer: &Printer) -> Result<ExitCode> {
+    let client = client(&args.registry)?;
+    let dst: ImageRef = args
+        .destination
+        .parse()
+        .with_context(|| format!("bad destination {:?}", args.destination))?;
+    let platform = args
+        .platform
+        .as_deref()
+        .map(str::parse::<envelope_oci::Platform>)
+        .transpose()?;
+    let image = read_image(&args.source, &client, platform.as_ref())?;
+    let written = match &dst {
+        ImageRef::Docker { reference } => push(&client, &image, reference, &[], printer)?,
+        ImageRef::Oci { dir, tag } => {
+            envelope_oci::write_oci_layout(dir, &image, tag.as_deref())?;
+            format!("{dst}@{}", image.root.digest)
+        }
+        ImageRef::OciArchive { file, tag } => {
+            envelope_oci::write_oci_archive(file, &image, tag.as_deref())?;
+            format!("{dst}@{}", image.root.digest)
+        }
+        ImageRef::DockerArchive { file, reference } => {
+            envelope_oci::write_docker_archive(file, &image, reference.as_deref())?;
+            format!("{dst}")
+        }
+    };
+    let mut out = printer.stdout();
+    writeln!(out, "{written}")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn digest(args: DigestArgs, printer: &Printer) -> Result<ExitCode> {
+    let r: ImageRef = args
+        .reference
+        .parse()
+        .with_context(|| format!("bad reference {:?}", args.reference))?;
+    let digest: Digest = match r {
+        ImageRef::Oci { dir, tag } => OciLayout::open(&dir)?.resolve(tag.as_deref())?.digest,
+        ImageRef::Docker { reference } => {
+            let rr = parse_registry_ref(&reference)?;
+            let client = client(&args.registry)?;
+            match client.head_manifest(&rr)? {
+                Some((d, _, _)) => d,
+                None => bail!("{rr} does not exist in the registry"),
+            }
+        }
+        _ => {
+            return Err(hinted(
+                format!(
+                    "reading {} is not available in this version",
+                    args.reference
+                ),
+                "use oci:DIR[:TAG] or a registry reference",
+            ))
+        }
+    };
+    writeln!(printer.stdout(), "{digest}")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn login(args: LoginArgs, printer: &Printer) -> Result<ExitCode> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from standard input")?;
+    let password = Secret::new(password.trim_end_matches(['\n', '\r']));
+    if password.expose().is_empty() {
+        bail!("no password on standard input");
+    }
+    let config = envelope_registry::default_docker_config()
+        .context("no home directory: set DOCKER_CONFIG")?;
+    // Check the credentials before storing them: ping with them in a
+    // temporary store.
+    let dir = tempfile::tempdir()?;
+    let tmp = dir.path().join("config.json");
+    envelope_registry::write_docker_login(&tmp, &args.registry, &args.username, &password)?;
+    let options = ClientOptions {
+        insecure: args.registry_args.insecure.clone(),
+        ca_file: args.registry_args.registry_ca_file.clone(),
+        backoff: None,
+    };
+    let probe = Client::new(CredentialStore { files: vec![tmp] }, options)?;
+    let r = parse_registry_ref(&format!("{}/envelope-login-check", args.registry))?;
+    probe
+        .ping(&r)
+        .with_context(|| format!("logging in to {}", args.registry))?;
+    envelope_registry::write_docker_login(&config, &args.registry, &args.username, &password)?;
+    printer.status(format!(
+        "Login succeeded: credentials for {} saved in {}",
+        args.registry,
+        config.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn logout(args: LogoutArgs, printer: &Printer) -> Result<ExitCode> {
+    let config = envelope_registry::default_docker_config()
+        .context("no home directory: set DOCKER_CONFIG")?;
+    if envelope_registry::remove_docker_login(&config, &args.registry)? {
+        printer.status(format!(
+            "Removed credentials for {} from {}",
+            args.registry,
+            config.display()
+        ));
+    } else {
+        printer.status(format!(
+            "No credentials for {} in {}",
+            args.registry,
+            config.display()
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}

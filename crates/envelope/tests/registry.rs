@@ -1,0 +1,242 @@
+//! Pushes, pulls, copies and credentials against a real registry, checked
+//! by skopeo and podman.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::registry::Registry;
+use common::*;
+
+fn push_hello(
+    reg: &Registry,
+    repo_tag: &str,
+    extra: &[&str],
+) -> (tempfile::TempDir, serde_json::Value, String) {
+    let tmp = tempdir();
+    let out = run(envelope(&example("hello"), &tmp.path().join("cache"))
+        .args(["build", "--format", "json", "-v", "-o"])
+        .arg(format!("docker://{}/{repo_tag}", reg.addr))
+        .args(extra));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "push failed:\n{stderr}");
+    let report = json(&String::from_utf8_lossy(&out.stdout));
+    (tmp, report, stderr)
+}
+
+#[test]
+fn build_pushes_to_a_registry_and_podman_runs_it() {
+    let reg = Registry::start();
+    let (_tmp, report, _) = push_hello(&reg, "test/hello:v1", &["--tag", "v2"]);
+    let img = &report["images"][0];
+    let digest = img["digest"].as_str().expect("digest");
+    assert_eq!(
+        img["outputs"][0].as_str(),
+        Some(format!("{}/test/hello:v1@{digest}", reg.addr).as_str())
+    );
+    for tag in ["v1", "v2"] {
+        let inspect = json(&skopeo(&[
+            "inspect",
+            "--tls-verify=false",
+            &format!("docker://{}/test/hello:{tag}", reg.addr),
+        ]));
+        assert_eq!(inspect["Digest"].as_str(), Some(digest), "{tag}");
+    }
+    let out = ok(podman()
+        .args(["run", "--rm", "--tls-verify=false"])
+        .arg(format!("{}/test/hello:v1", reg.addr)));
+    let _ = podman()
+        .args(["rmi", "-f"])
+        .arg(format!("{}/test/hello:v1", reg.addr))
+        .output();
+    assert!(out.contains("hello uid=65532 gid=65532"), "{out}");
+}
+
+#[test]
+fn an_unchanged_re_push_uploads_nothing() {
+    let reg = Registry::start();
+    let (_t1, first, err1) = push_hello(&reg, "test/again:v1", &[]);
+    assert_eq!(
+        err1.matches("pushed   sha256:").count(),
+        3,
+        "config + 2 layers:\n{err1}"
+    );
+    let (_t2, second, err2) = push_hello(&reg, "test/again:v1", &[]);
+    assert_eq!(err2.matches("pushed   sha256:").count(), 0, "{err2}");
+    assert_eq!(err2.matches("exists   sha256:").count(), 3, "{err2}");
+    assert_eq!(first["images"][0]["digest"], second["images"][0]["digest"]);
+}
+
+#[test]
+fn multi_platform_push_digest_and_copy_round_trip() {
+    let reg = Registry::start();
+    let (tmp, report, _) = push_hello(
+        &reg,
+        "test/multi:v1",
+        &["--platform", "linux/amd64,linux/arm64"],
+    );
+    let digest = report["images"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let remote = format!("docker://{}/test/multi:v1", reg.addr);
+    let raw = json(&skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        "--raw",
+        &remote,
+    ]));
+    assert_eq!(index_arches(&raw), ["amd64", "arm64"]);
+    let cache = tmp.path().join("cache");
+    let got = ok(envelope(tmp.path(), &cache).args(["digest", &remote]));
+    assert_eq!(got.trim(), digest);
+
+    // Registry → layout → another repository: the digest never changes.
+    let layout = tmp.path().join("copied");
+    let out = ok(envelope(tmp.path(), &cache)
+        .args(["copy", &remote])
+        .arg(format!("oci:{}:c", layout.display())));
+    assert!(out.trim().ends_with(&digest), "{out}");
+    let got = ok(envelope(tmp.path(), &cache)
+        .args(["digest"])
+        .arg(format!("oci:{}:c", layout.display())));
+    assert_eq!(got.trim(), digest);
+    let back = format!("{}/other/multi:v9", reg.addr);
+    let out = ok(envelope(tmp.path(), &cache)
+        .arg("copy")
+        .arg(format!("oci:{}:c", layout.display()))
+        .arg(&back));
+    assert_eq!(out.trim(), format!("{back}@{digest}"));
+    let inspect = json(&skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        "--override-arch",
+        "arm64",
+        &format!("docker://{back}"),
+    ]));
+    assert_eq!(inspect["Architecture"], "arm64");
+}
+
+#[test]
+fn unknown_images_and_platforms_are_clear_errors() {
+    let reg = Registry::start();
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    let err =
+        fails(envelope(tmp.path(), &cache).args(["digest", &format!("{}/no/such:v1", reg.addr)]));
+    assert!(err.contains("does not exist"), "{err}");
+    let err = fails(envelope(tmp.path(), &cache).args([
+        "copy",
+        &format!("{}/no/such:v1", reg.addr),
+        "oci:out",
+    ]));
+    assert!(
+        err.contains("HTTP 404") && err.contains("MANIFEST_UNKNOWN"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("out").exists());
+    push_hello(&reg, "test/one:v1", &[]);
+    let err = fails(envelope(tmp.path(), &cache).args([
+        "copy",
+        "--platform",
+        "linux/s390x",
+        &format!("{}/test/one:v1", reg.addr),
+        "oci:out",
+    ]));
+    assert!(
+        err.contains("no manifest for platform linux/s390x") && err.contains("it has: linux/amd64"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("out").exists());
+}
+
+#[test]
+fn basic_auth_login_push_logout_and_no_secret_in_output() {
+    let password = "s3cret-Pa55word";
+    let reg = Registry::start_with(Some(("alice", password)));
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    let docker_config = tmp.path().join("docker");
+    let target = format!("docker://{}/secure/hello:v1", reg.addr);
+    let with_config = |cmd: &mut Command| {
+        cmd.env("DOCKER_CONFIG", &docker_config)
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR");
+    };
+
+    // No credentials: a clear failure naming the way out.
+    let mut cmd = envelope(&example("hello"), &cache);
+    with_config(&mut cmd);
+    let err = fails(cmd.args(["build", "-q", "-o", &target]));
+    assert!(
+        err.contains("authentication failed") && err.contains("envelope login"),
+        "{err}"
+    );
+
+    // Wrong password: login refuses and stores nothing.
+    let login = |pw: &str| {
+        let mut cmd = envelope(tmp.path(), &cache);
+        with_config(&mut cmd);
+        let mut child = cmd
+            .args(["login", &reg.addr, "-u", "alice", "--password-stdin", "-v"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{pw}\n").as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("wait")
+    };
+    let bad = login("wrong");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(!docker_config.join("config.json").exists());
+
+    let good = login(password);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let cfg = std::fs::read_to_string(docker_config.join("config.json")).expect("config.json");
+    assert!(cfg.contains(&reg.addr));
+
+    let mut cmd = envelope(&example("hello"), &cache);
+    with_config(&mut cmd);
+    let out = run(cmd.args(["build", "-v", "-o", &target]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for text in [
+        &out.stdout,
+        &out.stderr,
+        &good.stdout,
+        &good.stderr,
+        &bad.stdout,
+        &bad.stderr,
+    ] {
+        assert!(
+            !String::from_utf8_lossy(text).contains(password),
+            "the password leaked"
+        );
+    }
+    let creds = format!("--creds=alice:{password}");
+    let inspect = json(&skopeo(&["inspect", "--tls-verify=false", &creds, &target]));
+    assert!(inspect["Digest"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("sha256:")));
+
+    let mut cmd = envelope(tmp.path(), &cache);
+    with_config(&mut cmd);
+    ok(cmd.args(["logout", &reg.addr]));
+    assert!(!std::fs::read_to_string(docker_config.join("config.json"))
+        .expect("config")
+        .contains(&reg.addr));
+}
