@@ -49,6 +49,8 @@ pub struct Client {
     options: ClientOptions,
     /// Authorization header values by "host scope".
     tokens: Mutex<HashMap<String, String>>,
+    /// The scheme found for registries that may be plain HTTP.
+    schemes: Mutex<HashMap<String, &'static str>>,
     pub stats: Stats,
 }
 
@@ -105,17 +107,42 @@ impl Client {
             creds,
             options,
             tokens: Mutex::new(HashMap::new()),
+            schemes: Mutex::new(HashMap::new()),
             stats: Stats::default(),
         })
     }
 
+    /// `https://HOST`, except for loopback registries and those named with
+    /// `--insecure`: they get HTTPS when they speak it and plain HTTP
+    /// otherwise, as the Docker daemon does.
     pub fn base_url(&self, r: &RegistryRef) -> String {
-        let plain = r.is_loopback() || self.options.insecure.iter().any(|h| h == &r.registry);
-        format!(
-            "{}://{}",
-            if plain { "http" } else { "https" },
-            r.api_host()
-        )
+        let host = r.api_host();
+        let may_be_plain =
+            r.is_loopback() || self.options.insecure.iter().any(|h| h == &r.registry);
+        if !may_be_plain {
+            return format!("https://{host}");
+        }
+        if let Some(scheme) = self.schemes.lock().ok().and_then(|m| m.get(host).copied()) {
+            return format!("{scheme}://{host}");
+        }
+        let probe = Req {
+            method: "GET",
+            url: format!("https://{host}/v2/"),
+            scope: String::new(),
+            headers: vec![],
+            body: None,
+        };
+        // A TLS server with a certificate we do not trust stays HTTPS, so the
+        // error says so; anything else that fails the handshake is plain HTTP.
+        let scheme = match self.raw(&probe, None) {
+            Ok(_) => "https",
+            Err(e) if e.to_string().to_ascii_lowercase().contains("certificate") => "https",
+            Err(_) => "http",
+        };
+        if let Ok(mut m) = self.schemes.lock() {
+            m.insert(host.to_string(), scheme);
+        }
+        format!("{scheme}://{host}")
     }
 
     fn backoff(&self, attempt: u32) -> Duration {

@@ -240,3 +240,26 @@ fn basic_auth_login_push_logout_and_no_secret_in_output() {
         .expect("config")
         .contains(&reg.addr));
 }
+
+#[test]
+fn tls_registry_with_a_trusted_certificate() {
+    let reg = Registry::start_tls();
+    let cert = reg.cert.clone().expect("cert");
+    let tmp = tempdir();
+    let target = format!("docker://{}/tls/hello:v1", reg.addr);
+    let out = ok(envelope(&example("hello"), &tmp.path().join("cache"))
+        .args(["build", "-q", "-o", &target, "--registry-ca-file"])
+        .arg(&cert));
+    let cert_dir = cert.parent().expect("dir").display().to_string();
+    let inspect = json(&skopeo(&["inspect", "--cert-dir", &cert_dir, &target]));
+    assert_eq!(inspect["Digest"].as_str(), Some(out.trim()));
+    // Without the CA: refused, naming the certificate problem.
+    let err = fails(envelope(tmp.path(), &tmp.path().join("cache")).args(["digest", &target]));
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(err.contains("hint: trust the registry's CA"), "{err}");
+    // SSL_CERT_FILE works too, for digest.
+    let got = ok(envelope(tmp.path(), &tmp.path().join("cache"))
+        .env("SSL_CERT_FILE", &cert)
+        .args(["digest", &target]));
+    assert_eq!(got.trim(), out.trim());
+}

@@ -50,6 +50,7 @@ pub fn push(
         }
     };
     let digest = envelope_registry::push_image(client, image, &target, &all_tags, &on_event)
+        .map_err(tls_hint)
         .with_context(|| format!("pushing to {target}"))?;
     let name = target.name();
     let tag = target.tag.clone().or_else(|| tags.first().cloned());
@@ -57,6 +58,19 @@ pub fn push(
         Some(t) => format!("{name}:{t}@{digest}"),
         None => format!("{name}@{digest}"),
     })
+}
+
+/// A certificate error gets a hint on how to trust the registry's CA.
+pub fn tls_hint(e: envelope_registry::Error) -> anyhow::Error {
+    let text = e.to_string();
+    if text.to_ascii_lowercase().contains("certificate") {
+        hinted(
+            text,
+            "trust the registry's CA with --registry-ca-file FILE or SSL_CERT_FILE=FILE",
+        )
+    } else {
+        e.into()
+    }
 }
 
 /// Reads an image from any transport envelope reads.
@@ -121,7 +135,7 @@ pub fn digest(args: DigestArgs, printer: &Printer) -> Result<ExitCode> {
         ImageRef::Docker { reference } => {
             let rr = parse_registry_ref(&reference)?;
             let client = client(&args.registry)?;
-            match client.head_manifest(&rr)? {
+            match client.head_manifest(&rr).map_err(tls_hint)? {
                 Some((d, _, _)) => d,
                 None => bail!("{rr} does not exist in the registry"),
             }

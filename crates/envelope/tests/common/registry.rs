@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 pub struct Registry {
     pub addr: String,
+    /// The CA certificate of a TLS registry (PEM), alone in its directory.
+    pub cert: Option<PathBuf>,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -25,8 +27,17 @@ impl Registry {
         Self::start_with(None)
     }
 
-    /// With Basic auth for `user`/`password`.
     pub fn start_with(auth: Option<(&str, &str)>) -> Registry {
+        Self::start_full(auth, false)
+    }
+
+    /// With TLS: a server certificate for 127.0.0.1 from a test CA (openssl).
+    pub fn start_tls() -> Registry {
+        Self::start_full(None, true)
+    }
+
+    /// With Basic auth for `user`/`password`, and/or TLS.
+    pub fn start_full(auth: Option<(&str, &str)>, tls: bool) -> Registry {
         super::require("docker-registry");
         let dir = super::tempdir();
         let port = free_port();
@@ -44,6 +55,76 @@ impl Registry {
                 "auth:\n  htpasswd:\n    realm: envelope-test\n    path: {}\n",
                 file.display()
             ));
+        }
+        let mut cert = None;
+        if tls {
+            super::require("openssl");
+            let certs = dir.path().join("certs");
+            std::fs::create_dir_all(&certs).expect("mkdir");
+            // A test CA, and a server certificate for 127.0.0.1 signed by it.
+            let (ca, ca_key) = (certs.join("ca.crt"), dir.path().join("ca.key"));
+            let (crt, key, csr) = (
+                dir.path().join("server.crt"),
+                dir.path().join("server.key"),
+                dir.path().join("server.csr"),
+            );
+            let ext = dir.path().join("ext.cnf");
+            std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n").expect("ext");
+            let openssl = |args: &[&std::ffi::OsStr]| {
+                super::ok(Command::new("openssl").args(args));
+            };
+            let p = |x: &std::path::Path| x.as_os_str().to_owned();
+            let o = |x: &str| std::ffi::OsString::from(x);
+            openssl(&[
+                &o("req"),
+                &o("-x509"),
+                &o("-newkey"),
+                &o("rsa:2048"),
+                &o("-nodes"),
+                &o("-days"),
+                &o("2"),
+                &o("-subj"),
+                &o("/CN=envelope test CA"),
+                &o("-keyout"),
+                &p(&ca_key),
+                &o("-out"),
+                &p(&ca),
+            ]);
+            openssl(&[
+                &o("req"),
+                &o("-newkey"),
+                &o("rsa:2048"),
+                &o("-nodes"),
+                &o("-subj"),
+                &o("/CN=127.0.0.1"),
+                &o("-keyout"),
+                &p(&key),
+                &o("-out"),
+                &p(&csr),
+            ]);
+            openssl(&[
+                &o("x509"),
+                &o("-req"),
+                &o("-in"),
+                &p(&csr),
+                &o("-CA"),
+                &p(&ca),
+                &o("-CAkey"),
+                &p(&ca_key),
+                &o("-CAcreateserial"),
+                &o("-days"),
+                &o("2"),
+                &o("-extfile"),
+                &p(&ext),
+                &o("-out"),
+                &p(&crt),
+            ]);
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                crt.display(),
+                key.display()
+            ));
+            cert = Some(ca);
         }
         let cfg: PathBuf = dir.path().join("config.yml");
         std::fs::write(&cfg, config).expect("config");
@@ -64,6 +145,7 @@ impl Registry {
         }
         Registry {
             addr,
+            cert,
             child,
             _dir: dir,
         }
