@@ -263,3 +263,92 @@ fn tls_registry_with_a_trusted_certificate() {
         .args(["digest", &target]));
     assert_eq!(got.trim(), out.trim());
 }
+
+mod faults {
+    use std::sync::atomic::Ordering;
+
+    use super::common::proxy::Proxy;
+    use super::common::registry::Registry;
+    use super::common::*;
+    use super::push_hello;
+
+    #[test]
+    fn a_flipped_byte_is_caught_and_nothing_is_written() {
+        let reg = Registry::start();
+        push_hello(&reg, "test/flip:v1", &[]);
+        let proxy = Proxy::start(&reg.addr);
+        proxy.faults.flip_blobs.store(true, Ordering::SeqCst);
+        let tmp = tempdir();
+        let out = tmp.path().join("out");
+        let err = fails(
+            envelope(tmp.path(), &tmp.path().join("cache"))
+                .env("ENVELOPE_RETRY_BACKOFF_MS", "5")
+                .args(["copy", &format!("{}/test/flip:v1", proxy.addr)])
+                .arg(format!("oci:{}", out.display())),
+        );
+        assert!(
+            err.contains("expected sha256:") && err.contains("got sha256:"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("http://{}/v2/test/flip/blobs/sha256:", proxy.addr)),
+            "names the URL: {err}"
+        );
+        assert!(!out.exists(), "nothing may be written from a tampered pull");
+    }
+
+    #[test]
+    fn busy_registries_are_retried() {
+        let reg = Registry::start();
+        let proxy = Proxy::start(&reg.addr);
+        for status in [503, 429] {
+            proxy.faults.error_status.store(status, Ordering::SeqCst);
+            proxy.faults.fail_first.store(3, Ordering::SeqCst);
+            let tmp = tempdir();
+            let out = ok(envelope(&example("hello"), &tmp.path().join("cache"))
+                .env("ENVELOPE_RETRY_BACKOFF_MS", "5")
+                .args([
+                    "build",
+                    "-q",
+                    "-o",
+                    &format!("{}/test/busy:{status}", proxy.addr),
+                ]));
+            assert_eq!(
+                proxy.faults.fail_first.load(Ordering::SeqCst),
+                0,
+                "the faults were met"
+            );
+            let inspect = json(&skopeo(&[
+                "inspect",
+                "--tls-verify=false",
+                &format!("docker://{}/test/busy:{status}", reg.addr),
+            ]));
+            assert_eq!(inspect["Digest"].as_str(), Some(out.trim()));
+        }
+    }
+
+    #[test]
+    fn an_upload_cut_midway_completes_on_retry() {
+        let reg = Registry::start();
+        let proxy = Proxy::start(&reg.addr);
+        proxy.faults.cut_next_upload.store(true, Ordering::SeqCst);
+        let tmp = tempdir();
+        let out = ok(envelope(&example("hello"), &tmp.path().join("cache"))
+            .env("ENVELOPE_RETRY_BACKOFF_MS", "5")
+            .args(["build", "-q", "-o", &format!("{}/test/cut:v1", proxy.addr)]));
+        assert!(
+            !proxy.faults.cut_next_upload.load(Ordering::SeqCst),
+            "an upload was cut"
+        );
+        // skopeo copies the whole image back: every blob is there and valid.
+        let back = tmp.path().join("back");
+        skopeo(&[
+            "copy",
+            "--src-tls-verify=false",
+            &format!("docker://{}/test/cut:v1", reg.addr),
+            &format!("oci:{}:x", back.display()),
+        ]);
+        let inspect = json(&skopeo(&["inspect", &format!("oci:{}:x", back.display())]));
+        assert_eq!(inspect["Digest"].as_str(), Some(out.trim()));
+    }
+}
