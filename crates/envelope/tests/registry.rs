@@ -352,3 +352,43 @@ mod faults {
         assert_eq!(inspect["Digest"].as_str(), Some(out.trim()));
     }
 }
+
+#[test]
+fn bearer_token_flow_with_a_token_server() {
+    use common::token::TokenServer;
+    let password = "t0ken-Secret";
+    let tokens = TokenServer::start("alice", password);
+    let reg = Registry::start_config(None, false, &tokens.registry_config());
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    let docker_config = tmp.path().join("docker");
+    std::fs::create_dir_all(&docker_config).expect("mkdir");
+    let target = format!("docker://{}/bearer/hello:v1", reg.addr);
+
+    // Anonymous: the token server refuses, and the error says so.
+    let err = fails(
+        envelope(&example("hello"), &cache)
+            .env("DOCKER_CONFIG", &docker_config)
+            .args(["build", "-q", "-o", &target]),
+    );
+    assert!(err.contains("authentication failed"), "{err}");
+
+    let auth = common::registry::basic_config(&reg.addr, "alice", password);
+    std::fs::write(docker_config.join("config.json"), auth).expect("config");
+    let out = run(envelope(&example("hello"), &cache)
+        .env("DOCKER_CONFIG", &docker_config)
+        .args(["build", "--format", "json", "-v", "-o", &target]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains(password) && !String::from_utf8_lossy(&out.stdout).contains(password));
+    assert!(tokens.issued.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    let report = json(&String::from_utf8_lossy(&out.stdout));
+    let digest = report["images"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let got = ok(envelope(tmp.path(), &cache)
+        .env("DOCKER_CONFIG", &docker_config)
+        .args(["digest", &target]));
+    assert_eq!(got.trim(), digest);
+}

@@ -38,6 +38,11 @@ impl Registry {
 
     /// With Basic auth for `user`/`password`, and/or TLS.
     pub fn start_full(auth: Option<(&str, &str)>, tls: bool) -> Registry {
+        Self::start_config(auth, tls, "")
+    }
+
+    /// With extra YAML appended to the configuration (top-level keys).
+    pub fn start_config(auth: Option<(&str, &str)>, tls: bool, extra: &str) -> Registry {
         super::require("docker-registry");
         let dir = super::tempdir();
         let port = free_port();
@@ -126,6 +131,7 @@ impl Registry {
             ));
             cert = Some(ca);
         }
+        config.push_str(extra);
         let cfg: PathBuf = dir.path().join("config.yml");
         std::fs::write(&cfg, config).expect("config");
         let child = Command::new("docker-registry")
@@ -157,4 +163,14 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A Docker config.json with Basic credentials for `host`.
+pub fn basic_config(host: &str, user: &str, password: &str) -> String {
+    let out = super::ok(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s '{user}:{password}' | base64 -w0")),
+    );
+    format!(r#"{{"auths":{{"{host}":{{"auth":"{}"}}}}}}"#, out.trim())
 }
