@@ -52,6 +52,27 @@ pub struct ImageOptions {
     pub created_by: String,
 }
 
+/// A base image for one platform, its blobs already verified (pulled by the
+/// caller). The new image stacks its layers on the base's.
+#[derive(Debug, Clone)]
+pub struct BaseImage {
+    /// As the user named it, for the base.name annotation and messages.
+    pub name: String,
+    /// The digest the user pinned or the tag resolved to.
+    pub digest: Digest,
+    /// The base manifest's media type: Docker's schema2 makes the new
+    /// image use Docker's media types too.
+    pub manifest_media_type: String,
+    pub config: ImageConfiguration,
+    pub layers: Vec<(Descriptor, BlobData)>,
+}
+
+impl BaseImage {
+    fn is_docker(&self) -> bool {
+        self.manifest_media_type == media_types::DOCKER_MANIFEST_V2
+    }
+}
+
 /// A binary for one platform, read into memory.
 #[derive(Debug, Clone)]
 pub struct PlatformBinary {
@@ -70,6 +91,8 @@ pub struct PlatformImage {
     pub config: Descriptor,
     pub config_json: Vec<u8>,
     pub layers: Vec<Layer>,
+    /// The base image's layers, when there is a base.
+    pub base_layers: Vec<(Descriptor, BlobData)>,
     pub report: PlatformReport,
 }
 
@@ -205,6 +228,20 @@ pub fn check_binary(
     })
 }
 
+fn leave_to_base(d: Decision, include: Include, base: &str) -> Decision {
+    match include {
+        Include::Auto if d.included => Decision {
+            included: false,
+            reason: format!("left to the base image {base}, though {}", d.reason),
+        },
+        Include::Auto => Decision {
+            included: false,
+            reason: format!("left to the base image {base}; {}", d.reason),
+        },
+        _ => d,
+    }
+}
+
 fn decide(include: Include, needed: bool, why: Option<&str>, none: &str, flag: &str) -> Decision {
     match include {
         Include::Always => Decision {
@@ -230,9 +267,23 @@ fn decide(include: Include, needed: bool, why: Option<&str>, none: &str, flag: &
 pub fn platform_image(
     opts: &ImageOptions,
     bin: &PlatformBinary,
+    base: Option<&BaseImage>,
     cache: &Cache,
 ) -> Result<PlatformImage, BuildError> {
-    let checked = check_binary(bin, opts.allow_dynamic)?;
+    // A real base may bring the C library a dynamic binary needs.
+    let checked = check_binary(bin, opts.allow_dynamic || base.is_some())?;
+    if let Some(b) = base {
+        if b.is_docker() && opts.compression == Compression::Zstd {
+            return Err(BuildError::Option {
+                option: "--compression",
+                value: "zstd".into(),
+                detail: format!(
+                    "the base {} uses Docker's media types, which have no zstd layers",
+                    b.name
+                ),
+            });
+        }
+    }
     let facts = &checked.facts;
     let bi = facts.build_info.as_ref();
     let setting = |k: &str| bi.and_then(|b| b.setting(k)).map(str::to_string);
@@ -257,13 +308,32 @@ pub fn platform_image(
         "--tzdata",
     );
 
-    let mut plans: Vec<(&'static str, LayerBuilder, Vec<String>, String)> = vec![(
-        "base",
-        base::base_layer(opts.epoch)?,
-        base::BASE_CONTENTS.iter().map(|s| s.to_string()).collect(),
-        "every image: users, groups, /tmp, a home for nonroot".to_string(),
-    )];
-    let mut env = vec![DEFAULT_PATH.to_string()];
+    // On a real base, certificates and zones are the base's business
+    // unless asked for explicitly.
+    let (ca, tz) = match base {
+        Some(b) => (
+            leave_to_base(ca, opts.ca_certs, &b.name),
+            leave_to_base(tz, opts.tzdata, &b.name),
+        ),
+        None => (ca, tz),
+    };
+
+    let mut plans: Vec<(&'static str, LayerBuilder, Vec<String>, String)> = Vec::new();
+    if base.is_none() {
+        plans.push((
+            "base",
+            base::base_layer(opts.epoch)?,
+            base::BASE_CONTENTS.iter().map(|s| s.to_string()).collect(),
+            "every image: users, groups, /tmp, a home for nonroot".to_string(),
+        ));
+    }
+    let base_config = base
+        .and_then(|b| b.config.config.clone())
+        .unwrap_or_default();
+    let mut env = base_config.env.clone().unwrap_or_default();
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(0, DEFAULT_PATH.to_string());
+    }
     if ca.included {
         let (pem, what) = base::ca_bundle(opts.ca_file.as_deref())?;
         plans.push((
@@ -301,7 +371,11 @@ pub fn platform_image(
         vec![bin_path.clone()],
         format!("the binary ({})", bin.source),
     ));
-    env.extend(opts.env.iter().cloned());
+    for e in &opts.env {
+        let key = e.split('=').next().unwrap_or_default();
+        env.retain(|x| x.split('=').next() != Some(key));
+        env.push(e.clone());
+    }
 
     let mut layers = Vec::new();
     let mut reports = Vec::new();
@@ -336,9 +410,11 @@ pub fn platform_image(
         layers.push(layer);
     }
 
+    // The base's user when it names one (a hardened base does), else nonroot.
     let user = opts
         .user
         .clone()
+        .or_else(|| base_config.user.clone().filter(|u| !u.is_empty()))
         .unwrap_or_else(|| DEFAULT_USER.to_string());
     let mut labels = BTreeMap::new();
     labels.insert(
@@ -392,29 +468,78 @@ pub fn platform_image(
             entrypoint: Some(vec![bin_path.clone()]),
             cmd: (!opts.args.is_empty()).then(|| opts.args.clone()),
             volumes: None,
-            working_dir: Some(WORKDIR.to_string()),
+            working_dir: Some(
+                base_config
+                    .working_dir
+                    .clone()
+                    .filter(|w| !w.is_empty())
+                    .unwrap_or_else(|| WORKDIR.to_string()),
+            ),
             labels: Some(labels),
-            stop_signal: None,
+            stop_signal: base_config.stop_signal.clone(),
         }),
         rootfs: RootFs {
             r#type: "layers".to_string(),
-            diff_ids: layers.iter().map(|l| l.diff_id.clone()).collect(),
+            diff_ids: base
+                .map(|b| b.config.rootfs.diff_ids.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .chain(layers.iter().map(|l| l.diff_id.clone()))
+                .collect(),
         },
-        history: Some(history),
+        history: Some(
+            base.and_then(|b| b.config.history.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .chain(history)
+                .collect(),
+        ),
+    };
+    let docker = base.is_some_and(BaseImage::is_docker);
+    let (manifest_type, config_type) = if docker {
+        (media_types::DOCKER_MANIFEST_V2, media_types::DOCKER_CONFIG)
+    } else {
+        (media_types::OCI_MANIFEST, media_types::OCI_CONFIG)
     };
     let config_json = envelope_oci::to_json(&config);
-    let config_desc = descriptor(media_types::OCI_CONFIG, &config_json);
+    let config_desc = descriptor(config_type, &config_json);
+    let own_layers = layers.iter().map(|l| {
+        let mut d = l.descriptor();
+        if docker {
+            d.media_type = media_types::DOCKER_LAYER_TAR_GZIP.to_string();
+        }
+        d
+    });
+    let base_layers: Vec<(Descriptor, BlobData)> =
+        base.map(|b| b.layers.clone()).unwrap_or_default();
+    // Docker's schema2 has no annotations; OCI manifests name their base.
+    let annotations = base.filter(|_| !docker).map(|b| {
+        BTreeMap::from([
+            (
+                "org.opencontainers.image.base.digest".to_string(),
+                b.digest.to_string(),
+            ),
+            (
+                "org.opencontainers.image.base.name".to_string(),
+                b.name.clone(),
+            ),
+        ])
+    });
     let manifest = ImageManifest {
         schema_version: 2,
-        media_type: Some(media_types::OCI_MANIFEST.to_string()),
+        media_type: Some(manifest_type.to_string()),
         artifact_type: None,
         config: config_desc.clone(),
-        layers: layers.iter().map(Layer::descriptor).collect(),
+        layers: base_layers
+            .iter()
+            .map(|(d, _)| d.clone())
+            .chain(own_layers)
+            .collect(),
         subject: None,
-        annotations: None,
+        annotations,
     };
     let manifest_json = envelope_oci::to_json(&manifest);
-    let mut manifest_desc = descriptor(media_types::OCI_MANIFEST, &manifest_json);
+    let mut manifest_desc = descriptor(manifest_type, &manifest_json);
     manifest_desc.platform = Some(bin.platform.clone());
 
     let trimpath = setting("-trimpath").as_deref() == Some("true");
@@ -453,6 +578,7 @@ pub fn platform_image(
         config: config_desc,
         config_json,
         layers,
+        base_layers,
         report,
     })
 }
@@ -484,7 +610,18 @@ pub fn assemble(platforms: &[PlatformImage], force_index: bool) -> ImageBlobs {
         for l in &p.layers {
             blobs.insert(l.digest.clone(), BlobData::Bytes(Arc::clone(&l.blob)));
         }
+        for (d, b) in &p.base_layers {
+            blobs.insert(d.digest.clone(), b.clone());
+        }
     }
+    let docker = platforms
+        .iter()
+        .any(|p| p.manifest.media_type == media_types::DOCKER_MANIFEST_V2);
+    let index_type = if docker {
+        media_types::DOCKER_MANIFEST_LIST
+    } else {
+        media_types::OCI_INDEX
+    };
     let root = match platforms {
         [one] if !force_index => {
             let mut d = one.manifest.clone();
@@ -494,14 +631,14 @@ pub fn assemble(platforms: &[PlatformImage], force_index: bool) -> ImageBlobs {
         _ => {
             let index = ImageIndex {
                 schema_version: 2,
-                media_type: Some(media_types::OCI_INDEX.to_string()),
+                media_type: Some(index_type.to_string()),
                 artifact_type: None,
                 manifests: platforms.iter().map(|p| p.manifest.clone()).collect(),
                 subject: None,
                 annotations: None,
             };
             let json = envelope_oci::to_json(&index);
-            let d = descriptor(media_types::OCI_INDEX, &json);
+            let d = descriptor(index_type, &json);
             blobs.insert(d.digest.clone(), BlobData::Bytes(Arc::new(json)));
             d
         }

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 pub use cache::Cache;
 pub use gobuild::{go_build, GoBuild, GoTool};
 pub use image::{
-    assemble, platform_image, rfc3339, ImageOptions, Include, PlatformBinary, PlatformImage,
-    PlatformReport,
+    assemble, platform_image, rfc3339, BaseImage, ImageOptions, Include, PlatformBinary,
+    PlatformImage, PlatformReport,
 };
 
 #[derive(Debug, thiserror::Error)]

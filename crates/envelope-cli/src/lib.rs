@@ -224,9 +224,15 @@ pub struct ImageArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
 
-    /// The base image. Only `scratch` (an empty base plus generated files) is available.
+    /// The base image: `scratch` (an empty base plus the files envelope
+    /// generates) or a registry image, best pinned as REF@sha256:... Its
+    /// blobs are verified and cached, so a pinned base is pulled once.
     #[arg(long, default_value = "scratch", value_name = "BASE")]
     pub base: String,
+
+    /// Refuse a --base that is not pinned by digest.
+    #[arg(long)]
+    pub require_pinned: bool,
 
     /// Name of the binary in the image (/usr/local/bin/NAME) and of the image.
     /// Default: the package's last path element.

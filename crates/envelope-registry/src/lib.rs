@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 mod auth;
+mod base;
 mod client;
 mod error;
 mod reference;
@@ -17,6 +18,7 @@ mod transfer;
 pub use auth::{
     default_docker_config, remove_docker_login, write_docker_login, CredentialStore, Credentials,
 };
+pub use base::{blob_cache_dir, pull_base, resolve_root, BlobCache, PulledBase};
 pub use client::{Client, ClientOptions, Stats};
 pub use error::Error;
 pub use reference::RegistryRef;

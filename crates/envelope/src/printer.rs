@@ -47,6 +47,12 @@ impl Printer {
         }
     }
 
+    pub fn warn(&self, msg: impl std::fmt::Display) {
+        if !self.quiet {
+            let _ = writeln!(anstream::stderr(), "{YELLOW}warning{YELLOW:#}: {msg}");
+        }
+    }
+
     /// Detail only shown with --verbose.
     pub fn detail(&self, msg: impl std::fmt::Display) {
         if self.verbose {

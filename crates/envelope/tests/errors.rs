@@ -181,7 +181,7 @@ fn bad_image_options() {
         (&["--label", "novalue"][..], "--label"),
         (&["--env", "=x"][..], "--env"),
         (&["--user", "bob"][..], "--user"),
-        (&["--base", "alpine:3"][..], "--base"),
+        (&["--base", "UPPER/x"][..], "--base"),
     ] {
         let err = fails(
             envelope(&example("hello"), &tmp.path().join("cache"))

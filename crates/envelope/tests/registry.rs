@@ -392,3 +392,193 @@ fn bearer_token_flow_with_a_token_server() {
         .args(["digest", &target]));
     assert_eq!(got.trim(), digest);
 }
+
+mod base {
+    use super::common::registry::Registry;
+    use super::common::*;
+    use super::push_hello;
+
+    /// Pushes the hello image as a base and returns (registry, base name, digest).
+    fn base_image(reg: &Registry) -> (String, String) {
+        let (_t, report, _) = push_hello(
+            reg,
+            "test/base:v1",
+            &["--platform", "linux/amd64,linux/arm64"],
+        );
+        let digest = report["images"][0]["digest"]
+            .as_str()
+            .expect("digest")
+            .to_string();
+        (format!("{}/test/base", reg.addr), digest)
+    }
+
+    #[test]
+    fn a_pinned_base_is_stacked_inherited_and_cached_for_offline_rebuilds() {
+        let reg = Registry::start();
+        let (name, digest) = base_image(&reg);
+        let tmp = tempdir();
+        let cache = tmp.path().join("cache");
+        let layout = tmp.path().join("layout");
+        let build = |extra: &[&str]| {
+            json(&ok(envelope(&example("server"), &cache)
+                .args([
+                    "build",
+                    "--format",
+                    "json",
+                    "--base",
+                    &format!("{name}@{digest}"),
+                    "-o",
+                ])
+                .arg(format!("oci:{}:b", layout.display()))
+                .args(extra)))
+        };
+        let first = build(&["--ca-certs", "always"]);
+        let img = layout_image(&layout, Some("b"), "amd64");
+        let layers = img.manifest["layers"].as_array().expect("layers");
+        // The base's two layers, then the CA layer and the app.
+        assert_eq!(layers.len(), 4, "{}", img.manifest);
+        let names: Vec<&str> = first["images"][0]["platforms"][0]["layers"]
+            .as_array()
+            .expect("l")
+            .iter()
+            .map(|l| l["name"].as_str().expect("n"))
+            .collect();
+        assert_eq!(names, ["ca-certificates", "app"]);
+        assert_eq!(
+            img.manifest["annotations"]["org.opencontainers.image.base.digest"].as_str(),
+            Some(digest.as_str())
+        );
+        assert_eq!(
+            img.manifest["annotations"]["org.opencontainers.image.base.name"].as_str(),
+            Some(name.as_str())
+        );
+        assert_eq!(img.config["config"]["User"], "65532:65532");
+        assert_eq!(
+            img.config["rootfs"]["diff_ids"]
+                .as_array()
+                .expect("ids")
+                .len(),
+            4
+        );
+        let reference = format!("oci:{}:b", layout.display());
+        let out = ok(podman().args(["run", "--rm", &reference, "selftest"]));
+        assert!(
+            out.contains("uid=65532") && out.contains("exists=/etc/ssl/certs/ca-certificates.crt"),
+            "{out}"
+        );
+
+        // The registry goes away: the pinned base comes from the cache.
+        drop(reg);
+        let second = build(&["--ca-certs", "always"]);
+        assert_eq!(first["images"][0]["digest"], second["images"][0]["digest"]);
+    }
+
+    #[test]
+    fn an_unpinned_base_warns_and_can_be_refused() {
+        let reg = Registry::start();
+        let (name, digest) = base_image(&reg);
+        let tmp = tempdir();
+        let cache = tmp.path().join("cache");
+        let out = run(envelope(&example("hello"), &cache)
+            .args(["build", "-o"])
+            .arg(format!("oci:{}/out", tmp.path().display()))
+            .args(["--base", &format!("{name}:v1")]));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("is not pinned") && stderr.contains(&digest),
+            "{stderr}"
+        );
+        let err = fails(
+            envelope(&example("hello"), &cache)
+                .args([
+                    "build",
+                    "--require-pinned",
+                    "--base",
+                    &format!("{name}:v1"),
+                    "-o",
+                ])
+                .arg(format!("oci:{}/out2", tmp.path().display())),
+        );
+        assert!(
+            err.contains("not pinned by digest") && err.contains("hint:"),
+            "{err}"
+        );
+        assert!(!tmp.path().join("out2").exists());
+        let err = fails(
+            envelope(&example("hello"), &cache)
+                .args([
+                    "build",
+                    "--platform",
+                    "linux/s390x",
+                    "--base",
+                    &format!("{name}@{digest}"),
+                    "-o",
+                ])
+                .arg(format!("oci:{}/out3", tmp.path().display())),
+        );
+        assert!(
+            err.contains("no manifest for platform linux/s390x")
+                && err.contains("linux/amd64, linux/arm64"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_docker_schema2_base_makes_a_docker_schema2_image() {
+        let reg = Registry::start();
+        let tmp = tempdir();
+        let cache = tmp.path().join("cache");
+        let layout = tmp.path().join("hello-layout");
+        ok(envelope(&example("hello"), &cache)
+            .args(["build", "-q", "-o"])
+            .arg(format!("oci:{}:h", layout.display())));
+        skopeo(&[
+            "copy",
+            "--format",
+            "v2s2",
+            "--dest-tls-verify=false",
+            &format!("oci:{}:h", layout.display()),
+            &format!("docker://{}/test/dbase:v1", reg.addr),
+        ]);
+        let digest =
+            ok(envelope(tmp.path(), &cache)
+                .args(["digest", &format!("{}/test/dbase:v1", reg.addr)]))
+            .trim()
+            .to_string();
+        let target = format!("{}/test/on-docker:v1", reg.addr);
+        ok(envelope(&example("hello"), &cache).args([
+            "build",
+            "-q",
+            "--base",
+            &format!("{}/test/dbase@{digest}", reg.addr),
+            "-o",
+            &target,
+        ]));
+        let raw = json(&skopeo(&[
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{target}"),
+        ]));
+        assert_eq!(
+            raw["mediaType"],
+            "application/vnd.docker.distribution.manifest.v2+json"
+        );
+        assert!(
+            raw["layers"]
+                .as_array()
+                .expect("layers")
+                .iter()
+                .all(|l| l["mediaType"] == "application/vnd.docker.image.rootfs.diff.tar.gzip"),
+            "{raw}"
+        );
+        assert_eq!(
+            raw["config"]["mediaType"],
+            "application/vnd.docker.container.image.v1+json"
+        );
+        let out = ok(podman().args(["run", "--rm", "--tls-verify=false", &target]));
+        let _ = podman().args(["rmi", "-f", &target]).output();
+        assert!(out.contains("hello uid=65532"), "{out}");
+    }
+}

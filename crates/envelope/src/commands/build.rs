@@ -34,6 +34,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
     let cache = Cache::from_env();
     let cwd = std::env::current_dir().context("reading the current directory")?;
 
+    let bases = super::registry::resolve_bases(&args.image, &platforms, cache.root(), printer)?;
     let mut reports: Vec<ImageReport> = Vec::new();
     for package in &packages {
         let started = Instant::now();
@@ -95,8 +96,9 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
         let created_by = format!("envelope build {package}");
         let opts = image::image_options(&args.image, &name, epoch, created_by)?;
         let mut images = Vec::new();
-        for bin in &binaries {
-            images.push(envelope_build::platform_image(&opts, bin, &cache)?);
+        for (i, bin) in binaries.iter().enumerate() {
+            let base = bases.as_ref().and_then(|b| b.get(i));
+            images.push(envelope_build::platform_image(&opts, bin, base, &cache)?);
         }
         let built = envelope_build::assemble(&images, false);
         let outs = if outputs.is_empty() {

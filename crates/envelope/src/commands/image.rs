@@ -58,13 +58,8 @@ pub fn image_options(
     created_by: String,
 ) -> Result<ImageOptions> {
     if args.base != "scratch" {
-        return Err(hinted(
-            format!(
-                "--base {:?} is not available: only `scratch` is supported in this version",
-                args.base
-            ),
-            "omit --base; envelope generates the base files a static Go binary needs",
-        ));
+        super::registry::parse_registry_ref(&args.base)
+            .with_context(|| format!("bad --base {:?}", args.base))?;
     }
     validate_name(name)?;
     let include = |i: envelope_cli::Include| match i {

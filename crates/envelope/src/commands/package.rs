@@ -75,7 +75,14 @@ pub fn run(args: PackageArgs, printer: &Printer) -> Result<ExitCode> {
         data: Arc::new(data),
         source,
     };
-    let images = vec![envelope_build::platform_image(&opts, &bin, &cache)?];
+    let bases = super::registry::resolve_bases(
+        &args.image,
+        std::slice::from_ref(&bin.platform),
+        cache.root(),
+        printer,
+    )?;
+    let base = bases.as_ref().and_then(|b| b.first());
+    let images = vec![envelope_build::platform_image(&opts, &bin, base, &cache)?];
     let built = envelope_build::assemble(&images, false);
     let outs = if outputs.is_empty() {
         vec![image::default_output(&name)]

@@ -73,6 +73,58 @@ pub fn tls_hint(e: envelope_registry::Error) -> anyhow::Error {
     }
 }
 
+/// The base image for each platform, or None for scratch.
+pub fn resolve_bases(
+    args: &envelope_cli::ImageArgs,
+    platforms: &[envelope_oci::Platform],
+    cache_root: &std::path::Path,
+    printer: &Printer,
+) -> Result<Option<Vec<envelope_build::BaseImage>>> {
+    if args.base == "scratch" {
+        return Ok(None);
+    }
+    let r =
+        parse_registry_ref(&args.base).with_context(|| format!("bad --base {:?}", args.base))?;
+    if r.digest.is_none() && args.require_pinned {
+        return Err(hinted(
+            format!(
+                "--base {} is not pinned by digest (--require-pinned)",
+                args.base
+            ),
+            "name the base as REF@sha256:...; `envelope digest REF` prints the digest",
+        ));
+    }
+    let client = client(&args.registry)?;
+    let cache = envelope_registry::BlobCache::new(envelope_registry::blob_cache_dir(cache_root));
+    let root = envelope_registry::resolve_root(&client, &cache, &r)
+        .map_err(tls_hint)
+        .with_context(|| format!("pulling the base {r}"))?;
+    let name = match &r.tag {
+        Some(t) => format!("{}:{t}", r.name()),
+        None => r.name(),
+    };
+    if r.digest.is_none() {
+        printer.warn(format!(
+            "the base {name} is not pinned: it resolved to {}; pin it with --base {name}@{}",
+            root.0, root.0
+        ));
+    }
+    let mut bases = Vec::new();
+    for p in platforms {
+        let pulled = envelope_registry::pull_base(&client, &cache, &r, &root, p)
+            .map_err(tls_hint)
+            .with_context(|| format!("pulling the base {r} for {p}"))?;
+        bases.push(envelope_build::BaseImage {
+            name: name.clone(),
+            digest: pulled.digest,
+            manifest_media_type: pulled.manifest_media_type,
+            config: pulled.config,
+            layers: pulled.layers,
+        });
+    }
+    Ok(Some(bases))
+}
+
 /// Reads an image from any transport envelope reads.
 fn read_image(
     src: &str,
