@@ -112,6 +112,35 @@ pub enum Command {
 
     /// Remove stored credentials for a registry.
     Logout(LogoutArgs),
+
+    /// Pin image references by digest in Dockerfiles and Kubernetes/Compose YAML.
+    ///
+    /// Rewrites `FROM image:tag` and `image: image:tag` to `image:tag@sha256:...`
+    /// resolved from the registry, touching nothing else in the file.
+    /// `--check` lists what is unpinned and exits 1 (no network needed).
+    ///
+    /// Examples:
+    ///
+    ///   envelope pin Dockerfile deploy/app.yaml
+    ///
+    ///   envelope pin --check Dockerfile compose.yaml      # in CI
+    #[command(verbatim_doc_comment)]
+    Pin(PinArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Files to pin (default: ./Dockerfile). Dockerfiles are recognized by name
+    /// (Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*), YAML by .yaml/.yml.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Change nothing: list unpinned references and exit 1 if there are any.
+    #[arg(long)]
+    pub check: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// How to reach registries.

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Digest(args) => commands::registry::digest(args, &printer),
         Command::Login(args) => commands::registry::login(args, &printer),
         Command::Logout(args) => commands::registry::logout(args, &printer),
+        Command::Pin(args) => commands::pin::run(args, &printer),
     };
     match result {
         Ok(code) => code,

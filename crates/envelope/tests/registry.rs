@@ -582,3 +582,54 @@ mod base {
         assert!(out.contains("hello uid=65532"), "{out}");
     }
 }
+
+#[test]
+fn pin_rewrites_dockerfiles_and_yaml_and_check_gates_ci() {
+    let reg = Registry::start();
+    let (_t, report, _) = push_hello(&reg, "test/pinme:v1", &[]);
+    let digest = report["images"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let image = format!("{}/test/pinme:v1", reg.addr);
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    let dockerfile = tmp.path().join("Dockerfile");
+    let compose = tmp.path().join("compose.yaml");
+    let df = format!("FROM {image} AS build\nRUN make\nFROM build AS again\nFROM scratch\n# FROM {image} stays a comment\nFROM --platform=linux/amd64 {image}\n");
+    let yaml = format!(
+        "services:\n  app:\n    image: \"{image}\"  # the app\n    ports: [\"8080:8080\"]\n"
+    );
+    std::fs::write(&dockerfile, &df).expect("write");
+    std::fs::write(&compose, &yaml).expect("write");
+
+    let out =
+        run(envelope(tmp.path(), &cache).args(["pin", "--check", "Dockerfile", "compose.yaml"]));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "unpinned references fail the check"
+    );
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert!(
+        listed.contains("Dockerfile:1:")
+            && listed.contains("Dockerfile:6:")
+            && listed.contains("compose.yaml:3:"),
+        "{listed}"
+    );
+
+    ok(envelope(tmp.path(), &cache).args(["pin", "Dockerfile", "compose.yaml"]));
+    let pinned = format!("{image}@{digest}");
+    assert_eq!(std::fs::read_to_string(&dockerfile).expect("read"), format!("FROM {pinned} AS build\nRUN make\nFROM build AS again\nFROM scratch\n# FROM {image} stays a comment\nFROM --platform=linux/amd64 {pinned}\n"));
+    assert_eq!(
+        std::fs::read_to_string(&compose).expect("read"),
+        yaml.replace(&image, &pinned)
+    );
+
+    // Pinned references need no registry to pass the check.
+    drop(reg);
+    ok(envelope(tmp.path(), &cache).args(["pin", "--check", "Dockerfile", "compose.yaml"]));
+    let err = fails(envelope(tmp.path(), &cache).args(["pin", "notes.txt"]));
+    assert!(err.contains("not a Dockerfile"), "{err}");
+}

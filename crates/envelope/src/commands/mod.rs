@@ -4,4 +4,5 @@
 pub mod build;
 pub mod image;
 pub mod package;
+pub mod pin;
 pub mod registry;
