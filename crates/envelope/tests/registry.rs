@@ -633,3 +633,65 @@ fn pin_rewrites_dockerfiles_and_yaml_and_check_gates_ci() {
     let err = fails(envelope(tmp.path(), &cache).args(["pin", "notes.txt"]));
     assert!(err.contains("not a Dockerfile"), "{err}");
 }
+
+#[test]
+fn credentials_from_a_helper_and_from_registry_auth_file() {
+    let password = "helper-Pa55";
+    let reg = Registry::start_with(Some(("bob", password)));
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+
+    // A docker-credential-* helper named by credHelpers.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let helper = bin.join("docker-credential-envtest");
+    std::fs::write(&helper, format!("#!/bin/sh\nread host\n[ \"$1\" = get ] || exit 1\nprintf '{{\"ServerURL\":\"%s\",\"Username\":\"bob\",\"Secret\":\"{password}\"}}' \"$host\"\n")).expect("write");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let docker = tmp.path().join("docker");
+    std::fs::create_dir_all(&docker).expect("mkdir");
+    std::fs::write(
+        docker.join("config.json"),
+        format!(r#"{{"credHelpers":{{"{}":"envtest"}}}}"#, reg.addr),
+    )
+    .expect("write");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = envelope(&example("hello"), &cache);
+    cmd.env("DOCKER_CONFIG", &docker)
+        .env("PATH", format!("{}:{path}", go_dir().display()))
+        .env_remove("REGISTRY_AUTH_FILE");
+    let out = run(cmd.args([
+        "build",
+        "-q",
+        "-o",
+        &format!("{}/helper/hello:v1", reg.addr),
+    ]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Podman's auth.json format, through REGISTRY_AUTH_FILE.
+    let auth_file = tmp.path().join("auth.json");
+    std::fs::write(
+        &auth_file,
+        common::registry::basic_config(&reg.addr, "bob", password),
+    )
+    .expect("write");
+    let empty = tmp.path().join("empty-docker");
+    let out = run(envelope(tmp.path(), &cache)
+        .env("DOCKER_CONFIG", &empty)
+        .env("REGISTRY_AUTH_FILE", &auth_file)
+        .args(["digest", &format!("{}/helper/hello:v1", reg.addr)]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("sha256:"));
+}
