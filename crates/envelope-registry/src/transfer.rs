@@ -22,6 +22,12 @@ pub enum PushEvent {
         digest: Digest,
         size: u64,
     },
+    /// Mounted from another repository of the same registry.
+    Mounted {
+        digest: Digest,
+        size: u64,
+        from: String,
+    },
     Uploaded {
         digest: Digest,
         size: u64,
@@ -43,8 +49,14 @@ pub fn push_image(
     image: &ImageBlobs,
     target: &RegistryRef,
     tags: &[String],
+    mount_from: &[RegistryRef],
     on_event: &(dyn Fn(PushEvent) + Sync),
 ) -> Result<Digest, Error> {
+    // Only repositories of the same registry can lend a blob.
+    let mount_from: Vec<&RegistryRef> = mount_from
+        .iter()
+        .filter(|m| m.registry == target.registry && m.repository != target.repository)
+        .collect();
     let root_bytes = image.read(&image.root.digest)?;
     let mut children: Vec<(Descriptor, Vec<u8>)> = Vec::new();
     let mut blobs: BTreeMap<Digest, u64> = BTreeMap::new();
@@ -84,7 +96,7 @@ pub fn push_image(
                 if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
                     break;
                 }
-                let result = push_blob(client, image, target, digest, *size, on_event);
+                let result = push_blob(client, image, target, digest, *size, &mount_from, on_event);
                 if let Err(e) = result {
                     if let Ok(mut slot) = first_error.lock() {
                         slot.get_or_insert(e);
@@ -129,6 +141,7 @@ fn push_blob(
     target: &RegistryRef,
     digest: &Digest,
     size: u64,
+    mount_from: &[&RegistryRef],
     on_event: &(dyn Fn(PushEvent) + Sync),
 ) -> Result<(), Error> {
     if client.blob_exists(target, digest)? {
@@ -137,6 +150,16 @@ fn push_blob(
             size,
         });
         return Ok(());
+    }
+    for source in mount_from {
+        if client.mount_blob(target, digest, &source.repository)? {
+            on_event(PushEvent::Mounted {
+                digest: digest.clone(),
+                size,
+                from: source.repository.clone(),
+            });
+            return Ok(());
+        }
     }
     let data = match image.blobs.get(digest) {
         Some(BlobData::Bytes(b)) => Arc::clone(b),

@@ -581,6 +581,48 @@ mod base {
         let _ = podman().args(["rmi", "-f", &target]).output();
         assert!(out.contains("hello uid=65532"), "{out}");
     }
+
+    #[test]
+    fn blobs_of_the_base_are_mounted_not_uploaded() {
+        let reg = Registry::start();
+        let (_t, report, _) = push_hello(&reg, "test/lender:v1", &[]);
+        let digest = report["images"][0]["digest"]
+            .as_str()
+            .expect("digest")
+            .to_string();
+        let tmp = tempdir();
+        let cache = tmp.path().join("cache");
+        let out = run(envelope(&example("server"), &cache).args([
+            "build",
+            "-v",
+            "--base",
+            &format!("{}/test/lender@{digest}", reg.addr),
+            "-o",
+            &format!("{}/test/borrower:v1", reg.addr),
+        ]));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(
+            stderr.matches("mounted  sha256:").count(),
+            2,
+            "the base's two layers:\n{stderr}"
+        );
+        assert_eq!(
+            stderr.matches("pushed   sha256:").count(),
+            2,
+            "config and app:\n{stderr}"
+        );
+
+        let out = run(envelope(tmp.path(), &cache).args([
+            "copy",
+            &format!("{}/test/lender:v1", reg.addr),
+            &format!("{}/test/copy:v1", reg.addr),
+        ]));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(stderr.matches("mounted  sha256:").count(), 3, "{stderr}");
+        assert_eq!(stderr.matches("pushed   sha256:").count(), 0, "{stderr}");
+    }
 }
 
 #[test]

@@ -176,6 +176,17 @@ fn resolve_output(r: &ImageRef, name: &str, many: bool) -> ImageRef {
     }
 }
 
+/// The base's repository, which can lend its blobs to a push to the same
+/// registry (a cross-repository mount).
+fn base_repos(args: &ImageArgs) -> Vec<envelope_registry::RegistryRef> {
+    if args.base == "scratch" {
+        return Vec::new();
+    }
+    super::registry::parse_registry_ref(&args.base)
+        .into_iter()
+        .collect()
+}
+
 /// Several images cannot share one archive file or one layout tag.
 pub fn check_outputs_for_many(outputs: &[ImageRef], images: usize) -> Result<()> {
     if images < 2 {
@@ -215,6 +226,7 @@ pub fn write_outputs(
                 image,
                 reference,
                 &args.push_tags,
+                &base_repos(args),
                 printer,
             )?);
             continue;

@@ -33,6 +33,7 @@ pub fn push(
     image: &ImageBlobs,
     reference: &str,
     tags: &[String],
+    mount_from: &[RegistryRef],
     printer: &Printer,
 ) -> Result<String> {
     let target = parse_registry_ref(reference)?;
@@ -42,6 +43,10 @@ pub fn push(
         PushEvent::Exists { digest, size } => {
             printer.detail(format!("  exists   {digest} ({})", human_size(size)))
         }
+        PushEvent::Mounted { digest, size, from } => printer.status(format!(
+            "  mounted  {digest} ({}) from {from}",
+            human_size(size)
+        )),
         PushEvent::Uploaded { digest, size } => {
             printer.status(format!("  pushed   {digest} ({})", human_size(size)))
         }
@@ -49,9 +54,10 @@ pub fn push(
             printer.detail(format!("  manifest {digest} as {reference}"))
         }
     };
-    let digest = envelope_registry::push_image(client, image, &target, &all_tags, &on_event)
-        .map_err(tls_hint)
-        .with_context(|| format!("pushing to {target}"))?;
+    let digest =
+        envelope_registry::push_image(client, image, &target, &all_tags, mount_from, &on_event)
+            .map_err(tls_hint)
+            .with_context(|| format!("pushing to {target}"))?;
     let name = target.name();
     let tag = target.tag.clone().or_else(|| tags.first().cloned());
     Ok(match tag {
@@ -158,7 +164,15 @@ pub fn copy(args: CopyArgs, printer: &Printer) -> Result<ExitCode> {
         .transpose()?;
     let image = read_image(&args.source, &client, platform.as_ref())?;
     let written = match &dst {
-        ImageRef::Docker { reference } => push(&client, &image, reference, &[], printer)?,
+        ImageRef::Docker { reference } => {
+            let sources: Vec<RegistryRef> = match args.source.parse::<ImageRef>() {
+                Ok(ImageRef::Docker { reference: src }) => {
+                    parse_registry_ref(&src).into_iter().collect()
+                }
+                _ => Vec::new(),
+            };
+            push(&client, &image, reference, &[], &sources, printer)?
+        }
         ImageRef::Oci { dir, tag } => {
             envelope_oci::write_oci_layout(dir, &image, tag.as_deref())?;
             format!("{dst}@{}", image.root.digest)
