@@ -298,3 +298,245 @@ pub fn write_docker_archive(
     entries.insert("manifest.json".to_string(), Content::Bytes(&manifest_json));
     write_tar(file, &entries)
 }
+
+/// The members of an archive file, read lazily.
+struct Archive {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+    members: BTreeMap<String, crate::tar::Member>,
+}
+
+/// No archive member envelope reads is larger than this.
+const MEMBER_LIMIT: u64 = 16 << 30;
+
+impl Archive {
+    fn open(path: &Path) -> Result<Archive, Error> {
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let members =
+            crate::tar::list_members(&mut file, 1_000_000).map_err(|detail| Error::Layout {
+                path: path.to_path_buf(),
+                detail: format!("not a readable tar archive: {detail}"),
+            })?;
+        Ok(Archive {
+            file,
+            path: path.to_path_buf(),
+            members,
+        })
+    }
+
+    fn get(&mut self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        let Some(m) = self.members.get(name).cloned() else {
+            return Ok(None);
+        };
+        crate::tar::read_member(&mut self.file, &m, MEMBER_LIMIT)
+            .map(Some)
+            .map_err(|detail| Error::Layout {
+                path: self.path.clone(),
+                detail,
+            })
+    }
+
+    fn need(&mut self, name: &str) -> Result<Vec<u8>, Error> {
+        self.get(name)?.ok_or_else(|| Error::Layout {
+            path: self.path.clone(),
+            detail: format!("has no {name}"),
+        })
+    }
+
+    /// A blob named by digest, verified.
+    fn blob(&mut self, d: &Digest) -> Result<Vec<u8>, Error> {
+        let bytes = self.need(&blob_entry(d))?;
+        if !d.matches(&bytes) {
+            return Err(Error::DigestMismatch {
+                what: format!("{} in {}", blob_entry(d), self.path.display()),
+                expected: d.clone(),
+                actual: Digest::sha256(&bytes),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// The image an OCI index.json in the archive names (by tag, or the
+    /// only one), with every blob it reaches.
+    fn oci_image(&mut self, tag: Option<&str>) -> Result<ImageBlobs, Error> {
+        let index: ImageIndex = json(&self.need("index.json")?, "index.json")?;
+        let matches = |d: &&Descriptor| {
+            let ann = d.annotations.as_ref();
+            tag.is_none_or(|t| {
+                ann.and_then(|a| a.get(REF_NAME)).is_some_and(|n| n == t)
+                    || ann
+                        .and_then(|a| a.get("io.containerd.image.name"))
+                        .is_some_and(|n| {
+                            n == t || n.ends_with(&format!("/{t}")) || n.ends_with(&format!(":{t}"))
+                        })
+            })
+        };
+        let found: Vec<&Descriptor> = index.manifests.iter().filter(matches).collect();
+        let root = match found.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                return Err(Error::Layout {
+                    path: self.path.clone(),
+                    detail: format!(
+                        "holds no image{}",
+                        tag.map(|t| format!(" tagged {t:?}")).unwrap_or_default()
+                    ),
+                })
+            }
+            _ => {
+                return Err(Error::Layout {
+                    path: self.path.clone(),
+                    detail: "holds several images; name one with :TAG".into(),
+                })
+            }
+        };
+        let mut image = ImageBlobs::new(Descriptor {
+            annotations: None,
+            platform: None,
+            ..root.clone()
+        });
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            let bytes = self.blob(&d.digest)?;
+            if media_types::is_index(&d.media_type) {
+                let idx: ImageIndex = json(&bytes, "image index")?;
+                stack.extend(idx.manifests);
+            } else if media_types::is_manifest(&d.media_type) {
+                let m: ImageManifest = json(&bytes, "manifest")?;
+                for b in std::iter::once(&m.config).chain(&m.layers) {
+                    let data = self.blob(&b.digest)?;
+                    image.insert(b.digest.clone(), BlobData::Bytes(Arc::new(data)));
+                }
+            }
+            image.insert(d.digest.clone(), BlobData::Bytes(Arc::new(bytes)));
+        }
+        Ok(image)
+    }
+}
+
+/// Reads an `oci-archive:` (a tar of an OCI layout).
+pub fn read_oci_archive(file: &Path, tag: Option<&str>) -> Result<ImageBlobs, Error> {
+    Archive::open(file)?.oci_image(tag)
+}
+
+fn layer_media_type(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        media_types::OCI_LAYER_TAR_GZIP
+    } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        media_types::OCI_LAYER_TAR_ZSTD
+    } else {
+        media_types::OCI_LAYER_TAR
+    }
+}
+
+/// Reads a `docker-archive:`. When the archive carries an OCI index (Docker
+/// 25 and envelope write one) the image comes from it, digests intact;
+/// otherwise from manifest.json, as an OCI manifest made for it (as skopeo
+/// does: the digest is new).
+pub fn read_docker_archive(file: &Path, reference: Option<&str>) -> Result<ImageBlobs, Error> {
+    let mut a = Archive::open(file)?;
+    if a.members.contains_key("index.json") {
+        if let Ok(img) = a.oci_image(reference) {
+            return Ok(img);
+        }
+    }
+    let manifest: Vec<serde_json::Value> = json(&a.need("manifest.json")?, "manifest.json")?;
+    let norm = |t: &str| {
+        t.trim_start_matches("docker.io/")
+            .trim_start_matches("library/")
+            .to_string()
+    };
+    let entries: Vec<&serde_json::Value> = manifest
+        .iter()
+        .filter(|e| {
+            reference.is_none_or(|r| {
+                e["RepoTags"].as_array().is_some_and(|tags| {
+                    tags.iter()
+                        .filter_map(|t| t.as_str())
+                        .any(|t| norm(t) == norm(r))
+                })
+            })
+        })
+        .collect();
+    let entry = match entries.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(Error::Layout {
+                path: file.to_path_buf(),
+                detail: format!(
+                    "holds no image{}",
+                    reference.map(|r| format!(" named {r}")).unwrap_or_default()
+                ),
+            })
+        }
+        _ => {
+            return Err(Error::Layout {
+                path: file.to_path_buf(),
+                detail: "holds several images; name one with :REPO:TAG".into(),
+            })
+        }
+    };
+    let config_name = entry["Config"]
+        .as_str()
+        .ok_or_else(|| Error::Layout {
+            path: file.to_path_buf(),
+            detail: "manifest.json entry without Config".into(),
+        })?
+        .to_string();
+    let config = a.need(&config_name)?;
+    let config_desc = Descriptor {
+        media_type: media_types::OCI_CONFIG.into(),
+        digest: Digest::sha256(&config),
+        size: config.len() as u64,
+        urls: None,
+        annotations: None,
+        platform: None,
+        artifact_type: None,
+    };
+    let mut layers = Vec::new();
+    let mut image_blobs = Vec::new();
+    for l in entry["Layers"].as_array().into_iter().flatten() {
+        let name = l.as_str().ok_or_else(|| Error::Layout {
+            path: file.to_path_buf(),
+            detail: "a layer name is not a string".into(),
+        })?;
+        let bytes = a.need(name)?;
+        let d = Descriptor {
+            media_type: layer_media_type(&bytes).into(),
+            digest: Digest::sha256(&bytes),
+            size: bytes.len() as u64,
+            urls: None,
+            annotations: None,
+            platform: None,
+            artifact_type: None,
+        };
+        image_blobs.push((d.digest.clone(), bytes));
+        layers.push(d);
+    }
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(media_types::OCI_MANIFEST.into()),
+        artifact_type: None,
+        config: config_desc.clone(),
+        layers,
+        subject: None,
+        annotations: None,
+    };
+    let mbytes = to_json(&manifest);
+    let root = Descriptor {
+        media_type: media_types::OCI_MANIFEST.into(),
+        digest: Digest::sha256(&mbytes),
+        size: mbytes.len() as u64,
+        urls: None,
+        annotations: None,
+        platform: None,
+        artifact_type: None,
+    };
+    let mut image = ImageBlobs::new(root.clone());
+    image.insert(root.digest, BlobData::Bytes(Arc::new(mbytes)));
+    image.insert(config_desc.digest, BlobData::Bytes(Arc::new(config)));
+    for (d, b) in image_blobs {
+        image.insert(d, BlobData::Bytes(Arc::new(b)));
+    }
+    Ok(image)
+}

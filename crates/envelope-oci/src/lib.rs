@@ -13,7 +13,7 @@ mod model;
 mod reference;
 pub mod tar;
 
-pub use archive::{write_docker_archive, write_oci_archive};
+pub use archive::{read_docker_archive, read_oci_archive, write_docker_archive, write_oci_archive};
 pub use digest::{Digest, Sha256Writer};
 pub use error::Error;
 pub use image::{BlobData, ImageBlobs};

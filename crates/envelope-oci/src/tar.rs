@@ -164,3 +164,177 @@ mod tests {
         assert_eq!(split_ustar(&"x".repeat(300)), None);
     }
 }
+
+/// A regular file inside a tar archive: where its bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub offset: u64,
+    pub size: u64,
+}
+
+fn parse_octal(field: &[u8]) -> Option<u64> {
+    // GNU base-256 for large values.
+    if field.first().is_some_and(|b| b & 0x80 != 0) {
+        let mut v: u64 = u64::from(field[0] & 0x7f);
+        for &b in &field[1..] {
+            v = v.checked_mul(256)?.checked_add(u64::from(b))?;
+        }
+        return Some(v);
+    }
+    let s = std::str::from_utf8(field).ok()?;
+    let s = s.trim_matches(|c: char| c == '\0' || c == ' ');
+    if s.is_empty() {
+        return Some(0);
+    }
+    u64::from_str_radix(s, 8).ok()
+}
+
+fn cstr(field: &[u8]) -> String {
+    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    String::from_utf8_lossy(&field[..end]).into_owned()
+}
+
+/// Lists the regular files of a tar archive (ustar, PAX and GNU long
+/// names), by normalized path. Reads only headers, seeking over data; a
+/// malformed archive is an error, never a panic. `./` prefixes are dropped.
+pub fn list_members<R: std::io::Read + std::io::Seek>(
+    r: &mut R,
+    limit_entries: usize,
+) -> Result<std::collections::BTreeMap<String, Member>, String> {
+    use std::io::SeekFrom;
+    let mut out = std::collections::BTreeMap::new();
+    let mut long_name: Option<String> = None;
+    let mut pax_path: Option<String> = None;
+    let mut pos: u64 = 0;
+    let mut count = 0usize;
+    loop {
+        let mut h = [0u8; 512];
+        match r.read_exact(&mut h) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(format!("truncated tar header at offset {pos}"))
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+        pos += 512;
+        if h.iter().all(|&b| b == 0) {
+            return Ok(out);
+        }
+        count += 1;
+        if count > limit_entries {
+            return Err(format!("more than {limit_entries} entries"));
+        }
+        // Unsigned sum as POSIX says; some old writers summed signed bytes.
+        let unsigned: i64 = h
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    i64::from(b)
+                }
+            })
+            .sum();
+        let signed: i64 = h
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    i64::from(b as i8)
+                }
+            })
+            .sum();
+        let recorded = parse_octal(&h[148..156])
+            .ok_or_else(|| format!("bad checksum field at offset {}", pos - 512))?;
+        if i64::try_from(recorded).ok() != Some(unsigned)
+            && i64::try_from(recorded).ok() != Some(signed)
+        {
+            return Err(format!("bad tar header checksum at offset {}", pos - 512));
+        }
+        let size =
+            parse_octal(&h[124..136]).ok_or_else(|| format!("bad size at offset {}", pos - 512))?;
+        let typeflag = h[156];
+        let name = {
+            let base = cstr(&h[0..100]);
+            let prefix = if &h[257..262] == b"ustar" {
+                cstr(&h[345..500])
+            } else {
+                String::new()
+            };
+            if prefix.is_empty() {
+                base
+            } else {
+                format!("{prefix}/{base}")
+            }
+        };
+        let data_at = pos;
+        let padded = size
+            .checked_add(padding(size) as u64)
+            .ok_or("size overflow")?;
+        match typeflag {
+            b'L' | b'x' => {
+                if size > 1 << 20 {
+                    return Err(format!(
+                        "extended header of {size} bytes at offset {data_at}"
+                    ));
+                }
+                let mut buf = vec![0u8; size as usize];
+                r.read_exact(&mut buf)
+                    .map_err(|_| format!("truncated extended header at offset {data_at}"))?;
+                r.seek(SeekFrom::Current(padding(size) as i64))
+                    .map_err(|e| e.to_string())?;
+                pos += padded;
+                if typeflag == b'L' {
+                    long_name = Some(cstr(&buf));
+                } else {
+                    let text = String::from_utf8_lossy(&buf).into_owned();
+                    for rec in text.lines() {
+                        if let Some((_, kv)) = rec.split_once(' ') {
+                            if let Some(p) = kv.strip_prefix("path=") {
+                                pax_path = Some(p.to_string());
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let name = pax_path.take().or_else(|| long_name.take()).unwrap_or(name);
+        let name = name.trim_start_matches("./").to_string();
+        if typeflag == b'0' || typeflag == 0 {
+            out.insert(
+                name,
+                Member {
+                    offset: data_at,
+                    size,
+                },
+            );
+        }
+        r.seek(SeekFrom::Current(
+            i64::try_from(padded).map_err(|_| "size overflow")?,
+        ))
+        .map_err(|e| e.to_string())?;
+        pos += padded;
+    }
+}
+
+/// Reads one member's bytes.
+pub fn read_member<R: std::io::Read + std::io::Seek>(
+    r: &mut R,
+    m: &Member,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    if m.size > limit {
+        return Err(format!("member of {} bytes is larger than {limit}", m.size));
+    }
+    r.seek(std::io::SeekFrom::Start(m.offset))
+        .map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; m.size as usize];
+    r.read_exact(&mut buf)
+        .map_err(|_| format!("truncated member at offset {}", m.offset))?;
+    Ok(buf)
+}

@@ -554,3 +554,59 @@ fn a_multi_platform_docker_archive_lists_every_platform() {
     ]));
     assert_eq!(inspect["Architecture"], "amd64");
 }
+
+#[test]
+fn archives_are_read_back_by_copy_and_digest() {
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    let oci_tar = tmp.path().join("img-oci.tar");
+    let digest = ok(envelope(&example("hello"), &cache)
+        .args(["build", "-q", "-o"])
+        .arg(format!("oci-archive:{}:v1", oci_tar.display())))
+    .trim()
+    .to_string();
+    let got = ok(envelope(tmp.path(), &cache)
+        .arg("digest")
+        .arg(format!("oci-archive:{}:v1", oci_tar.display())));
+    assert_eq!(got.trim(), digest);
+    let layout = tmp.path().join("from-archive");
+    ok(envelope(tmp.path(), &cache)
+        .arg("copy")
+        .arg(format!("oci-archive:{}:v1", oci_tar.display()))
+        .arg(format!("oci:{}:c", layout.display())));
+    let inspect = json(&skopeo(&[
+        "inspect",
+        &format!("oci:{}:c", layout.display()),
+    ]));
+    assert_eq!(inspect["Digest"].as_str(), Some(digest.as_str()));
+
+    // A docker-archive in the legacy form (skopeo 1.9 writes manifest.json
+    // only): read, re-made as an OCI manifest, and it still runs.
+    let legacy = tmp.path().join("legacy.tar");
+    skopeo(&[
+        "copy",
+        &format!("oci:{}:c", layout.display()),
+        &format!("docker-archive:{}:legacy/hello:v1", legacy.display()),
+    ]);
+    let copied = tmp.path().join("from-legacy");
+    ok(envelope(tmp.path(), &cache)
+        .arg("copy")
+        .arg(format!(
+            "docker-archive:{}:legacy/hello:v1",
+            legacy.display()
+        ))
+        .arg(format!("oci:{}:l", copied.display())));
+    let out = ok(podman().args(["run", "--rm", &format!("oci:{}:l", copied.display())]));
+    assert!(out.contains("hello uid=65532"), "{out}");
+
+    // A truncated archive is refused cleanly.
+    let bytes = std::fs::read(&oci_tar).expect("read");
+    let cut = tmp.path().join("cut.tar");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2 + 100]).expect("write");
+    let err = fails(
+        envelope(tmp.path(), &cache)
+            .arg("digest")
+            .arg(format!("oci-archive:{}", cut.display())),
+    );
+    assert!(err.contains("cut.tar"), "{err}");
+}

@@ -144,10 +144,13 @@ fn read_image(
             let rr = parse_registry_ref(&reference)?;
             Ok(envelope_registry::pull_image(client, &rr, platform)?)
         }
-        ImageRef::OciArchive { .. } | ImageRef::DockerArchive { .. } => Err(hinted(
-            format!("reading {src} is not available in this version"),
-            "copy from oci:DIR or a registry; archives can be written but not yet read",
-        )),
+        ImageRef::OciArchive { file, tag } => {
+            Ok(envelope_oci::read_oci_archive(&file, tag.as_deref())?)
+        }
+        ImageRef::DockerArchive { file, reference } => Ok(envelope_oci::read_docker_archive(
+            &file,
+            reference.as_deref(),
+        )?),
     }
 }
 
@@ -206,14 +209,15 @@ pub fn digest(args: DigestArgs, printer: &Printer) -> Result<ExitCode> {
                 None => bail!("{rr} does not exist in the registry"),
             }
         }
-        _ => {
-            return Err(hinted(
-                format!(
-                    "reading {} is not available in this version",
-                    args.reference
-                ),
-                "use oci:DIR[:TAG] or a registry reference",
-            ))
+        ImageRef::OciArchive { file, tag } => {
+            envelope_oci::read_oci_archive(&file, tag.as_deref())?
+                .root
+                .digest
+        }
+        ImageRef::DockerArchive { file, reference } => {
+            envelope_oci::read_docker_archive(&file, reference.as_deref())?
+                .root
+                .digest
         }
     };
     writeln!(printer.stdout(), "{digest}")?;
