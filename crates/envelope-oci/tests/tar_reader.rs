@@ -16,7 +16,12 @@ fn reads_what_gnu_tar_writes_in_every_format() {
     for format in ["gnu", "pax", "ustar"] {
         let tar = dir.path().join(format!("{format}.tar"));
         let mut cmd = Command::new("tar");
-        cmd.arg(format!("--format={format}")).arg("-cf").arg(&tar).arg("-C").arg(&src).arg("small");
+        cmd.arg(format!("--format={format}"))
+            .arg("-cf")
+            .arg(&tar)
+            .arg("-C")
+            .arg(&src)
+            .arg("small");
         if format != "ustar" {
             cmd.arg(&long_file);
         }
@@ -24,9 +29,14 @@ fn reads_what_gnu_tar_writes_in_every_format() {
         let mut f = std::fs::File::open(&tar).expect("open");
         let members = list_members(&mut f, 100).expect("lists");
         assert_eq!(members["small"].size, 1500, "{format}");
-        assert_eq!(read_member(&mut f, &members["small"], 1 << 20).expect("read"), vec![7u8; 1500]);
+        assert_eq!(
+            read_member(&mut f, &members["small"], 1 << 20).expect("read"),
+            vec![7u8; 1500]
+        );
         if format != "ustar" {
-            let m = members.get(&long_file).unwrap_or_else(|| panic!("{format}: {members:?}"));
+            let m = members
+                .get(&long_file)
+                .unwrap_or_else(|| panic!("{format}: {members:?}"));
             assert_eq!(read_member(&mut f, m, 1 << 20).expect("read"), b"long");
         }
         // Cut anywhere: an error, never a panic.

@@ -547,6 +547,33 @@ impl Client {
         }
     }
 
+    /// The digest a reference points to from one HEAD, or None when it does
+    /// not exist or the registry sends no digest header.
+    pub fn head_manifest_quick(&self, r: &RegistryRef) -> Result<Option<Digest>, Error> {
+        let url = format!(
+            "{}/v2/{}/manifests/{}",
+            self.base_url(r),
+            r.repository,
+            r.reference()
+        );
+        let resp = self.send(&Req {
+            method: "HEAD",
+            url: url.clone(),
+            scope: Self::scope(r, true),
+            headers: vec![("Accept", MANIFEST_ACCEPT.into())],
+            body: None,
+        })?;
+        match resp.status().as_u16() {
+            s if (200..300).contains(&s) => Ok(resp
+                .headers()
+                .get("docker-content-digest")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<Digest>().ok())),
+            404 => Ok(None),
+            _ => Err(Self::status_error("HEAD", &url, resp)),
+        }
+    }
+
     /// A blob, checked against its descriptor's size and digest while read.
     pub fn get_blob(&self, r: &RegistryRef, desc: &Descriptor) -> Result<Vec<u8>, Error> {
         let url = format!(

@@ -109,11 +109,23 @@ pub fn push_image(
     if let Some(e) = first_error.into_inner().ok().flatten() {
         return Err(e);
     }
+    // A manifest the registry already has under that name is not sent again.
+    let has = |reference: &str, digest: &Digest| -> Result<bool, Error> {
+        let probe = RegistryRef {
+            tag: Some(reference.to_string()),
+            digest: None,
+            ..target.clone()
+        };
+        Ok(client.head_manifest_quick(&probe)?.as_ref() == Some(digest))
+    };
     for (d, bytes) in &children {
-        client.put_manifest(target, &d.digest.to_string(), &d.media_type, bytes)?;
+        let reference = d.digest.to_string();
+        if !has(&reference, &d.digest)? {
+            client.put_manifest(target, &reference, &d.media_type, bytes)?;
+        }
         on_event(PushEvent::Manifest {
             digest: d.digest.clone(),
-            reference: d.digest.to_string(),
+            reference,
         });
     }
     let tags: Vec<String> = if tags.is_empty() {
@@ -124,9 +136,11 @@ pub fn push_image(
     } else {
         tags.to_vec()
     };
-    let mut digest = image.root.digest.clone();
+    let digest = image.root.digest.clone();
     for tag in &tags {
-        digest = client.put_manifest(target, tag, &image.root.media_type, &root_bytes)?;
+        if !has(tag, &digest)? {
+            client.put_manifest(target, tag, &image.root.media_type, &root_bytes)?;
+        }
         on_event(PushEvent::Manifest {
             digest: digest.clone(),
             reference: tag.clone(),

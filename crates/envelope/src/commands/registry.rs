@@ -58,6 +58,17 @@ pub fn push(
         envelope_registry::push_image(client, image, &target, &all_tags, mount_from, &on_event)
             .map_err(tls_hint)
             .with_context(|| format!("pushing to {target}"))?;
+    let st = &client.stats;
+    let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+    printer.detail(format!(
+        "requests: {} HEAD, {} GET, {} PUT, {} POST, {} retries; {} uploaded",
+        n(&st.head),
+        n(&st.get),
+        n(&st.put),
+        n(&st.post),
+        n(&st.retries),
+        human_size(n(&st.bytes_up))
+    ));
     let name = target.name();
     let tag = target.tag.clone().or_else(|| tags.first().cloned());
     Ok(match tag {
