@@ -41,6 +41,8 @@ pub struct Stats {
     pub bytes_up: AtomicU64,
     pub bytes_down: AtomicU64,
     pub retries: AtomicU64,
+    /// HTTPS probes of registries that may be plain HTTP.
+    pub probes: AtomicU64,
 }
 
 pub struct Client {
@@ -122,26 +124,23 @@ impl Client {
         if !may_be_plain {
             return format!("https://{host}");
         }
-        if let Some(scheme) = self.schemes.lock().ok().and_then(|m| m.get(host).copied()) {
+        // One probe per registry: the lock is held while probing so that
+        // parallel uploads wait for it instead of probing too.
+        let Ok(mut schemes) = self.schemes.lock() else {
+            return format!("https://{host}");
+        };
+        if let Some(scheme) = schemes.get(host).copied() {
             return format!("{scheme}://{host}");
         }
-        let probe = Req {
-            method: "GET",
-            url: format!("https://{host}/v2/"),
-            scope: String::new(),
-            headers: vec![],
-            body: None,
-        };
         // A TLS server with a certificate we do not trust stays HTTPS, so the
         // error says so; anything else that fails the handshake is plain HTTP.
-        let scheme = match self.raw(&probe, None) {
+        self.stats.probes.fetch_add(1, Ordering::Relaxed);
+        let scheme = match self.agent.get(format!("https://{host}/v2/")).call() {
             Ok(_) => "https",
             Err(e) if e.to_string().to_ascii_lowercase().contains("certificate") => "https",
             Err(_) => "http",
         };
-        if let Ok(mut m) = self.schemes.lock() {
-            m.insert(host.to_string(), scheme);
-        }
+        schemes.insert(host.to_string(), scheme);
         format!("{scheme}://{host}")
     }
 
