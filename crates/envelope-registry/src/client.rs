@@ -19,6 +19,8 @@ use crate::{Error, RegistryRef};
 
 const MAX_ATTEMPTS: u32 = 6;
 const MANIFEST_LIMIT: u64 = 4 << 20;
+/// Blobs larger than this go up in PATCH chunks of this size.
+const DEFAULT_CHUNK: u64 = 16 << 20;
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 
 #[derive(Debug, Clone, Default)]
@@ -29,6 +31,8 @@ pub struct ClientOptions {
     pub ca_file: Option<std::path::PathBuf>,
     /// First retry delay; doubles each time (tests make it small).
     pub backoff: Option<Duration>,
+    /// Chunk size for large uploads (default 16 MiB).
+    pub chunk_size: Option<u64>,
 }
 
 /// What a client did, for reports and tests.
@@ -671,8 +675,21 @@ impl Client {
     }
 
     /// Uploads a blob: POST for a session, then one PUT with the bytes.
-    pub fn upload_blob(&self, r: &RegistryRef, digest: &Digest, data: &[u8]) -> Result<(), Error> {
+    /// Uploads a blob: POST for a session, then the bytes in one PUT, or
+    /// for large blobs in PATCH chunks and a closing PUT. `progress` hears
+    /// the bytes sent so far. A failure starts a new session (they are
+    /// single-use).
+    pub fn upload_blob(
+        &self,
+        r: &RegistryRef,
+        digest: &Digest,
+        data: &[u8],
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), Error> {
         let base = self.base_url(r);
+        let chunk = usize::try_from(self.options.chunk_size.unwrap_or(DEFAULT_CHUNK))
+            .unwrap_or(usize::MAX)
+            .max(1);
         for attempt in 0..3 {
             let url = format!("{base}/v2/{}/blobs/uploads/", r.repository);
             let resp = self.send(&Req {
@@ -685,37 +702,72 @@ impl Client {
             if resp.status().as_u16() != 202 {
                 return Err(Self::status_error("POST", &url, resp));
             }
-            let location = resp
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| {
-                    Error::Malformed(format!("POST {} gave no upload location", redact_url(&url)))
-                })?;
-            let mut put = absolute(&base, location);
-            put.push(if put.contains('?') { '&' } else { '?' });
-            put.push_str(&format!("digest={digest}"));
-            let result = self.send(&Req {
-                method: "PUT",
-                url: put.clone(),
-                scope: Self::scope(r, true),
-                headers: vec![("Content-Type", "application/octet-stream".into())],
-                body: Some(data),
-            });
-            match result {
-                Ok(resp) if resp.status().as_u16() == 201 => return Ok(()),
-                // An upload session is single-use: a failed PUT starts over.
-                Ok(resp)
-                    if attempt < 2
-                        && (resp.status().is_server_error() || resp.status().as_u16() == 404) => {}
-                Ok(resp) => return Err(Self::status_error("PUT", &put, resp)),
-                Err(Error::Transport { .. }) if attempt < 2 => {}
-                Err(e) => return Err(e),
+            let mut location = upload_location(&base, &url, &resp)?;
+            let mut sent = 0usize;
+            let mut failed = None;
+            if data.len() > chunk {
+                for piece in data.chunks(chunk) {
+                    let range = format!("{}-{}", sent, sent + piece.len() - 1);
+                    let result = self.send(&Req {
+                        method: "PATCH",
+                        url: location.clone(),
+                        scope: Self::scope(r, true),
+                        headers: vec![
+                            ("Content-Type", "application/octet-stream".into()),
+                            ("Content-Range", range),
+                        ],
+                        body: Some(piece),
+                    });
+                    match result {
+                        Ok(resp) if resp.status().as_u16() == 202 => {
+                            location = upload_location(&base, &location, &resp)?;
+                            sent += piece.len();
+                            progress(sent as u64);
+                        }
+                        Ok(resp) => {
+                            failed = Some(Self::status_error("PATCH", &location, resp));
+                            break;
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
             }
+            if failed.is_none() {
+                let mut put = location.clone();
+                put.push(if put.contains('?') { '&' } else { '?' });
+                put.push_str(&format!("digest={digest}"));
+                let rest = &data[sent..];
+                let result = self.send(&Req {
+                    method: "PUT",
+                    url: put.clone(),
+                    scope: Self::scope(r, true),
+                    headers: vec![("Content-Type", "application/octet-stream".into())],
+                    body: Some(rest),
+                });
+                match result {
+                    Ok(resp) if resp.status().as_u16() == 201 => {
+                        progress(data.len() as u64);
+                        return Ok(());
+                    }
+                    Ok(resp) => failed = Some(Self::status_error("PUT", &put, resp)),
+                    Err(e) => failed = Some(e),
+                }
+            }
+            // Transport errors and statuses are worth a new session; other
+            // errors (digest or auth trouble) are not.
+            if let Some(e) = failed {
+                if attempt == 2 || !matches!(e, Error::Transport { .. } | Error::Status { .. }) {
+                    return Err(e);
+                }
+            }
+            progress(0);
             std::thread::sleep(self.backoff(attempt));
         }
         Err(Error::Malformed(format!(
-            "upload of {digest} did not complete"
+            "upload of {digest} did not complete after 3 sessions"
         )))
     }
 
@@ -760,6 +812,15 @@ impl Client {
         }
         Ok(ours)
     }
+}
+
+/// The upload session URL from a POST or PATCH response.
+fn upload_location(base: &str, url: &str, resp: &Response<Body>) -> Result<String, Error> {
+    resp.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(|l| absolute(base, l))
+        .ok_or_else(|| Error::Malformed(format!("{} gave no upload location", redact_url(url))))
 }
 
 fn basic(user: &str, pass: &str) -> String {

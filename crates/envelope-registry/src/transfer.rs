@@ -22,6 +22,16 @@ pub enum PushEvent {
         digest: Digest,
         size: u64,
     },
+    /// An upload begins.
+    Started {
+        digest: Digest,
+        size: u64,
+    },
+    /// Bytes of an upload sent so far.
+    Progress {
+        digest: Digest,
+        sent: u64,
+    },
     /// Mounted from another repository of the same registry.
     Mounted {
         digest: Digest,
@@ -184,7 +194,17 @@ fn push_blob(
             }))
         }
     };
-    client.upload_blob(target, digest, &data)?;
+    on_event(PushEvent::Started {
+        digest: digest.clone(),
+        size,
+    });
+    let progress = |sent: u64| {
+        on_event(PushEvent::Progress {
+            digest: digest.clone(),
+            sent,
+        })
+    };
+    client.upload_blob(target, digest, &data, &progress)?;
     on_event(PushEvent::Uploaded {
         digest: digest.clone(),
         size,

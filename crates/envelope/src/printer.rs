@@ -100,6 +100,80 @@ impl Printer {
     }
 }
 
+/// One progress bar per blob while pushing, on a terminal; elsewhere
+/// nothing, and the caller prints a line per blob.
+pub struct BlobBars {
+    multi: Option<indicatif::MultiProgress>,
+    bars: std::sync::Mutex<std::collections::HashMap<String, ProgressBar>>,
+}
+
+impl BlobBars {
+    pub fn start(&self, digest: &envelope_oci::Digest, size: u64) {
+        let Some(multi) = &self.multi else { return };
+        let bar = multi.add(ProgressBar::new(size));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "  {prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(short(digest));
+        if let Ok(mut m) = self.bars.lock() {
+            m.insert(digest.to_string(), bar);
+        }
+    }
+
+    pub fn set(&self, digest: &envelope_oci::Digest, sent: u64) {
+        if let Some(bar) = self
+            .bars
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&digest.to_string()).cloned())
+        {
+            bar.set_position(sent);
+        }
+    }
+
+    /// Ends a blob's bar with `line`; false when there are no bars (the
+    /// caller prints the line itself).
+    pub fn done(&self, digest: &envelope_oci::Digest, line: &str, keep: bool) -> bool {
+        let Some(multi) = &self.multi else {
+            return false;
+        };
+        let bar = self
+            .bars
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(&digest.to_string()));
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+            multi.remove(&bar);
+        }
+        if keep {
+            let _ = multi.println(line);
+        }
+        true
+    }
+}
+
+fn short(d: &envelope_oci::Digest) -> String {
+    format!("{}:{}", d.algorithm(), &d.hex()[..12.min(d.hex().len())])
+}
+
+impl Printer {
+    /// Bars when stderr is a terminal and not --quiet.
+    pub fn blob_bars(&self) -> BlobBars {
+        use std::io::IsTerminal;
+        let multi = (!self.quiet && std::io::stderr().is_terminal())
+            .then(|| indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        BlobBars {
+            multi,
+            bars: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
 /// An error of the binary's own with a hint for the user; the printer
 /// shows the message as the error and the hint on its own line.
 #[derive(Debug)]

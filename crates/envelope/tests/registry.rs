@@ -742,3 +742,83 @@ fn credentials_from_a_helper_and_from_registry_auth_file() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("sha256:"));
 }
+
+#[test]
+fn large_blobs_go_up_in_chunks_even_when_a_chunk_is_cut() {
+    use common::proxy::Proxy;
+    use std::sync::atomic::Ordering;
+    let reg = Registry::start();
+    let proxy = Proxy::start(&reg.addr);
+    proxy.faults.cut_next_upload.store(true, Ordering::SeqCst);
+    let tmp = tempdir();
+    let out = run(envelope(&example("hello"), &tmp.path().join("cache"))
+        .env("ENVELOPE_UPLOAD_CHUNK", "100000")
+        .env("ENVELOPE_RETRY_BACKOFF_MS", "5")
+        .args([
+            "build",
+            "--format",
+            "json",
+            "-v",
+            "-o",
+            &format!("{}/test/chunked:v1", proxy.addr),
+        ]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !proxy.faults.cut_next_upload.load(Ordering::SeqCst),
+        "a chunk was cut"
+    );
+    // The app layer (~700 KB) took several PATCH requests.
+    let puts: u64 = stderr
+        .lines()
+        .find_map(|l| l.split("GET, ").nth(1))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(puts > 5, "PUT+PATCH requests: {puts}\n{stderr}");
+    let digest = json(&String::from_utf8_lossy(&out.stdout))["images"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let back = tmp.path().join("back");
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        &format!("docker://{}/test/chunked:v1", reg.addr),
+        &format!("oci:{}:x", back.display()),
+    ]);
+    let inspect = json(&skopeo(&["inspect", &format!("oci:{}:x", back.display())]));
+    assert_eq!(inspect["Digest"].as_str(), Some(digest.as_str()));
+}
+
+#[test]
+fn pushing_on_a_terminal_draws_bars_and_keeps_a_line_per_blob() {
+    require("script");
+    let reg = Registry::start();
+    let tmp = tempdir();
+    let cmd = format!(
+        "{} build -o {}/test/tty:v1",
+        env!("CARGO_BIN_EXE_envelope"),
+        reg.addr
+    );
+    let out = ok(Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(example("hello"))
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                go_dir().display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("GOCACHE", gocache())
+        .env("ENVELOPE_CACHE_DIR", tmp.path().join("cache"))
+        .env("ENVELOPE_UPLOAD_CHUNK", "100000")
+        .env("NO_COLOR", "1"));
+    assert_eq!(out.matches("pushed   sha256:").count(), 3, "{out}");
+    assert!(
+        out.contains(&format!("{}/test/tty:v1@sha256:", reg.addr)),
+        "{out}"
+    );
+}

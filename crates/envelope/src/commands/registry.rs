@@ -19,6 +19,10 @@ pub fn client(args: &RegistryArgs) -> Result<Client> {
             .ok()
             .and_then(|v| v.parse().ok())
             .map(std::time::Duration::from_millis),
+        // Tests make uploads chunked with small images.
+        chunk_size: std::env::var("ENVELOPE_UPLOAD_CHUNK")
+            .ok()
+            .and_then(|v| v.parse().ok()),
     };
     Ok(Client::new(CredentialStore::from_env(), options)?)
 }
@@ -39,16 +43,26 @@ pub fn push(
     let target = parse_registry_ref(reference)?;
     let mut all_tags: Vec<String> = target.tag.iter().cloned().collect();
     all_tags.extend(tags.iter().cloned());
+    let bars = printer.blob_bars();
     let on_event = |e: PushEvent| match e {
+        PushEvent::Started { digest, size } => bars.start(&digest, size),
+        PushEvent::Progress { digest, sent } => bars.set(&digest, sent),
         PushEvent::Exists { digest, size } => {
-            printer.detail(format!("  exists   {digest} ({})", human_size(size)))
+            let line = format!("  exists   {digest} ({})", human_size(size));
+            bars.done(&digest, &line, false);
+            printer.detail(line);
         }
-        PushEvent::Mounted { digest, size, from } => printer.status(format!(
-            "  mounted  {digest} ({}) from {from}",
-            human_size(size)
-        )),
+        PushEvent::Mounted { digest, size, from } => {
+            let line = format!("  mounted  {digest} ({}) from {from}", human_size(size));
+            if !bars.done(&digest, &line, true) {
+                printer.status(line);
+            }
+        }
         PushEvent::Uploaded { digest, size } => {
-            printer.status(format!("  pushed   {digest} ({})", human_size(size)))
+            let line = format!("  pushed   {digest} ({})", human_size(size));
+            if !bars.done(&digest, &line, true) {
+                printer.status(line);
+            }
         }
         PushEvent::Manifest { digest, reference } => {
             printer.detail(format!("  manifest {digest} as {reference}"))
@@ -254,7 +268,7 @@ pub fn login(args: LoginArgs, printer: &Printer) -> Result<ExitCode> {
     let options = ClientOptions {
         insecure: args.registry_args.insecure.clone(),
         ca_file: args.registry_args.registry_ca_file.clone(),
-        backoff: None,
+        ..ClientOptions::default()
     };
     let probe = Client::new(CredentialStore { files: vec![tmp] }, options)?;
     let r = parse_registry_ref(&format!("{}/envelope-login-check", args.registry))?;

@@ -103,7 +103,10 @@ fn handle(mut client: TcpStream, upstream: &str, f: &Faults) -> std::io::Result<
         client.write_all(msg.as_bytes())?;
         return Ok(());
     }
-    if method == "PUT" && len > 1000 && f.cut_next_upload.swap(false, Ordering::SeqCst) {
+    if (method == "PUT" || method == "PATCH")
+        && len > 1000
+        && f.cut_next_upload.swap(false, Ordering::SeqCst)
+    {
         // Forward half the upload, then drop both sides.
         let mut up = TcpStream::connect(upstream)?;
         up.write_all(&buf[..head_end + len / 2])?;
