@@ -822,3 +822,123 @@ fn pushing_on_a_terminal_draws_bars_and_keeps_a_line_per_blob() {
         "{out}"
     );
 }
+
+mod crashes {
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    use super::common::proxy::Proxy;
+    use super::common::registry::Registry;
+    use super::common::*;
+    use super::push_hello;
+
+    #[test]
+    fn a_registry_that_lies_about_a_manifest_is_caught() {
+        let reg = Registry::start();
+        let (_t, report, _) = push_hello(&reg, "test/liar:v1", &[]);
+        let digest = report["images"][0]["digest"]
+            .as_str()
+            .expect("digest")
+            .to_string();
+        let proxy = Proxy::start(&reg.addr);
+        proxy.faults.flip_manifests.store(true, Ordering::SeqCst);
+        let tmp = tempdir();
+        let cache = tmp.path().join("cache");
+        let err = fails(envelope(tmp.path(), &cache).args([
+            "copy",
+            &format!("{}/test/liar@{digest}", proxy.addr),
+            "oci:out",
+        ]));
+        assert!(
+            err.contains(&format!("expected {digest}")) && err.contains("got sha256:"),
+            "{err}"
+        );
+        // A pinned base that arrives tampered leaves nothing unverified in the cache.
+        proxy.faults.flip_manifests.store(false, Ordering::SeqCst);
+        proxy.faults.flip_blobs.store(true, Ordering::SeqCst);
+        let err = fails(
+            envelope(&example("hello"), &cache)
+                .args([
+                    "build",
+                    "--base",
+                    &format!("{}/test/liar@{digest}", proxy.addr),
+                    "-o",
+                ])
+                .arg(format!("oci:{}/out", tmp.path().display())),
+        );
+        assert!(
+            err.contains("expected sha256:") && err.contains("got sha256:"),
+            "{err}"
+        );
+        let blobs = cache.join("blobs/sha256");
+        for entry in std::fs::read_dir(&blobs).into_iter().flatten() {
+            let entry = entry.expect("entry");
+            let bytes = std::fs::read(entry.path()).expect("read");
+            let out = ok(std::process::Command::new("sha256sum").arg(entry.path()));
+            assert!(
+                out.starts_with(&entry.file_name().to_string_lossy().to_string()),
+                "unverified bytes cached: {out} ({} bytes)",
+                bytes.len()
+            );
+        }
+        assert!(!tmp.path().join("out").exists());
+    }
+
+    #[test]
+    fn a_registry_killed_mid_push_leaves_no_broken_manifest_and_a_rerun_completes() {
+        let mut reg = Registry::start();
+        let proxy = Proxy::start(&reg.addr);
+        proxy.faults.delay_ms.store(15, Ordering::SeqCst);
+        let tmp = tempdir();
+        let cache = tmp.path().join("cache");
+        let target = format!("{}/test/crash:v1", proxy.addr);
+        let push = || {
+            envelope(&example("hello"), &cache)
+                .env("ENVELOPE_UPLOAD_CHUNK", "20000")
+                .env("ENVELOPE_RETRY_BACKOFF_MS", "5")
+                .args(["build", "-q", "-o", &target])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let mut child = push();
+        let started = Instant::now();
+        while proxy.faults.requests.load(Ordering::SeqCst) < 12 {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the push made no progress"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        reg.kill();
+        let status = child.wait().expect("wait");
+        assert_eq!(
+            status.code(),
+            Some(2),
+            "the push fails while the registry is down"
+        );
+        reg.restart();
+        // Whatever the crash left, no tag points at an incomplete image.
+        let direct = format!("docker://{}/test/crash:v1", reg.addr);
+        let inspect = std::process::Command::new("skopeo")
+            .args(["inspect", "--tls-verify=false", &direct])
+            .output()
+            .expect("skopeo");
+        assert!(
+            !inspect.status.success(),
+            "no manifest was pushed before its blobs"
+        );
+        proxy.faults.delay_ms.store(0, Ordering::SeqCst);
+        let out = push().wait_with_output().expect("rerun");
+        assert!(out.status.success(), "the rerun completes");
+        let back = tmp.path().join("back");
+        skopeo(&[
+            "copy",
+            "--src-tls-verify=false",
+            &direct,
+            &format!("oci:{}:x", back.display()),
+        ]);
+        skopeo(&["inspect", &format!("oci:{}:x", back.display())]);
+    }
+}

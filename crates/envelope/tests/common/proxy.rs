@@ -15,8 +15,12 @@ pub struct Faults {
     pub error_status: AtomicU32,
     /// Flip one byte in every blob body sent back.
     pub flip_blobs: AtomicBool,
-    /// Cut the next upload (PUT with a body) halfway through.
+    /// Cut the next upload (PUT or PATCH with a body) halfway through.
     pub cut_next_upload: AtomicBool,
+    /// Flip one byte in every manifest sent back (a registry that lies).
+    pub flip_manifests: AtomicBool,
+    /// Wait this long before forwarding each request.
+    pub delay_ms: AtomicU32,
     pub requests: AtomicU32,
 }
 
@@ -94,6 +98,10 @@ fn handle(mut client: TcpStream, upstream: &str, f: &Faults) -> std::io::Result<
         buf.extend_from_slice(&chunk[..n]);
     }
     f.requests.fetch_add(1, Ordering::SeqCst);
+    let delay = f.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(u64::from(delay)));
+    }
 
     if f.fail_first.load(Ordering::SeqCst) > 0 {
         f.fail_first.fetch_sub(1, Ordering::SeqCst);
@@ -130,7 +138,9 @@ fn handle(mut client: TcpStream, upstream: &str, f: &Faults) -> std::io::Result<
     up.write_all(&out)?;
     let mut resp = Vec::new();
     up.read_to_end(&mut resp)?;
-    if method == "GET" && path.contains("/blobs/sha256:") && f.flip_blobs.load(Ordering::SeqCst) {
+    let flip = (path.contains("/blobs/sha256:") && f.flip_blobs.load(Ordering::SeqCst))
+        || (path.contains("/manifests/") && f.flip_manifests.load(Ordering::SeqCst));
+    if method == "GET" && flip {
         if let Some(i) = find(&resp, b"\r\n\r\n") {
             if resp.len() > i + 10 && resp.starts_with(b"HTTP/1.1 200") {
                 let at = i + 4 + (resp.len() - i - 4) / 2;

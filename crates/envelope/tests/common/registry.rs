@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 pub struct Registry {
     pub addr: String,
+    config: PathBuf,
     /// The CA certificate of a TLS registry (PEM), alone in its directory.
     pub cert: Option<PathBuf>,
     child: Child,
@@ -151,9 +152,38 @@ impl Registry {
         }
         Registry {
             addr,
+            config: cfg,
             cert,
             child,
             _dir: dir,
+        }
+    }
+}
+
+impl Registry {
+    /// Kills the registry process (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same address with the same storage.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry starts");
+        let started = Instant::now();
+        while TcpStream::connect(&self.addr).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the registry did not restart"
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
