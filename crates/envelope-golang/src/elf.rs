@@ -71,7 +71,8 @@ impl<'a> Elf<'a> {
         if !data.starts_with(b"\x7fELF") {
             return Err(Error::NotElf);
         }
-        match data.get(usize::from(elf::EI_CLASS)) {
+        // e_ident[EI_CLASS], at offset 4, picks the header layout.
+        match data.get(4) {
             Some(&elf::ELFCLASS32) => parse_as::<elf::FileHeader32<Endianness>>(data, false),
             Some(&elf::ELFCLASS64) => parse_as::<elf::FileHeader64<Endianness>>(data, true),
             Some(c) => Err(Error::Elf(format!("unknown ELF class {c}"))),
@@ -258,18 +259,18 @@ mod tests {
 
     #[test]
     fn not_elf_and_tiny_inputs() {
-        assert_eq!(inspect(b"").unwrap_err(), Error::NotElf);
-        assert_eq!(inspect(b"MZ\x90\x00").unwrap_err(), Error::NotElf);
+        assert_eq!(inspect(b"").expect_err("fails"), Error::NotElf);
+        assert_eq!(inspect(b"MZ\x90\x00").expect_err("fails"), Error::NotElf);
         assert!(matches!(
-            inspect(b"\x7fELF").unwrap_err(),
+            inspect(b"\x7fELF").expect_err("fails"),
             Error::Truncated { .. }
         ));
         assert!(matches!(
-            inspect(b"\x7fELF\x07").unwrap_err(),
+            inspect(b"\x7fELF\x07").expect_err("fails"),
             Error::Elf(_)
         ));
         assert!(matches!(
-            inspect(b"\x7fELF\x02\x01\x01\x00").unwrap_err(),
+            inspect(b"\x7fELF\x02\x01\x01\x00").expect_err("fails"),
             Error::Elf(_)
         ));
     }

@@ -6,7 +6,9 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// The input does not start with the ELF magic.
-    #[error("not an ELF file (it does not start with \\x7fELF); envelope reads Linux ELF binaries")]
+    #[error(
+        "not an ELF file (it does not start with \\x7fELF); envelope reads Linux ELF binaries"
+    )]
     NotElf,
     /// The ELF headers themselves are unusable.
     #[error("malformed ELF file: {0}")]

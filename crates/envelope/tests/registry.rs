@@ -942,3 +942,68 @@ mod crashes {
         skopeo(&["inspect", &format!("oci:{}:x", back.display())]);
     }
 }
+
+#[test]
+fn a_pull_cut_mid_blob_is_fetched_again() {
+    use common::proxy::Proxy;
+    use std::sync::atomic::Ordering;
+    let reg = Registry::start();
+    let (_t, report, _) = push_hello(&reg, "test/cutpull:v1", &[]);
+    let digest = report["images"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let proxy = Proxy::start(&reg.addr);
+    proxy.faults.cut_next_blob.store(true, Ordering::SeqCst);
+    let tmp = tempdir();
+    let out = ok(envelope(tmp.path(), &tmp.path().join("cache"))
+        .env("ENVELOPE_RETRY_BACKOFF_MS", "5")
+        .args(["copy", &format!("{}/test/cutpull:v1", proxy.addr)])
+        .arg(format!("oci:{}:x", tmp.path().join("out").display())));
+    assert!(
+        !proxy.faults.cut_next_blob.load(Ordering::SeqCst),
+        "a blob was cut"
+    );
+    assert!(out.trim().ends_with(&digest), "{out}");
+}
+
+#[test]
+fn an_unsupported_media_type_is_refused_before_anything_is_pushed() {
+    let reg = Registry::start();
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    let layout = tmp.path().join("layout");
+    ok(envelope(&example("hello"), &cache)
+        .args(["build", "-q", "-o"])
+        .arg(format!("oci:{}:odd", layout.display())));
+    let index_path = layout.join("index.json");
+    let index = std::fs::read_to_string(&index_path).expect("index");
+    std::fs::write(
+        &index_path,
+        index.replace(
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.example.thing.v1+json",
+        ),
+    )
+    .expect("write");
+    let err = fails(
+        envelope(tmp.path(), &cache)
+            .arg("copy")
+            .arg(format!("oci:{}:odd", layout.display()))
+            .arg(format!("{}/test/odd:v1", reg.addr)),
+    );
+    assert!(
+        err.contains("unsupported media type")
+            && err.contains("application/vnd.example.thing.v1+json"),
+        "{err}"
+    );
+    let probe = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--tls-verify=false",
+            &format!("docker://{}/test/odd:v1", reg.addr),
+        ])
+        .output()
+        .expect("skopeo");
+    assert!(!probe.status.success(), "nothing was tagged");
+}

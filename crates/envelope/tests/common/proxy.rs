@@ -19,6 +19,8 @@ pub struct Faults {
     pub cut_next_upload: AtomicBool,
     /// Flip one byte in every manifest sent back (a registry that lies).
     pub flip_manifests: AtomicBool,
+    /// Send only half of the next blob response, then hang up.
+    pub cut_next_blob: AtomicBool,
     /// Wait this long before forwarding each request.
     pub delay_ms: AtomicU32,
     pub requests: AtomicU32,
@@ -147,6 +149,14 @@ fn handle(mut client: TcpStream, upstream: &str, f: &Faults) -> std::io::Result<
                 resp[at] ^= 0x01;
             }
         }
+    }
+    if method == "GET"
+        && path.contains("/blobs/sha256:")
+        && resp.len() > 2000
+        && f.cut_next_blob.swap(false, Ordering::SeqCst)
+    {
+        client.write_all(&resp[..resp.len() / 2])?;
+        return Ok(());
     }
     client.write_all(&resp)?;
     Ok(())
