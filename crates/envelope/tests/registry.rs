@@ -398,6 +398,61 @@ fn bearer_token_flow_with_a_token_server() {
     assert_eq!(got.trim(), digest);
 }
 
+#[test]
+fn identity_tokens_are_exchanged_at_the_token_endpoint() {
+    use common::token::TokenServer;
+    let password = "t0ken-Secret";
+    let tokens = TokenServer::start("alice", password);
+    let reg = Registry::start_config(None, false, &tokens.registry_config());
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    let docker_config = tmp.path().join("docker");
+    std::fs::create_dir_all(&docker_config).expect("mkdir");
+    let target = format!("docker://{}/identity/hello:v1", reg.addr);
+    let config = |token: &str| {
+        serde_json::json!({"auths": {reg.addr.clone(): {"auth": "", "identitytoken": token}}})
+            .to_string()
+    };
+
+    // A wrong identity token: refused, and never printed.
+    let wrong = "refresh-not-the-one";
+    std::fs::write(docker_config.join("config.json"), config(wrong)).expect("config");
+    let err = fails(
+        envelope(&example("hello"), &cache)
+            .env("DOCKER_CONFIG", &docker_config)
+            .args(["build", "-v", "-o", &target]),
+    );
+    assert!(err.contains("authentication failed"), "{err}");
+    assert!(!err.contains(wrong), "{err}");
+
+    let good = TokenServer::identity_token(password);
+    std::fs::write(docker_config.join("config.json"), config(&good)).expect("config");
+    let out = run(envelope(&example("hello"), &cache)
+        .env("DOCKER_CONFIG", &docker_config)
+        .args(["build", "-v", "-o", &target]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stderr.contains(&good) && !stdout.contains(&good),
+        "{stderr}"
+    );
+    let prefix = format!("{}/identity/hello:v1@", reg.addr);
+    let pushed = stdout
+        .split(&prefix)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no {prefix} in {stdout}"));
+    let inspect = json(&skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        "--creds",
+        &format!("alice:{password}"),
+        &target,
+    ]));
+    assert_eq!(inspect["Digest"].as_str(), Some(pushed));
+}
+
 mod base {
     use super::common::registry::Registry;
     use super::common::*;

@@ -1,5 +1,6 @@
 //! A token server for the registry's Bearer flow, written for the tests:
-//! checks Basic credentials, grants what the scope asks, and signs an RS256
+//! checks Basic credentials (GET) or an identity token (POST,
+//! grant_type=refresh_token), grants what the scope asks, and signs an RS256
 //! JWT with a key made by openssl, whose certificate the registry trusts.
 
 use std::io::{Read, Write};
@@ -75,9 +76,44 @@ fn unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Reads one request: the head, then as much body as Content-Length says.
+fn read_request(conn: &mut std::net::TcpStream) -> String {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        let n = conn.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        data.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&data);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text[..end]
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if data.len() >= end + 4 + len {
+                break;
+            }
+        }
+        if data.len() > 1 << 20 {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&data).into_owned()
+}
+
 impl TokenServer {
-    /// Grants tokens to `user`:`password` only.
+    /// The identity (refresh) token this server accepts for `password`.
+    pub fn identity_token(password: &str) -> String {
+        format!("refresh-{password}")
+    }
+
+    /// Grants tokens to `user`:`password`, or to the identity token for it.
     pub fn start(user: &str, password: &str) -> TokenServer {
+        let refresh = Self::identity_token(password);
         super::require("openssl");
         let dir = super::tempdir();
         let (key, cert) = (dir.path().join("token.key"), dir.path().join("token.crt"));
@@ -113,19 +149,36 @@ impl TokenServer {
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(mut conn) = conn else { break };
-                let mut buf = vec![0u8; 16384];
-                let n = conn.read(&mut buf).unwrap_or(0);
-                let req = String::from_utf8_lossy(&buf[..n]).into_owned();
-                let authorized = req.lines().any(|l| {
+                let req = read_request(&mut conn);
+                let (head, body) = req.split_once("\r\n\r\n").unwrap_or((&req, ""));
+                let basic_ok = head.lines().any(|l| {
                     l.split_once(':').is_some_and(|(k, v)| {
                         k.eq_ignore_ascii_case("authorization") && v.trim() == expected
                     })
                 });
-                let path = req.split(' ').nth(1).unwrap_or_default().to_string();
-                let query = path
-                    .split_once('?')
-                    .map(|(_, q)| q.to_string())
-                    .unwrap_or_default();
+                let post = head.starts_with("POST ");
+                let form: Vec<(String, String)> = body
+                    .split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), unescape(v)))
+                    .collect();
+                let field = |name: &str| {
+                    form.iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.as_str())
+                };
+                let refresh_ok = post
+                    && field("grant_type") == Some("refresh_token")
+                    && field("refresh_token") == Some(refresh.as_str());
+                let authorized = basic_ok || refresh_ok;
+                let path = head.split(' ').nth(1).unwrap_or_default().to_string();
+                let query = if post {
+                    body.to_string()
+                } else {
+                    path.split_once('?')
+                        .map(|(_, q)| q.to_string())
+                        .unwrap_or_default()
+                };
                 let mut access = Vec::new();
                 for (k, v) in query.split('&').filter_map(|kv| kv.split_once('=')) {
                     if k != "scope" {
