@@ -1,0 +1,395 @@
+//! The output formats. Each writes the whole report; none prints on its own.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use crate::{Diagnostic, Position, Report, Severity};
+
+/// An output format for a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Source excerpt with a caret, the help and the fix.
+    Human,
+    /// `file:line:col: CODE message`, one per line.
+    Concise,
+    /// The documented JSON shape (`version` 1).
+    Json,
+    /// SARIF 2.1.0 with rule help.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+/// Writes `report` in `format`; `color` adds ANSI styles to human output.
+pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Human => human(report, color, out),
+        Format::Concise => concise(report, out),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json_report(report))?;
+            writeln!(out)
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &sarif(report))?;
+            writeln!(out)
+        }
+        Format::Github => github(report, out),
+    }
+}
+
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn severity(&self, sev: Severity, s: &str) -> String {
+        let code = match sev {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Info => "1;36",
+        };
+        self.paint(code, s)
+    }
+}
+
+fn location(d: &Diagnostic) -> String {
+    match d.start {
+        Some(p) => format!("{}:{}:{}", d.path, p.line, p.column),
+        None => d.path.clone(),
+    }
+}
+
+fn human(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let st = Style { on: color };
+    for d in &report.diagnostics {
+        writeln!(
+            out,
+            "{}{} {}",
+            st.severity(d.severity, &format!("{}[{}]", d.severity.as_str(), d.code)),
+            st.paint("1", ":"),
+            st.paint("1", &d.message)
+        )?;
+        writeln!(out, "  {} {}", st.paint("1;34", "-->"), location(d))?;
+        if let (Some(src), Some(start), Some(end)) = (report.source(&d.path), d.start, d.end) {
+            let width = end.line.to_string().len();
+            let bar = st.paint("1;34", "|");
+            writeln!(out, "{:width$} {bar}", "")?;
+            let last = end.line.min(start.line + 3);
+            for n in start.line..=last {
+                let text = src.line(n);
+                writeln!(
+                    out,
+                    "{} {bar} {}",
+                    st.paint("1;34", &format!("{n:>width$}")),
+                    text.replace('\t', " ")
+                )?;
+                let chars = text.chars().count();
+                let (from, to) = caret_range(n, start, end, chars);
+                if to > from {
+                    writeln!(
+                        out,
+                        "{:width$} {bar} {}{}",
+                        "",
+                        " ".repeat(from),
+                        st.severity(d.severity, &"^".repeat(to - from))
+                    )?;
+                }
+            }
+            if end.line > last {
+                writeln!(out, "{:width$} {bar} ...", "")?;
+            }
+        }
+        if let Some(help) = &d.help {
+            writeln!(out, "  {} {help}", st.paint("1;36", "= help:"))?;
+        }
+        if let Some(fix) = &d.fix {
+            writeln!(out, "  {} {}", st.paint("1;32", "= fix:"), fix.message)?;
+        }
+        writeln!(out)?;
+    }
+    summary(report, &st, out)
+}
+
+/// Columns (0-based, half-open) to underline on line `n`.
+fn caret_range(n: usize, start: Position, end: Position, chars: usize) -> (usize, usize) {
+    let from = if n == start.line { start.column - 1 } else { 0 };
+    let to = if n == end.line {
+        (end.column - 1).max(from + usize::from(n == start.line))
+    } else {
+        chars
+    };
+    (from.min(chars), to.min(chars.max(from + 1)))
+}
+
+fn summary(report: &Report, st: &Style, out: &mut dyn Write) -> io::Result<()> {
+    let n = report.diagnostics.len();
+    let files = report.files_checked;
+    let plural = |k: usize, w: &str| format!("{k} {w}{}", if k == 1 { "" } else { "s" });
+    if n == 0 {
+        return writeln!(
+            out,
+            "{} {} checked, no findings",
+            st.paint("1;32", "✓"),
+            plural(files, "file")
+        );
+    }
+    let mut parts = Vec::new();
+    for (sev, word) in [
+        (Severity::Error, "error"),
+        (Severity::Warning, "warning"),
+        (Severity::Info, "info"),
+    ] {
+        let k = report.count(sev);
+        if k > 0 {
+            parts.push(if sev == Severity::Info {
+                format!("{k} info")
+            } else {
+                plural(k, word)
+            });
+        }
+    }
+    write!(
+        out,
+        "{} in {}: {}",
+        plural(n, "finding"),
+        plural(files, "file"),
+        parts.join(", ")
+    )?;
+    let fixable = report.fixable();
+    if fixable > 0 {
+        write!(out, "; {fixable} fixable with --fix")?;
+    }
+    writeln!(out)
+}
+
+fn concise(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for d in &report.diagnostics {
+        let loc = match d.start {
+            Some(p) => format!("{}:{}:{}", d.path, p.line, p.column),
+            None => format!("{}:1:1", d.path),
+        };
+        writeln!(out, "{loc}: {} {}", d.code, d.message)?;
+    }
+    Ok(())
+}
+
+fn position_json(p: Option<Position>) -> (Value, Value) {
+    match p {
+        Some(p) => (json!(p.line), json!(p.column)),
+        None => (Value::Null, Value::Null),
+    }
+}
+
+/// The JSON shape: `{version, summary, diagnostics: [...]}`.
+pub fn json_report(report: &Report) -> Value {
+    let diagnostics: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = position_json(d.start);
+            let (end_line, end_column) = position_json(d.end);
+            let name = report
+                .rules
+                .iter()
+                .find(|r| r.code == d.code)
+                .map(|r| r.name);
+            let fix = d.fix.as_ref().map(|f| {
+                let src = report.source(&d.path);
+                json!({
+                    "message": f.message,
+                    "edits": f.edits.iter().map(|e| {
+                        let (s, en) = match src {
+                            Some(src) => (Some(src.position(e.start)), Some(src.position(e.end))),
+                            None => (None, None),
+                        };
+                        json!({
+                            "start": e.start, "end": e.end,
+                            "line": s.map(|p| p.line), "column": s.map(|p| p.column),
+                            "end_line": en.map(|p| p.line), "end_column": en.map(|p| p.column),
+                            "content": e.content,
+                        })
+                    }).collect::<Vec<_>>(),
+                })
+            });
+            json!({
+                "code": d.code,
+                "name": name,
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "path": d.path,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+                "help": d.help,
+                "fix": fix,
+            })
+        })
+        .collect();
+    json!({
+        "version": 1,
+        "summary": {
+            "files": report.files_checked,
+            "findings": report.diagnostics.len(),
+            "errors": report.count(Severity::Error),
+            "warnings": report.count(Severity::Warning),
+            "info": report.count(Severity::Info),
+            "fixable": report.fixable(),
+        },
+        "diagnostics": diagnostics,
+    })
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn region(start: Option<Position>, end: Option<Position>) -> Value {
+    match (start, end) {
+        (Some(s), Some(e)) => json!({
+            "startLine": s.line, "startColumn": s.column,
+            "endLine": e.line, "endColumn": e.column.max(if e.line == s.line { s.column + 1 } else { 1 }),
+        }),
+        _ => json!({"startLine": 1}),
+    }
+}
+
+fn sarif(report: &Report) -> Value {
+    let rules: Vec<Value> = report
+        .rules
+        .iter()
+        .map(|r| {
+            let md = r.markdown();
+            json!({
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": r.summary()},
+                "fullDescription": {"text": crate::section(r.doc, "What it does").unwrap_or_else(|| r.summary())},
+                "help": {"text": md, "markdown": md},
+                "defaultConfiguration": {"level": sarif_level(r.severity), "enabled": r.enabled_by_default},
+                "properties": {"fixable": r.fixable},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let mut result = json!({
+                "ruleId": d.code,
+                "level": sarif_level(d.severity),
+                "message": {"text": match &d.help {
+                    Some(h) => format!("{} ({h})", d.message),
+                    None => d.message.clone(),
+                }},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri(&d.path)},
+                        "region": region(d.start, d.end),
+                    }
+                }],
+            });
+            if let Some(i) = report.rules.iter().position(|r| r.code == d.code) {
+                result["ruleIndex"] = json!(i);
+            }
+            if let (Some(fix), Some(src)) = (&d.fix, report.source(&d.path)) {
+                let replacements: Vec<Value> = fix
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "deletedRegion": region(Some(src.position(e.start)), Some(src.position(e.end))),
+                            "insertedContent": {"text": e.content},
+                        })
+                    })
+                    .collect();
+                result["fixes"] = json!([{
+                    "description": {"text": fix.message},
+                    "artifactChanges": [{
+                        "artifactLocation": {"uri": uri(&d.path)},
+                        "replacements": replacements,
+                    }],
+                }]);
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "envelope",
+                "version": report.tool_version,
+                "informationUri": "https://github.com/envelope-dev/envelope",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+/// A relative path as a URI reference (spaces and `%` escaped).
+fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            ' ' => out.push_str("%20"),
+            '%' => out.push_str("%25"),
+            '#' => out.push_str("%23"),
+            '?' => out.push_str("%3F"),
+            '\\' => out.push('/'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for d in &report.diagnostics {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let mut props = vec![format!("file={}", gh_prop(&d.path))];
+        if let Some(s) = d.start {
+            props.push(format!("line={}", s.line));
+            props.push(format!("col={}", s.column));
+        }
+        if let Some(e) = d.end {
+            props.push(format!("endLine={}", e.line));
+            props.push(format!("endColumn={}", e.column));
+        }
+        props.push(format!("title={}", gh_prop(d.code)));
+        let mut msg = d.message.clone();
+        if let Some(h) = &d.help {
+            msg.push('\n');
+            msg.push_str(h);
+        }
+        writeln!(out, "::{level} {}::{}", props.join(","), gh_data(&msg))?;
+    }
+    Ok(())
+}
+
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn gh_prop(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
