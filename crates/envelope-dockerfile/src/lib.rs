@@ -301,6 +301,9 @@ pub struct Instruction {
     pub heredocs: Vec<Heredoc>,
     /// For ONBUILD, the instruction it wraps.
     pub onbuild: Option<Box<Instruction>>,
+    /// For exec form, each item's decoded value mapped to its source bytes
+    /// (escapes included), so words inside `["sh", "-c", "..."]` have spans.
+    pub json_texts: Vec<Text>,
 }
 
 /// `KEY=value` or `KEY value` (ENV, LABEL) or `NAME[=default]` (ARG).
@@ -395,9 +398,9 @@ impl Instruction {
                     )
                     && items[1].value == "-c"
                 {
-                    let mut t = Text::default();
-                    t.push(&items[2].value, items[2].span.start + 1);
-                    return split_commands(&t);
+                    if let Some(script) = self.json_texts.get(2) {
+                        return split_commands(script);
+                    }
                 }
                 vec![Command {
                     env: Vec::new(),

@@ -338,9 +338,13 @@ impl<'a> Parser<'a> {
                 self.pos = save;
             }
         }
+        let mut json_texts = Vec::new();
         let args = if kind.allows_json() && raw.text.trim_start().starts_with('[') {
             match json_words(&raw) {
-                Some(items) => Args::Json(items),
+                Some((items, texts)) => {
+                    json_texts = texts;
+                    Args::Json(items)
+                }
                 None => Args::Shell(raw.clone()),
             }
         } else {
@@ -388,6 +392,7 @@ impl<'a> Parser<'a> {
             raw,
             heredocs,
             onbuild,
+            json_texts,
         })
     }
 
@@ -457,14 +462,16 @@ fn unquote(v: &str) -> String {
     out
 }
 
-/// Items of a JSON string array, with their spans; `None` if not one.
-fn json_words(raw: &Text) -> Option<Vec<Word>> {
+/// Items of a JSON string array with their spans, and each item's decoded
+/// text mapped to the source; `None` if the text is not such an array.
+fn json_words(raw: &Text) -> Option<(Vec<Word>, Vec<Text>)> {
     let trimmed = raw.text.trim();
     let values: Vec<String> = serde_json::from_str(trimmed).ok()?;
-    // Locate each string literal to give it a span.
     let base = raw.text.len() - raw.text.trim_start().len();
-    let bytes = trimmed.as_bytes();
-    let mut out = Vec::with_capacity(values.len());
+    let s = trimmed;
+    let bytes = s.as_bytes();
+    let mut words = Vec::with_capacity(values.len());
+    let mut texts = Vec::with_capacity(values.len());
     let mut i = 0;
     for value in values {
         while i < bytes.len() && bytes[i] != b'"' {
@@ -472,20 +479,64 @@ fn json_words(raw: &Text) -> Option<Vec<Word>> {
         }
         let start = i;
         i += 1;
+        let mut text = Text::default();
         while i < bytes.len() && bytes[i] != b'"' {
+            let at = raw.source_offset(base + i);
             if bytes[i] == b'\\' {
-                i += 1;
+                let (c, len) = json_escape(&s[i..]);
+                let mut buf = [0u8; 4];
+                text.push(c.encode_utf8(&mut buf), at);
+                i += len;
+            } else {
+                let c = s[i..].chars().next().unwrap_or('\u{fffd}');
+                let mut buf = [0u8; 4];
+                text.push(c.encode_utf8(&mut buf), at);
+                i += c.len_utf8();
             }
-            i += 1;
         }
         i += 1;
         let end = i.min(bytes.len());
-        out.push(Word {
+        words.push(Word {
             value,
             span: raw.source_span(base + start, base + end),
         });
+        texts.push(text);
     }
-    Some(out)
+    Some((words, texts))
+}
+
+/// Decodes one JSON escape at the start of `s`: the char and bytes used.
+fn json_escape(s: &str) -> (char, usize) {
+    let b = s.as_bytes();
+    let simple = match b.get(1) {
+        Some(b'n') => Some('\n'),
+        Some(b't') => Some('\t'),
+        Some(b'r') => Some('\r'),
+        Some(b'b') => Some('\u{8}'),
+        Some(b'f') => Some('\u{c}'),
+        Some(&c @ (b'"' | b'\\' | b'/')) => Some(c as char),
+        _ => None,
+    };
+    if let Some(c) = simple {
+        return (c, 2);
+    }
+    let hex = |at: usize| {
+        s.get(at..at + 4)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    match hex(2) {
+        Some(hi @ 0xD800..=0xDBFF) => {
+            if s.get(6..8) == Some("\\u") {
+                if let Some(lo @ 0xDC00..=0xDFFF) = hex(8) {
+                    let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                    return (char::from_u32(c).unwrap_or('\u{fffd}'), 12);
+                }
+            }
+            ('\u{fffd}', 6)
+        }
+        Some(c) => (char::from_u32(c).unwrap_or('\u{fffd}'), 6),
+        None => ('\u{fffd}', 2.min(s.len()).max(1)),
+    }
 }
 
 /// `(marker span, delimiter, quoted, strip_tabs)` for each `<<WORD` outside quotes.

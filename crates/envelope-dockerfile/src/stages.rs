@@ -106,6 +106,54 @@ impl Dockerfile {
         self.scope(stages, stage, at, false, 0)
     }
 
+    /// Calls `f(index, vars)` for each instruction of `stage` after its FROM,
+    /// with the variables in scope just before it. One pass over the stage,
+    /// where calling [`Dockerfile::vars_at`] for each would be quadratic.
+    pub fn walk_vars(&self, stages: &[Stage], stage: usize, mut f: impl FnMut(usize, &Vars)) {
+        let Some(st) = stages.get(stage) else {
+            return;
+        };
+        let mut env = match st.parent {
+            Some(p) if p < stage => {
+                let end = stages[p].end;
+                self.scope(stages, p, end, true, 1)
+            }
+            _ => Vars::new(),
+        };
+        let mut args = Vars::new();
+        let globals = self.global_args();
+        let mut current = merged(&env, &args);
+        for idx in st.from + 1..st.end {
+            let Some(instr) = self.instructions.get(idx) else {
+                break;
+            };
+            f(idx, &current);
+            match instr.kind {
+                Kind::Arg => {
+                    for kv in instr.key_values() {
+                        let value = match kv.value {
+                            Some(v) => Some(expand(&v, &current)),
+                            None => globals.get(&kv.key).cloned(),
+                        };
+                        if let Some(v) = value {
+                            args.insert(kv.key, v);
+                        }
+                    }
+                    current = merged(&env, &args);
+                }
+                Kind::Env => {
+                    for kv in instr.key_values() {
+                        let v = expand(kv.value.as_deref().unwrap_or_default(), &current);
+                        args.remove(&kv.key);
+                        env.insert(kv.key, v);
+                    }
+                    current = merged(&env, &args);
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn scope(
         &self,
         stages: &[Stage],
@@ -141,11 +189,10 @@ impl Dockerfile {
                     }
                 }
                 Kind::Env => {
+                    // Every value sees the variables from before the instruction.
+                    let before = merged(&vars, &args);
                     for kv in instr.key_values() {
-                        let v = expand(
-                            kv.value.as_deref().unwrap_or_default(),
-                            &merged(&vars, &args),
-                        );
+                        let v = expand(kv.value.as_deref().unwrap_or_default(), &before);
                         args.remove(&kv.key);
                         vars.insert(kv.key, v);
                     }

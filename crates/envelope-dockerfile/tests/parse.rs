@@ -244,3 +244,30 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn walk_vars_agrees_with_vars_at() {
+    let src = "ARG G=1\nFROM a AS one\nENV X=1\nARG G\nARG Y=${X}2\nENV X=3 Z=$Y W=$X\nRUN true\nFROM one\nARG Y=9\nRUN true\n";
+    let df = parse(src.as_bytes());
+    let stages = df.stages();
+    for s in &stages {
+        df.walk_vars(&stages, s.index, |idx, vars| {
+            assert_eq!(
+                vars,
+                &df.vars_at(&stages, s.index, idx),
+                "instruction {idx}"
+            );
+        });
+    }
+}
+
+#[test]
+fn exec_form_shell_scripts_keep_spans_through_escapes() {
+    let src = "FROM golang:1.23\nRUN [\"sh\", \"-c\", \"echo \\\"a\\\" && go build -o /x .\"]\n";
+    let df = parse(src.as_bytes());
+    assert!(df.errors.is_empty(), "{:?}", df.errors);
+    let cmds = df.instructions[1].commands();
+    let go = cmds.iter().find(|c| c.name() == "go").expect("go");
+    assert_eq!(at(src, go.words[1].span), "build");
+    assert_eq!(cmds[0].words[1].value, "a");
+}
