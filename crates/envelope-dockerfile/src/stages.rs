@@ -40,8 +40,12 @@ impl Dockerfile {
             }
             if i.kind == Kind::Arg {
                 for kv in i.key_values() {
-                    let v = kv.value.map(|v| expand(&v, &vars)).unwrap_or_default();
-                    vars.insert(kv.key, v);
+                    // Without a default the value comes from --build-arg:
+                    // unknown here, so references to it stay as written.
+                    if let Some(v) = kv.value {
+                        let v = expand(&v, &vars);
+                        vars.insert(kv.key, v);
+                    }
                 }
             }
         }
@@ -165,13 +169,16 @@ impl Dockerfile {
         let Some(st) = stages.get(stage) else {
             return Vars::new();
         };
-        let mut vars = match st.parent {
+        let mut env = match st.parent {
             Some(p) if depth < 64 && p < stage => {
                 let end = stages[p].end;
                 self.scope(stages, p, end, true, depth + 1)
             }
             _ => Vars::new(),
         };
+        // `current` is ARGs overlaid with ENVs, kept up to date as we go so
+        // that a stage of thousands of ENV lines stays linear.
+        let mut current = env.clone();
         let mut args = Vars::new();
         let globals = self.global_args();
         let end = at.min(st.end);
@@ -180,30 +187,41 @@ impl Dockerfile {
                 Kind::Arg if !env_only => {
                     for kv in instr.key_values() {
                         let value = match kv.value {
-                            Some(v) => Some(expand(&v, &merged(&vars, &args))),
+                            Some(v) => Some(expand(&v, &current)),
                             None => globals.get(&kv.key).cloned(),
                         };
                         if let Some(v) = value {
+                            if !env.contains_key(&kv.key) {
+                                current.insert(kv.key.clone(), v.clone());
+                            }
                             args.insert(kv.key, v);
                         }
                     }
                 }
                 Kind::Env => {
                     // Every value sees the variables from before the instruction.
-                    let before = merged(&vars, &args);
-                    for kv in instr.key_values() {
-                        let v = expand(kv.value.as_deref().unwrap_or_default(), &before);
-                        args.remove(&kv.key);
-                        vars.insert(kv.key, v);
+                    let values: Vec<(String, String)> = instr
+                        .key_values()
+                        .into_iter()
+                        .map(|kv| {
+                            let v = expand(kv.value.as_deref().unwrap_or_default(), &current);
+                            (kv.key, v)
+                        })
+                        .collect();
+                    for (k, v) in values {
+                        args.remove(&k);
+                        current.insert(k.clone(), v.clone());
+                        env.insert(k, v);
                     }
                 }
                 _ => {}
             }
         }
         if env_only {
-            return vars;
+            env
+        } else {
+            current
         }
-        merged(&vars, &args)
     }
 }
 

