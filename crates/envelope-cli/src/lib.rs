@@ -126,6 +126,161 @@ pub enum Command {
     ///   envelope pin --check Dockerfile compose.yaml      # in CI
     #[command(verbatim_doc_comment)]
     Pin(PinArgs),
+
+    /// Lint Dockerfiles: Go build hardening and image hygiene, with fixes.
+    ///
+    /// With no paths, lints every Dockerfile, Containerfile, *.Dockerfile and
+    /// Dockerfile.* under the current directory, respecting .gitignore.
+    /// Settings come from `[lint]` in the nearest envelope.toml. Exit status:
+    /// 0 when no finding reaches --fail-on, 1 when one does, 2 on errors.
+    ///
+    /// Suppress a finding with a comment above the instruction:
+    ///
+    ///   # envelope: ignore=GO003,DF001
+    ///
+    /// or for the whole file: `# envelope: ignore-file=DF009`.
+    ///
+    /// Examples:
+    ///
+    ///   envelope lint
+    ///
+    ///   envelope lint build/Dockerfile --format sarif > lint.sarif
+    ///
+    ///   envelope lint --fix                # apply the safe fixes
+    ///
+    ///   envelope lint --diff               # show them without writing
+    #[command(verbatim_doc_comment)]
+    Lint(LintArgs),
+
+    /// List the lint rules.
+    Rules(RulesArgs),
+
+    /// Show a lint rule's documentation.
+    Rule(RuleArgs),
+
+    /// Write a hardened multi-stage Dockerfile and a .dockerignore for this Go module.
+    ///
+    /// Finds the main packages and the Go version from go.mod. The Dockerfile
+    /// builds with CGO_ENABLED=0, -trimpath and -ldflags="-s -w" using cache
+    /// mounts, and ships the binary on distroless static as user 65532; it
+    /// passes `envelope lint` with no findings. Existing files are kept
+    /// unless --force.
+    #[command(verbatim_doc_comment)]
+    Init(InitArgs),
+}
+
+/// Output formats for reports of findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsFormat {
+    /// Source excerpts with carets, help and fixes.
+    Human,
+    /// One line per finding: `file:line:col: CODE message`.
+    Concise,
+    /// A JSON document (see docs/lint.md for its shape).
+    Json,
+    /// SARIF 2.1.0, with each rule's help.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files or directories to lint (`-` reads standard input). Default: the
+    /// current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Human)]
+    pub format: FindingsFormat,
+
+    /// Apply the safe fixes in place.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+
+    /// Show the fixes as a unified diff; change nothing.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Rules to run: codes, prefixes (GO, DF0) or ALL. Replaces the default selection.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Vec<String>,
+
+    /// Rules to add to the selection (e.g. the off-by-default DF012).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_select: Vec<String>,
+
+    /// Rules to skip.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+
+    /// The lowest severity that makes the exit status 1 (default: warning,
+    /// or `fail-on` in envelope.toml).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+
+    /// Read settings from this file instead of the nearest envelope.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore envelope.toml files.
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
+
+    /// The name to show for standard input (and to look for a .dockerignore beside).
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// A rule code, e.g. GO003.
+    #[arg(value_name = "CODE")]
+    pub code: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The Go module directory (default: the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// The main package to build when the module has several (e.g. ./cmd/server).
+    #[arg(long, value_name = "PACKAGE")]
+    pub main: Option<String>,
+
+    /// Final base image: distroless static (default) or scratch.
+    #[arg(long, value_enum, default_value_t = InitBase::Distroless)]
+    pub base: InitBase,
+
+    /// Overwrite an existing Dockerfile and .dockerignore.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitBase {
+    Distroless,
+    Scratch,
 }
 
 #[derive(Debug, Args)]

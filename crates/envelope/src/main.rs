@@ -23,6 +23,10 @@ fn main() -> ExitCode {
         Command::Login(args) => commands::registry::login(args, &printer),
         Command::Logout(args) => commands::registry::logout(args, &printer),
         Command::Pin(args) => commands::pin::run(args, &printer),
+        Command::Lint(args) => commands::lint::run(args, &printer),
+        Command::Rules(args) => commands::lint::rules(args, &printer),
+        Command::Rule(args) => commands::lint::rule(args, &printer),
+        Command::Init(args) => commands::init::run(args, &printer),
     };
     match result {
         Ok(code) => code,

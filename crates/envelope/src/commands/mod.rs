@@ -3,6 +3,8 @@
 
 pub mod build;
 pub mod image;
+pub mod init;
+pub mod lint;
 pub mod package;
 pub mod pin;
 pub mod registry;

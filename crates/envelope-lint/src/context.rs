@@ -1,0 +1,291 @@
+//! What rules read: the parsed file, its stages, which stages end up in the
+//! final image, the Go commands, and helpers to make findings.
+
+use std::path::Path;
+
+use envelope_diagnostics::{Diagnostic, RuleInfo, Source};
+use envelope_dockerfile::{Dockerfile, Instruction, Kind, Span, Stage, Vars};
+
+use crate::go::GoCommand;
+use crate::image::BaseKind;
+use crate::Settings;
+
+pub struct Context<'a> {
+    pub path: &'a str,
+    pub df: &'a Dockerfile,
+    pub source: &'a Source,
+    pub settings: &'a Settings,
+    /// The build context directory, when known.
+    pub context_dir: Option<&'a Path>,
+    pub stages: Vec<Stage>,
+    pub go: Vec<GoCommand>,
+    reaches_final: Vec<bool>,
+    scopes: Scopes,
+}
+
+/// The variables in scope before every instruction, in linear space: each
+/// stage keeps a log of its ARG/ENV assignments and each instruction how
+/// much of the log precedes it. A map per instruction would be quadratic
+/// for a file of thousands of ENV lines.
+/// `(name, value, is_env)`: one ARG or ENV assignment.
+type Assignment = (String, String, bool);
+
+pub(crate) struct Scopes {
+    /// Per stage: the inherited ENV and the assignments `(name, value, is_env)`.
+    stages: Vec<(Vars, Vec<Assignment>)>,
+    /// Per instruction: (stage, log length before it); `None` for FROM and
+    /// the instructions before the first stage.
+    at: Vec<Option<(usize, usize)>>,
+}
+
+impl Scopes {
+    fn new(df: &Dockerfile, stages: &[Stage]) -> Scopes {
+        let globals = df.global_args();
+        let mut at = vec![None; df.instructions.len()];
+        let mut out = Vec::with_capacity(stages.len());
+        for st in stages {
+            // ENV inherited from a parent stage (its whole scope, ENV only).
+            let inherited = match st.parent {
+                Some(_) => df.vars_at(stages, st.index, st.from + 1),
+                None => Vars::new(),
+            };
+            let mut current = inherited.clone();
+            let mut env_names: std::collections::HashSet<String> =
+                inherited.keys().cloned().collect();
+            let mut log = Vec::new();
+            let range = st.from + 1..st.end.min(df.instructions.len());
+            for (instr, slot) in df.instructions[range.clone()]
+                .iter()
+                .zip(at[range].iter_mut())
+            {
+                *slot = Some((st.index, log.len()));
+                match instr.kind {
+                    Kind::Arg => {
+                        for kv in instr.key_values() {
+                            let value = match kv.value {
+                                Some(v) => Some(envelope_dockerfile::expand(&v, &current)),
+                                None => globals.get(&kv.key).cloned(),
+                            };
+                            if let Some(v) = value {
+                                if !env_names.contains(&kv.key) {
+                                    current.insert(kv.key.clone(), v.clone());
+                                }
+                                log.push((kv.key, v, false));
+                            }
+                        }
+                    }
+                    Kind::Env => {
+                        let values: Vec<(String, String)> = instr
+                            .key_values()
+                            .into_iter()
+                            .map(|kv| {
+                                let v = envelope_dockerfile::expand(
+                                    kv.value.as_deref().unwrap_or_default(),
+                                    &current,
+                                );
+                                (kv.key, v)
+                            })
+                            .collect();
+                        for (k, v) in values {
+                            current.insert(k.clone(), v.clone());
+                            env_names.insert(k.clone());
+                            log.push((k, v, true));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            out.push((inherited, log));
+        }
+        Scopes { stages: out, at }
+    }
+
+    /// The variables in scope before instruction `idx`, if it is in a stage.
+    pub(crate) fn at(&self, idx: usize) -> Option<Vars> {
+        let (stage, len) = self.at.get(idx).copied().flatten()?;
+        let (inherited, log) = self.stages.get(stage)?;
+        let mut env = inherited.clone();
+        let mut args = Vars::new();
+        for (k, v, is_env) in log.get(..len).unwrap_or_default() {
+            if *is_env {
+                args.remove(k);
+                env.insert(k.clone(), v.clone());
+            } else {
+                args.insert(k.clone(), v.clone());
+            }
+        }
+        for (k, v) in env {
+            args.insert(k, v);
+        }
+        Some(args)
+    }
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        path: &'a str,
+        df: &'a Dockerfile,
+        source: &'a Source,
+        settings: &'a Settings,
+        context_dir: Option<&'a Path>,
+    ) -> Context<'a> {
+        let stages = df.stages();
+        let scopes = Scopes::new(df, &stages);
+        let go = crate::go::find(df, &stages, &scopes);
+        let reaches_final = reaching(df, &stages);
+        Context {
+            path,
+            df,
+            source,
+            settings,
+            context_dir,
+            stages,
+            go,
+            reaches_final,
+            scopes,
+        }
+    }
+
+    /// The stage `docker build` builds by default: the last one.
+    pub fn final_stage(&self) -> Option<&Stage> {
+        self.stages.last()
+    }
+
+    pub fn is_final(&self, stage: usize) -> bool {
+        stage + 1 == self.stages.len()
+    }
+
+    /// Does anything of this stage end up in the final image (it is the
+    /// final stage, an ancestor of it, or copied from into one that does)?
+    pub fn reaches_final(&self, stage: usize) -> bool {
+        self.reaches_final.get(stage).copied().unwrap_or(false)
+    }
+
+    /// The external image at the root of a stage's FROM chain.
+    pub fn root_image(&self, stage: usize) -> &str {
+        let mut s = stage;
+        for _ in 0..self.stages.len() {
+            match self.stages.get(s).and_then(|st| st.parent) {
+                Some(p) => s = p,
+                None => break,
+            }
+        }
+        self.stages.get(s).map_or("", |st| st.image.as_str())
+    }
+
+    /// What the stage's base provides.
+    pub fn base_kind(&self, stage: usize) -> BaseKind {
+        BaseKind::classify(self.root_image(stage))
+    }
+
+    /// Is `image` the name of an earlier stage rather than an image?
+    pub fn is_stage_ref(&self, stage: usize) -> bool {
+        self.stages.get(stage).is_some_and(|s| s.parent.is_some())
+    }
+
+    /// The stage instruction `idx` belongs to.
+    pub fn stage_of(&self, idx: usize) -> Option<usize> {
+        self.stages
+            .iter()
+            .find(|s| s.from <= idx && idx < s.end)
+            .map(|s| s.index)
+    }
+
+    /// A stage's instructions after its FROM, with their indices.
+    pub fn instructions(
+        &self,
+        stage: usize,
+    ) -> impl Iterator<Item = (usize, &'a Instruction)> + '_ {
+        let (from, end) = self
+            .stages
+            .get(stage)
+            .map_or((0, 0), |s| (s.from + 1, s.end));
+        let df: &'a Dockerfile = self.df;
+        (from..end).filter_map(move |i| df.instructions.get(i).map(|ins| (i, ins)))
+    }
+
+    /// The last instruction of `kind` in a stage.
+    pub fn last_of(&self, stage: usize, kind: Kind) -> Option<(usize, &'a Instruction)> {
+        self.instructions(stage)
+            .filter(|(_, i)| i.kind == kind)
+            .last()
+    }
+
+    /// Variables in scope before instruction `idx` of `stage`.
+    pub fn vars_at(&self, stage: usize, idx: usize) -> Vars {
+        match self.stages.get(stage) {
+            Some(st) if st.from < idx && idx < st.end => self.scopes.at(idx).unwrap_or_default(),
+            _ => self.df.vars_at(&self.stages, stage, idx),
+        }
+    }
+
+    /// The text of a span.
+    pub fn text(&self, span: Span) -> &'a str {
+        self.df.source.get(span.start..span.end).unwrap_or_default()
+    }
+
+    /// A finding for `rule` at `span`.
+    pub fn diag(&self, rule: &RuleInfo, span: Span, message: impl Into<String>) -> Diagnostic {
+        let mut d = Diagnostic::new(rule.code, rule.severity, message);
+        d.span = Some((span.start, span.end));
+        d.path = self.path.to_string();
+        d
+    }
+
+    /// The offset where the line holding `offset` starts.
+    pub fn line_start(&self, offset: usize) -> usize {
+        self.df.source[..offset.min(self.df.source.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1)
+    }
+
+    /// The indentation of the line holding `offset`.
+    pub fn indent_at(&self, offset: usize) -> &'a str {
+        let start = self.line_start(offset);
+        let line = &self.df.source[start..];
+        let n = line.len() - line.trim_start_matches([' ', '\t']).len();
+        &line[..n]
+    }
+}
+
+fn reaching(df: &Dockerfile, stages: &[Stage]) -> Vec<bool> {
+    let mut reach = vec![false; stages.len()];
+    let Some(last) = stages.last() else {
+        return reach;
+    };
+    let mut work = vec![last.index];
+    while let Some(s) = work.pop() {
+        if reach[s] {
+            continue;
+        }
+        reach[s] = true;
+        let st = &stages[s];
+        if let Some(p) = st.parent {
+            work.push(p);
+        }
+        for instr in df.instructions.get(st.from + 1..st.end).unwrap_or_default() {
+            if !matches!(instr.kind, Kind::Copy | Kind::Add | Kind::Run) {
+                continue;
+            }
+            let mut refs: Vec<String> = Vec::new();
+            if let Some(v) = instr.flag("from").and_then(|f| f.value.clone()) {
+                refs.push(v);
+            }
+            for m in instr.flags.iter().filter(|f| f.name == "mount") {
+                for (k, v) in m.fields() {
+                    if k == "from" {
+                        refs.push(v);
+                    }
+                }
+            }
+            for r in refs {
+                if let Some(t) = df.stage_by_ref(stages, &r) {
+                    if t.index < s {
+                        work.push(t.index);
+                    }
+                }
+            }
+        }
+    }
+    reach
+}

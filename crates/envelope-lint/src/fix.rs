@@ -1,0 +1,81 @@
+//! Applying fixes: non-overlapping edits, then lint again until nothing more
+//! is fixable, so one fix never hides behind another.
+
+use std::path::Path;
+
+use envelope_diagnostics::{Diagnostic, Edit};
+
+use crate::{lint, FileResult, LintError, Settings};
+
+/// Applies the fixes of `diagnostics` to `text`, skipping any that overlap
+/// an earlier one. Returns the new text and how many fixes were applied.
+pub fn apply_fixes(text: &str, diagnostics: &[Diagnostic]) -> (String, usize) {
+    let mut fixes: Vec<&Vec<Edit>> = diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_ref().map(|f| &f.edits))
+        .filter(|e| !e.is_empty())
+        .collect();
+    fixes.sort_by_key(|e| e.iter().map(|x| x.start).min());
+    let mut taken: Vec<&Edit> = Vec::new();
+    let mut applied = 0;
+    'fix: for edits in fixes {
+        for e in edits.iter() {
+            if e.end > text.len()
+                || e.start > e.end
+                || !text.is_char_boundary(e.start)
+                || !text.is_char_boundary(e.end)
+            {
+                continue 'fix;
+            }
+            for t in &taken {
+                let overlap = e.start < t.end && t.start < e.end;
+                let same_point = e.start == e.end && t.start == t.end && e.start == t.start;
+                if overlap
+                    || same_point
+                    || (e.start == t.start && (e.start == e.end || t.start == t.end))
+                {
+                    continue 'fix;
+                }
+            }
+        }
+        taken.extend(edits.iter());
+        applied += 1;
+    }
+    taken.sort_by_key(|e| (e.start, e.end));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut pos = 0;
+    for e in taken {
+        out.push_str(&text[pos..e.start]);
+        out.push_str(&e.content);
+        pos = e.end;
+    }
+    out.push_str(&text[pos..]);
+    (out, applied)
+}
+
+/// Lints and fixes until stable (at most 10 rounds). Returns the fixed text,
+/// the findings that remain, and how many fixes were applied.
+pub fn fix(
+    path: &str,
+    bytes: &[u8],
+    context_dir: Option<&Path>,
+    settings: &Settings,
+) -> Result<(String, FileResult, usize), LintError> {
+    let mut result = lint(path, bytes, context_dir, settings)?;
+    if std::str::from_utf8(bytes).is_err() {
+        // Writing back would replace the invalid bytes; leave the file alone.
+        return Ok((result.source.text.clone(), result, 0));
+    }
+    let mut text = result.source.text.clone();
+    let mut total = 0;
+    for _ in 0..10 {
+        let (next, n) = apply_fixes(&text, &result.diagnostics);
+        if n == 0 || next == text {
+            break;
+        }
+        total += n;
+        text = next;
+        result = lint(path, text.as_bytes(), context_dir, settings)?;
+    }
+    Ok((text, result, total))
+}

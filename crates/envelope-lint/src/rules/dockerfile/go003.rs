@@ -1,0 +1,72 @@
+use crate::go::{bool_flag, split_quoted, GoCommand};
+use crate::{declare_rule, Context, Diagnostic, Edit, Fix, Rule};
+
+/// `-trimpath` as set: the last occurrence on the command line, else GOFLAGS.
+fn trimpath(g: &GoCommand) -> Option<bool> {
+    let words: Vec<String> = g.args().iter().map(|w| w.value.clone()).collect();
+    bool_flag(&words, "trimpath").or_else(|| {
+        bool_flag(
+            &split_quoted(g.var("GOFLAGS").unwrap_or_default()),
+            "trimpath",
+        )
+    })
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `go build` and `go install` without `-trimpath` (on the command
+    /// line or in GOFLAGS).
+    ///
+    /// ## Why
+    /// Without it the binary records the absolute paths of the build machine
+    /// (`/go/src/app/...`, `/root/go/pkg/mod/...`) in its file table and
+    /// stack traces, the binary differs from one build directory to the next,
+    /// so builds are not reproducible, and it tells an attacker about the
+    /// build host.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// RUN CGO_ENABLED=0 go build -o /out/app ./cmd/app
+    /// ```
+    ///
+    /// ## Fix
+    /// Add `-trimpath` after `go build` (applied by `--fix`), or set
+    /// `ENV GOFLAGS=-trimpath` in the build stage.
+    pub struct NoTrimpath {
+        code: "GO003",
+        name: "go-build-without-trimpath",
+        severity: Warning,
+        fixable: true,
+        enabled: true,
+    }
+}
+
+impl Rule for NoTrimpath {
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        for g in &cx.go {
+            let set = trimpath(g);
+            if !matches!(g.sub.as_str(), "build" | "install") || set == Some(true) {
+                continue;
+            }
+            let mut d = cx
+                .diag(
+                    &Self::INFO,
+                    g.head_span(),
+                    format!("`go {}` without -trimpath", g.sub),
+                )
+                .with_help(
+                    "-trimpath removes build-machine paths from the binary and makes it reproducible",
+                );
+            // In exec form the words are JSON strings: no textual insertion.
+            // An explicit -trimpath=false is a choice to undo by hand.
+            let json = cx.df.instructions.get(g.instr).is_some_and(|i| i.is_json());
+            if !json && set.is_none() {
+                d = d.with_fix(Fix {
+                    message: format!("add -trimpath after `go {}`", g.sub),
+                    edits: vec![Edit::insert(g.sub_span().end, " -trimpath")],
+                });
+            }
+            out.push(d);
+        }
+    }
+}

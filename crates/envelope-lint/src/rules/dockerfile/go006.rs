@@ -1,0 +1,167 @@
+use crate::go::{cache_mount_targets, is_remote_package, mount_covers, runs_as_root, GoCommand};
+use crate::{declare_rule, Context, Diagnostic, Edit, Fix, Rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags a RUN with `go mod download` (or `go get`, or `go install` or
+    /// `go run` of `pkg@version`) that has no `--mount=type=cache` on the
+    /// module cache (GOMODCACHE, by default `/go/pkg/mod` in the `golang`
+    /// images, `/root/go/pkg/mod` elsewhere), or with `go build`/`go install`
+    /// that has none on the build cache (GOCACHE, by default
+    /// `/root/.cache/go-build`). One finding per RUN.
+    ///
+    /// ## Why
+    /// When a layer is rebuilt, everything it computed is lost: every module
+    /// is downloaded again and every package, including the standard library
+    /// and all dependencies, compiled again. A BuildKit cache mount keeps
+    /// those directories between builds on the same builder, so a one-line
+    /// change recompiles one package instead of the world. The cache is not
+    /// part of the image.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// RUN go mod download
+    /// RUN go build -o /out/app ./cmd/app
+    /// ```
+    ///
+    /// ## Fix
+    /// Add the cache mounts right after `RUN` (applied by `--fix`, except
+    /// under a USER other than root, where the mount needs `uid=`):
+    ///
+    /// ```dockerfile
+    /// RUN --mount=type=cache,target=/go/pkg/mod go mod download
+    /// RUN --mount=type=cache,target=/go/pkg/mod \
+    ///     --mount=type=cache,target=/root/.cache/go-build \
+    ///     go build -o /out/app ./cmd/app
+    /// ```
+    pub struct NoCacheMount {
+        code: "GO006",
+        name: "go-without-cache-mount",
+        severity: Info,
+        fixable: true,
+        enabled: true,
+    }
+}
+
+impl Rule for NoCacheMount {
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        let mut runs: Vec<usize> = cx.go.iter().map(|g| g.instr).collect();
+        runs.dedup();
+        for idx in runs {
+            let Some(instr) = cx.df.instructions.get(idx) else {
+                continue;
+            };
+            let cmds: Vec<&GoCommand> = cx.go.iter().filter(|g| g.instr == idx).collect();
+            let Some(first) = cmds.first() else {
+                continue;
+            };
+            let targets = cache_mount_targets(instr, &first.env);
+            let covered = |paths: &Option<Vec<String>>| match paths {
+                Some(ps) => ps
+                    .iter()
+                    .any(|p| targets.iter().any(|t| mount_covers(t, p))),
+                // Somewhere we cannot tell: any cache mount may be it.
+                None => !targets.is_empty(),
+            };
+            let downloads: Vec<&&GoCommand> = cmds.iter().filter(|g| downloads(g)).collect();
+            let builds: Vec<&&GoCommand> = cmds
+                .iter()
+                .filter(|g| matches!(g.sub.as_str(), "build" | "install"))
+                .collect();
+            let mod_paths = downloads.first().and_then(|g| g.module_cache(cx));
+            let build_paths = builds.first().and_then(|g| g.build_cache(cx));
+            let need_mod = !downloads.is_empty() && !covered(&mod_paths);
+            let need_build = !builds.is_empty() && !covered(&build_paths);
+            if !need_mod && !need_build {
+                continue;
+            }
+            let mut concerned: Vec<&&GoCommand> = Vec::new();
+            if need_mod {
+                concerned.extend(&downloads);
+            }
+            if need_build {
+                concerned.extend(&builds);
+            }
+            concerned.sort_by_key(|g| g.go_span().start);
+            let mut labels: Vec<String> = Vec::new();
+            for g in &concerned {
+                let l = label(g);
+                if !labels.contains(&l) {
+                    labels.push(l);
+                }
+            }
+            let what = match labels.as_slice() {
+                [a] => a.clone(),
+                [a, b] => format!("{a} and {b}"),
+                [a, ..] => format!("{a} and other go commands"),
+                [] => continue,
+            };
+            let caches = match (need_mod, need_build) {
+                (true, true) => "cache mounts for the module and build caches",
+                (true, false) => "a cache mount for the module cache",
+                _ => "a cache mount for the build cache",
+            };
+            let span = concerned.first().map_or(first.head_span(), |g| head(g));
+            // What to add: known paths, for root only (the mount is root-owned).
+            let mut mounts = Vec::new();
+            let root = runs_as_root(cx, first.stage, idx);
+            let mut fixable = root;
+            for (need, paths) in [(need_mod, &mod_paths), (need_build, &build_paths)] {
+                if !need {
+                    continue;
+                }
+                match paths.as_ref().and_then(|p| p.first()) {
+                    Some(p) => mounts.push(format!("--mount=type=cache,target={p}")),
+                    None => fixable = false,
+                }
+            }
+            let mut d = cx
+                .diag(&Self::INFO, span, format!("{what} without {caches}"))
+                .with_help(match (mounts.is_empty(), root) {
+                    (_, false) => "cache mounts keep modules and compiled packages between builds, even when this layer is rebuilt; under a USER other than root, give the mount `uid=` and a target in that user's home".to_string(),
+                    (true, true) => "cache mounts keep modules and compiled packages between builds, even when this layer is rebuilt".to_string(),
+                    (false, true) => format!(
+                        "cache mounts keep modules and compiled packages between builds, even when this layer is rebuilt: `RUN {} ...`",
+                        mounts.join(" ")
+                    ),
+                });
+            if fixable && !mounts.is_empty() {
+                let content: String = mounts.iter().map(|m| format!(" {m}")).collect();
+                d = d.with_fix(Fix {
+                    message: format!("add {}", mounts.join(" ")),
+                    edits: vec![Edit::insert(instr.keyword_span.end, content)],
+                });
+            }
+            out.push(d);
+        }
+    }
+}
+
+/// Commands that fetch modules into the module cache.
+fn downloads(g: &GoCommand) -> bool {
+    match g.sub.as_str() {
+        "mod" => g.mod_sub.as_deref() == Some("download"),
+        "get" => true,
+        "install" | "run" => g
+            .packages()
+            .iter()
+            .any(|p| p.value.contains('@') && is_remote_package(&p.value)),
+        _ => false,
+    }
+}
+
+/// `go build`, or `go mod download` with its second word.
+fn head(g: &GoCommand) -> envelope_dockerfile::Span {
+    let span = g.head_span();
+    match (&g.mod_sub, g.command.words.get(2)) {
+        (Some(_), Some(w)) => envelope_dockerfile::Span::new(span.start, w.span.end),
+        _ => span,
+    }
+}
+
+fn label(g: &GoCommand) -> String {
+    match &g.mod_sub {
+        Some(m) => format!("`go mod {m}`"),
+        None => format!("`go {}`", g.sub),
+    }
+}

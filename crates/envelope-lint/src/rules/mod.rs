@@ -1,0 +1,3 @@
+//! Rule implementations, one file per rule.
+
+pub mod dockerfile;

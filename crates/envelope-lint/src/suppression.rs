@@ -1,0 +1,69 @@
+//! `# envelope: ignore=CODE,CODE` silences those codes on the next
+//! instruction; `# envelope: ignore-file=CODE` on the whole file. A code that
+//! names no rule is an error, so a typo never silently disables nothing.
+
+use envelope_diagnostics::Diagnostic;
+
+use crate::{Context, LintError};
+
+#[derive(Debug, Default)]
+pub struct Suppressions {
+    file: Vec<String>,
+    /// (start, end, codes) of suppressed instructions.
+    ranges: Vec<(usize, usize, Vec<String>)>,
+}
+
+impl Suppressions {
+    pub fn read(cx: &Context) -> Result<Suppressions, LintError> {
+        let mut s = Suppressions::default();
+        for c in &cx.df.comments {
+            let Some(rest) = c.text.strip_prefix("envelope:") else {
+                continue;
+            };
+            let rest = rest.trim();
+            let (file, list) = if let Some(l) = rest.strip_prefix("ignore-file=") {
+                (true, l)
+            } else if let Some(l) = rest.strip_prefix("ignore=") {
+                (false, l)
+            } else {
+                continue;
+            };
+            // Anything after whitespace is a free-form reason.
+            let list = list.split_whitespace().next().unwrap_or_default();
+            let mut codes = Vec::new();
+            for code in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                let Some(info) = crate::rule_by_code(code) else {
+                    return Err(LintError::UnknownSuppression {
+                        path: cx.path.to_string(),
+                        line: cx.df.line_col(c.span.start).0,
+                        code: code.to_string(),
+                    });
+                };
+                codes.push(info.code.to_string());
+            }
+            if file {
+                s.file.extend(codes);
+            } else if let Some(next) = cx
+                .df
+                .instructions
+                .iter()
+                .find(|i| i.span.start > c.span.start)
+            {
+                s.ranges.push((next.span.start, next.span.end, codes));
+            }
+        }
+        Ok(s)
+    }
+
+    pub fn silences(&self, d: &Diagnostic) -> bool {
+        if self.file.iter().any(|c| c == d.code) {
+            return true;
+        }
+        let Some((start, _)) = d.span else {
+            return false;
+        };
+        self.ranges
+            .iter()
+            .any(|(s, e, codes)| start >= *s && start <= *e && codes.iter().any(|c| c == d.code))
+    }
+}

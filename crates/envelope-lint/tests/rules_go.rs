@@ -1,0 +1,239 @@
+//! Edge cases of the GO rules beyond the fixture pairs: what must and must
+//! not be flagged, and what the fixes write.
+
+use envelope_lint::{fix, lint, Diagnostic, Settings};
+
+fn only(code: &str) -> Settings {
+    Settings {
+        select: Some(vec![code.to_string()]),
+        ..Settings::default()
+    }
+}
+
+fn findings(code: &str, text: &str) -> Vec<Diagnostic> {
+    lint("Dockerfile", text.as_bytes(), None, &only(code))
+        .expect("lint")
+        .diagnostics
+}
+
+/// (line, message) of each finding.
+fn lines(code: &str, text: &str) -> Vec<(usize, String)> {
+    findings(code, text)
+        .into_iter()
+        .map(|d| (d.start.map_or(0, |p| p.line), d.message))
+        .collect()
+}
+
+fn fixed(code: &str, text: &str) -> String {
+    let (out, after, _) = fix("Dockerfile", text.as_bytes(), None, &only(code)).expect("fix");
+    assert!(
+        after.diagnostics.iter().all(|d| d.fix.is_none()),
+        "fixable findings remain: {:?}",
+        after.diagnostics
+    );
+    assert!(envelope_dockerfile::parse(out.as_bytes()).errors.is_empty());
+    out
+}
+
+fn flagged_lines(code: &str, text: &str) -> Vec<usize> {
+    lines(code, text).into_iter().map(|(l, _)| l).collect()
+}
+
+#[test]
+fn go001_toolchain_final_stage() {
+    let single =
+        "FROM golang:1.23\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nCMD [\"/app\"]\n";
+    assert_eq!(flagged_lines("GO001", single), [1]);
+    let chainguard =
+        "FROM cgr.dev/chainguard/go:latest\nCOPY . /src\nRUN cd /src && go build -o /app .\n";
+    assert_eq!(flagged_lines("GO001", chainguard), [1]);
+    // A tools image: nothing copied, nothing built, the tools need Go.
+    let tools = "FROM golang:1.23\nRUN go install honnef.co/go/tools/cmd/staticcheck@2024.1.1\nENTRYPOINT [\"staticcheck\"]\n";
+    assert!(lines("GO001", tools).is_empty());
+    // Go installed into another base, the build in the final stage.
+    let alpine = "FROM alpine:3.20\nRUN apk add --no-cache go\nCOPY . /src\nRUN cd /src && go build -o /usr/local/bin/app .\n";
+    let got = lines("GO001", alpine);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, 4);
+    assert!(
+        got[0].1.starts_with("`go build` in the final stage"),
+        "{got:?}"
+    );
+    // Installed, used and removed in one layer.
+    let removed = "FROM alpine:3.20\nCOPY . /src\nRUN apk add --no-cache go && cd /src && go build -o /usr/local/bin/app . && apk del go\n";
+    assert!(lines("GO001", removed).is_empty());
+}
+
+#[test]
+fn go002_cgo_defaults() {
+    let base = |from: &str, run: &str, last: &str| {
+        format!("FROM {from} AS build\nWORKDIR /src\nCOPY . .\n{run}\nFROM {last}\nCOPY --from=build /app /app\n")
+    };
+    let run = "RUN go build -o /app .";
+    assert_eq!(
+        flagged_lines("GO002", &base("golang:1.23", run, "scratch")),
+        [4]
+    );
+    // Alpine golang images have no C compiler: cgo is off by default...
+    assert!(lines("GO002", &base("golang:1.23-alpine", run, "scratch")).is_empty());
+    // ...unless one is installed, or Go predates 1.20.
+    let gcc = "RUN apk add --no-cache gcc musl-dev\nRUN go build -o /app .";
+    assert_eq!(
+        flagged_lines("GO002", &base("golang:1.23-alpine", gcc, "scratch")),
+        [5]
+    );
+    assert_eq!(
+        flagged_lines("GO002", &base("golang:1.19-alpine", run, "scratch")),
+        [4]
+    );
+    // A final image with a C library is fine.
+    assert!(lines(
+        "GO002",
+        &base("golang:1.23", run, "gcr.io/distroless/base-debian12")
+    )
+    .is_empty());
+    assert!(lines("GO002", &base("golang:1.23", run, "alpine:3.20")).is_empty());
+    // Static on purpose, or decided by an unknown value.
+    let ext = "RUN go build -ldflags '-linkmode external -extldflags \"-static\"' -o /app .";
+    assert!(lines("GO002", &base("golang:1.23", ext, "scratch")).is_empty());
+    let unknown = "RUN CGO_ENABLED=$CGO go build -o /app .";
+    assert!(lines("GO002", &base("golang:1.23", unknown, "scratch")).is_empty());
+    let env = "ARG CGO=0\nENV CGO_ENABLED=${CGO}\nRUN go build -o /app .";
+    assert!(lines("GO002", &base("golang:1.23", env, "scratch")).is_empty());
+    // Exec form: reported, but an assignment cannot be inserted.
+    let exec = "RUN [\"go\", \"build\", \"-o\", \"/app\", \".\"]";
+    let d = findings("GO002", &base("golang:1.23", exec, "scratch"));
+    assert_eq!(d.len(), 1);
+    assert!(d[0].fix.is_none());
+}
+
+#[test]
+fn go002_follows_the_binary() {
+    // GOBIN decides where `go install` writes.
+    let gobin = "FROM golang:1.23 AS build\nENV GOBIN=/out\nCOPY . /src\nRUN cd /src && go install ./cmd/app\nFROM scratch\nCOPY --from=build /out/app /app\n";
+    assert_eq!(flagged_lines("GO002", gobin), [4]);
+    // Relative -o against WORKDIR and `cd`.
+    let rel = "FROM golang:1.23 AS build\nWORKDIR /src\nCOPY . .\nRUN cd cmd && go build -o ../bin/app ./app\nRUN go build -o tmp/tool ./tool\nFROM scratch\nCOPY --from=build /src/bin/app /app\n";
+    assert_eq!(flagged_lines("GO002", rel), [4]);
+    // Through an intermediate stage built FROM the builder.
+    let hop = "FROM golang:1.23 AS build\nCOPY . /src\nRUN cd /src && go build -o /out/app .\nFROM build AS pack\nRUN cp /out/app /app\nFROM scratch\nCOPY --from=pack /out/app /app\n";
+    assert_eq!(flagged_lines("GO002", hop), [3]);
+    let fixed_text = fixed("GO002", gobin);
+    assert!(fixed_text.contains("RUN cd /src && CGO_ENABLED=0 go install ./cmd/app"));
+}
+
+#[test]
+fn go004_fixes_keep_quoting() {
+    let wrap = |run: &str| {
+        format!("FROM golang:1.23 AS build\nCOPY . /src\n{run}\nFROM scratch\nCOPY --from=build /app /app\n")
+    };
+    let cases = [
+        (
+            "RUN go build -ldflags=\"-X main.c=$(git rev-parse HEAD)\" -o /app .",
+            "RUN go build -ldflags=\"-s -w -X main.c=$(git rev-parse HEAD)\" -o /app .",
+        ),
+        (
+            "RUN go build \"-ldflags=-X main.v=1\" -o /app .",
+            "RUN go build \"-ldflags=-s -w -X main.v=1\" -o /app .",
+        ),
+        (
+            "RUN go build -ldflags -X=main.v=1 -o /app .",
+            "RUN go build -ldflags \"-s -w -X=main.v=1\" -o /app .",
+        ),
+        (
+            "RUN go build -ldflags=-w -o /app .",
+            "RUN go build -ldflags=\"-s -w\" -o /app .",
+        ),
+        (
+            "RUN [\"go\", \"build\", \"-o\", \"/app\", \".\"]",
+            "RUN [\"go\", \"build\", \"-ldflags=-s -w\", \"-o\", \"/app\", \".\"]",
+        ),
+    ];
+    for (before, after) in cases {
+        let out = fixed("GO004", &wrap(before));
+        assert!(out.contains(after), "{before}\n=> {out}");
+    }
+    // Old Go: -s does not imply -w.
+    let old = "FROM golang:1.21 AS build\nRUN go build -ldflags='-s' -o /app .\nFROM scratch\nCOPY --from=build /app /app\n";
+    assert!(fixed("GO004", old).contains("-ldflags='-w -s'"));
+    // Deliberate choices and unknowns are left alone.
+    for run in [
+        "RUN go build -ldflags=\"-w=false\" -o /app .",
+        "RUN go build -ldflags \"$LDFLAGS\" -o /app .",
+        "RUN go build -cover -o /app .",
+        "RUN go build -o /elsewhere .",
+    ] {
+        assert!(lines("GO004", &wrap(run)).is_empty(), "{run}");
+    }
+    // Two -ldflags: the last counts, no fix.
+    let two = findings(
+        "GO004",
+        &wrap("RUN go build -ldflags=-s -ldflags=\"-X a=b\" -o /app ."),
+    );
+    assert_eq!(two.len(), 1);
+    assert!(two[0].fix.is_none());
+}
+
+#[test]
+fn go005_chains_and_vendoring() {
+    // The copy is in the parent stage, the build in the child: one finding.
+    let chain = "FROM golang:1.23 AS src\nWORKDIR /src\nCOPY . .\nFROM src AS a\nRUN go build -o /a ./a\nFROM src AS b\nRUN go build -o /b ./b\n";
+    assert_eq!(flagged_lines("GO005", chain), [3]);
+    let glob = "FROM golang:1.23\nWORKDIR /src\nCOPY go.* ./\nRUN go mod download\nCOPY . .\nRUN go build -o /app .\n";
+    assert!(lines("GO005", glob).is_empty());
+    // A copy after all Go commands, or no Go at all.
+    let after =
+        "FROM golang:1.23\nRUN go install golang.org/x/tools/cmd/stringer@v0.26.0\nCOPY . /data\n";
+    assert!(lines("GO005", after).is_empty());
+    // A vendor/ directory in the build context.
+    let dir = std::env::temp_dir().join(format!("envelope-go005-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("vendor")).expect("mkdir");
+    std::fs::write(dir.join("vendor/modules.txt"), "# example.com/x v1.0.0\n").expect("write");
+    let text = "FROM golang:1.23\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\n";
+    let with_vendor =
+        lint("Dockerfile", text.as_bytes(), Some(&dir), &only("GO005")).expect("lint");
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(with_vendor.diagnostics.is_empty());
+    assert_eq!(flagged_lines("GO005", text), [3]);
+}
+
+#[test]
+fn go006_targets() {
+    let unknown = "FROM golang:1.23\nRUN --mount=type=cache,target=$GOMODCACHE --mount=type=cache,target=${GOCACHE} go build -o /app .\n";
+    assert!(lines("GO006", unknown).is_empty());
+    // A cache on /go holds the module cache, not the build cache.
+    let partial = "FROM golang:1.23\nRUN --mount=type=cache,target=/go go mod download && go build -o /app .\n";
+    let got = lines("GO006", partial);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].1.contains("build cache"), "{got:?}");
+    // go test and go vet are not this rule's business.
+    assert!(lines(
+        "GO006",
+        "FROM golang:1.23\nRUN go vet ./... && go test ./...\n"
+    )
+    .is_empty());
+    let exec = "FROM golang:1.23\nRUN [\"go\", \"mod\", \"download\"]\n";
+    assert!(fixed("GO006", exec).contains("RUN --mount=type=cache,target=/go/pkg/mod [\"go\""));
+}
+
+#[test]
+fn go007_versions() {
+    let wrap = |run: &str| format!("FROM golang:1.23\n{run}\n");
+    for run in [
+        "RUN go install example.com/tool@HEAD",
+        "RUN go get -u golang.org/x/net@upgrade",
+        "RUN go install github.com/x/y/v2/cmd/z@v2.1",
+        "RUN go install -tags sqlite github.com/x/y@master",
+    ] {
+        assert_eq!(lines("GO007", &wrap(run)).len(), 1, "{run}");
+    }
+    for run in [
+        "RUN go install github.com/x/y@v1.2.3",
+        "RUN go install example.com/tool",
+        "RUN go get -u ./...",
+        "RUN go run ./cmd/gen",
+        "RUN go install github.com/x/y@4f3c2a1b",
+    ] {
+        assert!(lines("GO007", &wrap(run)).is_empty(), "{run}");
+    }
+}

@@ -1,0 +1,380 @@
+//! `envelope lint`, `envelope rules`, `envelope rule`: find the files, lint
+//! them in parallel, apply or show fixes, render the report, and map it to
+//! the exit status (0 clean, 1 a finding at or above --fail-on, 2 errors).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use envelope_cli::{FindingsFormat, LintArgs, ListFormat, RuleArgs, RulesArgs, SeverityArg};
+use envelope_diagnostics::{render, Format, Report, Severity};
+use envelope_lint::{all_rules, is_dockerfile_name, rule_by_code, FileResult, Settings};
+
+use crate::printer::{hinted, Printer, BOLD, DIM};
+
+/// A file to lint: where to read it and how to name it.
+struct Input {
+    /// `None` for standard input.
+    path: Option<PathBuf>,
+    shown: String,
+    context_dir: Option<PathBuf>,
+}
+
+struct Outcome {
+    result: FileResult,
+    /// The fixed text, when fixing or diffing changed something.
+    fixed: Option<(String, usize)>,
+    original: String,
+}
+
+pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
+    let settings = settings(&args)?;
+    let inputs = inputs(&args, printer)?;
+    let want_fixes = args.fix || args.diff;
+
+    // Standard input is read up front; files are read by the workers.
+    let mut stdin_text: Option<Vec<u8>> = None;
+    if inputs.iter().any(|i| i.path.is_none()) {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("reading standard input")?;
+        stdin_text = Some(buf);
+    }
+
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Outcome>>>> =
+        Mutex::new((0..inputs.len()).map(|_| None).collect());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(inputs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(input) = inputs.get(i) else { break };
+                let outcome = lint_one(input, stdin_text.as_deref(), &settings, want_fixes);
+                if let Ok(mut r) = results.lock() {
+                    r[i] = Some(outcome);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_default();
+
+    let mut report = Report {
+        rules: all_rules().iter().map(|r| *r.info()).collect(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        ..Report::default()
+    };
+    let mut failed = false;
+    let mut fixed_total = 0;
+    let mut fixed_files = 0;
+    let mut diffs = String::new();
+    for (input, outcome) in inputs.iter().zip(results) {
+        let outcome = match outcome {
+            Some(Ok(o)) => o,
+            Some(Err(e)) => {
+                printer.error(&e);
+                failed = true;
+                continue;
+            }
+            None => continue,
+        };
+        if let Some((text, n)) = &outcome.fixed {
+            if args.diff {
+                diffs.push_str(&unified_diff(&input.shown, &outcome.original, text));
+            } else if let Some(path) = &input.path {
+                write_atomically(path, text)
+                    .with_context(|| format!("writing the fixes to {}", path.display()))?;
+            } else {
+                // Fixing standard input: the fixed text is the output.
+                print!("{text}");
+            }
+            fixed_total += n;
+            fixed_files += 1;
+        }
+        report.files_checked += 1;
+        report.diagnostics.extend(outcome.result.diagnostics);
+        report.sources.push(outcome.result.source);
+    }
+
+    if args.diff {
+        let mut out = printer.stdout();
+        out.write_all(diffs.as_bytes())?;
+        printer.status(format!(
+            "{fixed_total} fix{} would be applied to {fixed_files} file{}",
+            if fixed_total == 1 { "" } else { "es" },
+            if fixed_files == 1 { "" } else { "s" }
+        ));
+        return Ok(if failed {
+            ExitCode::from(2)
+        } else if fixed_total > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    if args.fix && fixed_total > 0 {
+        printer.status(format!(
+            "fixed {fixed_total} finding{} in {fixed_files} file{}",
+            if fixed_total == 1 { "" } else { "s" },
+            if fixed_files == 1 { "" } else { "s" }
+        ));
+    }
+    let fixing_stdin = args.fix && inputs.iter().any(|i| i.path.is_none());
+    if !fixing_stdin {
+        let format = match args.format {
+            FindingsFormat::Human => Format::Human,
+            FindingsFormat::Concise => Format::Concise,
+            FindingsFormat::Json => Format::Json,
+            FindingsFormat::Sarif => Format::Sarif,
+            FindingsFormat::Github => Format::Github,
+        };
+        let quiet_clean = printer.quiet && report.diagnostics.is_empty();
+        if !(quiet_clean && format == Format::Human) {
+            let mut out = printer.stdout();
+            render(&report, format, format == Format::Human, &mut out)?;
+            out.flush()?;
+        }
+    }
+    let threshold = settings.fail_on;
+    let hit = report.diagnostics.iter().any(|d| d.severity >= threshold);
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if hit {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn lint_one(
+    input: &Input,
+    stdin: Option<&[u8]>,
+    settings: &Settings,
+    want_fixes: bool,
+) -> Result<Outcome> {
+    let bytes = match &input.path {
+        Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        None => stdin.unwrap_or_default().to_vec(),
+    };
+    let ctx = input.context_dir.as_deref();
+    let map_err = |e: envelope_lint::LintError| {
+        let hint = e.hint();
+        hinted(e.to_string(), hint)
+    };
+    if want_fixes {
+        let original = String::from_utf8_lossy(&bytes).into_owned();
+        let (text, result, n) =
+            envelope_lint::fix(&input.shown, &bytes, ctx, settings).map_err(map_err)?;
+        let fixed = (n > 0 && text != original).then_some((text, n));
+        return Ok(Outcome {
+            result,
+            fixed,
+            original,
+        });
+    }
+    let result = envelope_lint::lint(&input.shown, &bytes, ctx, settings).map_err(map_err)?;
+    Ok(Outcome {
+        result,
+        fixed: None,
+        original: String::new(),
+    })
+}
+
+fn settings(args: &LintArgs) -> Result<Settings> {
+    let cwd = std::env::current_dir().context("the current directory")?;
+    let mut s = if args.isolated {
+        Settings::default()
+    } else {
+        let file = match &args.config {
+            Some(p) => Some(p.clone()),
+            None => Settings::discover(&cwd),
+        };
+        match file {
+            Some(p) => Settings::from_file(&p).map_err(|e| {
+                hinted(
+                    e.to_string(),
+                    "see `envelope lint --help` and `envelope rules` for the keys and codes",
+                )
+            })?,
+            None => Settings::default(),
+        }
+    };
+    if !args.select.is_empty() {
+        s.select = Some(args.select.clone());
+    }
+    s.extend_select.extend(args.extend_select.iter().cloned());
+    s.ignore.extend(args.ignore.iter().cloned());
+    if let Some(f) = args.fail_on {
+        s.fail_on = match f {
+            SeverityArg::Error => Severity::Error,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Info => Severity::Info,
+        };
+    }
+    s.validate()
+        .map_err(|e| hinted(e.to_string(), "`envelope rules` lists the codes"))?;
+    Ok(s)
+}
+
+fn inputs(args: &LintArgs, printer: &Printer) -> Result<Vec<Input>> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            let shown = args
+                .stdin_filename
+                .as_ref()
+                .map_or("-".to_string(), |f| f.display().to_string());
+            let context_dir = args.stdin_filename.as_ref().map(|f| parent_dir(f));
+            out.push(Input {
+                path: None,
+                shown,
+                context_dir,
+            });
+            continue;
+        }
+        let meta = std::fs::metadata(&p).map_err(|e| {
+            hinted(
+                format!("cannot read {}: {e}", p.display()),
+                "give Dockerfiles or directories holding them",
+            )
+        })?;
+        if meta.is_file() {
+            out.push(Input {
+                shown: shown(&p),
+                context_dir: Some(parent_dir(&p)),
+                path: Some(p),
+            });
+            continue;
+        }
+        let mut found: Vec<PathBuf> = Vec::new();
+        let walker = ignore::WalkBuilder::new(&p)
+            .hidden(false)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walker {
+            let entry = entry.with_context(|| format!("walking {}", p.display()))?;
+            if entry.file_type().is_some_and(|t| t.is_file())
+                && is_dockerfile_name(&entry.file_name().to_string_lossy())
+            {
+                found.push(entry.into_path());
+            }
+        }
+        found.sort();
+        if found.is_empty() {
+            printer.warn(format!(
+                "no Dockerfile, Containerfile, *.Dockerfile or Dockerfile.* under {}",
+                p.display()
+            ));
+        }
+        for f in found {
+            out.push(Input {
+                shown: shown(&f),
+                context_dir: Some(parent_dir(&f)),
+                path: Some(f),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn parent_dir(p: &Path) -> PathBuf {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A path as the user would write it: relative, without a leading `./`.
+fn shown(p: &Path) -> String {
+    let s = p.display().to_string();
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let dir = parent_dir(path);
+    let perms = std::fs::metadata(path)?.permissions();
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().set_permissions(perms)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn unified_diff(name: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+pub fn rules(args: RulesArgs, printer: &Printer) -> Result<ExitCode> {
+    let mut out = printer.stdout();
+    match args.format {
+        ListFormat::Json => {
+            let list: Vec<serde_json::Value> = all_rules()
+                .iter()
+                .map(|r| {
+                    let i = r.info();
+                    serde_json::json!({
+                        "code": i.code,
+                        "name": i.name,
+                        "severity": i.severity.as_str(),
+                        "fixable": i.fixable,
+                        "enabled_by_default": i.enabled_by_default,
+                        "summary": i.summary(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            writeln!(out)?;
+        }
+        ListFormat::Human => {
+            for r in all_rules() {
+                let i = r.info();
+                let mut flags = Vec::new();
+                if i.fixable {
+                    flags.push("fix");
+                }
+                if !i.enabled_by_default {
+                    flags.push("off");
+                }
+                writeln!(
+                    out,
+                    "{BOLD}{}{BOLD:#}  {:<28} {:<7} {:<7}  {DIM}{}{DIM:#}",
+                    i.code,
+                    i.name,
+                    i.severity.as_str(),
+                    flags.join(","),
+                    i.summary()
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rule(args: RuleArgs, printer: &Printer) -> Result<ExitCode> {
+    let Some(info) = rule_by_code(args.code.trim()) else {
+        let codes: Vec<&str> = all_rules().iter().map(|r| r.info().code).collect();
+        bail!(hinted(
+            format!("no rule `{}`", args.code),
+            format!("the codes are {}", codes.join(", "))
+        ));
+    };
+    let mut out = printer.stdout();
+    write!(out, "{}", info.markdown())?;
+    Ok(ExitCode::SUCCESS)
+}
