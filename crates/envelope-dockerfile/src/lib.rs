@@ -249,6 +249,18 @@ impl Text {
         out
     }
 
+    /// The part of this text from byte `from` to byte `to`, keeping its
+    /// source map.
+    pub fn slice(&self, from: usize, to: usize) -> Text {
+        let mut out = self.tail(from);
+        let keep = to.saturating_sub(from.min(self.text.len()));
+        if keep < out.text.len() {
+            out.text.truncate(keep);
+            out.segments.retain(|&(start, _)| start < keep);
+        }
+        out
+    }
+
     /// The source offset of a byte offset into `text`.
     pub fn source_offset(&self, offset: usize) -> usize {
         let i = self

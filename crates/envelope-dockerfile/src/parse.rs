@@ -40,7 +40,9 @@ pub fn parse(input: &[u8]) -> Dockerfile {
     };
     let mut p = Parser {
         src: &source,
-        pos: 0,
+        // A byte order mark is not part of the first line (BuildKit drops
+        // it too); it stays in `source` so offsets match the file.
+        pos: if source.starts_with('\u{feff}') { 3 } else { 0 },
         escape: '\\',
         directives: Vec::new(),
         comments: Vec::new(),

@@ -44,73 +44,162 @@ impl Command {
 }
 
 enum Tok {
-    Word(Word, bool),
+    /// A word, whether any of it was quoted, and its byte range in the text.
+    Word(Word, bool, (usize, usize)),
     Op(Op),
 }
+
+/// One lexed word: the word, whether quoted, its byte range in the text.
+type Lexed = (Word, bool, (usize, usize));
 
 const KEYWORDS: [&str; 12] = [
     "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}",
 ];
 
-/// Splits shell text into commands.
+/// Splits shell text into commands. The script of `sh -c '...'` is split
+/// too, its commands following the `sh` command.
 pub fn split_commands(text: &Text) -> Vec<Command> {
+    split_nested(text, 0)
+}
+
+/// Nesting of `sh -c "sh -c '...'"` followed.
+const MAX_NESTING: usize = 4;
+
+fn split_nested(text: &Text, depth: usize) -> Vec<Command> {
     let toks = lex(text);
     let mut out = Vec::new();
-    let mut cur: Vec<(Word, bool)> = Vec::new();
+    let mut cur: Vec<Lexed> = Vec::new();
     let mut op = Op::Start;
-    let flush = |cur: &mut Vec<(Word, bool)>, op: Op, out: &mut Vec<Command>| {
-        let mut words: Vec<(Word, bool)> = std::mem::take(cur);
-        let mut env = Vec::new();
-        loop {
-            while words.first().is_some_and(|(w, _)| {
-                KEYWORDS.contains(&w.value.as_str()) || w.value == "(" || w.value == ")"
-            }) {
-                words.remove(0);
-            }
-            // Assignments: `NAME=value` words before the command name.
-            while let Some((w, _)) = words.first() {
-                match assignment(&w.value) {
-                    Some((k, v)) => {
-                        env.push((k, v));
-                        words.remove(0);
-                    }
-                    None => break,
-                }
-            }
-            if words.first().is_some_and(|(w, _)| w.value == "env") {
-                words.remove(0);
-                while words.first().is_some_and(|(w, _)| w.value.starts_with('-')) {
-                    words.remove(0);
-                }
-                continue;
-            }
-            break;
-        }
-        if words.is_empty() && env.is_empty() {
-            return;
-        }
-        let span = match (words.first(), words.last()) {
-            (Some(a), Some(b)) => Span::new(a.0.span.start, b.0.span.end),
-            _ => Span::default(),
-        };
-        out.push(Command {
-            env,
-            words: words.into_iter().map(|(w, _)| w).collect(),
-            span,
-            op,
-        });
-    };
     for t in toks {
         match t {
-            Tok::Word(w, quoted) => cur.push((w, quoted)),
+            Tok::Word(w, quoted, range) => cur.push((w, quoted, range)),
             Tok::Op(o) => {
-                flush(&mut cur, op, &mut out);
+                flush(text, depth, std::mem::take(&mut cur), op, &mut out);
                 op = o;
             }
         }
     }
-    flush(&mut cur, op, &mut out);
+    flush(text, depth, cur, op, &mut out);
     out
+}
+
+fn flush(text: &Text, depth: usize, mut words: Vec<Lexed>, op: Op, out: &mut Vec<Command>) {
+    let mut env = Vec::new();
+    loop {
+        while words.first().is_some_and(|(w, _, _)| {
+            KEYWORDS.contains(&w.value.as_str()) || w.value == "(" || w.value == ")"
+        }) {
+            words.remove(0);
+        }
+        // Assignments: `NAME=value` words before the command name.
+        while let Some((w, _, _)) = words.first() {
+            match assignment(&w.value) {
+                Some((k, v)) => {
+                    env.push((k, v));
+                    words.remove(0);
+                }
+                None => break,
+            }
+        }
+        let skip = wrapper_len(&words);
+        if skip > 0 {
+            words.drain(..skip);
+            continue;
+        }
+        break;
+    }
+    if words.is_empty() && env.is_empty() {
+        return;
+    }
+    let script = shell_script(text, &words).filter(|_| depth < MAX_NESTING);
+    let span = match (words.first(), words.last()) {
+        (Some(a), Some(b)) => Span::new(a.0.span.start, b.0.span.end),
+        _ => Span::default(),
+    };
+    out.push(Command {
+        env,
+        words: words.into_iter().map(|(w, _, _)| w).collect(),
+        span,
+        op,
+    });
+    if let Some(script) = script {
+        out.extend(split_nested(&script, depth + 1));
+    }
+}
+
+/// How many words at the start are a wrapper that runs the rest as a
+/// command: `env [-i] [NAME=value...]` (its assignments are taken next
+/// round), `time [-p]`, `nice [-n N]`, `nohup`, `exec`, `command` (not
+/// `command -v`), `timeout [flags] DURATION`.
+fn wrapper_len(words: &[Lexed]) -> usize {
+    let Some((first, _, _)) = words.first() else {
+        return 0;
+    };
+    let at = |i: usize| words.get(i).map(|(w, _, _)| w.value.as_str());
+    let flags_from = |mut i: usize, valued: &[&str]| {
+        while let Some(v) = at(i) {
+            if v == "--" {
+                return i + 1;
+            }
+            if !v.starts_with('-') || v == "-" {
+                break;
+            }
+            i += if valued.contains(&v) { 2 } else { 1 };
+        }
+        i
+    };
+    let n = match first.value.as_str() {
+        "env" => flags_from(1, &["-u", "-C", "-S"]),
+        "time" | "exec" => flags_from(1, &["-f", "-o", "-a"]),
+        "nohup" => 1,
+        "nice" => flags_from(1, &["-n"]),
+        "command" if !matches!(at(1), Some("-v" | "-V")) => flags_from(1, &[]),
+        "timeout" => flags_from(1, &["-s", "-k"]) + 1,
+        _ => 0,
+    };
+    // A wrapper with nothing after it is the command itself.
+    if n >= words.len() {
+        0
+    } else {
+        n
+    }
+}
+
+/// For `sh -c SCRIPT` (`bash`, `ash`, `dash`, with options before `-c`),
+/// the script as text mapped to the source, when the word is written so
+/// that its value is its source text inside the quotes.
+fn shell_script(text: &Text, words: &[Lexed]) -> Option<Text> {
+    let name = words.first()?.0.value.rsplit('/').next()?;
+    if !matches!(name, "sh" | "bash" | "ash" | "dash") {
+        return None;
+    }
+    let mut i = 1;
+    loop {
+        let v = words.get(i)?.0.value.as_str();
+        if !v.starts_with('-') || v.len() < 2 {
+            return None;
+        }
+        if v.starts_with("--") {
+            // `--login`, `--norc`: long options before `-c`.
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if v[1..].contains('c') {
+            break;
+        }
+    }
+    let (word, _, (start, end)) = words.get(i)?;
+    let raw = text.text.get(*start..*end)?;
+    let quoted = raw.len() >= 2
+        && (raw.starts_with('\'') && raw.ends_with('\'')
+            || raw.starts_with('"') && raw.ends_with('"'));
+    let (from, to) = if quoted {
+        (start + 1, end - 1)
+    } else {
+        (*start, *end)
+    };
+    (text.text.get(from..to)? == word.value).then(|| text.slice(from, to))
 }
 
 fn assignment(w: &str) -> Option<(String, String)> {
@@ -136,11 +225,12 @@ fn lex_words_only(text: &Text) -> Vec<Word> {
     let mut i = 0;
     let b = s.as_bytes();
     while i < b.len() {
-        while i < b.len() && (b[i] as char).is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= b.len() {
-            break;
+        // Skip separators with the same predicate that ends a word below:
+        // a character that ends a word but is not skipped here would yield
+        // empty words forever.
+        match s[i..].char_indices().find(|(_, c)| !c.is_whitespace()) {
+            Some((k, _)) => i += k,
+            None => break,
         }
         let start = i;
         let mut value = String::new();
@@ -208,6 +298,7 @@ fn lex(text: &Text) -> Vec<Tok> {
                         span: text.source_span(st, at),
                     },
                     *quoted,
+                    (st, at),
                 ));
             }
             *quoted = false;
@@ -296,6 +387,13 @@ fn lex(text: &Text) -> Vec<Tok> {
                     i += c.len_utf8();
                 }
                 i = (i + 1).min(b.len());
+            }
+            // Process substitution, `<(curl ...)`: one word, as `$( ... )`.
+            '<' | '>' if b.get(i + 1) == Some(&b'(') => {
+                start.get_or_insert(i);
+                let end = subst_end(b, i + 2);
+                word.push_str(&s[i..end]);
+                i = end;
             }
             '$' if b.get(i + 1) == Some(&b'(') => {
                 start.get_or_insert(i);
@@ -451,5 +549,59 @@ mod tests {
         let c = &split_commands(&text(src))[0];
         let w = &c.words[2];
         assert_eq!(&src[w.span.start..w.span.end], "-trimpath");
+    }
+
+    #[test]
+    fn wrappers_run_the_rest_as_a_command() {
+        for (src, want) in [
+            ("time go build .", "go build ."),
+            ("time -p go build .", "go build ."),
+            ("nice -n 10 go build .", "go build ."),
+            ("nohup go build .", "go build ."),
+            ("exec go build .", "go build ."),
+            ("command go build .", "go build ."),
+            ("timeout -s KILL 600 go build .", "go build ."),
+            ("env -i GOOS=linux time go build .", "go build ."),
+            ("command -v go", "command -v go"),
+            ("time", "time"),
+        ] {
+            let got = cmds(src);
+            assert_eq!(got[0].1.join(" "), want, "{src}");
+        }
+        assert_eq!(cmds("env -i GOOS=linux nice go version")[0].0.len(), 1);
+    }
+
+    #[test]
+    fn sh_c_scripts_are_split_with_source_spans() {
+        let src = r#"sh -ec 'CGO_ENABLED=0 go build -o /app . && echo ok' ; bash --norc -c "go vet ./..." ; sh -c "echo \"x\"""#;
+        let all = split_commands(&text(src));
+        let names: Vec<String> = all
+            .iter()
+            .map(|c| {
+                c.words
+                    .iter()
+                    .map(|w| w.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        assert!(
+            names.contains(&"go build -o /app .".to_string()),
+            "{names:?}"
+        );
+        assert!(names.contains(&"echo ok".to_string()), "{names:?}");
+        assert!(names.contains(&"go vet ./...".to_string()), "{names:?}");
+        // Escapes inside: the script's text is not its source; not split.
+        assert!(!names.contains(&"echo x".to_string()), "{names:?}");
+        let build = all
+            .iter()
+            .find(|c| c.words[0].value == "go")
+            .expect("go build");
+        assert_eq!(build.env, vec![("CGO_ENABLED".into(), "0".into())]);
+        let o = &build.words[3];
+        assert_eq!(&src[o.span.start..o.span.end], "/app");
+        // Nesting is followed, to a limit.
+        let deep = "sh -c \"sh -c 'go build .'\"";
+        assert!(cmds(deep).iter().any(|c| c.1 == ["go", "build", "."]));
     }
 }

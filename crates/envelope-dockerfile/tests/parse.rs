@@ -225,6 +225,8 @@ proptest::proptest! {
             proptest::prelude::Just("ONBUILD ONBUILD RUN x".to_string()),
             proptest::prelude::Just("CMD [\"a\", 1]".to_string()),
             "[ -~]{0,30}",
+            // Whitespace that is not a plain space or tab.
+            "[a-z${}\u{b}\u{c}\u{85}\u{a0}\u{2028} ]{0,12}",
         ], 0..30)) {
         let src = lines.join("\n");
         let df = parse(src.as_bytes());
@@ -233,6 +235,9 @@ proptest::proptest! {
             let _ = df.vars_at(&stages, s.index, s.end);
         }
         for i in &df.instructions {
+            for w in i.words() {
+                proptest::prop_assert!(w.span.start < w.span.end || w.value.is_empty());
+            }
             for c in i.commands() {
                 for w in c.words {
                     proptest::prop_assert!(w.span.end <= df.source.len());
@@ -267,4 +272,41 @@ fn exec_form_shell_scripts_keep_spans_through_escapes() {
     let go = cmds.iter().find(|c| c.name() == "go").expect("go");
     assert_eq!(at(src, go.words[1].span), "build");
     assert_eq!(cmds[0].words[1].value, "a");
+}
+
+#[test]
+fn unusual_whitespace_separates_words_and_ends() {
+    // A vertical tab or form feed inside an argument used to make the word
+    // splitter return empty words forever.
+    for ws in ["\u{b}", "\u{c}", "\u{a0}", "\u{2028}"] {
+        let src =
+            format!("FROM golang:${{{ws}X}}-bookworm{ws}AS build\nEXPOSE 80{ws}{ws}443{ws}\n");
+        let df = parse(src.as_bytes());
+        let words: Vec<String> = df.instructions[0]
+            .words()
+            .into_iter()
+            .map(|w| w.value)
+            .collect();
+        assert_eq!(words, ["golang:${", "X}-bookworm", "AS", "build"], "{ws:?}");
+        let expose: Vec<String> = df.instructions[1]
+            .words()
+            .into_iter()
+            .map(|w| w.value)
+            .collect();
+        assert_eq!(expose, ["80", "443"], "{ws:?}");
+        assert_eq!(df.stages().len(), 1);
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let src = "\u{feff}# syntax=docker/dockerfile:1\nFROM golang:1.23\nRUN go build .\n";
+    let df = parse(src.as_bytes());
+    assert!(df.errors.is_empty(), "{:?}", df.errors);
+    assert_eq!(df.directives.len(), 1);
+    assert_eq!(df.instructions[0].kind, Kind::From);
+    assert_eq!(at(src, df.instructions[0].keyword_span), "FROM");
+    let df = parse("\u{feff}FROM scratch\n".as_bytes());
+    assert!(df.errors.is_empty(), "{:?}", df.errors);
+    assert_eq!(df.instructions[0].line, 1);
 }

@@ -430,7 +430,17 @@ impl GoCommand {
             if o == "/dev/null" {
                 return Output::Discarded;
             }
-            return join(self.cwd(cx).as_deref(), &o).map_or(Output::Unknown, Output::Path);
+            let Some(path) = join(self.cwd(cx).as_deref(), &o) else {
+                return Output::Unknown;
+            };
+            // `-o dir/` writes dir/<package name>.
+            let pkgs = self.packages();
+            if o.ends_with('/') && pkgs.len() == 1 {
+                if let Some(name) = binary_name(&pkgs[0].value) {
+                    return Output::Path(format!("{}/{name}", path.trim_end_matches('/')));
+                }
+            }
+            return Output::Path(path);
         }
         let pkgs = self.packages();
         let files = pkgs.iter().any(|w| w.value.ends_with(".go"));
@@ -537,11 +547,19 @@ fn path_reaches_final(cx: &Context, stage: usize, path: Option<&str>, depth: usi
                     let words = instr.words();
                     let vars = cx.vars_at(t.index, idx);
                     let sources = words.len().saturating_sub(1);
-                    if words[..sources]
-                        .iter()
-                        .any(|w| covers(&expand(&w.value, &vars), path))
-                    {
-                        return true;
+                    let Some(dest) = words.last().map(|w| expand(&w.value, &vars)) else {
+                        continue;
+                    };
+                    for w in &words[..sources] {
+                        let source = expand(&w.value, &vars);
+                        if !covers(&source, path) {
+                            continue;
+                        }
+                        // Follow the copy into the stage it lands in.
+                        let landed = copied_to(cx, t.index, idx, &source, path, &dest, sources);
+                        if path_reaches_final(cx, t.index, landed.as_deref(), depth + 1) {
+                            return true;
+                        }
                     }
                 }
                 Kind::Run => {
@@ -566,6 +584,49 @@ fn path_reaches_final(cx: &Context, stage: usize, path: Option<&str>, depth: usi
         }
     }
     false
+}
+
+/// Where `COPY source... dest` (instruction `idx` of `stage`) puts `path`
+/// (or the part of it `source` holds); `None` when it cannot tell.
+fn copied_to(
+    cx: &Context,
+    stage: usize,
+    idx: usize,
+    source: &str,
+    path: &str,
+    dest: &str,
+    sources: usize,
+) -> Option<String> {
+    if source.contains(['$', '*', '?', '[']) || dest.contains('$') {
+        return None;
+    }
+    let into_dir = sources > 1 || dest.ends_with('/');
+    let dest = if dest.starts_with('/') {
+        clean(dest)
+    } else {
+        join(workdir_at(cx, stage, idx).as_deref(), dest)?
+    };
+    let s = clean(&format!("/{source}"));
+    let p = clean(path);
+    if s == p {
+        // The file itself: into a directory, or renamed.
+        let into_dir = into_dir || dest == "/";
+        let name = p.rsplit('/').next().unwrap_or(&p);
+        return Some(if into_dir {
+            format!("{}/{name}", dest.trim_end_matches('/'))
+        } else {
+            dest
+        });
+    }
+    if let Some(rest) = p.strip_prefix(s.as_str()).filter(|r| r.starts_with('/')) {
+        // A directory holding the path: its contents go into dest.
+        return Some(clean(&format!("{dest}{rest}")));
+    }
+    if s == "/" {
+        return Some(clean(&format!("{dest}/{p}")));
+    }
+    // Part of a directory `path`: the copied part, wherever it lands.
+    Some(dest)
 }
 
 /// Does copying `source` (from a stage's root) take `path` along, or part of
@@ -661,10 +722,11 @@ pub fn workdir_at(cx: &Context, stage: usize, idx: usize) -> Option<String> {
 }
 
 /// The official `golang` image (GOPATH=/go, WORKDIR /go, gcc in the
-/// Debian variants).
+/// Debian variants), from Docker Hub or any mirror of it
+/// (`mirror.gcr.io/library/golang`, `registry.example/dockerhub/golang`).
 pub fn is_golang_image(image: &str) -> bool {
     let n = ImageName::parse(&image.to_ascii_lowercase());
-    n.registry == "docker.io" && n.repository == "golang"
+    n.short_name() == "golang"
 }
 
 /// The Go minor version an image tag names (`golang:1.22-alpine` → 22).
@@ -870,8 +932,7 @@ pub fn runs_as_root(cx: &Context, stage: usize, idx: usize) -> bool {
                 .map(|w| w.value.clone())
                 .unwrap_or_default();
             let v = expand(&v, &cx.vars_at(st, i));
-            let name = v.split(':').next().unwrap_or(&v);
-            return name == "root" || name == "0";
+            return is_root_user(&v);
         }
         s = cx.stages.get(st).and_then(|x| x.parent).filter(|&p| p < st);
         hops += 1;
@@ -880,6 +941,12 @@ pub fn runs_as_root(cx: &Context, stage: usize, idx: usize) -> bool {
         }
     }
     true
+}
+
+/// Is a USER value (`root`, `0`, `0000:0`, `root:staff`) the root user?
+pub fn is_root_user(value: &str) -> bool {
+    let name = value.split(':').next().unwrap_or(value);
+    name == "root" || (!name.is_empty() && name.bytes().all(|b| b == b'0'))
 }
 
 /// Does a cache mount at `target` hold `path`? A target still holding a

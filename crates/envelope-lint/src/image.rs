@@ -112,6 +112,9 @@ impl BaseKind {
         }
         if name.registry == "cgr.dev" {
             let short = name.short_name();
+            if short == "go" {
+                return BaseKind::Toolchain;
+            }
             if tag.contains("dev") {
                 return BaseKind::FullOs;
             }
@@ -203,6 +206,14 @@ mod tests {
             BaseKind::FullOs
         );
         assert_eq!(BaseKind::classify("golang:1.23"), BaseKind::Toolchain);
+        assert_eq!(
+            BaseKind::classify("cgr.dev/chainguard/go:latest-dev"),
+            BaseKind::Toolchain
+        );
+        assert_eq!(
+            BaseKind::classify("mirror.gcr.io/library/golang:1.23"),
+            BaseKind::Toolchain
+        );
         assert_eq!(
             BaseKind::classify("docker.io/library/debian:bookworm-slim"),
             BaseKind::FullOs

@@ -34,3 +34,24 @@ fn a_thousand_env_lines_and_go_builds() {
             >= 1000
     );
 }
+
+/// Inputs the fuzzer (fuzz/) once found to hang, exhaust memory or panic:
+/// each lints to completion with every rule on.
+#[test]
+fn fuzz_regressions_lint_to_completion() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("regressions dir") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("read");
+        let settings = Settings {
+            select: Some(vec!["ALL".into()]),
+            ..Settings::default()
+        };
+        let result = lint("Dockerfile", &bytes, None, &settings).expect("lint");
+        // The file parses into instructions; the linter said something.
+        assert!(!result.diagnostics.is_empty(), "{}", path.display());
+        n += 1;
+    }
+    assert!(n >= 1);
+}

@@ -114,12 +114,56 @@ fn df003_who_runs_the_final_stage() {
     assert_eq!(root("FROM debian:12\nARG UID\nUSER ${UID}\n"), 0);
     // Resolved through an ARG default.
     assert_eq!(root("FROM debian:12\nARG U=root\nUSER $U\n"), 1);
+    // Any number of zeros is uid 0.
+    assert_eq!(root("FROM debian:12\nUSER 0000\nCMD [\"/app\"]\n"), 1);
+    assert_eq!(root("FROM debian:12\nUSER 00:1000\nCMD [\"/app\"]\n"), 1);
+    assert_eq!(root("FROM debian:12\nUSER 1000\nCMD [\"/app\"]\n"), 0);
     // `docker build --output` export stage.
     assert_eq!(root("FROM scratch\nCOPY --from=build /out/app /\n"), 0);
     assert_eq!(
         root("FROM scratch\nCOPY --from=build /out/app /\nENTRYPOINT [\"/app\"]\n"),
         1
     );
+}
+
+#[test]
+fn df003_no_fix_where_root_is_relied_on() {
+    for (text, why) in [
+        (
+            "FROM debian:12\nWORKDIR /root\nCOPY app .\nCMD [\"./app\"]\n",
+            "under /root",
+        ),
+        (
+            "FROM debian:12\nCOPY config.yaml /root/.config/app/\nCMD [\"/app\"]\n",
+            "under /root",
+        ),
+        (
+            "FROM debian:12\nEXPOSE 8080 443/tcp\nCMD [\"/app\"]\n",
+            "port 443",
+        ),
+        (
+            "FROM debian:12\n# the agent needs root to read host logs\nCMD [\"/agent\"]\n",
+            "comment on line 2",
+        ),
+    ] {
+        let d = lint("Dockerfile", text.as_bytes(), None, &only("DF003"))
+            .expect("lint")
+            .diagnostics;
+        assert_eq!(d.len(), 1, "{text}");
+        assert!(d[0].fix.is_none(), "{text}");
+        let help = d[0].help.clone().unwrap_or_default();
+        assert!(help.contains(why), "{text}: {help}");
+    }
+    // A comment about something else does not stop the fix.
+    let d = lint(
+        "Dockerfile",
+        b"FROM debian:12\n# rootless build\nEXPOSE 8080\nCMD [\"/app\"]\n",
+        None,
+        &only("DF003"),
+    )
+    .expect("lint")
+    .diagnostics;
+    assert!(d[0].fix.is_some());
 }
 
 #[test]
@@ -274,10 +318,18 @@ fn df006_fixes_plain_words_only() {
         "CMD /app --port $PORT\n",
         "CMD /app > /log\n",
         "CMD [\"x\"\n",
+        "CMD GODEBUG=x509sha1=1 /app\n",
+        "CMD cd /data\n",
+        "CMD exec\n",
     ] {
         let text = format!("{base}{s}");
         assert_eq!(fixed("DF006", &text), text);
     }
+    // `exec` is what the exec form does.
+    assert_eq!(
+        fixed("DF006", &format!("{base}CMD exec /app serve\n")),
+        format!("{base}CMD [\"/app\", \"serve\"]\n")
+    );
     // A shell-form ENTRYPOINT ignores CMD; the exec form would not.
     let text = format!("{base}ENTRYPOINT /app\nCMD [\"serve\"]\n");
     assert_eq!(fixed("DF006", &text), text);
@@ -338,6 +390,22 @@ fn df009_and_df012_skip_export_stages() {
     assert!(findings("DF009", &export).is_empty());
     assert!(findings("DF012", &export).is_empty());
     assert!(findings("DF012", "FROM alpine\nHEALTHCHECK NONE\n").is_empty());
+    // A label from an undeclared variable is empty at build time.
+    let labels = |decl: &str| {
+        findings(
+            "DF009",
+            &format!("FROM alpine\n{decl}LABEL org.opencontainers.image.source=https://x/y \\\n  org.opencontainers.image.revision=$REVISION \\\n  org.opencontainers.image.version=\"${{VERSION}}\"\nCMD [\"/app\"]\n"),
+        )
+    };
+    let missing = labels("");
+    assert_eq!(missing.len(), 1);
+    assert!(
+        missing[0].contains("revision") && missing[0].contains("version"),
+        "{missing:?}"
+    );
+    assert!(labels("ARG REVISION\nARG VERSION=dev\n").is_empty());
+    let one = labels("ARG REVISION\n");
+    assert!(one.len() == 1 && !one[0].contains("revision`"), "{one:?}");
     // Off by default, on by its exact code only.
     let dflt = lint("Dockerfile", b"FROM alpine\n", None, &Settings::default()).expect("lint");
     assert!(dflt.diagnostics.iter().all(|d| d.code != "DF012"));

@@ -118,8 +118,39 @@ fn go002_follows_the_binary() {
     // Through an intermediate stage built FROM the builder.
     let hop = "FROM golang:1.23 AS build\nCOPY . /src\nRUN cd /src && go build -o /out/app .\nFROM build AS pack\nRUN cp /out/app /app\nFROM scratch\nCOPY --from=pack /out/app /app\n";
     assert_eq!(flagged_lines("GO002", hop), [3]);
+    // Through a stage it is copied into, then from there to the final one.
+    let copied = "FROM golang:1.23 AS tools\nRUN go install example.com/gen@v1.0.0\nRUN go build -o /out/app ./app\nFROM debian:12 AS pack\nCOPY --from=tools /out/ /opt/bin/\nCOPY --from=tools /go/bin/gen /usr/bin/gen\nFROM scratch\nCOPY --from=pack /opt/bin/app /app\nENTRYPOINT [\"/app\"]\n";
+    assert_eq!(flagged_lines("GO002", copied), [3]);
+    // `-o dir/` writes dir/<package>: only the package copied on is flagged.
+    let dir = "FROM golang:1.23 AS build\nCOPY . /src\nWORKDIR /src\nRUN go build -o /out/ ./cmd/app\nRUN go build -o /out/ ./cmd/tool\nFROM scratch\nCOPY --from=build /out/app /app\nENTRYPOINT [\"/app\"]\n";
+    assert_eq!(flagged_lines("GO002", dir), [4]);
+    // An export stage hands the binary to the host.
+    let export = "FROM golang:1.23 AS build\nCOPY . /src\nRUN cd /src && go build -o /app .\nFROM scratch\nCOPY --from=build /app /\n";
+    assert!(lines("GO002", export).is_empty());
+    // A mirror of the official image is the official image.
+    let mirror = "FROM mirror.gcr.io/library/golang:1.23-alpine AS build\nCOPY . /src\nRUN cd /src && go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]\n";
+    assert!(lines("GO002", mirror).is_empty());
+    // Inside `sh -c` and behind `time`.
+    let wrapped = "FROM golang:1.23 AS build\nCOPY . /src\nRUN sh -c 'cd /src && time go build -o /app .'\nFROM scratch\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]\n";
+    assert_eq!(flagged_lines("GO002", wrapped), [3]);
+    assert!(fixed("GO002", wrapped).contains("time CGO_ENABLED=0 go build"));
     let fixed_text = fixed("GO002", gobin);
     assert!(fixed_text.contains("RUN cd /src && CGO_ENABLED=0 go install ./cmd/app"));
+}
+
+#[test]
+fn go003_exec_form_scripts_and_checks() {
+    let text = "FROM golang:1.23 AS build\nRUN [\"go\", \"build\", \"-o\", \"/app\", \".\"]\nRUN [\"sh\", \"-c\", \"go build -o /app2 .\"]\nRUN go build -o /dev/null ./... && go vet ./...\nRUN go build ./...\n";
+    assert_eq!(flagged_lines("GO003", text), [2, 3]);
+    let out = fixed("GO003", text);
+    assert!(
+        out.contains("RUN [\"go\", \"build\", \"-trimpath\", \"-o\", \"/app\", \".\"]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("RUN [\"sh\", \"-c\", \"go build -trimpath -o /app2 .\"]"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -198,6 +229,15 @@ fn go005_chains_and_vendoring() {
 }
 
 #[test]
+fn go005_names_the_command() {
+    let text =
+        "FROM golang:1.23\nWORKDIR /src\nCOPY . .\nRUN go get ./...\nRUN go build -o /app .\n";
+    let got = lines("GO005", text);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].1.contains("before `go get`"), "{got:?}");
+}
+
+#[test]
 fn go006_targets() {
     let unknown = "FROM golang:1.23\nRUN --mount=type=cache,target=$GOMODCACHE --mount=type=cache,target=${GOCACHE} go build -o /app .\n";
     assert!(lines("GO006", unknown).is_empty());
@@ -212,6 +252,21 @@ fn go006_targets() {
         "FROM golang:1.23\nRUN go vet ./... && go test ./...\n"
     )
     .is_empty());
+    // Modules downloaded into a cache mount are not in the image: the
+    // build needs the same mount, and the fix adds it.
+    let split = "FROM golang:1.23\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN --mount=type=cache,target=/go/pkg/mod go mod download\nCOPY . .\nRUN --mount=type=cache,target=/root/.cache/go-build go build -o /app .\n";
+    let got = lines("GO006", split);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, 6);
+    assert!(got[0].1.contains("module cache"), "{got:?}");
+    let out = fixed("GO006", split);
+    assert!(
+        out.contains("RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build go build"),
+        "{out}"
+    );
+    // Downloaded into the image layer: the build finds them there.
+    let layer = "FROM golang:1.23\nRUN go mod download\nRUN --mount=type=cache,target=/root/.cache/go-build go build -o /app .\n";
+    assert_eq!(flagged_lines("GO006", layer), [2]);
     let exec = "FROM golang:1.23\nRUN [\"go\", \"mod\", \"download\"]\n";
     assert!(fixed("GO006", exec).contains("RUN --mount=type=cache,target=/go/pkg/mod [\"go\""));
 }

@@ -312,11 +312,20 @@ fn write_atomically(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
+fn prefixed(side: &str, name: &str) -> String {
+    if name.starts_with('/') {
+        name.to_string()
+    } else {
+        format!("{side}/{name}")
+    }
+}
+
 fn unified_diff(name: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
+        // `a/Dockerfile` as git writes it; an absolute path is kept as is.
+        .header(&prefixed("a", name), &prefixed("b", name))
         .to_string()
 }
 

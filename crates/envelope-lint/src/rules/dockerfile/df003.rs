@@ -89,19 +89,80 @@ impl Rule for FinalStageRoot {
                 (word.span, message, None)
             }
         };
+        let d = cx.diag(&Self::INFO, span, message);
+        // The fix would break a stage that visibly relies on root.
+        if let Some(why) = needs_root(cx, last.index) {
+            out.push(d.with_help(format!(
+                "run as a non-root user (`USER 65532:65532` before ENTRYPOINT/CMD, or a `:nonroot` base image); not fixed automatically: {why}"
+            )));
+            return;
+        }
         let edit = match replace {
             Some(v) => Edit::replace(v.start, v.end, NONROOT),
             None => insert_user(cx, last.index),
         };
         out.push(
-            cx.diag(&Self::INFO, span, message)
-                .with_help("run as a non-root user: `USER 65532:65532` before ENTRYPOINT/CMD, or a `:nonroot` base image")
+            d.with_help("run as a non-root user: `USER 65532:65532` before ENTRYPOINT/CMD, or a `:nonroot` base image")
                 .with_fix(Fix {
                     message: format!("set `USER {NONROOT}`"),
                     edits: vec![edit],
                 }),
         );
     }
+}
+
+/// Why the final stage may rely on root, so that switching users is left to
+/// a person: files under /root (WORKDIR or a COPY/ADD destination), a port
+/// below 1024, or a comment that says root is needed.
+fn needs_root(cx: &Context, stage: usize) -> Option<String> {
+    for st in chain(cx, stage) {
+        for (idx, ins) in cx.instructions(st) {
+            let under_root = |dir: &str| {
+                let d = crate::go::clean(dir);
+                d == "/root" || d.starts_with("/root/")
+            };
+            match ins.kind {
+                Kind::Workdir | Kind::Copy | Kind::Add => {
+                    let Some(w) = ins.words().pop() else { continue };
+                    let v = crate::go::expand(&w.value, &cx.vars_at(st, idx));
+                    let at = if v.starts_with('/') {
+                        Some(v)
+                    } else {
+                        crate::go::workdir_at(cx, st, idx).map(|d| format!("{d}/{v}"))
+                    };
+                    if at.as_deref().is_some_and(under_root) {
+                        return Some(format!("line {} puts files under /root", ins.line));
+                    }
+                }
+                Kind::Expose => {
+                    let vars = cx.vars_at(st, idx);
+                    for w in ins.words() {
+                        let v = crate::go::expand(&w.value, &vars);
+                        let port = v.split(['/', '-']).next().unwrap_or(&v);
+                        if port.parse::<u32>().is_ok_and(|p| p > 0 && p < 1024) {
+                            return Some(format!(
+                                "line {} exposes port {port}, which only root may bind",
+                                ins.line
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            for c in cx.df.comments_before(idx) {
+                let t = c.text.to_ascii_lowercase();
+                let says_root = t
+                    .split(|ch: char| !ch.is_ascii_alphanumeric())
+                    .any(|w| w == "root");
+                if says_root && (t.contains("need") || t.contains("require") || t.contains("must"))
+                {
+                    let (line, _) = cx.df.line_col(c.span.start);
+                    return Some(format!("the comment on line {line} says root is needed"));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Inserts `USER 65532:65532` before the stage's first ENTRYPOINT or CMD
@@ -175,8 +236,7 @@ pub(crate) fn effective_user(cx: &Context, stage: usize) -> User {
         if value.contains('$') || value.is_empty() {
             return User::Unknown;
         }
-        let name = value.split(':').next().unwrap_or(&value);
-        if name == "root" || name == "0" {
+        if crate::go::is_root_user(&value) {
             // The span of the whole value (`root:root`), words joined.
             let end = ins.words().last().map_or(word.span.end, |w| w.span.end);
             return User::Root(Some(UserLine {

@@ -63,6 +63,12 @@ const TOOLS: [&str; 22] = [
     "ln", "cp", "mv", "rm", "echo", "cat", "touch", "useradd", "adduser", "addgroup", "groupadd",
 ];
 
+/// Words the shell runs itself: no program by that name exists.
+const SHELL_BUILTINS: [&str; 12] = [
+    "exec", "cd", "export", "set", "source", ".", "eval", "ulimit", "umask", "trap", "unset",
+    "wait",
+];
+
 impl Rule for NeedsShell {
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(last) = cx.final_stage() else {
@@ -246,9 +252,21 @@ fn exec_form(ins: &Instruction) -> Option<Fix> {
         return None;
     }
     let span = trimmed_span(ins)?;
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    // `exec /app` is what the exec form does anyway.
+    if words.first() == Some(&"exec") {
+        words.remove(0);
+    }
+    // `VAR=x /app` sets a variable, a shell builtin needs the shell: the
+    // exec form would run a program of that name.
+    let first = words.first()?;
+    if first.contains('=') || SHELL_BUILTINS.contains(first) {
+        return None;
+    }
     let json = format!(
         "[{}]",
-        text.split_whitespace()
+        words
+            .iter()
             .map(|w| format!("\"{w}\""))
             .collect::<Vec<_>>()
             .join(", ")

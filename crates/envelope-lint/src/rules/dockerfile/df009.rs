@@ -60,13 +60,32 @@ impl Rule for MissingLabels {
         if is_export_stage(cx, last.index) {
             return;
         }
-        let keys: Vec<String> = chain(cx, last.index)
-            .into_iter()
-            .flat_map(|s| cx.instructions(s))
-            .filter(|(_, i)| i.kind == Kind::Label)
-            .flat_map(|(_, i)| i.key_values())
-            .map(|kv| kv.key.to_ascii_lowercase())
-            .collect();
+        // Labels with a value at build time: `$REVISION` of an ARG or ENV
+        // declared before, not of a variable nobody declared (empty).
+        let mut declared = envelope_dockerfile::Vars::new();
+        let mut keys: Vec<String> = Vec::new();
+        let mut stages = chain(cx, last.index);
+        stages.reverse();
+        for s in stages {
+            for (_, i) in cx.instructions(s) {
+                match i.kind {
+                    Kind::Arg | Kind::Env => {
+                        for kv in i.key_values() {
+                            declared.insert(kv.key, "x".to_string());
+                        }
+                    }
+                    Kind::Label => {
+                        for kv in i.key_values() {
+                            let value = kv.value.unwrap_or_default();
+                            if has_value(&value, &declared) {
+                                keys.push(kv.key.to_ascii_lowercase());
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
         let missing: Vec<String> = WANTED
             .iter()
             .map(|w| format!("org.opencontainers.image.{w}"))
@@ -98,4 +117,24 @@ impl Rule for MissingLabels {
             .with_help("add them with LABEL, taking revision and version from build args, so the image leads back to its source"),
         );
     }
+}
+
+/// Does a LABEL value have something in it once variables nobody declared
+/// are taken as empty?
+fn has_value(value: &str, declared: &envelope_dockerfile::Vars) -> bool {
+    let mut vars = declared.clone();
+    let b = value.as_bytes();
+    for (i, _) in value.match_indices('$') {
+        let rest = &value[i + 1..];
+        let rest = rest.strip_prefix('{').unwrap_or(rest);
+        let n = rest
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            .count();
+        let escaped = i > 0 && b[i - 1] == b'\\';
+        if n > 0 && !escaped {
+            vars.entry(rest[..n].to_string()).or_default();
+        }
+    }
+    !crate::go::expand(value, &vars).trim().is_empty()
 }

@@ -22,7 +22,8 @@ declare_rule! {
     /// - `sudo` in a RUN.
     ///
     /// In every stage, build stages included: a download piped into a shell
-    /// (`curl ... | sh`, `wget -qO- ... | bash`, `sh -c "$(curl ...)"`).
+    /// (`curl ... | sh`, `wget -qO- ... | bash`, `sh -c "$(curl ...)"`,
+    /// `bash <(curl ...)`).
     ///
     /// ## Why
     /// Recommended packages are often a large share of what apt installs and
@@ -315,9 +316,11 @@ fn piped_to_shell(commands: &[Command]) -> Vec<(Span, String, String)> {
         if let Some(sh) = shell_word(c) {
             let dl = c.words.iter().find_map(|w| {
                 let v = w.value.trim_start_matches(['"', '\'']);
-                ["curl", "wget"]
-                    .into_iter()
-                    .find(|d| v.starts_with(&format!("$({d}")) || v.starts_with(&format!("`{d}")))
+                ["curl", "wget"].into_iter().find(|d| {
+                    ["$(", "`", "<("]
+                        .iter()
+                        .any(|open| v.starts_with(&format!("{open}{d}")))
+                })
             });
             if let Some(dl) = dl {
                 let shell = sh.value.rsplit('/').next().unwrap_or(&sh.value).to_string();
@@ -352,6 +355,11 @@ mod tests {
             piped_to_shell(&cmds("sh -c \"$(curl -fsSL https://x)\"")).len(),
             1
         );
+        assert_eq!(
+            piped_to_shell(&cmds("bash <(curl -fsSL https://x) --version 1")).len(),
+            1
+        );
+        assert!(piped_to_shell(&cmds("diff <(curl -fsSL https://x) y")).is_empty());
         assert!(piped_to_shell(&cmds("curl -fsSL https://x | tar -xz")).is_empty());
         assert!(piped_to_shell(&cmds("curl -o i.sh https://x && sh i.sh")).is_empty());
     }

@@ -14,7 +14,11 @@ declare_rule! {
     /// Not flagged: binaries linked statically on purpose
     /// (`-extldflags -static`, `-tags netgo`), and builds on the Alpine
     /// variants of the `golang` image (Go 1.20 and later) that install no C
-    /// compiler, where Go turns cgo off by itself.
+    /// compiler, where Go turns cgo off by itself. Nor an export stage for
+    /// `docker build --output` (a `scratch` final stage of nothing but
+    /// `COPY` into `/`): the binary runs on the host. A `scratch` stage
+    /// with no ENTRYPOINT that copies to `/app` is still checked: the
+    /// command may come from Kubernetes or `docker run`.
     ///
     /// ## Why
     /// Go defaults to CGO_ENABLED=1 when a C compiler is present, and the
@@ -53,7 +57,9 @@ impl Rule for CgoForStaticBase {
         let Some(last) = cx.final_stage() else {
             return;
         };
-        if cx.base_kind(last.index).has_libc() {
+        // An export stage (`docker build --output`) hands the binary to the
+        // host, which has a C library.
+        if cx.base_kind(last.index).has_libc() || exports_only(cx, last.index) {
             return;
         }
         let base = cx.root_image(last.index);
@@ -118,6 +124,29 @@ impl Rule for CgoForStaticBase {
     }
 }
 
+/// A `scratch` stage with nothing but `COPY ... /` (or `./`): files for
+/// `docker build --output`, not an image to run.
+fn exports_only(cx: &Context, stage: usize) -> bool {
+    if !super::df003::is_export_stage(cx, stage) || cx.stages[stage].parent.is_some() {
+        return false;
+    }
+    let mut copies = 0;
+    for (_, instr) in cx.instructions(stage) {
+        match instr.kind {
+            Kind::Copy | Kind::Add => {
+                let dest = instr.words().last().map(|w| w.value.clone());
+                if !matches!(dest.as_deref(), Some("/" | "." | "./")) {
+                    return false;
+                }
+                copies += 1;
+            }
+            Kind::Arg => {}
+            _ => return false,
+        }
+    }
+    copies > 0
+}
+
 /// `-ldflags '-extldflags "-static"'` or `-tags netgo`: a static binary is
 /// asked for.
 fn static_on_purpose(g: &GoCommand) -> bool {
@@ -147,9 +176,7 @@ fn has_c_compiler(cx: &Context, g: &GoCommand) -> bool {
     if g.var("CC").is_some_and(|cc| !cc.is_empty()) {
         return true;
     }
-    let mut s = Some(g.stage);
-    let mut hops = 0;
-    while let Some(st) = s {
+    for st in super::df003::chain(cx, g.stage) {
         for (idx, instr) in cx.instructions(st) {
             if st == g.stage && idx > g.instr {
                 break;
@@ -157,11 +184,6 @@ fn has_c_compiler(cx: &Context, g: &GoCommand) -> bool {
             if instr.kind == Kind::Run && installs_compiler(instr) {
                 return true;
             }
-        }
-        s = cx.stages.get(st).and_then(|x| x.parent).filter(|&p| p < st);
-        hops += 1;
-        if hops > 64 {
-            break;
         }
     }
     false

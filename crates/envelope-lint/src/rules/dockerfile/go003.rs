@@ -15,7 +15,8 @@ fn trimpath(g: &GoCommand) -> Option<bool> {
 declare_rule! {
     /// ## What it does
     /// Flags `go build` and `go install` without `-trimpath` (on the command
-    /// line or in GOFLAGS).
+    /// line or in GOFLAGS). Compile checks that write nothing (`-o
+    /// /dev/null`, `go build ./...`) are not flagged.
     ///
     /// ## Why
     /// Without it the binary records the absolute paths of the build machine
@@ -30,7 +31,8 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Add `-trimpath` after `go build` (applied by `--fix`), or set
+    /// Add `-trimpath` after `go build` (applied by `--fix`, in the exec form
+    /// as a new `"-trimpath"` item), or set
     /// `ENV GOFLAGS=-trimpath` in the build stage.
     pub struct NoTrimpath {
         code: "GO003",
@@ -48,6 +50,10 @@ impl Rule for NoTrimpath {
             if !matches!(g.sub.as_str(), "build" | "install") || set == Some(true) {
                 continue;
             }
+            // A compile check (`-o /dev/null`, `go build ./...`) ships nothing.
+            if g.output(cx) == crate::go::Output::Discarded {
+                continue;
+            }
             let mut d = cx
                 .diag(
                     &Self::INFO,
@@ -57,13 +63,22 @@ impl Rule for NoTrimpath {
                 .with_help(
                     "-trimpath removes build-machine paths from the binary and makes it reproducible",
                 );
-            // In exec form the words are JSON strings: no textual insertion.
-            // An explicit -trimpath=false is a choice to undo by hand.
-            let json = cx.df.instructions.get(g.instr).is_some_and(|i| i.is_json());
-            if !json && set.is_none() {
+            // In exec form the words are JSON strings: a new one goes after
+            // the subcommand's. In a `sh -c` script, inside a JSON string or
+            // not, a word goes in as text. An explicit -trimpath=false is a
+            // choice to undo by hand.
+            let exec_form = cx.df.instructions.get(g.instr).is_some_and(|i| {
+                i.is_json() && i.words().first().map(|w| w.span) == Some(g.go_span())
+            });
+            let content = if exec_form {
+                ", \"-trimpath\""
+            } else {
+                " -trimpath"
+            };
+            if set.is_none() {
                 d = d.with_fix(Fix {
                     message: format!("add -trimpath after `go {}`", g.sub),
-                    edits: vec![Edit::insert(g.sub_span().end, " -trimpath")],
+                    edits: vec![Edit::insert(g.sub_span().end, content)],
                 });
             }
             out.push(d);

@@ -137,8 +137,12 @@ impl SourceBeforeDownload {
         } else {
             what
         };
-        let message = if later.iter().any(|g| is_download(g)) {
-            format!("`{what}` copies the whole build context before `go mod download`: any source change downloads every module again")
+        let message = if let Some(g) = later.iter().find(|g| is_download(g)) {
+            let name = match &g.mod_sub {
+                Some(m) => format!("go mod {m}"),
+                None => format!("go {}", g.sub),
+            };
+            format!("`{what}` copies the whole build context before `{name}`: any source change downloads every module again")
         } else {
             format!("`{what}` copies the whole build context with no `go mod download` before it: any source change downloads every module again")
         };

@@ -8,7 +8,10 @@ declare_rule! {
     /// module cache (GOMODCACHE, by default `/go/pkg/mod` in the `golang`
     /// images, `/root/go/pkg/mod` elsewhere), or with `go build`/`go install`
     /// that has none on the build cache (GOCACHE, by default
-    /// `/root/.cache/go-build`). One finding per RUN.
+    /// `/root/.cache/go-build`). One finding per RUN. A build is also
+    /// flagged for the module cache when an earlier RUN downloaded the
+    /// modules into a cache mount: that mount is not part of the image, so
+    /// a build without it downloads every module again.
     ///
     /// ## Why
     /// When a layer is rebuilt, everything it computed is lost: every module
@@ -68,9 +71,17 @@ impl Rule for NoCacheMount {
                 .iter()
                 .filter(|g| matches!(g.sub.as_str(), "build" | "install"))
                 .collect();
-            let mod_paths = downloads.first().and_then(|g| g.module_cache(cx));
+            let mod_paths = downloads
+                .first()
+                .or(builds.first())
+                .and_then(|g| g.module_cache(cx));
             let build_paths = builds.first().and_then(|g| g.build_cache(cx));
-            let need_mod = !downloads.is_empty() && !covered(&mod_paths);
+            // Modules fetched into a cache mount by an earlier RUN are not in
+            // the image: a build without that mount fetches them again.
+            let cached_before = !builds.is_empty()
+                && downloads.is_empty()
+                && earlier_module_mount(cx, first, mod_paths.as_deref());
+            let need_mod = (!downloads.is_empty() || cached_before) && !covered(&mod_paths);
             let need_build = !builds.is_empty() && !covered(&build_paths);
             if !need_mod && !need_build {
                 continue;
@@ -78,6 +89,9 @@ impl Rule for NoCacheMount {
             let mut concerned: Vec<&&GoCommand> = Vec::new();
             if need_mod {
                 concerned.extend(&downloads);
+            }
+            if cached_before && need_mod && !need_build {
+                concerned.extend(&builds);
             }
             if need_build {
                 concerned.extend(&builds);
@@ -118,6 +132,10 @@ impl Rule for NoCacheMount {
             let mut d = cx
                 .diag(&Self::INFO, span, format!("{what} without {caches}"))
                 .with_help(match (mounts.is_empty(), root) {
+                    _ if cached_before && need_mod => format!(
+                        "an earlier RUN downloaded the modules into a cache mount, which is not part of the image: without the same mount here they are downloaded again{}",
+                        if mounts.is_empty() { String::new() } else { format!(": `RUN {} ...`", mounts.join(" ")) }
+                    ),
                     (_, false) => "cache mounts keep modules and compiled packages between builds, even when this layer is rebuilt; under a USER other than root, give the mount `uid=` and a target in that user's home".to_string(),
                     (true, true) => "cache mounts keep modules and compiled packages between builds, even when this layer is rebuilt".to_string(),
                     (false, true) => format!(
@@ -135,6 +153,31 @@ impl Rule for NoCacheMount {
             out.push(d);
         }
     }
+}
+
+/// Did a RUN before `g`'s, in its stage or the stages it is built FROM,
+/// mount a cache on the module cache (`paths`; any cache mount when they
+/// are unknown)?
+fn earlier_module_mount(cx: &Context, g: &GoCommand, paths: Option<&[String]>) -> bool {
+    for st in super::df003::chain(cx, g.stage) {
+        for (idx, instr) in cx.instructions(st) {
+            if st == g.stage && idx >= g.instr {
+                break;
+            }
+            if instr.kind != envelope_dockerfile::Kind::Run {
+                continue;
+            }
+            let targets = cache_mount_targets(instr, &cx.vars_at(st, idx));
+            let hit = paths.is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| targets.iter().any(|t| mount_covers(t, p)))
+            });
+            if hit {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Commands that fetch modules into the module cache.
