@@ -164,7 +164,10 @@ fn earlier_module_mount(cx: &Context, g: &GoCommand, paths: Option<&[String]>) -
             if st == g.stage && idx >= g.instr {
                 break;
             }
-            if instr.kind != envelope_dockerfile::Kind::Run {
+            // Variables only for RUNs with a mount: scopes cost per call.
+            if instr.kind != envelope_dockerfile::Kind::Run
+                || !instr.flags.iter().any(|f| f.name == "mount")
+            {
                 continue;
             }
             let targets = cache_mount_targets(instr, &cx.vars_at(st, idx));
