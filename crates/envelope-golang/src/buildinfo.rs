@@ -32,6 +32,7 @@ pub struct BuildInfo {
 }
 
 impl BuildInfo {
+    /// The value of a build setting (the last one, if repeated).
     pub fn setting(&self, key: &str) -> Option<&str> {
         self.settings
             .iter()
@@ -39,6 +40,108 @@ impl BuildInfo {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+
+    /// Whether the binary records build settings at all (Go 1.18+ always
+    /// writes some: `-compiler`, `GOOS`, `GOARCH`, ...). Flags that `go
+    /// build` records only when set are then known to be off when absent.
+    pub fn has_settings(&self) -> bool {
+        !self.settings.is_empty()
+    }
+
+    /// A boolean flag recorded only when on (`-race=true`,
+    /// `-trimpath=true`): `None` without settings, `false` when absent.
+    fn flag(&self, key: &str) -> Option<bool> {
+        if !self.has_settings() {
+            return None;
+        }
+        match self.setting(key) {
+            None => Some(false),
+            Some(v) => parse_bool(v),
+        }
+    }
+
+    /// `CGO_ENABLED` (`1` or `0`, always recorded by Go 1.18+).
+    pub fn cgo_enabled(&self) -> Option<bool> {
+        self.setting("CGO_ENABLED").and_then(parse_bool)
+    }
+
+    /// Built with `-trimpath`. `None` when the binary records no settings.
+    pub fn trimpath(&self) -> Option<bool> {
+        self.flag("-trimpath")
+    }
+
+    /// Built with `-race` (the race detector, which needs cgo and slows
+    /// the program down several times). `None` when the binary records no
+    /// settings.
+    pub fn race(&self) -> Option<bool> {
+        self.flag("-race")
+    }
+
+    /// Built with compiler optimizations (`-N`) or inlining (`-l`) off, as
+    /// debuggers want: a `-gcflags` setting such as `-N -l` or `all=-N -l`.
+    /// `None` when the binary records no settings. `go build` records only
+    /// the last `-gcflags` flag, so earlier ones are not seen.
+    pub fn debug_gcflags(&self) -> Option<bool> {
+        if !self.has_settings() {
+            return None;
+        }
+        Some(
+            self.setting("-gcflags")
+                .is_some_and(gcflags_disable_optimizations),
+        )
+    }
+
+    /// `vcs.modified`: the working tree had uncommitted changes. `None`
+    /// when the build stamped no VCS information (`-buildvcs=false`, no
+    /// repository, or a pre-1.18 toolchain).
+    pub fn vcs_modified(&self) -> Option<bool> {
+        self.setting("vcs.modified").and_then(parse_bool)
+    }
+
+    /// The `-ldflags` setting, unquoted (`-s -w -X main.version=1.2`).
+    /// `go build` leaves it out of binaries built with `-trimpath`, since
+    /// linker flags can hold paths of the build machine.
+    pub fn ldflags(&self) -> Option<&str> {
+        self.setting("-ldflags")
+    }
+}
+
+/// Go's strconv.ParseBool.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether a `-gcflags` value (`[pattern=]flags`) turns on `-N` or `-l`:
+/// as whole flags (`-N`, `--l`, `-N=true`, `-l=1`), not `-live` or
+/// `-d=checkptr`.
+fn gcflags_disable_optimizations(value: &str) -> bool {
+    // A leading package pattern ends at the first '=' before any flag.
+    let flags = match value.split_once('=') {
+        Some((pattern, rest)) if !pattern.starts_with('-') && !pattern.contains(' ') => rest,
+        _ => value,
+    };
+    flags.split_whitespace().any(|token| {
+        let token = token.trim_matches(|c| c == '\'' || c == '"');
+        let Some(flag) = token.strip_prefix("--").or_else(|| token.strip_prefix('-')) else {
+            return false;
+        };
+        let (name, arg) = match flag.split_once('=') {
+            Some((n, a)) => (n, Some(a)),
+            None => (flag, None),
+        };
+        match (name, arg) {
+            ("N", None) => true,
+            ("N", Some(a)) => parse_bool(a) == Some(true),
+            // -l is a count flag: -l=0 leaves inlining on.
+            ("l", None) => true,
+            ("l", Some(a)) => a.parse::<i64>().is_ok_and(|n| n != 0) || parse_bool(a) == Some(true),
+            _ => false,
+        }
+    })
 }
 
 /// The build info of a binary; `Ok(None)` when it has none.
@@ -386,6 +489,85 @@ mod tests {
             split_setting("CGO_ENABLED=0"),
             Some(("CGO_ENABLED".into(), "0".into()))
         );
+    }
+
+    fn with_settings(settings: &[(&str, &str)]) -> BuildInfo {
+        BuildInfo {
+            go_version: "go1.23.5".into(),
+            path: "example.com/m".into(),
+            main: None,
+            deps: Vec::new(),
+            settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn setting_accessors() {
+        let none = with_settings(&[]);
+        assert_eq!(
+            (
+                none.cgo_enabled(),
+                none.trimpath(),
+                none.race(),
+                none.debug_gcflags(),
+                none.vcs_modified(),
+                none.ldflags()
+            ),
+            (None, None, None, None, None, None)
+        );
+        let plain = with_settings(&[("-compiler", "gc"), ("CGO_ENABLED", "0")]);
+        assert_eq!(plain.cgo_enabled(), Some(false));
+        assert_eq!(plain.trimpath(), Some(false));
+        assert_eq!(plain.race(), Some(false));
+        assert_eq!(plain.debug_gcflags(), Some(false));
+        assert_eq!(plain.vcs_modified(), None);
+        let all = with_settings(&[
+            ("-gcflags", "all=-N -l"),
+            ("-ldflags", "-s -w -X main.v=1"),
+            ("-race", "true"),
+            ("-trimpath", "true"),
+            ("CGO_ENABLED", "1"),
+            ("vcs.modified", "true"),
+        ]);
+        assert_eq!(all.cgo_enabled(), Some(true));
+        assert_eq!(all.trimpath(), Some(true));
+        assert_eq!(all.race(), Some(true));
+        assert_eq!(all.debug_gcflags(), Some(true));
+        assert_eq!(all.vcs_modified(), Some(true));
+        assert_eq!(all.ldflags(), Some("-s -w -X main.v=1"));
+        assert_eq!(
+            with_settings(&[("vcs.modified", "false")]).vcs_modified(),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn gcflags_that_disable_optimizations() {
+        for (v, want) in [
+            ("all=-N -l", true),
+            ("-N -l", true),
+            ("-N", true),
+            ("-l", true),
+            ("--N", true),
+            ("example.com/m/...=-l", true),
+            ("all='-N -l'", true),
+            ("-N=true", true),
+            ("-N=false", false),
+            ("-l=0", false),
+            ("-l=4", true),
+            ("-m", false),
+            ("all=-m -live", false),
+            ("-d=checkptr", false),
+            ("all=-B", false),
+            ("", false),
+            ("-lang=go1.21", false),
+            ("-Nope", false),
+        ] {
+            assert_eq!(gcflags_disable_optimizations(v), want, "{v:?}");
+        }
     }
 
     #[test]

@@ -8,18 +8,46 @@ use object::read::elf::{Dyn, FileHeader, ProgramHeader, SectionHeader};
 use object::Endianness;
 
 use crate::buildinfo::{self, BuildInfo};
+use crate::pclntab::FileTable;
 use crate::Error;
 
+/// What [`inspect`] reads from an ELF binary.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BinaryFacts {
+    /// Always `linux`: the readers only take ELF files.
     pub goos: String,
+    /// Go's name for the architecture (`amd64`, `arm64`, ...).
     pub goarch: String,
+    /// No program interpreter and no `DT_NEEDED` libraries.
     pub is_static: bool,
+    /// The `PT_INTERP` loader of a dynamic binary.
     pub interpreter: Option<String>,
+    /// The `DT_NEEDED` shared libraries.
     pub needed: Vec<String>,
+    /// Neither a `.symtab` nor DWARF sections.
     pub stripped: bool,
+    /// Bytes of `.symtab` and `.strtab` (section sizes).
     pub symtab_bytes: u64,
+    /// Bytes of the `.debug_*` and `.zdebug_*` (DWARF) sections.
     pub debug_bytes: u64,
+    /// Bytes of the file that `-ldflags="-s -w"` (or `strip`) would remove:
+    /// the sum of the on-disk sizes of `.symtab`, `.strtab`, `.debug_*` and
+    /// `.zdebug_*` (compressed DWARF counts compressed, as stored; `NOBITS`
+    /// and out-of-file sections count zero). Section headers, their names
+    /// in `.shstrtab` and alignment padding are left out: the Go linker
+    /// puts the headers in the first page, so they rarely change the file
+    /// size, and the rest is under a kilobyte. Against real Go binaries the
+    /// estimate is within a fraction of a percent of the actual difference.
+    pub strip_savings: u64,
+    /// Absolute source paths of the build machine in the pclntab file
+    /// table — the binary was built without `-trimpath`. At most
+    /// [`crate::pclntab::MAX_BUILD_PATH_EXAMPLES`], those outside the Go
+    /// installation first; empty with `-trimpath` or without a pclntab.
+    /// Survives `-s -w`.
+    pub build_paths: Vec<String>,
+    /// How many distinct absolute source paths there are in all.
+    pub build_paths_total: usize,
+    /// The Go build info, when the binary has one.
     pub build_info: Option<BuildInfo>,
 }
 
@@ -172,23 +200,47 @@ fn goarch(elf: &Elf<'_>) -> String {
     name.to_string()
 }
 
+/// Sum of section sizes, saturating: hostile headers can claim any size.
+fn sizes(sections: impl Iterator<Item = u64>) -> u64 {
+    sections.fold(0u64, u64::saturating_add)
+}
+
+fn is_symtab(name: &str) -> bool {
+    name == ".symtab" || name == ".strtab"
+}
+
+fn is_debug(name: &str) -> bool {
+    name.starts_with(".debug_") || name.starts_with(".zdebug_")
+}
+
 /// Reads the facts of an ELF binary.
 pub fn inspect(data: &[u8]) -> Result<BinaryFacts, Error> {
     let elf = Elf::parse(data)?;
-    let symtab_bytes: u64 = elf
-        .sections
-        .iter()
-        .filter(|s| s.name == ".symtab" || s.name == ".strtab")
-        .map(|s| s.size)
-        .sum();
-    let debug_bytes: u64 = elf
-        .sections
-        .iter()
-        .filter(|s| s.name.starts_with(".debug_") || s.name.starts_with(".zdebug_"))
-        .map(|s| s.size)
-        .sum();
+    let symtab_bytes = sizes(
+        elf.sections
+            .iter()
+            .filter(|s| is_symtab(&s.name))
+            .map(|s| s.size),
+    );
+    let debug_bytes = sizes(
+        elf.sections
+            .iter()
+            .filter(|s| is_debug(&s.name))
+            .map(|s| s.size),
+    );
+    // File bytes only: a section's data is empty when it is NOBITS or lies
+    // outside the file.
+    let strip_savings = sizes(
+        elf.sections
+            .iter()
+            .filter(|s| is_symtab(&s.name) || is_debug(&s.name))
+            .map(|s| s.data.len() as u64),
+    );
     let has_symtab = elf.sections.iter().any(|s| s.name == ".symtab");
     let build_info = buildinfo::read_elf(&elf).ok().flatten();
+    let paths = FileTable::from_elf(&elf)
+        .map(|f| f.build_paths())
+        .unwrap_or_default();
     Ok(BinaryFacts {
         goos: "linux".to_string(),
         goarch: goarch(&elf),
@@ -198,6 +250,9 @@ pub fn inspect(data: &[u8]) -> Result<BinaryFacts, Error> {
         stripped: !has_symtab && debug_bytes == 0,
         symtab_bytes,
         debug_bytes,
+        strip_savings,
+        build_paths: paths.examples,
+        build_paths_total: paths.total,
         build_info,
     })
 }

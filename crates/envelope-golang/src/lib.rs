@@ -1,26 +1,51 @@
 //! Facts about Go binaries, read from the bytes alone: ELF linkage and
 //! stripping, the build info the Go linker embeds (modules and build
-//! settings), and the function names of the pclntab, which survive
-//! `-ldflags="-s -w"`. Every reader treats its input as hostile: bounded,
-//! checked, never panicking.
+//! settings), the function and source file names of the pclntab, which
+//! survive `-ldflags="-s -w"`, and the Go version and its support status.
+//! Every reader treats its input as hostile: bounded, checked, never
+//! panicking.
 
 pub mod buildinfo;
 pub mod elf;
 mod error;
+pub mod goversion;
 pub mod needs;
 pub mod pclntab;
 
 pub use buildinfo::{BuildInfo, Module};
 pub use elf::{inspect, BinaryFacts};
 pub use error::Error;
+pub use goversion::{go_support, go_version, GoVersion, Prerelease, Support, KNOWN_GO_MINORS};
 pub use needs::{runtime_needs, RuntimeNeeds};
-pub use pclntab::FuncTable;
+pub use pclntab::{BuildPaths, FileTable, FuncTable};
 
 /// Runs every reader on `data`, ignoring results: the entry point for fuzzing.
 pub fn fuzz_all(data: &[u8]) {
     let _ = elf::inspect(data);
-    let _ = buildinfo::read(data);
+    if let Ok(Some(bi)) = buildinfo::read(data) {
+        let _ = (
+            bi.cgo_enabled(),
+            bi.trimpath(),
+            bi.race(),
+            bi.debug_gcflags(),
+            bi.vcs_modified(),
+            bi.ldflags(),
+        );
+        if let Some(v) = goversion::go_version(&bi) {
+            let _ = goversion::go_support(v);
+        }
+    }
     if let Ok(t) = pclntab::FuncTable::read(data) {
         let _ = needs::runtime_needs(&t);
+    }
+    if let Ok(f) = pclntab::FileTable::read(data) {
+        let _ = (f.goroot(), f.build_paths());
+    }
+    // The text readers on the raw bytes too (a prefix: they read short
+    // strings, and a whole binary would only make fuzzing slow).
+    let text = String::from_utf8_lossy(&data[..data.len().min(4096)]);
+    let _ = goversion::GoVersion::parse(&text);
+    if let Ok(bi) = buildinfo::parse_modinfo(&text) {
+        let _ = (bi.debug_gcflags(), bi.trimpath(), bi.cgo_enabled());
     }
 }
