@@ -11,6 +11,7 @@ mod layout;
 pub mod media_types;
 mod model;
 mod reference;
+mod source;
 pub mod tar;
 
 pub use archive::{read_docker_archive, read_oci_archive, write_docker_archive, write_oci_archive};
@@ -23,3 +24,7 @@ pub use model::{
     ImageManifest, Platform, RootFs,
 };
 pub use reference::{normalize_docker_reference, valid_tag, ImageRef};
+pub use source::{
+    open_blob_dir, open_docker_archive, open_oci_archive, open_oci_layout, ImageSource,
+    VerifyingReader, JSON_LIMIT,
+};

@@ -1,0 +1,1188 @@
+//! Streaming image reading: open an image (an OCI layout, an oci-archive or
+//! a docker-archive), read only its small JSON documents (index, manifest,
+//! config) into memory, and stream each blob from disk through a
+//! [`VerifyingReader`] that checks its size and digest as it goes.
+//!
+//! Memory stays bounded whatever the size of the layers: JSON documents are
+//! read whole but refused above [`JSON_LIMIT`], tar archives are indexed by
+//! their headers only, and blobs are streamed through 64 KiB buffers.
+//!
+//! The image opened is the one `read_oci_layout`, `read_oci_archive` and
+//! `read_docker_archive` return for the same arguments (same tag matching,
+//! same fallback from a docker-archive's index.json to its manifest.json,
+//! same synthesized manifest for a legacy docker-archive), narrowed to one
+//! platform when its root is an index.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::Digest as _;
+
+use crate::layout::{OciLayout, REF_NAME};
+use crate::tar::Member;
+use crate::{
+    media_types, to_json, Descriptor, Digest, Error, ImageConfiguration, ImageIndex, ImageManifest,
+    Platform,
+};
+
+/// The largest JSON document (index.json, manifest.json, an image index, a
+/// manifest or a config) read into memory; anything larger is refused.
+pub const JSON_LIMIT: u64 = 8 << 20;
+
+/// Entries of a tar archive indexed at most (as `read_*_archive` do).
+const ENTRY_LIMIT: usize = 1_000_000;
+/// Image indexes nested deeper than this are refused.
+const MAX_INDEX_DEPTH: usize = 8;
+/// Image indexes read while looking for manifests, at most.
+const MAX_INDEXES: usize = 1_000;
+/// Manifests an image may list across all its indexes.
+const MAX_MANIFESTS: usize = 10_000;
+/// Read buffer for blobs.
+const BUF_SIZE: usize = 64 << 10;
+
+/// Annotation buildx puts on attestation manifests in an index.
+const REFERENCE_TYPE: &str = "vnd.docker.reference.type";
+
+/// An opened image: its (small) manifest and config in memory, its blobs on
+/// disk, streamed on demand by [`ImageSource::open_blob`].
+#[derive(Debug, Clone)]
+pub struct ImageSource {
+    /// The manifest of the image (of the chosen platform when the image is
+    /// an index). For a docker-archive without a usable OCI index it is the
+    /// OCI manifest synthesized for it, exactly as `read_docker_archive`
+    /// makes it.
+    pub manifest: ImageManifest,
+    /// The digest of `manifest`: the one `read_*` give as (or below) their
+    /// root, so the two kinds of readers agree.
+    pub manifest_digest: Digest,
+    /// The parsed image config.
+    pub config: ImageConfiguration,
+    /// The config's bytes, verified against `config_digest`.
+    pub config_bytes: Vec<u8>,
+    pub config_digest: Digest,
+    /// The platform of the chosen index entry; for an image without an
+    /// index, the config's (None only when the config names no OS or
+    /// architecture).
+    pub platform: Option<Platform>,
+    /// "oci", "oci-archive" or "docker-archive".
+    pub transport: String,
+    store: Arc<Store>,
+}
+
+impl ImageSource {
+    /// The layer descriptors, base layer first.
+    pub fn layers(&self) -> &[Descriptor] {
+        &self.manifest.layers
+    }
+
+    /// Streams blob `d` (a layer, the config, ...) from disk, without
+    /// reading it into memory. The reader is a [`VerifyingReader`]: its size
+    /// and digest are checked as it is read, and a mismatch is an
+    /// `InvalidData` error when the end is reached. Verification needs the
+    /// end: read the stream to EOF (e.g. `io::copy(&mut r, &mut io::sink())`
+    /// after a tar parser stops at the end-of-archive marker), or a corrupt
+    /// tail goes unnoticed.
+    ///
+    /// A blob that is absent, or whose size on disk differs from the
+    /// descriptor's, is an error here already.
+    pub fn open_blob(&self, d: &Descriptor) -> Result<Box<dyn Read + Send>, Error> {
+        Ok(Box::new(self.store.open_verified(d)?))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Verification while streaming.
+
+enum Hasher {
+    Sha256(sha2::Sha256),
+    Sha512(sha2::Sha512),
+}
+
+impl Hasher {
+    fn for_digest(d: &Digest) -> Hasher {
+        // Digest only parses sha256 and sha512.
+        if d.algorithm() == "sha512" {
+            Hasher::Sha512(sha2::Sha512::new())
+        } else {
+            Hasher::Sha256(sha2::Sha256::new())
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(bytes),
+            Hasher::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    /// `ALGORITHM:HEX` of what was hashed so far; resets the hasher.
+    fn finish(&mut self) -> String {
+        match self {
+            Hasher::Sha256(h) => format!("sha256:{}", hex::encode(h.finalize_reset())),
+            Hasher::Sha512(h) => format!("sha512:{}", hex::encode(h.finalize_reset())),
+        }
+    }
+}
+
+enum State {
+    Reading,
+    Verified,
+    Failed(String),
+}
+
+/// Counts and hashes the bytes read through it. When the inner reader
+/// reaches its end, the count and digest are compared with the descriptor
+/// and a difference is an `io::ErrorKind::InvalidData` error naming the
+/// expected and the actual digest. More bytes than the descriptor's size
+/// are an error as soon as they arrive. After an error every further read
+/// fails the same way; after a successful check reads return 0.
+pub struct VerifyingReader<R> {
+    inner: R,
+    expected: Digest,
+    expected_size: u64,
+    hasher: Hasher,
+    count: u64,
+    label: String,
+    state: State,
+}
+
+impl<R> std::fmt::Debug for VerifyingReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingReader")
+            .field("blob", &self.label)
+            .field("expected", &self.expected)
+            .field("expected_size", &self.expected_size)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> VerifyingReader<R> {
+    /// Verifies `inner` against `expected`'s digest and size.
+    pub fn new(inner: R, expected: &Descriptor) -> Self {
+        Self::with_label(inner, expected, format!("blob {}", expected.digest))
+    }
+
+    /// As [`VerifyingReader::new`], naming the blob `label` (a file, an
+    /// archive member) in errors.
+    pub fn with_label(inner: R, expected: &Descriptor, label: impl Into<String>) -> Self {
+        VerifyingReader {
+            inner,
+            hasher: Hasher::for_digest(&expected.digest),
+            expected: expected.digest.clone(),
+            expected_size: expected.size,
+            count: 0,
+            label: label.into(),
+            state: State::Reading,
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.count
+    }
+
+    /// The end was reached and size and digest matched.
+    pub fn is_verified(&self) -> bool {
+        matches!(self.state, State::Verified)
+    }
+
+    /// Reads whatever is left (discarding it), checks size and digest, and
+    /// returns the inner reader.
+    pub fn finish(mut self) -> io::Result<R> {
+        io::copy(&mut self, &mut io::sink())?;
+        Ok(self.inner)
+    }
+
+    fn fail(&mut self, message: String) -> io::Error {
+        self.state = State::Failed(message.clone());
+        io::Error::new(io::ErrorKind::InvalidData, message)
+    }
+
+    fn verify(&mut self) -> io::Result<()> {
+        let actual = self.hasher.finish();
+        let expected = self.expected.to_string();
+        if self.count == self.expected_size && actual == expected {
+            self.state = State::Verified;
+            return Ok(());
+        }
+        let message = if self.count == self.expected_size {
+            format!(
+                "{}: digest mismatch: expected {expected}, actual {actual} ({} bytes); \
+                 the blob is corrupt: fetch or export the image again",
+                self.label, self.count
+            )
+        } else {
+            format!(
+                "{}: expected {} bytes with digest {expected}, got {} bytes with digest \
+                 {actual}; the blob is truncated or corrupt: fetch or export the image again",
+                self.label, self.expected_size, self.count
+            )
+        };
+        Err(self.fail(message))
+    }
+}
+
+impl<R: Read> Read for VerifyingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &self.state {
+            State::Verified => return Ok(0),
+            State::Failed(m) => return Err(io::Error::new(io::ErrorKind::InvalidData, m.clone())),
+            State::Reading => {}
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?.min(buf.len());
+        if n == 0 {
+            self.verify()?;
+            return Ok(0);
+        }
+        let total = self.count.saturating_add(n as u64);
+        if total > self.expected_size {
+            let message = format!(
+                "{}: more than the {} bytes the descriptor of {} gives; the blob is corrupt \
+                 or was replaced: fetch or export the image again",
+                self.label, self.expected_size, self.expected
+            );
+            return Err(self.fail(message));
+        }
+        self.hasher.update(&buf[..n]);
+        self.count = total;
+        Ok(n)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Where blobs are.
+
+/// An OCI layout directory (blobs at `blobs/ALG/HEX`), or a tar archive
+/// indexed by member name.
+#[derive(Debug, Clone)]
+struct Store {
+    path: PathBuf,
+    archive: Option<Members>,
+}
+
+#[derive(Debug, Clone)]
+struct Members {
+    entries: BTreeMap<String, Member>,
+    /// Blobs of a legacy docker-archive, named by manifest.json rather than
+    /// by digest.
+    named: BTreeMap<Digest, String>,
+}
+
+/// A blob's bytes: `size` bytes at `offset` of `file`.
+struct Located {
+    file: PathBuf,
+    member: Option<String>,
+    offset: u64,
+    size: u64,
+}
+
+impl Located {
+    fn label(&self) -> String {
+        match &self.member {
+            Some(m) => format!("member {m} of {}", self.file.display()),
+            None => self.file.display().to_string(),
+        }
+    }
+}
+
+fn blob_entry(d: &Digest) -> String {
+    format!("blobs/{}/{}", d.algorithm(), d.hex())
+}
+
+impl Store {
+    fn dir(root: &Path) -> Store {
+        Store {
+            path: root.to_path_buf(),
+            archive: None,
+        }
+    }
+
+    /// Indexes the archive's members (headers only).
+    fn archive(path: &Path) -> Result<Store, Error> {
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let entries =
+            crate::tar::list_members(&mut file, ENTRY_LIMIT).map_err(|detail| Error::Layout {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "not a readable tar archive ({detail}); it may be truncated: export the image again"
+                ),
+            })?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            archive: Some(Members {
+                entries,
+                named: BTreeMap::new(),
+            }),
+        })
+    }
+
+    fn member(&self, name: &str) -> Option<&Member> {
+        self.archive.as_ref().and_then(|a| a.entries.get(name))
+    }
+
+    fn need_member(&self, name: &str) -> Result<&Member, Error> {
+        self.member(name).ok_or_else(|| Error::Layout {
+            path: self.path.clone(),
+            detail: format!(
+                "has no member {name}; the archive is incomplete or truncated: export the image again"
+            ),
+        })
+    }
+
+    /// A small archive member (a JSON document) read whole, `None` when
+    /// absent.
+    fn read_small(&self, name: &str, what: &str) -> Result<Option<Vec<u8>>, Error> {
+        let Some(m) = self.member(name) else {
+            return Ok(None);
+        };
+        if m.size > JSON_LIMIT {
+            return Err(Error::Layout {
+                path: self.path.clone(),
+                detail: format!(
+                    "member {name} ({what}) is {} bytes, more than the {JSON_LIMIT} a JSON document may have",
+                    m.size
+                ),
+            });
+        }
+        let mut file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        crate::tar::read_member(&mut file, m, JSON_LIMIT)
+            .map(Some)
+            .map_err(|detail| Error::Layout {
+                path: self.path.clone(),
+                detail: format!("member {name}: {detail}; export the image again"),
+            })
+    }
+
+    fn locate(&self, d: &Digest) -> Result<Located, Error> {
+        let Some(a) = &self.archive else {
+            // Digests are validated hex: the path stays in the layout.
+            let file = self.path.join("blobs").join(d.algorithm()).join(d.hex());
+            return match std::fs::metadata(&file) {
+                Ok(m) if m.is_file() => Ok(Located {
+                    file,
+                    member: None,
+                    offset: 0,
+                    size: m.len(),
+                }),
+                Ok(_) => Err(Error::Layout {
+                    path: file,
+                    detail: "is not a regular file; the layout is damaged".into(),
+                }),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::Layout {
+                    path: self.path.clone(),
+                    detail: format!(
+                        "has no blob {d} (blobs/{}/{}); the layout is incomplete: copy the image into it again",
+                        d.algorithm(),
+                        d.hex()
+                    ),
+                }),
+                Err(e) => Err(Error::io(file, e)),
+            };
+        };
+        let name = a.named.get(d).cloned().unwrap_or_else(|| blob_entry(d));
+        let m = a.entries.get(&name).ok_or_else(|| Error::Layout {
+            path: self.path.clone(),
+            detail: format!(
+                "has no member {name} (blob {d}); the archive is incomplete or truncated: export the image again"
+            ),
+        })?;
+        Ok(Located {
+            file: self.path.clone(),
+            member: Some(name),
+            offset: m.offset,
+            size: m.size,
+        })
+    }
+
+    /// The blob of `d`, present and of the descriptor's size.
+    fn locate_checked(&self, d: &Descriptor) -> Result<Located, Error> {
+        let loc = self.locate(&d.digest)?;
+        if loc.size != d.size {
+            let what = match &loc.member {
+                Some(m) => format!("member {m} is"),
+                None => "is".to_string(),
+            };
+            return Err(Error::Layout {
+                path: loc.file,
+                detail: format!(
+                    "{what} {} bytes, but the descriptor of {} says {}; the image is corrupt: export or copy it again",
+                    loc.size, d.digest, d.size
+                ),
+            });
+        }
+        Ok(loc)
+    }
+
+    fn open_raw(loc: &Located) -> Result<io::Take<File>, Error> {
+        let mut f = File::open(&loc.file).map_err(|e| Error::io(&loc.file, e))?;
+        if loc.offset > 0 {
+            f.seek(SeekFrom::Start(loc.offset))
+                .map_err(|e| Error::io(&loc.file, e))?;
+        }
+        Ok(f.take(loc.size))
+    }
+
+    fn open_verified(
+        &self,
+        d: &Descriptor,
+    ) -> Result<VerifyingReader<BufReader<io::Take<File>>>, Error> {
+        let loc = self.locate_checked(d)?;
+        let raw = Self::open_raw(&loc)?;
+        Ok(VerifyingReader::with_label(
+            BufReader::with_capacity(BUF_SIZE, raw),
+            d,
+            loc.label(),
+        ))
+    }
+
+    /// A JSON blob (index, manifest, config), read whole and verified.
+    fn read_json_blob(&self, d: &Descriptor, what: &str) -> Result<Vec<u8>, Error> {
+        if d.size > JSON_LIMIT {
+            return Err(Error::Layout {
+                path: self.path.clone(),
+                detail: format!(
+                    "the {what} {} is {} bytes, more than the {JSON_LIMIT} a JSON document may have",
+                    d.digest, d.size
+                ),
+            });
+        }
+        let loc = self.locate_checked(d)?;
+        let mut raw = Self::open_raw(&loc)?;
+        let mut bytes = Vec::with_capacity(d.size as usize);
+        raw.read_to_end(&mut bytes)
+            .map_err(|e| Error::io(&loc.file, e))?;
+        if bytes.len() as u64 != d.size {
+            return Err(Error::Layout {
+                path: loc.file.clone(),
+                detail: format!(
+                    "{} ends after {} of its {} bytes; it is truncated: export or copy the image again",
+                    loc.member.as_deref().unwrap_or("the file"),
+                    bytes.len(),
+                    d.size
+                ),
+            });
+        }
+        let mut h = Hasher::for_digest(&d.digest);
+        h.update(&bytes);
+        let actual = h.finish();
+        if actual != d.digest.to_string() {
+            return Err(Error::DigestMismatch {
+                what: format!("the {what} at {}", loc.label()),
+                expected: d.digest.clone(),
+                actual: actual.parse().unwrap_or_else(|_| Digest::sha256(&bytes)),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: String) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Json {
+        what,
+        detail: e.to_string(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Platforms.
+
+fn default_variant(arch: &str) -> Option<&'static str> {
+    match arch {
+        "arm64" => Some("v8"),
+        "arm" => Some("v7"),
+        "amd64" => Some("v1"),
+        _ => None,
+    }
+}
+
+fn variant_of(p: &Platform) -> Option<String> {
+    p.variant
+        .as_deref()
+        .or_else(|| default_variant(&p.architecture.to_ascii_lowercase()))
+        .map(str::to_ascii_lowercase)
+}
+
+/// `have` is `want` (OS and architecture equal; the variant too when `want`
+/// names one, a missing variant being the architecture's default).
+fn platform_matches(want: &Platform, have: &Platform) -> bool {
+    want.os.eq_ignore_ascii_case(&have.os)
+        && want.architecture.eq_ignore_ascii_case(&have.architecture)
+        && (want.variant.is_none() || variant_of(want) == variant_of(have))
+}
+
+fn config_platform(c: &ImageConfiguration) -> Option<Platform> {
+    (!c.os.is_empty() && !c.architecture.is_empty()).then(|| Platform {
+        architecture: c.architecture.clone(),
+        os: c.os.clone(),
+        os_version: c.os_version.clone(),
+        os_features: None,
+        variant: c.variant.clone(),
+    })
+}
+
+fn is_unknown(p: &Platform) -> bool {
+    p.os == "unknown" && p.architecture == "unknown"
+}
+
+fn is_attestation(d: &Descriptor) -> bool {
+    d.annotations
+        .as_ref()
+        .and_then(|a| a.get(REFERENCE_TYPE))
+        .is_some_and(|t| t == "attestation-manifest")
+        || d.platform.as_ref().is_some_and(is_unknown)
+}
+
+fn is_image_config(media_type: &str) -> bool {
+    media_type == media_types::OCI_CONFIG || media_type == media_types::DOCKER_CONFIG
+}
+
+struct Candidate {
+    desc: Descriptor,
+    platform: Option<Platform>,
+}
+
+fn platform_name(p: Option<&Platform>) -> String {
+    p.map_or_else(|| "unknown".to_string(), Platform::to_string)
+}
+
+/// The platforms of `cands`, each once, in order.
+fn platform_list(cands: &[Candidate]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for c in cands {
+        let n = platform_name(c.platform.as_ref());
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    names
+}
+
+/// Among the entries matching `want`, the one with the default variant
+/// when `want` names none, else the first.
+fn best_match(cands: Vec<Candidate>, want: &Platform) -> Option<Candidate> {
+    let mut matching: Vec<Candidate> = cands
+        .into_iter()
+        .filter(|c| {
+            c.platform
+                .as_ref()
+                .is_some_and(|p| platform_matches(want, p))
+        })
+        .collect();
+    let default = default_variant(&want.architecture.to_ascii_lowercase()).map(str::to_string);
+    let i = if want.variant.is_none() {
+        matching
+            .iter()
+            .position(|c| c.platform.as_ref().and_then(variant_of) == default)
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    (i < matching.len()).then(|| matching.swap_remove(i))
+}
+
+/// Picks the manifest for `want`; without one, the only platform, else
+/// linux/amd64, else an error listing the platforms.
+fn choose(cands: Vec<Candidate>, want: Option<&Platform>, path: &Path) -> Result<Candidate, Error> {
+    let names = platform_list(&cands);
+    let err = |detail: String| Error::Layout {
+        path: path.to_path_buf(),
+        detail,
+    };
+    if cands.is_empty() {
+        return Err(err(
+            "image index lists no image manifest (only attestations or other artifacts)".into(),
+        ));
+    }
+    match want {
+        Some(w) => best_match(cands, w).ok_or_else(|| {
+            err(format!(
+                "image has no {w} platform; it has {}: choose one of those with --platform",
+                names.join(", ")
+            ))
+        }),
+        None if names.len() == 1 => cands
+            .into_iter()
+            .next()
+            .ok_or_else(|| err("image index lists no image manifest".into())),
+        None => {
+            let amd64 = Platform {
+                architecture: "amd64".into(),
+                os: "linux".into(),
+                os_version: None,
+                os_features: None,
+                variant: None,
+            };
+            best_match(cands, &amd64).ok_or_else(|| {
+                err(format!(
+                    "image has several platforms ({}): choose one with --platform",
+                    names.join(", ")
+                ))
+            })
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// From a root descriptor to an image.
+
+/// Why opening failed, and whether a docker-archive may still fall back to
+/// its manifest.json (not when the image was found but the platform asked
+/// for is not in it).
+struct Failure {
+    error: Box<Error>,
+    platform: bool,
+}
+
+impl Failure {
+    fn other(error: Error) -> Failure {
+        Failure {
+            error: Box::new(error),
+            platform: false,
+        }
+    }
+
+    fn platform(error: Error) -> Failure {
+        Failure {
+            error: Box::new(error),
+            platform: true,
+        }
+    }
+}
+
+struct Walk<'a> {
+    store: &'a Store,
+    indexes: usize,
+    out: Vec<Candidate>,
+}
+
+impl Walk<'_> {
+    /// The image manifests `index` (and the indexes in it) lists, without
+    /// attestations.
+    fn index(&mut self, index: &Descriptor, depth: usize) -> Result<(), Error> {
+        let path = &self.store.path;
+        if depth > MAX_INDEX_DEPTH {
+            return Err(Error::Layout {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "image indexes are nested more than {MAX_INDEX_DEPTH} deep (at {})",
+                    index.digest
+                ),
+            });
+        }
+        self.indexes += 1;
+        if self.indexes > MAX_INDEXES {
+            return Err(Error::Layout {
+                path: path.to_path_buf(),
+                detail: format!("image has more than {MAX_INDEXES} image indexes"),
+            });
+        }
+        let bytes = self.store.read_json_blob(index, "image index")?;
+        let idx: ImageIndex = parse(
+            &bytes,
+            format!("image index {} in {}", index.digest, path.display()),
+        )?;
+        for d in idx.manifests {
+            if is_attestation(&d) {
+                continue;
+            }
+            if media_types::is_index(&d.media_type) {
+                self.index(&d, depth + 1)?;
+            } else if media_types::is_manifest(&d.media_type) {
+                if self.out.len() >= MAX_MANIFESTS {
+                    return Err(Error::Layout {
+                        path: path.to_path_buf(),
+                        detail: format!("image lists more than {MAX_MANIFESTS} manifests"),
+                    });
+                }
+                self.out.push(Candidate {
+                    platform: d.platform.clone(),
+                    desc: d,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_manifest(store: &Store, d: &Descriptor) -> Result<ImageManifest, Error> {
+    let bytes = store.read_json_blob(d, "image manifest")?;
+    parse(
+        &bytes,
+        format!("image manifest {} in {}", d.digest, store.path.display()),
+    )
+}
+
+fn read_config(store: &Store, m: &ImageManifest) -> Result<(ImageConfiguration, Vec<u8>), Error> {
+    let bytes = store.read_json_blob(&m.config, "image config")?;
+    let config = parse(
+        &bytes,
+        format!(
+            "image config {} in {}",
+            m.config.digest,
+            store.path.display()
+        ),
+    )?;
+    Ok((config, bytes))
+}
+
+/// Index entries without a platform get the one of their config; entries
+/// that turn out not to be images (artifacts, attestations) are dropped.
+fn fill_platforms(store: &Store, cands: Vec<Candidate>) -> Result<Vec<Candidate>, Error> {
+    let mut out = Vec::with_capacity(cands.len());
+    for mut c in cands {
+        if c.platform.is_none() {
+            let m = read_manifest(store, &c.desc)?;
+            if !is_image_config(&m.config.media_type) {
+                continue;
+            }
+            let (config, _) = read_config(store, &m)?;
+            c.platform = config_platform(&config);
+            if c.platform.as_ref().is_some_and(is_unknown) {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Every layer is present with its descriptor's size (nothing is read).
+fn check_layers(store: &Store, layers: &[Descriptor]) -> Result<(), Error> {
+    for l in layers {
+        store.locate_checked(l)?;
+    }
+    Ok(())
+}
+
+fn check_platform(
+    want: Option<&Platform>,
+    have: Option<&Platform>,
+    path: &Path,
+) -> Result<(), Error> {
+    match (want, have) {
+        (Some(w), Some(h)) if !platform_matches(w, h) => Err(Error::Layout {
+            path: path.to_path_buf(),
+            detail: format!(
+                "image is for {h}, not for {w}: choose another image, or another --platform"
+            ),
+        }),
+        (Some(w), None) => Err(Error::Layout {
+            path: path.to_path_buf(),
+            detail: format!("image config names no platform, so it cannot be checked to be {w}"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What opening found; the store is added by the caller, which may still
+/// need it when this fails.
+struct Opened {
+    manifest: ImageManifest,
+    manifest_digest: Digest,
+    config: ImageConfiguration,
+    config_bytes: Vec<u8>,
+    platform: Option<Platform>,
+}
+
+impl Opened {
+    fn into_source(self, store: Store, transport: &str) -> ImageSource {
+        ImageSource {
+            config_digest: self.manifest.config.digest.clone(),
+            manifest: self.manifest,
+            manifest_digest: self.manifest_digest,
+            config: self.config,
+            config_bytes: self.config_bytes,
+            platform: self.platform,
+            transport: transport.to_string(),
+            store: Arc::new(store),
+        }
+    }
+}
+
+/// The image `root` is: itself when a manifest, the entry for `want` when
+/// an index.
+fn from_root(store: &Store, root: Descriptor, want: Option<&Platform>) -> Result<Opened, Failure> {
+    let path = store.path.clone();
+    let (desc, index_platform) = if media_types::is_manifest(&root.media_type) {
+        (root, None)
+    } else if media_types::is_index(&root.media_type) {
+        let mut walk = Walk {
+            store,
+            indexes: 0,
+            out: Vec::new(),
+        };
+        walk.index(&root, 0).map_err(Failure::other)?;
+        let cands = fill_platforms(store, walk.out).map_err(Failure::other)?;
+        let c = choose(cands, want, &path).map_err(Failure::platform)?;
+        (c.desc, Some(c.platform))
+    } else {
+        return Err(Failure::other(Error::Layout {
+            path,
+            detail: format!(
+                "the image's root {} has media type {:?}, neither an image manifest nor an index: not a container image",
+                root.digest, root.media_type
+            ),
+        }));
+    };
+    let manifest = read_manifest(store, &desc).map_err(Failure::other)?;
+    let (config, config_bytes) = read_config(store, &manifest).map_err(Failure::other)?;
+    let platform = match index_platform {
+        Some(p) => p,
+        None => {
+            let p = config_platform(&config);
+            check_platform(want, p.as_ref(), &path).map_err(Failure::platform)?;
+            p
+        }
+    };
+    check_layers(store, &manifest.layers).map_err(Failure::other)?;
+    Ok(Opened {
+        manifest,
+        manifest_digest: desc.digest,
+        config,
+        config_bytes,
+        platform,
+    })
+}
+
+/// A file read whole must not exceed [`JSON_LIMIT`] (absent is fine here).
+fn check_small_file(path: &Path) -> Result<(), Error> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > JSON_LIMIT => Err(Error::Layout {
+            path: path.to_path_buf(),
+            detail: format!(
+                "is {} bytes, more than the {JSON_LIMIT} a JSON document may have",
+                m.len()
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Opens the image tagged `tag` (or the only one) in the OCI layout `dir`,
+/// for `platform` when it is an index (see [`ImageSource`]). Reads
+/// index.json, the manifest(s) and the config; layers stay on disk and are
+/// only checked to be present with the right size.
+pub fn open_oci_layout(
+    dir: &Path,
+    tag: Option<&str>,
+    platform: Option<&Platform>,
+) -> Result<ImageSource, Error> {
+    check_small_file(&dir.join("oci-layout"))?;
+    check_small_file(&dir.join("index.json"))?;
+    let layout = OciLayout::open(dir)?;
+    let root = layout.resolve(tag)?;
+    let store = Store::dir(dir);
+    let opened = from_root(&store, root, platform).map_err(|f| *f.error)?;
+    Ok(opened.into_source(store, "oci"))
+}
+
+/// Opens the image whose root (a manifest or an index) is `root`, with
+/// every blob a file `DIR/blobs/ALGORITHM/HEX`: an OCI layout's store, or
+/// envelope's blob cache of pulled images. `transport` names where it came
+/// from (`docker` for a registry).
+pub fn open_blob_dir(
+    dir: &Path,
+    root: Descriptor,
+    platform: Option<&Platform>,
+    transport: &str,
+) -> Result<ImageSource, Error> {
+    let store = Store::dir(dir);
+    let opened = from_root(&store, root, platform).map_err(|f| *f.error)?;
+    Ok(opened.into_source(store, transport))
+}
+
+/// The descriptor index.json of an archive names for `tag` (its
+/// org.opencontainers.image.ref.name, or its io.containerd.image.name or
+/// that name's last part), or its only entry: what `read_oci_archive` and
+/// `read_docker_archive` choose.
+fn archive_root(store: &Store, tag: Option<&str>) -> Result<Descriptor, Error> {
+    let bytes = store
+        .read_small("index.json", "index.json")?
+        .ok_or_else(|| Error::Layout {
+            path: store.path.clone(),
+            detail: "has no index.json: not an OCI archive (is it a docker-archive?)".into(),
+        })?;
+    let index: ImageIndex = parse(&bytes, format!("index.json in {}", store.path.display()))?;
+    let matches = |d: &&Descriptor| {
+        let ann = d.annotations.as_ref();
+        tag.is_none_or(|t| {
+            ann.and_then(|a| a.get(REF_NAME)).is_some_and(|n| n == t)
+                || ann
+                    .and_then(|a| a.get("io.containerd.image.name"))
+                    .is_some_and(|n| {
+                        n == t || n.ends_with(&format!("/{t}")) || n.ends_with(&format!(":{t}"))
+                    })
+        })
+    };
+    let found: Vec<&Descriptor> = index.manifests.iter().filter(matches).collect();
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(Error::Layout {
+            path: store.path.clone(),
+            detail: format!(
+                "holds no image{}",
+                tag.map(|t| format!(" tagged {t:?}")).unwrap_or_default()
+            ),
+        }),
+        _ => Err(Error::Layout {
+            path: store.path.clone(),
+            detail: "holds several images; name one with :TAG".into(),
+        }),
+    }
+}
+
+/// Opens an `oci-archive:` (a tar of an OCI layout) without extracting
+/// it: the tar's headers are indexed, the JSON documents read, and layers
+/// are streamed from their offsets by [`ImageSource::open_blob`].
+pub fn open_oci_archive(
+    file: &Path,
+    tag: Option<&str>,
+    platform: Option<&Platform>,
+) -> Result<ImageSource, Error> {
+    let store = Store::archive(file)?;
+    let root = archive_root(&store, tag)?;
+    let opened = from_root(&store, root, platform).map_err(|f| *f.error)?;
+    Ok(opened.into_source(store, "oci-archive"))
+}
+
+/// Opens a `docker-archive:`, deciding as `read_docker_archive` does: the
+/// OCI index.json when there is one and it yields the image, else the
+/// manifest.json entry for `reference` (or the only one), as an OCI
+/// manifest synthesized byte for byte as `read_docker_archive` makes it.
+///
+/// Cost: a legacy archive (manifest.json only) names its layers by path,
+/// not digest, and the synthesized manifest needs their digests, so every
+/// layer is read once here, streamed through sha256 in 64 KiB buffers
+/// (bounded memory, time proportional to the image size), and again,
+/// verified, when streamed by [`ImageSource::open_blob`]. Uncompressed
+/// layers are checked against the config's rootfs.diff_ids, the only
+/// reference such an archive has for them.
+pub fn open_docker_archive(
+    file: &Path,
+    reference: Option<&str>,
+    platform: Option<&Platform>,
+) -> Result<ImageSource, Error> {
+    let store = Store::archive(file)?;
+    if store.member("index.json").is_some() {
+        let opened = archive_root(&store, reference)
+            .map_err(Failure::other)
+            .and_then(|root| from_root(&store, root, platform));
+        match opened {
+            Ok(o) => return Ok(o.into_source(store, "docker-archive")),
+            // The image is there, but not for this platform.
+            Err(f) if f.platform => return Err(*f.error),
+            Err(f) if store.member("manifest.json").is_none() => return Err(*f.error),
+            // As read_docker_archive: an index.json that does not yield the
+            // image leaves manifest.json to try.
+            Err(_) => {}
+        }
+    }
+    open_legacy(store, reference, platform)
+}
+
+/// A member name from manifest.json, as list_members normalizes names;
+/// absolute names and `..` are refused.
+fn member_name(raw: &str, file: &Path) -> Result<String, Error> {
+    let name = raw.trim_start_matches("./");
+    if name.is_empty() || name.starts_with('/') || name.split('/').any(|c| c == "..") {
+        return Err(Error::Layout {
+            path: file.to_path_buf(),
+            detail: format!(
+                "manifest.json names member {raw:?}, which is not a relative path inside the archive; the archive is malformed"
+            ),
+        });
+    }
+    Ok(name.to_string())
+}
+
+/// As archive.rs decides a legacy layer's media type, from its first bytes.
+fn layer_media_type(head: &[u8]) -> &'static str {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        media_types::OCI_LAYER_TAR_GZIP
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        media_types::OCI_LAYER_TAR_ZSTD
+    } else {
+        media_types::OCI_LAYER_TAR
+    }
+}
+
+/// Streams member `name` through sha256 once: its digest and first bytes.
+fn hash_member(store: &Store, name: &str, m: &Member) -> Result<(Digest, Vec<u8>), Error> {
+    let loc = Located {
+        file: store.path.clone(),
+        member: Some(name.to_string()),
+        offset: m.offset,
+        size: m.size,
+    };
+    let mut r = Store::open_raw(&loc)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; BUF_SIZE];
+    let mut head = Vec::new();
+    let mut total = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(&store.path, e)),
+        };
+        if head.len() < 4 {
+            head.extend(buf[..n].iter().take(4 - head.len()));
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+    if total != m.size {
+        return Err(Error::Layout {
+            path: store.path.clone(),
+            detail: format!(
+                "member {name} ends after {total} of its {} bytes; the archive is truncated: export the image again",
+                m.size
+            ),
+        });
+    }
+    Ok((
+        Digest::from_sha256_hex(&hex::encode(hasher.finalize()))?,
+        head,
+    ))
+}
+
+fn descriptor(media_type: &str, digest: Digest, size: u64) -> Descriptor {
+    Descriptor {
+        media_type: media_type.into(),
+        digest,
+        size,
+        urls: None,
+        annotations: None,
+        platform: None,
+        artifact_type: None,
+    }
+}
+
+/// The manifest.json path of `read_docker_archive`, streaming.
+fn open_legacy(
+    mut store: Store,
+    reference: Option<&str>,
+    want: Option<&Platform>,
+) -> Result<ImageSource, Error> {
+    let file = store.path.clone();
+    let layout_err = |detail: String| Error::Layout {
+        path: file.clone(),
+        detail,
+    };
+    let bytes = store
+        .read_small("manifest.json", "manifest.json")?
+        .ok_or_else(|| {
+            layout_err(
+                "has no manifest.json (and no usable index.json): not a docker-archive".into(),
+            )
+        })?;
+    let manifest: Vec<serde_json::Value> =
+        parse(&bytes, format!("manifest.json in {}", file.display()))?;
+    let norm = |t: &str| {
+        t.trim_start_matches("docker.io/")
+            .trim_start_matches("library/")
+            .to_string()
+    };
+    let entries: Vec<&serde_json::Value> = manifest
+        .iter()
+        .filter(|e| {
+            reference.is_none_or(|r| {
+                e["RepoTags"].as_array().is_some_and(|tags| {
+                    tags.iter()
+                        .filter_map(|t| t.as_str())
+                        .any(|t| norm(t) == norm(r))
+                })
+            })
+        })
+        .collect();
+    let entry = match entries.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(layout_err(format!(
+                "holds no image{}",
+                reference.map(|r| format!(" named {r}")).unwrap_or_default()
+            )))
+        }
+        _ => {
+            return Err(layout_err(
+                "holds several images; name one with :REPO:TAG".into(),
+            ))
+        }
+    };
+    let config_name = entry["Config"]
+        .as_str()
+        .ok_or_else(|| layout_err("manifest.json entry without Config".into()))?;
+    let config_name = member_name(config_name, &file)?;
+    store.need_member(&config_name)?;
+    let config_bytes = store
+        .read_small(&config_name, "image config")?
+        .ok_or_else(|| layout_err(format!("has no member {config_name}")))?;
+    let config: ImageConfiguration = parse(
+        &config_bytes,
+        format!("image config {config_name} in {}", file.display()),
+    )?;
+    let platform = config_platform(&config);
+    check_platform(want, platform.as_ref(), &file)?;
+    let config_desc = descriptor(
+        media_types::OCI_CONFIG,
+        Digest::sha256(&config_bytes),
+        config_bytes.len() as u64,
+    );
+    let mut named = BTreeMap::new();
+    named.insert(config_desc.digest.clone(), config_name);
+    let mut layers = Vec::new();
+    for (i, l) in entry["Layers"].as_array().into_iter().flatten().enumerate() {
+        let name = l
+            .as_str()
+            .ok_or_else(|| layout_err("a layer name in manifest.json is not a string".into()))?;
+        let name = member_name(name, &file)?;
+        let m = store.need_member(&name)?.clone();
+        let (digest, head) = hash_member(&store, &name, &m)?;
+        let media_type = layer_media_type(&head);
+        if media_type == media_types::OCI_LAYER_TAR {
+            if let Some(want) = config.rootfs.diff_ids.get(i) {
+                if *want != digest {
+                    return Err(Error::DigestMismatch {
+                        what: format!(
+                            "layer {name} of {} (rootfs.diff_ids[{i}] of its config)",
+                            file.display()
+                        ),
+                        expected: want.clone(),
+                        actual: digest,
+                    });
+                }
+            }
+        }
+        named.entry(digest.clone()).or_insert(name);
+        layers.push(descriptor(media_type, digest, m.size));
+    }
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(media_types::OCI_MANIFEST.into()),
+        artifact_type: None,
+        config: config_desc,
+        layers,
+        subject: None,
+        annotations: None,
+    };
+    let manifest_digest = Digest::sha256(&to_json(&manifest));
+    if let Some(a) = &mut store.archive {
+        a.named = named;
+    }
+    Ok(Opened {
+        manifest,
+        manifest_digest,
+        config,
+        config_bytes,
+        platform,
+    }
+    .into_source(store, "docker-archive"))
+}
