@@ -12,6 +12,13 @@ use std::sync::Arc;
 use envelope_oci::tar::{self as ustar, EntryType, Header};
 use envelope_oci::{media_types, Descriptor, Digest, Sha256Writer};
 
+pub mod fs;
+
+pub use fs::{
+    index_layers, ContentVisitor, Efficiency, EscapesRoot, FsError, FsWarning, ImageFs,
+    Inefficiency, LayerId, LayerInput, LayerSummary, Limits, NoContent, Node, NodeKind,
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("invalid path {path:?} in layer: {detail}")]
