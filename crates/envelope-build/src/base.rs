@@ -228,6 +228,26 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
+/// The bytes of file content envelope's minimal base gives a binary: the
+/// account files always, the CA bundle and the time zones (each distinct
+/// file once) when the binary needs them.
+pub fn base_files_size(ca: bool, tz: bool) -> u64 {
+    let mut n = (PASSWD.len() + GROUP.len() + NSSWITCH.len()) as u64;
+    if ca {
+        n += ca_bundle(None).map_or(0, |(pem, _)| pem.len() as u64);
+    }
+    if tz {
+        let mut seen = std::collections::BTreeSet::new();
+        for data in bundled_zones().into_values() {
+            let len = data.len() as u64;
+            if seen.insert(data) {
+                n += len;
+            }
+        }
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ pub mod image;
 
 use std::path::PathBuf;
 
+pub use base::base_files_size;
 pub use cache::Cache;
 pub use gobuild::{go_build, GoBuild, GoTool};
 pub use image::{

@@ -167,6 +167,75 @@ pub enum Command {
     /// unless --force.
     #[command(verbatim_doc_comment)]
     Init(InitArgs),
+
+    /// Audit an image (or a Go binary): root, shell, secrets, setuid files,
+    /// leftovers, and the Go binaries inside from their own build info, with
+    /// the bytes each fix would save.
+    ///
+    /// IMAGE is `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`,
+    /// `docker-archive:FILE[:REF]`, `docker://REF` or a bare registry REF; a
+    /// path to an ELF file audits that binary alone. Layers are streamed,
+    /// never extracted. `envelope rules` lists the checks (IM and GB codes);
+    /// `[audit]` in envelope.toml takes the same keys as `[lint]`.
+    ///
+    /// Exit status: 0 no finding at or above --fail-on, 1 findings, 2 error.
+    ///
+    /// Examples:
+    ///
+    ///   envelope audit oci:out:latest
+    ///
+    ///   envelope audit docker-archive:app.tar --format sarif > audit.sarif
+    ///
+    ///   envelope audit ./bin/server
+    #[command(verbatim_doc_comment)]
+    Audit(AuditArgs),
+
+    /// Show an image's layers and what they hold: sizes compressed and
+    /// uncompressed, the command that made each, the largest files, and the
+    /// bytes wasted on files later layers overwrite or delete (with dive's
+    /// efficiency score).
+    #[command(verbatim_doc_comment)]
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The image, or a path to a binary.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Human)]
+    pub format: FindingsFormat,
+
+    /// The platform of a multi-platform image (OS/ARCH[/VARIANT]).
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+
+    /// The platform of a multi-platform image (OS/ARCH[/VARIANT]).
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    /// Largest files shown per layer.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// Output formats for reports of findings.
@@ -209,7 +278,19 @@ pub struct LintArgs {
     #[arg(long)]
     pub diff: bool,
 
-    /// Rules to run: codes, prefixes (GO, DF0) or ALL. Replaces the default selection.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
+    /// The name to show for standard input (and to look for a .dockerignore beside).
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+}
+
+/// Which rules run and what fails: shared by `lint` and `audit`.
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    /// Rules to run: codes, prefixes (GO, DF0, IM, GB) or ALL. Replaces the
+    /// default selection.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub select: Vec<String>,
 
@@ -233,10 +314,6 @@ pub struct LintArgs {
     /// Ignore envelope.toml files.
     #[arg(long, conflicts_with = "config")]
     pub isolated: bool,
-
-    /// The name to show for standard input (and to look for a .dockerignore beside).
-    #[arg(long, value_name = "PATH")]
-    pub stdin_filename: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@
 
 mod render;
 
-pub use render::{render, Format};
+pub use render::{human_bytes, json_report, render, Format};
 
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +94,8 @@ pub struct Diagnostic {
     /// What to do about it.
     pub help: Option<String>,
     pub fix: Option<Fix>,
+    /// Bytes the image would lose if the finding were fixed (image audits).
+    pub savings: Option<u64>,
 }
 
 impl Diagnostic {
@@ -108,7 +110,13 @@ impl Diagnostic {
             end: None,
             help: None,
             fix: None,
+            savings: None,
         }
+    }
+
+    pub fn with_savings(mut self, bytes: u64) -> Diagnostic {
+        self.savings = Some(bytes);
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {

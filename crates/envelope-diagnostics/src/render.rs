@@ -113,6 +113,14 @@ fn human(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
         if let Some(fix) = &d.fix {
             writeln!(out, "  {} {}", st.paint("1;32", "= fix:"), fix.message)?;
         }
+        if let Some(bytes) = d.savings {
+            writeln!(
+                out,
+                "  {} {}",
+                st.paint("1;32", "= saves:"),
+                human_bytes(bytes)
+            )?;
+        }
         writeln!(out)?;
     }
     summary(report, &st, out)
@@ -219,7 +227,7 @@ pub fn json_report(report: &Report) -> Value {
                     }).collect::<Vec<_>>(),
                 })
             });
-            json!({
+            let mut v = json!({
                 "code": d.code,
                 "name": name,
                 "severity": d.severity.as_str(),
@@ -231,7 +239,11 @@ pub fn json_report(report: &Report) -> Value {
                 "end_column": end_column,
                 "help": d.help,
                 "fix": fix,
-            })
+            });
+            if let (Some(bytes), Some(map)) = (d.savings, v.as_object_mut()) {
+                map.insert("saves_bytes".into(), json!(bytes));
+            }
+            v
         })
         .collect();
     json!({
@@ -392,4 +404,22 @@ fn gh_data(s: &str) -> String {
 
 fn gh_prop(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// `1.2 MB`, `512 B`: decimal units, as image tools print sizes.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64;
+    let mut unit = "B";
+    for u in UNITS {
+        if v < 1000.0 {
+            break;
+        }
+        v /= 1000.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
 }

@@ -61,6 +61,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct File {
     lint: Option<LintTable>,
+    audit: Option<LintTable>,
     // Other tables belong to other commands.
     #[serde(flatten)]
     _other: BTreeMap<String, toml::Value>,
@@ -80,6 +81,11 @@ struct LintTable {
 impl Settings {
     /// Reads `[lint]` from an envelope.toml.
     pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
+        Settings::from_file_table(path, "lint")
+    }
+
+    /// Reads `[lint]` or `[audit]` (same keys) from an envelope.toml.
+    pub fn from_file_table(path: &Path, table: &str) -> Result<Settings, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
@@ -88,7 +94,12 @@ impl Settings {
             path: path.to_path_buf(),
             message: e.to_string().trim().to_string(),
         })?;
-        let table = file.lint.unwrap_or_default();
+        let table = if table == "audit" {
+            file.audit
+        } else {
+            file.lint
+        }
+        .unwrap_or_default();
         let mut s = Settings {
             select: table.select,
             extend_select: table.extend_select.unwrap_or_default(),
@@ -127,7 +138,7 @@ impl Settings {
             .chain(&self.ignore)
             .chain(self.severity.keys());
         for code in all {
-            if !crate::all_rules().iter().any(|r| matches(code, r.info())) {
+            if !crate::all_infos().iter().any(|r| matches(code, r)) {
                 return Err(ConfigError::UnknownCode(code.clone()));
             }
         }

@@ -5,6 +5,7 @@
 //! lives in its own file under `rules/dockerfile/` with a doc comment that is
 //! also its documentation (`envelope rule CODE`, docs/rules/, SARIF help).
 
+pub mod audit;
 mod config;
 mod context;
 mod fix;
@@ -18,7 +19,7 @@ pub use config::{ConfigError, Settings};
 pub use context::Context;
 pub use envelope_diagnostics::{Diagnostic, Edit, Fix, RuleInfo, Severity, Source};
 pub use fix::{apply_fixes, fix};
-pub use registry::{all_rules, rule_by_code};
+pub use registry::{all_infos, all_rules, image_rules, rule_by_code};
 
 use std::path::Path;
 

@@ -1,6 +1,8 @@
 //! Every rule, in code order. Adding a rule is one line here.
 
+use crate::audit::ImageRule;
 use crate::rules::dockerfile as df;
+use crate::rules::image as im;
 use crate::{Rule, RuleInfo};
 
 static RULES: &[&dyn Rule] = &[
@@ -27,6 +29,43 @@ static RULES: &[&dyn Rule] = &[
     &df::go007::UnversionedInstall,
 ];
 
+static IMAGE_RULES: &[&dyn ImageRule] = &[
+    &im::gb001::DynamicBinary,
+    &im::gb002::NotStripped,
+    &im::gb003::NoTrimpath,
+    &im::gb004::CgoBinary,
+    &im::gb005::GoOutOfSupport,
+    &im::gb006::DebugBuild,
+    &im::gb007::ModifiedTree,
+    &im::im001::RunsAsRoot,
+    &im::im002::ShellPresent,
+    &im::im003::PackageManager,
+    &im::im004::Setuid,
+    &im::im005::WorldWritable,
+    &im::im006::Secrets,
+    &im::im007::BuildTooling,
+    &im::im008::LeftoverCaches,
+    &im::im009::Accounts,
+    &im::im010::RuntimeFiles,
+    &im::im011::MutableTag,
+    &im::im012::NoHealthcheck,
+    &im::im013::MissingLabels,
+];
+
+/// The image audit checks, sorted by code.
+pub fn image_rules() -> &'static [&'static dyn ImageRule] {
+    IMAGE_RULES
+}
+
+/// Every rule's description: Dockerfile rules, then image checks.
+pub fn all_infos() -> Vec<&'static RuleInfo> {
+    RULES
+        .iter()
+        .map(|r| r.info())
+        .chain(IMAGE_RULES.iter().map(|r| r.info()))
+        .collect()
+}
+
 /// All rules, sorted by code.
 pub fn all_rules() -> &'static [&'static dyn Rule] {
     RULES
@@ -34,8 +73,7 @@ pub fn all_rules() -> &'static [&'static dyn Rule] {
 
 /// The rule with this code (case-insensitive).
 pub fn rule_by_code(code: &str) -> Option<&'static RuleInfo> {
-    RULES
-        .iter()
-        .map(|r| r.info())
+    all_infos()
+        .into_iter()
         .find(|i| i.code.eq_ignore_ascii_case(code))
 }

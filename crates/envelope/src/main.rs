@@ -27,6 +27,8 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::lint::rules(args, &printer),
         Command::Rule(args) => commands::lint::rule(args, &printer),
         Command::Init(args) => commands::init::run(args, &printer),
+        Command::Audit(args) => commands::audit::run(args, &printer),
+        Command::Inspect(args) => commands::audit::inspect(args, &printer),
     };
     match result {
         Ok(code) => code,

@@ -1,3 +1,4 @@
 //! Rule implementations, one file per rule.
 
 pub mod dockerfile;
+pub mod image;

@@ -9,9 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
-use envelope_cli::{FindingsFormat, LintArgs, ListFormat, RuleArgs, RulesArgs, SeverityArg};
+use envelope_cli::{
+    FindingsFormat, LintArgs, ListFormat, RuleArgs, RulesArgs, SelectionArgs, SeverityArg,
+};
 use envelope_diagnostics::{render, Format, Report, Severity};
-use envelope_lint::{all_rules, is_dockerfile_name, rule_by_code, FileResult, Settings};
+use envelope_lint::{all_infos, all_rules, is_dockerfile_name, rule_by_code, FileResult, Settings};
 
 use crate::printer::{hinted, Printer, BOLD, DIM};
 
@@ -31,7 +33,7 @@ struct Outcome {
 }
 
 pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
-    let settings = settings(&args)?;
+    let settings = settings(&args.selection, "lint")?;
     let inputs = inputs(&args, printer)?;
     let want_fixes = args.fix || args.diff;
 
@@ -127,13 +129,7 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     }
     let fixing_stdin = args.fix && inputs.iter().any(|i| i.path.is_none());
     if !fixing_stdin {
-        let format = match args.format {
-            FindingsFormat::Human => Format::Human,
-            FindingsFormat::Concise => Format::Concise,
-            FindingsFormat::Json => Format::Json,
-            FindingsFormat::Sarif => Format::Sarif,
-            FindingsFormat::Github => Format::Github,
-        };
+        let format = format_of(args.format);
         let quiet_clean = printer.quiet && report.diagnostics.is_empty();
         if !(quiet_clean && format == Format::Human) {
             let mut out = printer.stdout();
@@ -186,7 +182,20 @@ fn lint_one(
     })
 }
 
-fn settings(args: &LintArgs) -> Result<Settings> {
+/// The renderer for a `--format`.
+pub fn format_of(f: FindingsFormat) -> Format {
+    match f {
+        FindingsFormat::Human => Format::Human,
+        FindingsFormat::Concise => Format::Concise,
+        FindingsFormat::Json => Format::Json,
+        FindingsFormat::Sarif => Format::Sarif,
+        FindingsFormat::Github => Format::Github,
+    }
+}
+
+/// Settings from envelope.toml's `[lint]` or `[audit]` table (unless
+/// `--isolated`), with the command line on top.
+pub fn settings(args: &SelectionArgs, table: &str) -> Result<Settings> {
     let cwd = std::env::current_dir().context("the current directory")?;
     let mut s = if args.isolated {
         Settings::default()
@@ -196,10 +205,12 @@ fn settings(args: &LintArgs) -> Result<Settings> {
             None => Settings::discover(&cwd),
         };
         match file {
-            Some(p) => Settings::from_file(&p).map_err(|e| {
+            Some(p) => Settings::from_file_table(&p, table).map_err(|e| {
                 hinted(
                     e.to_string(),
-                    "see `envelope lint --help` and `envelope rules` for the keys and codes",
+                    format!(
+                        "see `envelope {table} --help` and `envelope rules` for the keys and codes"
+                    ),
                 )
             })?,
             None => Settings::default(),
@@ -333,10 +344,9 @@ pub fn rules(args: RulesArgs, printer: &Printer) -> Result<ExitCode> {
     let mut out = printer.stdout();
     match args.format {
         ListFormat::Json => {
-            let list: Vec<serde_json::Value> = all_rules()
-                .iter()
-                .map(|r| {
-                    let i = r.info();
+            let list: Vec<serde_json::Value> = all_infos()
+                .into_iter()
+                .map(|i| {
                     serde_json::json!({
                         "code": i.code,
                         "name": i.name,
@@ -351,8 +361,7 @@ pub fn rules(args: RulesArgs, printer: &Printer) -> Result<ExitCode> {
             writeln!(out)?;
         }
         ListFormat::Human => {
-            for r in all_rules() {
-                let i = r.info();
+            for i in all_infos() {
                 let mut flags = Vec::new();
                 if i.fixable {
                     flags.push("fix");
@@ -377,7 +386,7 @@ pub fn rules(args: RulesArgs, printer: &Printer) -> Result<ExitCode> {
 
 pub fn rule(args: RuleArgs, printer: &Printer) -> Result<ExitCode> {
     let Some(info) = rule_by_code(args.code.trim()) else {
-        let codes: Vec<&str> = all_rules().iter().map(|r| r.info().code).collect();
+        let codes: Vec<&str> = all_infos().iter().map(|i| i.code).collect();
         bail!(hinted(
             format!("no rule `{}`", args.code),
             format!("the codes are {}", codes.join(", "))

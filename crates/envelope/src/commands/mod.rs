@@ -1,6 +1,7 @@
 //! One module per command; `image` holds what `build` and `package` share:
 //! turning flags into image options, writing outputs, and the report.
 
+pub mod audit;
 pub mod build;
 pub mod image;
 pub mod init;

@@ -104,6 +104,45 @@ pub fn tls_hint(e: envelope_registry::Error) -> anyhow::Error {
     }
 }
 
+/// Pulls a registry image for `platform` (linux/amd64 when not given) into
+/// envelope's blob cache, every blob verified, and opens it from there for
+/// streaming.
+pub fn open_registry_image(
+    client: &Client,
+    r: &RegistryRef,
+    platform: Option<&envelope_oci::Platform>,
+) -> Result<envelope_oci::ImageSource> {
+    let cache_root = envelope_build::Cache::from_env().root().to_path_buf();
+    let cache = envelope_registry::BlobCache::new(envelope_registry::blob_cache_dir(&cache_root));
+    let root = envelope_registry::resolve_root(client, &cache, r)
+        .map_err(tls_hint)
+        .with_context(|| format!("pulling {r}"))?;
+    let p = match platform {
+        Some(p) => p.clone(),
+        None => "linux/amd64".parse::<envelope_oci::Platform>()?,
+    };
+    envelope_registry::pull_base(client, &cache, r, &root, &p)
+        .map_err(tls_hint)
+        .with_context(|| format!("pulling {r} for {p}"))?;
+    let v: serde_json::Value = serde_json::from_slice(&root.1).unwrap_or_default();
+    let media_type = match v["mediaType"].as_str() {
+        Some(m) => m.to_string(),
+        None if v.get("manifests").is_some() => envelope_oci::media_types::OCI_INDEX.to_string(),
+        None => envelope_oci::media_types::OCI_MANIFEST.to_string(),
+    };
+    let desc = envelope_oci::Descriptor {
+        media_type,
+        digest: root.0.clone(),
+        size: root.1.len() as u64,
+        urls: None,
+        annotations: None,
+        platform: None,
+        artifact_type: None,
+    };
+    envelope_oci::open_blob_dir(&cache_root, desc, Some(&p), "docker")
+        .with_context(|| format!("opening {r} from the blob cache"))
+}
+
 /// The base image for each platform, or None for scratch.
 pub fn resolve_bases(
     args: &envelope_cli::ImageArgs,

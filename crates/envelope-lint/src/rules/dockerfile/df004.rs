@@ -235,7 +235,7 @@ const SECRET_PAIRS: [&str; 9] = [
 
 /// Does the variable name say it holds a secret? Its last component must be
 /// the secret word, so `TOKEN_TTL` and `AUTH_MODE` do not count.
-fn secret_name(name: &str) -> bool {
+pub(crate) fn secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase().replace(['-', '.'], "_");
     if NOT_SECRETS.contains(&upper.as_str()) {
         return false;
@@ -262,7 +262,7 @@ fn secret_name(name: &str) -> bool {
 }
 
 /// `REGISTRY_AUTH=htpasswd`: an `..._AUTH` naming a method, not a secret.
-fn auth_mode(name: &str, value: &str) -> bool {
+pub(crate) fn auth_mode(name: &str, value: &str) -> bool {
     let v = value.trim_matches(['"', '\'']);
     name.to_ascii_uppercase().ends_with("AUTH")
         && !v.is_empty()
@@ -272,7 +272,7 @@ fn auth_mode(name: &str, value: &str) -> bool {
 
 /// Values that are not secrets even under a secret's name: empty, flags,
 /// small numbers, paths, URLs without a password.
-fn harmless_value(value: &str) -> bool {
+pub(crate) fn harmless_value(value: &str) -> bool {
     let v = value.trim_matches(['"', '\'']);
     let lower = v.to_ascii_lowercase();
     if matches!(
@@ -348,7 +348,7 @@ fn url_password_var(v: &str) -> Option<String> {
 }
 
 /// What kind of credential a value looks like, if any.
-fn secret_value(value: &str) -> Option<&'static str> {
+pub(crate) fn secret_value(value: &str) -> Option<&'static str> {
     let v = value.trim_matches(['"', '\'']);
     if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
         return Some("a private key");
@@ -393,7 +393,7 @@ fn secret_value(value: &str) -> Option<&'static str> {
 }
 
 /// Why a COPY/ADD source is a secret file, if it is one.
-fn secret_file(source: &str) -> Option<&'static str> {
+pub(crate) fn secret_file(source: &str) -> Option<&'static str> {
     if source.contains(['$', '*', '?', '[']) || source.contains("://") {
         return None;
     }

@@ -1,0 +1,404 @@
+//! `envelope audit` and `envelope inspect`: open the image from any
+//! transport, stream its layers into the filesystem index (the audit's
+//! collector reads the account files, secrets and every ELF binary on the
+//! way), run the checks, and report findings, sizes and savings.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use envelope_cli::{AuditArgs, InspectArgs, ListFormat, RegistryArgs};
+use envelope_diagnostics::{human_bytes, render, Format, Report};
+use envelope_layer::fs::{index_layers, ContentVisitor, ImageFs, LayerInput, Limits, NoContent};
+use envelope_lint::all_infos;
+use envelope_lint::audit::{audit, binary_facts, Collector, ImageFacts};
+use envelope_oci::{ImageRef, ImageSource, Platform};
+
+use crate::printer::{hinted, Printer, BOLD, DIM};
+
+/// An opened image: its source and how the user named it.
+struct Opened {
+    source: ImageSource,
+    shown: String,
+    mutable_tag: Option<String>,
+}
+
+fn platform(arg: Option<&str>) -> Result<Option<Platform>> {
+    arg.map(|p| {
+        p.parse::<Platform>().map_err(|e| {
+            hinted(
+                e.to_string(),
+                "write it as OS/ARCH[/VARIANT], e.g. linux/amd64",
+            )
+        })
+    })
+    .transpose()
+}
+
+fn open(image: &str, platform: Option<&Platform>, registry: &RegistryArgs) -> Result<Opened> {
+    let r: ImageRef = image
+        .parse()
+        .map_err(|e: envelope_oci::Error| hinted(format!("bad image reference {image:?}: {e}"), "use oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], docker://REF or a path to a binary"))?;
+    let (source, mutable_tag) = match &r {
+        ImageRef::Oci { dir, tag } => (
+            envelope_oci::open_oci_layout(dir, tag.as_deref(), platform)?,
+            None,
+        ),
+        ImageRef::OciArchive { file, tag } => (
+            envelope_oci::open_oci_archive(file, tag.as_deref(), platform)?,
+            None,
+        ),
+        ImageRef::DockerArchive { file, reference } => (
+            envelope_oci::open_docker_archive(file, reference.as_deref(), platform)?,
+            None,
+        ),
+        ImageRef::Docker { reference } => {
+            let client = super::registry::client(registry)?;
+            let rr = super::registry::parse_registry_ref(reference)?;
+            let tag = match &rr.digest {
+                Some(_) => None,
+                None => Some(rr.tag.clone().unwrap_or_else(|| "latest".into())),
+            };
+            let source = super::registry::open_registry_image(&client, &rr, platform)?;
+            (source, tag)
+        }
+    };
+    Ok(Opened {
+        source,
+        shown: image.to_string(),
+        mutable_tag,
+    })
+}
+
+/// Streams the layers of `opened` into the index, `visitor` seeing the
+/// final files.
+fn index(opened: &Opened, visitor: &mut dyn ContentVisitor) -> Result<ImageFs> {
+    let mut layers = Vec::new();
+    for d in opened.source.layers() {
+        let reader = opened.source.open_blob(d)?;
+        layers.push(LayerInput {
+            reader,
+            descriptor: Some(d.clone()),
+        });
+    }
+    index_layers(layers, visitor, &Limits::default())
+        .with_context(|| format!("reading the layers of {}", opened.shown))
+}
+
+/// Is `path` an ELF file on disk?
+fn is_elf_file(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == b"\x7fELF"
+}
+
+fn facts(args: &AuditArgs) -> Result<ImageFacts> {
+    let path = Path::new(&args.image);
+    let transport = ["oci:", "oci-archive:", "docker-archive:", "docker://"]
+        .iter()
+        .any(|t| args.image.starts_with(t));
+    if !transport && path.is_file() {
+        if !is_elf_file(path) {
+            return Err(hinted(
+                format!("{} is a file but not an ELF binary", path.display()),
+                "audit an image (oci:DIR, docker-archive:FILE, ...) or a Linux binary",
+            ));
+        }
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let binary = binary_facts(&args.image, bytes.len() as u64, &bytes);
+        if let Err(e) = &binary.facts {
+            return Err(hinted(
+                format!("{} is not a readable ELF binary: {e}", path.display()),
+                "is the file complete?",
+            ));
+        }
+        return Ok(ImageFacts {
+            reference: args.image.clone(),
+            is_image: false,
+            binaries: vec![binary],
+            ..ImageFacts::default()
+        });
+    }
+    let platform = platform(args.platform.as_deref())?;
+    let opened = open(&args.image, platform.as_ref(), &args.registry)?;
+    let mut collector = Collector::new();
+    let fs = index(&opened, &mut collector)?;
+    let config: serde_json::Value =
+        serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
+    Ok(ImageFacts {
+        reference: opened.shown.clone(),
+        is_image: true,
+        mutable_tag: opened.mutable_tag.clone(),
+        config,
+        fs,
+        files: collector.files,
+        secret_files: collector.secret_files,
+        binaries: collector.binaries,
+    })
+}
+
+pub fn run(args: AuditArgs, printer: &Printer) -> Result<ExitCode> {
+    let settings = super::lint::settings(&args.selection, "audit")?;
+    let facts = facts(&args)?;
+    let diagnostics = audit(&facts, &settings);
+    let report = Report {
+        diagnostics,
+        rules: all_infos().into_iter().copied().collect(),
+        files_checked: 1,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        ..Report::default()
+    };
+    let format = super::lint::format_of(args.format);
+    let mut out = printer.stdout();
+    if format == Format::Json {
+        let mut v = envelope_diagnostics::json_report(&report);
+        if let Some(map) = v.as_object_mut() {
+            map.insert("image".into(), summary_json(&facts));
+        }
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else if !(printer.quiet && report.diagnostics.is_empty() && format == Format::Human) {
+        render(&report, format, format == Format::Human, &mut out)?;
+        if format == Format::Human && !printer.quiet {
+            savings_table(&facts, &report, &mut out)?;
+        }
+    }
+    out.flush()?;
+    let hit = report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity >= settings.fail_on);
+    Ok(if hit {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The bytes a minimal envelope image adds to a binary: passwd, group,
+/// /tmp, the CA bundle and tzdata when the binary needs them.
+fn minimal_base_bytes(facts: &ImageFacts) -> u64 {
+    let needs_ca = facts
+        .binaries
+        .iter()
+        .any(|b| b.needs.as_ref().is_some_and(|n| n.ca_certs));
+    let needs_tz = facts.binaries.iter().any(|b| {
+        b.needs
+            .as_ref()
+            .is_some_and(|n| n.tzdata && !n.embedded_tzdata)
+    });
+    envelope_build::base_files_size(needs_ca, needs_tz)
+}
+
+/// The image's size, the savings of each finding, and what the same Go
+/// binaries would weigh built the envelope way.
+fn summary_json(facts: &ImageFacts) -> serde_json::Value {
+    let binaries: Vec<serde_json::Value> = facts
+        .binaries
+        .iter()
+        .filter(|b| b.go().is_some())
+        .map(|b| {
+            let saves = b.facts.as_ref().map_or(0, |f| {
+                if f.stripped {
+                    0
+                } else {
+                    f.symtab_bytes + f.debug_bytes
+                }
+            });
+            serde_json::json!({
+                "path": b.path,
+                "size": b.size,
+                "stripped_size": b.size.saturating_sub(saves),
+            })
+        })
+        .collect();
+    let projected = projected_size(facts);
+    serde_json::json!({
+        "reference": facts.reference,
+        "size": facts.fs.total_size(),
+        "layers": facts.fs.layers.len(),
+        "wasted_bytes": facts.fs.efficiency.wasted_bytes,
+        "efficiency": facts.fs.efficiency.score,
+        "go_binaries": binaries,
+        "projected_size": projected,
+    })
+}
+
+/// The size of an envelope image of the same Go binaries (stripped) on the
+/// minimal base; `None` when the image has no Go binary.
+fn projected_size(facts: &ImageFacts) -> Option<u64> {
+    let go: Vec<_> = facts.binaries.iter().filter(|b| b.go().is_some()).collect();
+    if go.is_empty() {
+        return None;
+    }
+    let bins: u64 = go
+        .iter()
+        .map(|b| {
+            let saves = b.facts.as_ref().map_or(0, |f| {
+                if f.stripped {
+                    0
+                } else {
+                    f.symtab_bytes + f.debug_bytes
+                }
+            });
+            b.size.saturating_sub(saves)
+        })
+        .sum();
+    Some(bins + minimal_base_bytes(facts))
+}
+
+fn savings_table(facts: &ImageFacts, report: &Report, out: &mut dyn Write) -> Result<()> {
+    if !facts.is_image {
+        return Ok(());
+    }
+    let total = facts.fs.total_size();
+    let rows: Vec<(&str, &str, u64)> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| {
+            d.savings
+                .filter(|b| *b > 0)
+                .map(|b| (d.code, d.message.as_str(), b))
+        })
+        .collect();
+    writeln!(
+        out,
+        "{BOLD}size{BOLD:#}: {} in {} layers",
+        human_bytes(total),
+        facts.fs.layers.len()
+    )?;
+    let eff = &facts.fs.efficiency;
+    if eff.wasted_bytes > 0 {
+        writeln!(
+            out,
+            "{BOLD}wasted{BOLD:#}: {} on files later layers overwrite or delete (efficiency {:.1} %)",
+            human_bytes(eff.wasted_bytes),
+            eff.score * 100.0
+        )?;
+    }
+    if !rows.is_empty() {
+        writeln!(out, "{BOLD}savings{BOLD:#}:")?;
+        let max = rows.iter().map(|r| r.2).max().unwrap_or(1).max(1);
+        for (code, message, bytes) in &rows {
+            let width = ((*bytes as f64 / max as f64) * 20.0).ceil() as usize;
+            let short: String = message.chars().take(60).collect();
+            writeln!(
+                out,
+                "  {code}  {:>9}  {:<20}  {DIM}{short}{DIM:#}",
+                human_bytes(*bytes),
+                "█".repeat(width.max(1)),
+            )?;
+        }
+    }
+    if let Some(projected) = projected_size(facts) {
+        writeln!(
+            out,
+            "{BOLD}built the envelope way{BOLD:#}: {} (the Go binaries stripped, on a minimal base): {} smaller",
+            human_bytes(projected),
+            human_bytes(total.saturating_sub(projected))
+        )?;
+    }
+    Ok(())
+}
+
+pub fn inspect(args: InspectArgs, printer: &Printer) -> Result<ExitCode> {
+    let platform = platform(args.platform.as_deref())?;
+    let opened = open(&args.image, platform.as_ref(), &args.registry)?;
+    let fs = index(&opened, &mut NoContent)?;
+    let config: serde_json::Value =
+        serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
+    // History entries that made a layer, in order.
+    let created: Vec<String> = config["history"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| !h["empty_layer"].as_bool().unwrap_or(false))
+        .map(|h| h["created_by"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let mut out = printer.stdout();
+    match args.format {
+        ListFormat::Json => {
+            let layers: Vec<serde_json::Value> = fs
+                .layers
+                .iter()
+                .map(|l| {
+                    serde_json::json!({
+                        "index": l.index,
+                        "digest": l.digest,
+                        "compressed_size": l.compressed_size,
+                        "size": l.tar_size,
+                        "files_size": l.files_size,
+                        "entries": l.entries,
+                        "created_by": created.get(l.index),
+                        "largest": l.largest.iter().take(args.top).map(|(p, s)| serde_json::json!({"path": p, "size": s})).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let v = serde_json::json!({
+                "reference": opened.shown,
+                "manifest_digest": opened.source.manifest_digest.to_string(),
+                "size": fs.total_size(),
+                "layers": layers,
+                "efficiency": fs.efficiency.score,
+                "wasted_bytes": fs.efficiency.wasted_bytes,
+                "user_size": fs.efficiency.user_size,
+                "inefficiencies": fs.efficiency.inefficiencies.iter().take(50).collect::<Vec<_>>(),
+            });
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        ListFormat::Human => {
+            writeln!(
+                out,
+                "{BOLD}{}{BOLD:#}  {}",
+                opened.shown, opened.source.manifest_digest
+            )?;
+            let max = fs
+                .layers
+                .iter()
+                .map(|l| l.files_size)
+                .max()
+                .unwrap_or(1)
+                .max(1);
+            for l in &fs.layers {
+                let width = ((l.files_size as f64 / max as f64) * 24.0).ceil() as usize;
+                let cmd: String = created
+                    .get(l.index)
+                    .map(|c| c.chars().take(70).collect())
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "{:>3}  {:>9} ({:>9} compressed)  {:<24}  {DIM}{cmd}{DIM:#}",
+                    l.index,
+                    human_bytes(l.files_size),
+                    human_bytes(l.compressed_size),
+                    "█".repeat(width),
+                )?;
+                for (p, s) in l.largest.iter().take(args.top) {
+                    writeln!(out, "       {:>9}  {p}", human_bytes(*s))?;
+                }
+            }
+            writeln!(
+                out,
+                "{BOLD}total{BOLD:#}: {} · wasted {} · efficiency {:.2} %",
+                human_bytes(fs.total_size()),
+                human_bytes(fs.efficiency.wasted_bytes),
+                fs.efficiency.score * 100.0
+            )?;
+            for i in fs.efficiency.inefficiencies.iter().take(10) {
+                writeln!(
+                    out,
+                    "  {:>9}  ×{}  {}",
+                    human_bytes(i.cumulative_size),
+                    i.count,
+                    i.path
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
