@@ -214,6 +214,12 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
 
+    /// Check every layer's digest while reading it. Without it, file data
+    /// audit does not need is skipped, not read (registry pulls are always
+    /// verified).
+    #[arg(long)]
+    pub verify: bool,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -233,6 +239,10 @@ pub struct InspectArgs {
     /// Largest files shown per layer.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub top: usize,
+
+    /// Check every layer's digest while reading it (reads every byte).
+    #[arg(long)]
+    pub verify: bool,
 
     #[command(flatten)]
     pub registry: RegistryArgs,

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::rc::Rc;
 
 use envelope_oci::{Descriptor, Digest};
@@ -144,8 +144,97 @@ impl ContentVisitor for NoContent {
 /// One layer to index: its (possibly compressed) bytes, and its
 /// descriptor when known (the digest is then verified while reading).
 pub struct LayerInput {
-    pub reader: Box<dyn Read + Send>,
+    pub reader: Box<dyn LayerRead>,
     pub descriptor: Option<Descriptor>,
+}
+
+impl LayerInput {
+    /// A layer read from start to end (and verified against `descriptor`).
+    pub fn new(reader: impl Read + Send + 'static, descriptor: Option<Descriptor>) -> LayerInput {
+        LayerInput {
+            reader: Box::new(Streamed(reader)),
+            descriptor,
+        }
+    }
+
+    /// A layer whose file contents can be skipped by seeking when it is an
+    /// uncompressed tar: only headers and what the visitor wants are read.
+    /// Nothing is verified (a digest needs every byte).
+    pub fn seekable(reader: impl Read + Seek + Send + 'static) -> LayerInput {
+        LayerInput {
+            reader: Box::new(Seekable::new(reader)),
+            descriptor: None,
+        }
+    }
+}
+
+/// A layer's bytes, and whether some can be passed over without reading.
+pub trait LayerRead: Read + Send {
+    /// Moves `n` bytes ahead without reading them, when the source can;
+    /// `None` when it cannot (the bytes are then read and dropped).
+    fn skip_ahead(&mut self, _n: u64) -> Option<io::Result<()>> {
+        None
+    }
+}
+
+/// A reader that can only be read through.
+pub struct Streamed<R>(pub R);
+
+impl<R: Read> Read for Streamed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read + Send> LayerRead for Streamed<R> {}
+
+/// A reader that can seek forward.
+pub struct Seekable<R> {
+    inner: R,
+    /// The stream's length, learned on the first skip.
+    end: Option<u64>,
+}
+
+impl<R> Seekable<R> {
+    pub fn new(inner: R) -> Seekable<R> {
+        Seekable { inner, end: None }
+    }
+}
+
+impl<R: Read> Read for Seekable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<R: Read + Seek + Send> LayerRead for Seekable<R> {
+    fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
+        let d = i64::try_from(n).ok()?;
+        let r = (|| {
+            let here = self.inner.stream_position()?;
+            let end = match self.end {
+                Some(e) => e,
+                None => {
+                    let e = self.inner.seek(io::SeekFrom::End(0))?;
+                    self.inner.seek(io::SeekFrom::Start(here))?;
+                    self.end = Some(e);
+                    e
+                }
+            };
+            // Seeking past the end would hide a truncated layer.
+            if here.checked_add(n).is_none_or(|t| t > end) {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the layer ends {} bytes into a file's data of {n}",
+                        end.saturating_sub(here)
+                    ),
+                ));
+            }
+            self.inner.seek(io::SeekFrom::Current(d)).map(|_| ())
+        })();
+        Some(r)
+    }
 }
 
 /// Bounds for hostile input.
@@ -601,7 +690,7 @@ impl Hasher {
 
 /// Counts (and hashes, with a descriptor) the compressed bytes.
 struct Meter<'a> {
-    inner: &'a mut (dyn Read + Send),
+    inner: &'a mut dyn LayerRead,
     hasher: Option<Hasher>,
     count: u64,
     failed: bool,
@@ -628,12 +717,76 @@ impl Read for Meter<'_> {
     }
 }
 
+impl Meter<'_> {
+    /// Skips without reading when nothing is being hashed and the source
+    /// can seek.
+    fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
+        if self.hasher.is_some() {
+            return None;
+        }
+        let r = self.inner.skip_ahead(n)?;
+        if r.is_ok() {
+            self.count += n;
+        }
+        Some(r)
+    }
+}
+
+/// A decompressed stream that may pass over bytes without reading them.
+trait SkipRead: Read {
+    fn skip_ahead(&mut self, _n: u64) -> Option<io::Result<()>> {
+        None
+    }
+}
+
+impl<R: Read> SkipRead for flate2::read::MultiGzDecoder<R> {}
+impl<R: io::BufRead> SkipRead for zstd::stream::read::Decoder<'_, R> {}
+
+/// A plain tar: the magic bytes already read, then the metered source.
+struct PlainTar<'a, 'b> {
+    head: io::Take<io::Cursor<[u8; 4]>>,
+    meter: &'a mut Meter<'b>,
+}
+
+impl Read for PlainTar<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.head.limit() > 0 {
+            return self.head.read(buf);
+        }
+        self.meter.read(buf)
+    }
+}
+
+impl SkipRead for PlainTar<'_, '_> {
+    fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
+        if self.head.limit() > 0 {
+            return None;
+        }
+        self.meter.skip_ahead(n)
+    }
+}
+
 /// Counts the uncompressed bytes and stops past the limit.
 struct Counted<'a> {
-    inner: Box<dyn Read + 'a>,
+    inner: Box<dyn SkipRead + 'a>,
     pos: u64,
     limit: u64,
     over: bool,
+}
+
+impl Counted<'_> {
+    /// Passes over `n` bytes without reading them, when the source can and
+    /// the layer limit allows.
+    fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
+        if self.over || self.pos.checked_add(n)? > self.limit {
+            return None;
+        }
+        let r = self.inner.skip_ahead(n)?;
+        if r.is_ok() {
+            self.pos += n;
+        }
+        Some(r)
+    }
 }
 
 impl Read for Counted<'_> {
@@ -1145,12 +1298,16 @@ impl<'a> Index<'a> {
         let limit = self.limits.max_layer_bytes;
         let (outcome, tar_size, over) = {
             let head = io::Cursor::new(magic).take(got as u64);
-            let chained = head.chain(&mut meter);
-            let decoder: io::Result<Box<dyn Read + '_>> = match format {
-                Format::Tar => Ok(Box::new(chained)),
-                Format::Gzip => Ok(Box::new(flate2::read::MultiGzDecoder::new(chained))),
-                Format::Zstd => zstd::stream::read::Decoder::new(chained)
-                    .map(|d| Box::new(d) as Box<dyn Read + '_>),
+            let decoder: io::Result<Box<dyn SkipRead + '_>> = match format {
+                Format::Tar => Ok(Box::new(PlainTar {
+                    head,
+                    meter: &mut meter,
+                })),
+                Format::Gzip => Ok(Box::new(flate2::read::MultiGzDecoder::new(
+                    head.chain(&mut meter),
+                ))),
+                Format::Zstd => zstd::stream::read::Decoder::new(head.chain(&mut meter))
+                    .map(|d| Box::new(d) as Box<dyn SkipRead + '_>),
             };
             match decoder {
                 Err(e) => (Err(Fail::Io(e, 0)), 0, false),
@@ -1440,7 +1597,10 @@ impl<'a> Index<'a> {
             };
             let (consumed, path) = self.entry(ls, src, &entry)?;
             let rest = (data_len - consumed.min(data_len)).saturating_add(padding(data_len));
-            let skipped = skip(src, rest, &mut scratch).map_err(|e| Fail::Io(e, src.pos))?;
+            let skipped = match src.skip_ahead(rest) {
+                Some(r) => r.map(|()| rest).map_err(|e| Fail::Io(e, src.pos))?,
+                None => skip(src, rest, &mut scratch).map_err(|e| Fail::Io(e, src.pos))?,
+            };
             if skipped < rest {
                 return Err(FsError::Truncated {
                     layer: ls.id.clone(),

@@ -164,7 +164,7 @@ fn descriptor(blob: &[u8], media_type: &str) -> Descriptor {
 
 fn input(blob: Vec<u8>) -> LayerInput {
     LayerInput {
-        reader: Box::new(std::io::Cursor::new(blob)),
+        reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(blob))),
         descriptor: None,
     }
 }
@@ -172,7 +172,7 @@ fn input(blob: Vec<u8>) -> LayerInput {
 fn verified(blob: Vec<u8>) -> LayerInput {
     let d = descriptor(&blob, media_types::OCI_LAYER_TAR);
     LayerInput {
-        reader: Box::new(std::io::Cursor::new(blob)),
+        reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(blob))),
         descriptor: Some(d),
     }
 }
@@ -665,6 +665,77 @@ fn gzip_zstd_and_plain_layers_read_the_same() {
     assert_eq!(seen[0].len(), 3);
 }
 
+/// Counts the bytes read through it; seeks pass through.
+struct CountingSeek {
+    inner: std::io::Cursor<Vec<u8>>,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Read for CountingSeek {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for CountingSeek {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(to)
+    }
+}
+
+#[test]
+fn seekable_plain_layers_skip_file_data_and_index_the_same() {
+    let lower = Tar::new()
+        .dir("data")
+        .sized("data/a", 300_000)
+        .sized("data/b", 200_000)
+        .file("etc/passwd", b"root:x:0:0::/root:/bin/sh\n")
+        .bytes();
+    let upper = Tar::new()
+        .sized("data/a", 250_000)
+        .file("data/.wh.b", b"")
+        .bytes();
+    let streamed = index_layers(
+        vec![input(lower.clone()), input(upper.clone())],
+        &mut NoContent,
+        &Limits::default(),
+    )
+    .expect("streamed");
+    let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seekable = |tar: Vec<u8>| {
+        LayerInput::seekable(CountingSeek {
+            inner: std::io::Cursor::new(tar),
+            read: read.clone(),
+        })
+    };
+    let mut rec = Recorder {
+        take: 4,
+        ..Recorder::default()
+    };
+    let skipped = index_layers(
+        vec![seekable(lower.clone()), seekable(upper.clone())],
+        &mut rec,
+        &Limits::default(),
+    )
+    .expect("seekable");
+    assert_eq!(skipped.nodes, streamed.nodes);
+    assert_eq!(skipped.efficiency, streamed.efficiency);
+    assert_eq!(skipped.layers, streamed.layers);
+    // Headers and the visitor's few bytes, not the 750 kB of file data.
+    let n = read.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(n < 20_000, "{n} bytes read");
+    assert!(rec
+        .visits
+        .iter()
+        .any(|(p, _, b)| p == "/etc/passwd" && b == b"root"));
+    // A layer cut inside a file's data is still an error.
+    let cut = lower[..lower.len() / 3].to_vec();
+    assert!(index_layers(vec![seekable(cut)], &mut NoContent, &Limits::default()).is_err());
+}
+
 #[test]
 fn layer_summaries_are_bottom_to_top() {
     let mut l0 = Tar::new();
@@ -700,7 +771,9 @@ fn a_digest_mismatch_names_both_digests() {
     let layers = vec![
         verified(Tar::new().file("base", b"x").bytes()),
         LayerInput {
-            reader: Box::new(std::io::Cursor::new(tar.clone())),
+            reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(
+                tar.clone(),
+            ))),
             descriptor: Some(d.clone()),
         },
     ];
@@ -715,7 +788,7 @@ fn a_digest_mismatch_names_both_digests() {
     d.size += 1;
     let err = index_layers(
         vec![LayerInput {
-            reader: Box::new(std::io::Cursor::new(tar)),
+            reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(tar))),
             descriptor: Some(d),
         }],
         &mut NoContent,
@@ -766,7 +839,9 @@ fn truncated_layers_are_errors() {
     let d = descriptor(&gz, media_types::OCI_LAYER_TAR_GZIP);
     let err = index_layers(
         vec![LayerInput {
-            reader: Box::new(std::io::Cursor::new(gz[..gz.len() / 2].to_vec())),
+            reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(
+                gz[..gz.len() / 2].to_vec(),
+            ))),
             descriptor: Some(d),
         }],
         &mut NoContent,

@@ -163,11 +163,11 @@ fn a_gigabyte_of_fifty_thousand_files_indexes_in_little_memory() {
     assert!(total > 1_000_000_000, "{total}");
     let layers = vec![
         LayerInput {
-            reader: Box::new(base_layer(count)),
+            reader: Box::new(envelope_layer::fs::Streamed(base_layer(count))),
             descriptor: None,
         },
         LayerInput {
-            reader: Box::new(upper_layer(count)),
+            reader: Box::new(envelope_layer::fs::Streamed(upper_layer(count))),
             descriptor: None,
         },
     ];

@@ -25,6 +25,6 @@ pub use model::{
 };
 pub use reference::{normalize_docker_reference, valid_tag, ImageRef};
 pub use source::{
-    open_blob_dir, open_docker_archive, open_oci_archive, open_oci_layout, ImageSource,
+    open_blob_dir, open_docker_archive, open_oci_archive, open_oci_layout, BlobRegion, ImageSource,
     VerifyingReader, JSON_LIMIT,
 };

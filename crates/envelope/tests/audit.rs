@@ -305,6 +305,38 @@ fn a_bad_image_shows_every_problem_with_savings_and_no_secret() {
 }
 
 #[test]
+fn verify_checks_every_layer_digest() {
+    let tmp = tempdir();
+    let (image, _) = bad_image(tmp.path());
+    let layout = tmp.path().join("layout");
+    envelope_oci::write_oci_layout(&layout, &image, Some("bad")).expect("layout");
+    let reference = format!("oci:{}:bad", layout.display());
+    // Flip one byte inside the top layer's blob (gzip: the digest changes,
+    // the stream may still decompress).
+    let manifest = read_json(&layout.join("index.json"));
+    let mdigest = manifest["manifests"][0]["digest"].as_str().expect("digest");
+    let m = read_json(&blob_path(&layout, mdigest));
+    let top = m["layers"][1]["digest"].as_str().expect("layer");
+    let path = blob_path(&layout, top);
+    let mut bytes = std::fs::read(&path).expect("blob");
+    let at = bytes.len() - 10;
+    bytes[at] ^= 0x55;
+    std::fs::write(&path, bytes).expect("write");
+    let err = fails(
+        envelope(tmp.path(), &tmp.path().join("cache"))
+            .args(["audit", "--isolated", "--verify"])
+            .arg(&reference),
+    );
+    assert!(err.contains(top), "{err}");
+    let err = fails(
+        envelope(tmp.path(), &tmp.path().join("cache"))
+            .args(["inspect", "--verify"])
+            .arg(&reference),
+    );
+    assert!(err.contains(top), "{err}");
+}
+
+#[test]
 fn config_selects_and_ignores_checks() {
     let tmp = tempdir();
     let (image, _) = bad_image(tmp.path());

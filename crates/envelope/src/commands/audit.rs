@@ -73,13 +73,15 @@ fn open(image: &str, platform: Option<&Platform>, registry: &RegistryArgs) -> Re
 
 /// Streams the layers of `opened` into the index, `visitor` seeing the
 /// final files.
-fn index(opened: &Opened, visitor: &mut dyn ContentVisitor) -> Result<ImageFs> {
+/// Unless `verify`, layers are read as seekable file regions: the indexer
+/// passes over the file data no check needs instead of reading it.
+fn index(opened: &Opened, visitor: &mut dyn ContentVisitor, verify: bool) -> Result<ImageFs> {
     let mut layers = Vec::new();
     for d in opened.source.layers() {
-        let reader = opened.source.open_blob(d)?;
-        layers.push(LayerInput {
-            reader,
-            descriptor: Some(d.clone()),
+        layers.push(if verify {
+            LayerInput::new(opened.source.open_blob(d)?, Some(d.clone()))
+        } else {
+            LayerInput::seekable(opened.source.open_blob_unverified(d)?)
         });
     }
     index_layers(layers, visitor, &Limits::default())
@@ -126,7 +128,7 @@ fn facts(args: &AuditArgs) -> Result<ImageFacts> {
     let platform = platform(args.platform.as_deref())?;
     let opened = open(&args.image, platform.as_ref(), &args.registry)?;
     let mut collector = Collector::new();
-    let fs = index(&opened, &mut collector)?;
+    let fs = index(&opened, &mut collector, args.verify)?;
     let config: serde_json::Value =
         serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
     Ok(ImageFacts {
@@ -308,7 +310,7 @@ fn savings_table(facts: &ImageFacts, report: &Report, out: &mut dyn Write) -> Re
 pub fn inspect(args: InspectArgs, printer: &Printer) -> Result<ExitCode> {
     let platform = platform(args.platform.as_deref())?;
     let opened = open(&args.image, platform.as_ref(), &args.registry)?;
-    let fs = index(&opened, &mut NoContent)?;
+    let fs = index(&opened, &mut NoContent, args.verify)?;
     let config: serde_json::Value =
         serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
     // History entries that made a layer, in order.
@@ -328,7 +330,7 @@ pub fn inspect(args: InspectArgs, printer: &Printer) -> Result<ExitCode> {
                 .map(|l| {
                     serde_json::json!({
                         "index": l.index,
-                        "digest": l.digest,
+                        "digest": opened.source.layers().get(l.index).map(|d| d.digest.to_string()),
                         "compressed_size": l.compressed_size,
                         "size": l.tar_size,
                         "files_size": l.files_size,
