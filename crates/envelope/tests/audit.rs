@@ -337,6 +337,85 @@ fn verify_checks_every_layer_digest() {
 }
 
 #[test]
+fn registry_images_are_pulled_verified_and_a_tag_is_flagged() {
+    let reg = common::registry::Registry::start();
+    let tmp = tempdir();
+    let (image, _) = bad_image(tmp.path());
+    let layout = tmp.path().join("layout");
+    envelope_oci::write_oci_layout(&layout, &image, Some("bad")).expect("layout");
+    let target = format!("{}/test/bad:1", reg.addr);
+    let pushed = ok(envelope(tmp.path(), &tmp.path().join("cache"))
+        .args(["copy"])
+        .arg(format!("oci:{}:bad", layout.display()))
+        .arg(format!("docker://{target}")));
+    let by_digest = pushed.trim().to_string();
+    assert!(by_digest.contains("@sha256:"), "{pushed}");
+    let (code, report, _) = audit_json(&format!("docker://{target}"));
+    assert_eq!(code, 1);
+    let tagged = codes(&report);
+    let im011 = findings(&report, "IM011");
+    assert_eq!(im011.len(), 1, "{tagged:?}");
+    assert!(im011[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("`1`"));
+    // A bare reference by digest: the same findings but IM011.
+    let (_, report, _) = audit_json(&by_digest);
+    let pinned = codes(&report);
+    assert!(!pinned.iter().any(|c| c == "IM011"), "{pinned:?}");
+    let mut without: Vec<String> = tagged.into_iter().filter(|c| c != "IM011").collect();
+    without.sort();
+    let mut pinned = pinned;
+    pinned.sort();
+    assert_eq!(without, pinned);
+}
+
+#[test]
+fn every_output_format_of_a_bad_image() {
+    let tmp = tempdir();
+    let (image, _) = bad_image(tmp.path());
+    let layout = tmp.path().join("layout");
+    envelope_oci::write_oci_layout(&layout, &image, Some("bad")).expect("layout");
+    let reference = format!("oci:{}:bad", layout.display());
+    let fmt = |f: &str| {
+        ok_or_1(
+            envelope(tmp.path(), &tmp.path().join("cache"))
+                .args(["audit", "--isolated", "--format", f])
+                .arg(&reference),
+        )
+    };
+    let schema_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/sarif-schema-2.1.0.json");
+    let schema = json(&std::fs::read_to_string(&schema_path).expect("schema"));
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let sarif = json(&fmt("sarif"));
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    for result in sarif["runs"][0]["results"].as_array().expect("results") {
+        let i = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[i]["id"], result["ruleId"]);
+    }
+    let concise = fmt("concise");
+    assert!(concise.lines().any(|l| l.contains("IM001")), "{concise}");
+    let github = fmt("github");
+    assert!(
+        github
+            .lines()
+            .any(|l| l.starts_with("::error") && l.contains("IM006")),
+        "{github}"
+    );
+    for text in [concise, github, sarif.to_string()] {
+        assert!(!text.contains(SECRET));
+    }
+}
+
+#[test]
 fn config_selects_and_ignores_checks() {
     let tmp = tempdir();
     let (image, _) = bad_image(tmp.path());
