@@ -217,6 +217,7 @@ pub fn check_binary(
             tzdata: false,
             tz_reason: None,
             embedded_tzdata: false,
+            fallback_roots: false,
         });
     if funcs.is_none() {
         warnings.push("no Go function table found: CA certificates and tzdata cannot be detected (use --ca-certs/--tzdata always)".into());

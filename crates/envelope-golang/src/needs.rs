@@ -20,6 +20,10 @@ pub struct RuntimeNeeds {
     pub tzdata: bool,
     pub tz_reason: Option<String>,
     pub embedded_tzdata: bool,
+    /// Embeds root certificates to use when the system has none
+    /// (golang.org/x/crypto/x509roots/fallback calls SetFallbackRoots).
+    #[serde(skip)]
+    pub fallback_roots: bool,
 }
 
 pub fn runtime_needs(funcs: &FuncTable) -> RuntimeNeeds {
@@ -37,5 +41,6 @@ pub fn runtime_needs(funcs: &FuncTable) -> RuntimeNeeds {
         tzdata: tz.is_some(),
         tz_reason: tz.map(|f| format!("the binary calls {f}")),
         embedded_tzdata: first(EMBEDDED_TZ_FUNCS).is_some(),
+        fallback_roots: funcs.contains("crypto/x509.SetFallbackRoots"),
     }
 }

@@ -127,6 +127,12 @@ pub trait ContentVisitor {
     /// tars hold a path twice). The last `visit` of a path that is not
     /// superseded is the one that counts.
     fn superseded(&mut self, _path: &str) {}
+    /// A regular file of a lower layer that the final filesystem does not
+    /// show (deleted or replaced above): its bytes are still in the image.
+    /// Return true to get them through `visit` (`node.layer` says where).
+    fn hidden(&mut self, _path: &str, _node: &Node) -> bool {
+        false
+    }
 }
 
 /// A visitor that wants nothing.
@@ -336,7 +342,7 @@ pub enum FsError {
         path: Option<String>,
         detail: String,
     },
-    #[error("{layer}: {kind} header of {size} bytes at byte {offset} of the uncompressed stream exceeds the limit of {limit} bytes; raise Limits::max_header_bytes if the image is trusted")]
+    #[error("{layer}: {kind} header of {size} bytes at byte {offset} of the uncompressed stream exceeds the limit of {limit} bytes; no real image needs one that large: the layer is hostile or corrupt")]
     HeaderTooLarge {
         layer: LayerId,
         offset: u64,
@@ -344,13 +350,13 @@ pub enum FsError {
         size: u64,
         limit: u64,
     },
-    #[error("{layer}: more than {limit} tar entries over all layers (at byte {offset} of this layer's uncompressed stream); raise Limits::max_entries if the image is trusted")]
+    #[error("{layer}: more than {limit} tar entries over all layers (at byte {offset} of this layer's uncompressed stream); no real image has that many: it is hostile or corrupt")]
     TooManyEntries {
         layer: LayerId,
         offset: u64,
         limit: usize,
     },
-    #[error("{layer}: the uncompressed layer is larger than the limit of {limit} bytes (a decompression bomb?); raise Limits::max_layer_bytes if the image is trusted")]
+    #[error("{layer}: the uncompressed layer is larger than the limit of {limit} bytes: a decompression bomb, or an image far larger than any real one")]
     LayerTooLarge { layer: LayerId, limit: u64 },
     #[error("{layer}: more distinct paths than can be indexed{}; the layer is hostile or far larger than any image", of_path(.path))]
     TooManyPaths {
@@ -1769,18 +1775,21 @@ impl<'a> Index<'a> {
         };
         if self.hidden_above(pid, kind == NodeKind::Dir) {
             self.forget(ls, pid, &path);
-            return Ok((0, path));
+            if kind != NodeKind::File || !self.visitor.hidden(&path, &node) {
+                return Ok((0, path));
+            }
+        } else {
+            if ls.seen.insert(pid, node.clone()).is_some() && ls.visited.remove(&pid) {
+                self.visitor.superseded(&path);
+            }
+            if kind != NodeKind::File
+                || ls.inside_nondir(&self.paths, pid)
+                || !self.visitor.wants(&path, &node)
+            {
+                return Ok((0, path));
+            }
+            ls.visited.insert(pid);
         }
-        if ls.seen.insert(pid, node.clone()).is_some() && ls.visited.remove(&pid) {
-            self.visitor.superseded(&path);
-        }
-        if kind != NodeKind::File
-            || ls.inside_nondir(&self.paths, pid)
-            || !self.visitor.wants(&path, &node)
-        {
-            return Ok((0, path));
-        }
-        ls.visited.insert(pid);
         let mut r = EntryReader {
             src,
             remaining: e.data_len,

@@ -68,16 +68,66 @@ pub struct Collector {
     pub files: BTreeMap<String, Vec<u8>>,
     pub secret_files: Vec<(String, String)>,
     pub binaries: Vec<Binary>,
-    /// ELF files larger than this are listed without facts.
+    /// ELF files larger than this are listed without facts (each is read
+    /// whole into memory).
     pub max_binary: u64,
+    /// The next `visit` is of a hidden file of this layer.
+    hidden_layer: Option<usize>,
+}
+
+/// What a file holding a secret holds, judged by its name.
+fn secret_by_name(path: &str) -> Option<String> {
+    if let Some(what) = crate::rules::dockerfile::df004::secret_file(path) {
+        return Some(what.to_string());
+    }
+    let base = path.rsplit('/').next().unwrap_or(path);
+    if base == "application_default_credentials.json"
+        || path.ends_with("/.config/gcloud/credentials.db")
+    {
+        return Some("Google Cloud credentials".to_string());
+    }
+    if path.contains("/.ssh/") && !path.ends_with(".pub") && !path.ends_with("/known_hosts") {
+        return Some("an SSH key or configuration".to_string());
+    }
+    None
+}
+
+/// What a small file holds by its content: a PEM private key, or a cloud
+/// service-account key in JSON.
+fn secret_by_content(head: &[u8]) -> Option<&'static str> {
+    let text = String::from_utf8_lossy(head);
+    if text.starts_with("-----BEGIN") && text.contains("PRIVATE KEY-----") {
+        return Some("a private key");
+    }
+    let t = text.trim_start();
+    if t.starts_with('{')
+        && text.contains("\"private_key\"")
+        && text.contains("\"service_account\"")
+    {
+        return Some("a cloud service-account key");
+    }
+    None
 }
 
 impl Collector {
     pub fn new() -> Collector {
         Collector {
-            max_binary: 1 << 30,
+            max_binary: 256 << 20,
             ..Collector::default()
         }
+    }
+
+    /// Drops what was gathered about files the final filesystem does not
+    /// have after all (replaced within a layer, or under a path that became
+    /// a file).
+    pub fn keep_final(&mut self, fs: &ImageFs) {
+        self.binaries
+            .retain(|b| fs.get(&b.path).is_some_and(|n| n.kind == NodeKind::File));
+        self.secret_files.retain(|(p, what)| {
+            what.contains("deleted or replaced by a later layer") || fs.get(p).is_some()
+        });
+        self.files
+            .retain(|p, _| fs.get(p).is_some_and(|n| n.kind == NodeKind::File));
     }
 
     /// Reads a whole ELF file that was opened by the indexer, or one on disk.
@@ -123,20 +173,49 @@ pub fn binary_facts(path: &str, size: u64, bytes: &[u8]) -> Binary {
 
 impl ContentVisitor for Collector {
     fn wants(&mut self, path: &str, node: &Node) -> bool {
-        if let Some(what) = crate::rules::dockerfile::df004::secret_file(path) {
-            // `.ssh` is a directory name; its files are the keys.
-            self.secret_files.push((path.to_string(), what.to_string()));
-        } else if path.contains("/.ssh/")
-            && !path.ends_with(".pub")
-            && !path.ends_with("/known_hosts")
-        {
-            self.secret_files
-                .push((path.to_string(), "an SSH key or configuration".to_string()));
+        if let Some(what) = secret_by_name(path) {
+            self.secret_files.push((path.to_string(), what));
         }
         node.size >= 4
     }
 
+    fn superseded(&mut self, path: &str) {
+        self.binaries.retain(|b| b.path != path);
+        self.secret_files
+            .retain(|(p, what)| p != path || what.contains("deleted or replaced"));
+        self.files.remove(path);
+    }
+
+    fn hidden(&mut self, path: &str, node: &Node) -> bool {
+        let note = format!(
+            " (in layer {}, deleted or replaced by a later layer: still in the image)",
+            node.layer
+        );
+        if let Some(what) = secret_by_name(path) {
+            self.secret_files
+                .push((path.to_string(), format!("{what}{note}")));
+            return false;
+        }
+        // Small files only: a key, not a database.
+        if node.size >= 4 && node.size <= 64 << 10 {
+            self.hidden_layer = Some(node.layer);
+            return true;
+        }
+        false
+    }
+
     fn visit(&mut self, path: &str, node: &Node, data: &mut dyn Read) -> std::io::Result<()> {
+        if let Some(layer) = self.hidden_layer.take() {
+            let mut head = Vec::new();
+            data.take(64 << 10).read_to_end(&mut head)?;
+            if let Some(what) = secret_by_content(&head) {
+                self.secret_files.push((
+                    path.to_string(),
+                    format!("{what} (in layer {layer}, deleted or replaced by a later layer: still in the image)"),
+                ));
+            }
+            return Ok(());
+        }
         if KEPT_FILES.contains(&path) && node.size <= KEPT_MAX {
             let mut bytes = Vec::new();
             data.take(KEPT_MAX).read_to_end(&mut bytes)?;
@@ -149,16 +228,13 @@ impl ContentVisitor for Collector {
             let mut rest = std::io::Cursor::new(magic).chain(data);
             return self.binary_from(path, node.size, &mut rest);
         }
-        // A private key: a small PEM file saying so.
-        if &magic == b"----" && node.size <= 64 << 10 {
-            let mut text = Vec::new();
-            data.take(64 << 10).read_to_end(&mut text)?;
-            let text = String::from_utf8_lossy(&text);
-            if text.starts_with("-BEGIN") && text.contains("PRIVATE KEY-----") {
-                let already = self.secret_files.iter().any(|(p, _)| p == path);
-                if !already {
-                    self.secret_files
-                        .push((path.to_string(), "a private key".to_string()));
+        // A private key or a cloud key: a small text file saying so.
+        if (&magic == b"----" || magic[0] == b'{') && node.size <= 64 << 10 {
+            let mut head = magic.to_vec();
+            data.take(64 << 10).read_to_end(&mut head)?;
+            if let Some(what) = secret_by_content(&head) {
+                if !self.secret_files.iter().any(|(p, _)| p == path) {
+                    self.secret_files.push((path.to_string(), what.to_string()));
                 }
             }
         }
@@ -253,8 +329,15 @@ impl<'a> ImageContext<'a> {
         let mut found: Vec<(String, u64)> = Vec::new();
         for p in paths {
             if let Some((real, node)) = self.resolve(p) {
+                // A hard link's bytes are its target's.
+                let (real, size) = match (&node.kind, &node.link) {
+                    (NodeKind::Hardlink, Some(t)) => {
+                        (t.clone(), self.facts.fs.get(t).map_or(0, |n| n.size))
+                    }
+                    _ => (real, node.size),
+                };
                 if !found.iter().any(|(r, _)| *r == real) {
-                    found.push((real, node.size));
+                    found.push((real, size));
                 }
             }
         }

@@ -50,6 +50,7 @@ static IMAGE_RULES: &[&dyn ImageRule] = &[
     &im::im011::MutableTag,
     &im::im012::NoHealthcheck,
     &im::im013::MissingLabels,
+    &im::im014::OddLayerEntries,
 ];
 
 /// The image audit checks, sorted by code.

@@ -162,18 +162,49 @@ impl FromStr for ImageRef {
             t if OTHER_TRANSPORTS.contains(&t) => Err(err(format!(
                 "the {t}: transport is not supported; use one of {KNOWN}"
             ))),
-            t if t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
-                && !rest.starts_with(|c: char| c.is_ascii_digit())
-                && !t.is_empty()
-                && !rest.contains('/') =>
-            {
-                Err(err(format!(
-                    "unknown transport {t:?}; use one of {KNOWN}, or a registry reference"
-                )))
-            }
+            // `oic:out`, `docker-achive:x.tar`: a misspelt transport, not an
+            // image `oic` tagged `out` (`busybox:latest` is an image).
+            t if looks_like_transport(t) && !rest.contains('/') => Err(err(format!(
+                "unknown transport {t:?}; use one of {KNOWN}, or a registry reference"
+            ))),
             _ => bare(s).map_err(err),
         }
     }
+}
+
+/// A word close to a transport name: one of them with a letter changed,
+/// added, dropped or two swapped, or anything with `archive` in it.
+fn looks_like_transport(t: &str) -> bool {
+    let names = ["oci", "oci-archive", "docker-archive", "docker"];
+    t.contains("archive")
+        || names
+            .iter()
+            .any(|n| edit_distance(t, n) <= 1 || swapped(t, n))
+}
+
+fn swapped(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    matches!(diff.as_slice(), [i, j] if *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i])
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let v = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+            cur.push(v);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 fn bare(s: &str) -> Result<ImageRef, String> {
@@ -300,7 +331,9 @@ mod tests {
             ("oci:", "needs a path"),
             ("docker://", "needs an image name"),
             ("tarball:x", "not supported"),
-            ("frobnicate:x", "unknown transport"),
+            ("oic:out", "unknown transport"),
+            ("docker-achive:a.tar", "unknown transport"),
+            ("ocii-archive:a.tar", "unknown transport"),
             ("docker-archive:a.tar:UPPER:v1", "repository name"),
             ("docker-archive:a.tar:app:bad tag", "tag"),
             ("docker-archive:a.tar:app@sha256:00", "digest"),
@@ -308,6 +341,20 @@ mod tests {
         ] {
             let e = s.parse::<ImageRef>().expect_err(s).to_string();
             assert!(e.contains(want), "{s}: {e}");
+        }
+        // A bare name:tag is an image, whatever the tag.
+        for s in [
+            "busybox:latest",
+            "golang:bookworm",
+            "frobnicate:x",
+            "alpine:3.19",
+        ] {
+            assert_eq!(
+                s.parse::<ImageRef>().expect(s),
+                ImageRef::Docker {
+                    reference: s.to_string()
+                }
+            );
         }
     }
 }

@@ -355,11 +355,20 @@ impl Store {
     fn archive(path: &Path) -> Result<Store, Error> {
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         let entries =
-            crate::tar::list_members(&mut file, ENTRY_LIMIT).map_err(|detail| Error::Layout {
-                path: path.to_path_buf(),
-                detail: format!(
-                    "not a readable tar archive ({detail}); it may be truncated: export the image again"
-                ),
+            crate::tar::list_members(&mut file, ENTRY_LIMIT).map_err(|detail| {
+                let mut magic = [0u8; 4];
+                let compressed = File::open(path)
+                    .and_then(|mut f| f.read_exact(&mut magic))
+                    .is_ok()
+                    && (magic.starts_with(&[0x1f, 0x8b]) || magic == [0x28, 0xb5, 0x2f, 0xfd]);
+                Error::Layout {
+                    path: path.to_path_buf(),
+                    detail: if compressed {
+                        "is a compressed archive: decompress it first (gunzip or zstd -d), an image archive is a plain tar".to_string()
+                    } else {
+                        format!("not a readable tar archive ({detail}); it may be truncated: export the image again")
+                    },
+                }
             })?;
         Ok(Store {
             path: path.to_path_buf(),

@@ -176,6 +176,12 @@ fn bad_image(dir: &Path) -> (ImageBlobs, PathBuf) {
         b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n".to_vec(),
         0o600,
     );
+    file(
+        &mut l0,
+        "deploy/id_rsa",
+        b"-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n".to_vec(),
+        0o600,
+    );
     file(&mut l0, "data/big.bin", vec![3u8; 300_000], 0o644);
     file(&mut l0, "data/gone.bin", vec![4u8; 50_000], 0o644);
     let server_bytes = std::fs::read(&server).expect("server");
@@ -183,6 +189,8 @@ fn bad_image(dir: &Path) -> (ImageBlobs, PathBuf) {
     let mut l1 = LayerBuilder::new(0);
     file(&mut l1, "data/big.bin", vec![5u8; 300_000], 0o644);
     file(&mut l1, "data/.wh.gone.bin", Vec::new(), 0o644);
+    // A key added, then deleted: still in layer 0's blob.
+    file(&mut l1, "deploy/.wh.id_rsa", Vec::new(), 0o644);
     let config = serde_json::json!({
         "architecture": "amd64",
         "os": "linux",
@@ -251,8 +259,17 @@ fn a_bad_image_shows_every_problem_with_savings_and_no_secret() {
         ] {
             assert!(found.iter().any(|c| c == want), "{want} missing: {found:?}");
         }
-        // Env, history and the key file.
-        assert_eq!(findings(&report, "IM006").len(), 3, "{report}");
+        // Env, history, the key file, and the key deleted by a later layer.
+        let im006 = findings(&report, "IM006");
+        assert_eq!(im006.len(), 4, "{report}");
+        assert!(
+            im006.iter().any(|d| {
+                let m = d["message"].as_str().unwrap_or_default();
+                m.starts_with("/deploy/id_rsa")
+                    && m.contains("deleted or replaced by a later layer")
+            }),
+            "{report}"
+        );
         let gb001 = findings(&report, "GB001");
         assert_eq!(gb001[0]["severity"], "error", "{report}");
         assert!(gb001[0]["message"]
@@ -416,6 +433,61 @@ fn every_output_format_of_a_bad_image() {
 }
 
 #[test]
+fn merged_usr_symlinks_and_hard_links_are_followed() {
+    let tmp = tempdir();
+    let server = tmp.path().join("server");
+    go_build(
+        &server,
+        &[("CGO_ENABLED", "0")],
+        &["-trimpath", "-ldflags=-s -w"],
+    );
+    let bb = busybox();
+    let bb_len = bb.len() as u64;
+    let mut l0 = LayerBuilder::new(0);
+    l0.dir("usr/bin", 0o755, 0, 0).expect("dir");
+    file(&mut l0, "usr/bin/busybox", bb, 0o755);
+    l0.hardlink("usr/bin/sh", "usr/bin/busybox")
+        .expect("hardlink");
+    l0.symlink("bin", "usr/bin", 0, 0).expect("symlink");
+    // Certificates in a directory reached through a symlink.
+    l0.dir("usr/share/ca-certificates/mozilla", 0o755, 0, 0)
+        .expect("dir");
+    file(
+        &mut l0,
+        "usr/share/ca-certificates/mozilla/root.crt",
+        b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_vec(),
+        0o644,
+    );
+    l0.dir("etc/ssl", 0o755, 0, 0).expect("dir");
+    l0.symlink("etc/ssl/certs", "/usr/share/ca-certificates/mozilla", 0, 0)
+        .expect("symlink");
+    file(
+        &mut l0,
+        "app",
+        std::fs::read(&server).expect("server"),
+        0o755,
+    );
+    let image = assemble(
+        vec![l0],
+        serde_json::json!({"architecture": "amd64", "os": "linux", "config": {"User": "65532"}}),
+    );
+    let layout = tmp.path().join("layout");
+    envelope_oci::write_oci_layout(&layout, &image, Some("m")).expect("layout");
+    let (_, report, _) = audit_json(&format!("oci:{}:m", layout.display()));
+    let im002 = findings(&report, "IM002");
+    assert_eq!(im002.len(), 1, "{report}");
+    assert_eq!(im002[0]["saves_bytes"], bb_len, "{report}");
+    // The CA directory is found through its symlink: no CA error.
+    assert!(
+        !findings(&report, "IM010").iter().any(|d| d["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("CA bundle")),
+        "{report}"
+    );
+}
+
+#[test]
 fn config_selects_and_ignores_checks() {
     let tmp = tempdir();
     let (image, _) = bad_image(tmp.path());
@@ -482,6 +554,8 @@ fn bare_binaries_get_the_binary_checks() {
     for want in ["GB001", "GB002", "GB003", "GB004", "GB006"] {
         assert!(found.iter().any(|c| c == want), "{want}: {found:?}");
     }
+    // No image, so nothing can be said to be missing: a warning.
+    assert_eq!(findings(&report, "GB001")[0]["severity"], "warning");
     // No image checks for a binary.
     assert!(!found.iter().any(|c| c.starts_with("IM")), "{found:?}");
 }
@@ -626,6 +700,13 @@ fn hostile_archives_never_write_outside_and_never_panic() {
             std::fs::read_dir(&outside).expect("read").next().is_none(),
             "{name} wrote outside"
         );
+        if matches!(name, "dotdot" | "device" | "hardlink-out") {
+            let report = json(&String::from_utf8_lossy(&out.stdout));
+            assert!(
+                codes(&report).iter().any(|c| c == "IM014"),
+                "{name}: {report}"
+            );
+        }
         if matches!(name, "truncated" | "garbage" | "huge-pax") {
             assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
             assert!(stderr.contains("layer"), "{name}: {stderr}");

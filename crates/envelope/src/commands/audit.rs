@@ -129,6 +129,7 @@ fn facts(args: &AuditArgs) -> Result<ImageFacts> {
     let opened = open(&args.image, platform.as_ref(), &args.registry)?;
     let mut collector = Collector::new();
     let fs = index(&opened, &mut collector, args.verify)?;
+    collector.keep_final(&fs);
     let config: serde_json::Value =
         serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
     Ok(ImageFacts {
@@ -204,13 +205,7 @@ fn summary_json(facts: &ImageFacts) -> serde_json::Value {
         .iter()
         .filter(|b| b.go().is_some())
         .map(|b| {
-            let saves = b.facts.as_ref().map_or(0, |f| {
-                if f.stripped {
-                    0
-                } else {
-                    f.symtab_bytes + f.debug_bytes
-                }
-            });
+            let saves = strip_savings(b);
             serde_json::json!({
                 "path": b.path,
                 "size": b.size,
@@ -223,10 +218,32 @@ fn summary_json(facts: &ImageFacts) -> serde_json::Value {
         "reference": facts.reference,
         "size": facts.fs.total_size(),
         "layers": facts.fs.layers.len(),
+        "compressed_size": compressed_size(&facts.fs),
+        "uncompressed_size": facts.fs.layers.iter().map(|l| l.tar_size).fold(0, u64::saturating_add),
         "wasted_bytes": facts.fs.efficiency.wasted_bytes,
         "efficiency": facts.fs.efficiency.score,
         "go_binaries": binaries,
         "projected_size": projected,
+    })
+}
+
+/// The bytes of the layer blobs.
+fn compressed_size(fs: &ImageFs) -> u64 {
+    fs.layers
+        .iter()
+        .map(|l| l.compressed_size)
+        .fold(0, u64::saturating_add)
+}
+
+/// The bytes stripping would take off a binary: the file bytes of its
+/// symbol and debug sections, never more than the file.
+fn strip_savings(b: &envelope_lint::audit::Binary) -> u64 {
+    b.facts.as_ref().map_or(0, |f| {
+        if f.stripped {
+            0
+        } else {
+            f.strip_savings.min(b.size)
+        }
     })
 }
 
@@ -240,17 +257,11 @@ fn projected_size(facts: &ImageFacts) -> Option<u64> {
     let bins: u64 = go
         .iter()
         .map(|b| {
-            let saves = b.facts.as_ref().map_or(0, |f| {
-                if f.stripped {
-                    0
-                } else {
-                    f.symtab_bytes + f.debug_bytes
-                }
-            });
+            let saves = strip_savings(b);
             b.size.saturating_sub(saves)
         })
-        .sum();
-    Some(bins + minimal_base_bytes(facts))
+        .fold(0u64, u64::saturating_add);
+    Some(bins.saturating_add(minimal_base_bytes(facts)))
 }
 
 fn savings_table(facts: &ImageFacts, report: &Report, out: &mut dyn Write) -> Result<()> {
@@ -269,9 +280,10 @@ fn savings_table(facts: &ImageFacts, report: &Report, out: &mut dyn Write) -> Re
         .collect();
     writeln!(
         out,
-        "{BOLD}size{BOLD:#}: {} in {} layers",
+        "{BOLD}size{BOLD:#}: {} of files in the final filesystem; {} layers, {} compressed",
         human_bytes(total),
-        facts.fs.layers.len()
+        facts.fs.layers.len(),
+        human_bytes(compressed_size(&facts.fs))
     )?;
     let eff = &facts.fs.efficiency;
     if eff.wasted_bytes > 0 {
@@ -344,11 +356,14 @@ pub fn inspect(args: InspectArgs, printer: &Printer) -> Result<ExitCode> {
                 "reference": opened.shown,
                 "manifest_digest": opened.source.manifest_digest.to_string(),
                 "size": fs.total_size(),
+                "compressed_size": compressed_size(&fs),
+                "uncompressed_size": fs.layers.iter().map(|l| l.tar_size).fold(0, u64::saturating_add),
                 "layers": layers,
                 "efficiency": fs.efficiency.score,
                 "wasted_bytes": fs.efficiency.wasted_bytes,
                 "user_size": fs.efficiency.user_size,
                 "inefficiencies": fs.efficiency.inefficiencies.iter().take(50).collect::<Vec<_>>(),
+                "warnings": fs.warnings,
             });
             serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
@@ -374,9 +389,9 @@ pub fn inspect(args: InspectArgs, printer: &Printer) -> Result<ExitCode> {
                     .unwrap_or_default();
                 writeln!(
                     out,
-                    "{:>3}  {:>9} ({:>9} compressed)  {:<24}  {DIM}{cmd}{DIM:#}",
+                    "{:>3}  {:>9} tar {:>9} compressed  {:<24}  {DIM}{cmd}{DIM:#}",
                     l.index,
-                    human_bytes(l.files_size),
+                    human_bytes(l.tar_size),
                     human_bytes(l.compressed_size),
                     "█".repeat(width),
                 )?;
@@ -386,11 +401,20 @@ pub fn inspect(args: InspectArgs, printer: &Printer) -> Result<ExitCode> {
             }
             writeln!(
                 out,
-                "{BOLD}total{BOLD:#}: {} · wasted {} · efficiency {:.2} %",
+                "{BOLD}layers{BOLD:#}: {} tar, {} compressed · {BOLD}final filesystem{BOLD:#}: {} · wasted {} · efficiency {:.2} %",
+                human_bytes(fs.layers.iter().map(|l| l.tar_size).fold(0, u64::saturating_add)),
+                human_bytes(fs.layers.iter().map(|l| l.compressed_size).fold(0, u64::saturating_add)),
                 human_bytes(fs.total_size()),
                 human_bytes(fs.efficiency.wasted_bytes),
                 fs.efficiency.score * 100.0
             )?;
+            if !fs.warnings.is_empty() {
+                writeln!(
+                    out,
+                    "{} odd layer entries (paths leaving the root, devices, ...): `envelope audit` lists them (IM014)",
+                    fs.warnings.len()
+                )?;
+            }
             for i in fs.efficiency.inefficiencies.iter().take(10) {
                 writeln!(
                     out,

@@ -4,8 +4,9 @@ use crate::{declare_rule, Diagnostic};
 declare_rule! {
     /// ## What it does
     /// Flags dynamically linked Go binaries (an ELF interpreter or `DT_NEEDED`
-    /// libraries). It is an error, for any ELF file, when the image lacks the
-    /// interpreter or a needed library.
+    /// libraries), naming needed libraries not found in the usual library
+    /// directories. It is an error, for any ELF file of an image, when the
+    /// image lacks its interpreter (the dynamic loader).
     ///
     /// ## Why
     /// A dynamically linked binary needs the exact loader and C library it was
@@ -37,12 +38,21 @@ impl ImageRule for DynamicBinary {
             if f.is_static {
                 continue;
             }
+            // A lone binary has no image to lack anything. In an image, a
+            // missing loader is certain; a library may sit on a RUNPATH or
+            // an ld.so.conf path, so it only makes a Go binary's warning.
+            let in_image = cx.facts.is_image;
             let missing: Vec<String> = f
                 .interpreter
                 .iter()
-                .filter(|i| !cx.exists(i))
+                .filter(|i| in_image && !cx.exists(i))
                 .cloned()
-                .chain(f.needed.iter().filter(|l| !has_library(cx, l)).cloned())
+                .collect();
+            let unseen: Vec<String> = f
+                .needed
+                .iter()
+                .filter(|l| in_image && !has_library(cx, l))
+                .cloned()
                 .collect();
             let is_go = f.build_info.is_some();
             if missing.is_empty() && !is_go {
@@ -54,9 +64,17 @@ impl ImageRule for DynamicBinary {
                 format!(" ({})", f.needed.join(", "))
             };
             let mut d = if missing.is_empty() {
+                let unseen = if unseen.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; not in the usual library directories: {}",
+                        unseen.join(", ")
+                    )
+                };
                 cx.diag(
                     &Self::INFO,
-                    format!("{} is dynamically linked{libs}", b.path),
+                    format!("{} is dynamically linked{libs}{unseen}", b.path),
                 )
             } else {
                 let mut d = cx.diag(

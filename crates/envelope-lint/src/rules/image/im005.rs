@@ -4,9 +4,8 @@ use envelope_layer::fs::NodeKind;
 
 declare_rule! {
     /// ## What it does
-    /// Flags files and directories anyone may write, outside `/tmp`, `/var/tmp`
-    /// and `/dev/shm`. Directories with the sticky bit (like `/tmp`) are not
-    /// flagged.
+    /// Flags files and directories anyone may write, outside `/tmp`,
+    /// `/var/tmp`, `/dev/shm` and `/run/lock`.
     ///
     /// ## Why
     /// Whoever runs in the container, as any user, can change a world-writable
@@ -35,10 +34,7 @@ impl ImageRule for WorldWritable {
             {
                 continue;
             }
-            if node.kind == NodeKind::Dir && node.mode & 0o1000 != 0 {
-                continue;
-            }
-            if ["/tmp", "/var/tmp", "/dev/shm"]
+            if ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"]
                 .iter()
                 .any(|t| path == *t || path.starts_with(&format!("{t}/")))
             {

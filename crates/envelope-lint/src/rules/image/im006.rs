@@ -55,6 +55,21 @@ impl ImageRule for Secrets {
             }
         }
         for (i, created_by) in cx.history().iter().enumerate() {
+            // A token anywhere in the command (`curl -H "Authorization:
+            // Bearer ghp_..."`, `git clone https://u:pw@host`).
+            let token = created_by
+                .split_whitespace()
+                .find_map(|w| s::secret_value(w.trim_matches(['"', '\'', ';', '(', ')', ','])));
+            if let Some(what) = token {
+                out.push(
+                    cx.diag(
+                        &Self::INFO,
+                        format!("history step {} holds {what} (value redacted)", i + 1),
+                    )
+                    .with_help("commands and build arguments stay in the image history: use `RUN --mount=type=secret`"),
+                );
+                continue;
+            }
             for word in created_by.split_whitespace() {
                 let Some((k, v)) = word.split_once('=') else {
                     continue;

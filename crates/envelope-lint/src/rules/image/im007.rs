@@ -43,7 +43,12 @@ impl ImageRule for BuildTooling {
         let (mut go_files, mut go_bytes) = (0usize, 0u64);
         let mut git_dirs: Vec<String> = Vec::new();
         for (path, node) in cx.facts.fs.iter() {
-            if path.starts_with("/usr/local/go/") || path.starts_with("/usr/lib/go") {
+            // Toolchains and module caches are counted as such (IM008).
+            if path.starts_with("/usr/local/go/")
+                || path.starts_with("/usr/lib/go")
+                || path.contains("/pkg/mod/")
+                || path.starts_with("/root/.cache/")
+            {
                 continue;
             }
             if node.kind == NodeKind::File && path.ends_with(".go") {

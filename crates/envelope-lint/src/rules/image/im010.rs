@@ -5,8 +5,10 @@ use envelope_layer::fs::NodeKind;
 declare_rule! {
     /// ## What it does
     /// Checks that the files the Go binaries need at run time are there: a CA
-    /// bundle for a binary that loads the system root certificates (an error:
-    /// every TLS connection fails), the zoneinfo database for a binary that
+    /// bundle (a file, or certificates in a directory Go reads, or
+    /// SSL_CERT_FILE/SSL_CERT_DIR) for a binary that loads the system root
+    /// certificates and embeds no fallback roots (an error: every TLS
+    /// connection fails), the zoneinfo database for a binary that
     /// calls `time.LoadLocation` without embedding `time/tzdata`, and a
     /// writable `/tmp` (Go's `os.TempDir`).
     ///
@@ -35,14 +37,23 @@ impl ImageRule for RuntimeFiles {
     fn check(&self, cx: &ImageContext, out: &mut Vec<Diagnostic>) {
         let env = cx.env();
         let env_file = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let dir_has_files = |d: &str| {
+            cx.resolve(d).is_some_and(|(real, _)| {
+                cx.facts
+                    .fs
+                    .list_dir(&real)
+                    .any(|(p, _)| cx.resolve(p).is_some_and(|(_, n)| n.kind == NodeKind::File))
+            })
+        };
         let has_ca = CA_FILES.iter().any(|p| cx.exists(p))
             || env_file("SSL_CERT_FILE").is_some_and(|f| cx.exists(&f))
-            || cx.facts.fs.list_dir("/etc/ssl/certs").next().is_some();
-        let has_tz =
-            cx.exists("/usr/share/zoneinfo") || env_file("ZONEINFO").is_some_and(|f| cx.exists(&f));
+            || CA_DIRS.iter().any(|d| dir_has_files(d))
+            || env_file("SSL_CERT_DIR").is_some_and(|ds| ds.split(':').any(dir_has_files));
+        let has_tz = TZ_DIRS.iter().any(|d| cx.exists(d))
+            || env_file("ZONEINFO").is_some_and(|f| cx.exists(&f));
         for b in &cx.facts.binaries {
             let Some(needs) = &b.needs else { continue };
-            if needs.ca_certs && !has_ca {
+            if needs.ca_certs && !needs.fallback_roots && !has_ca {
                 let mut d = cx
                     .diag(&Self::INFO, format!("{} loads the system root certificates, and the image has no CA bundle", b.path))
                     .with_help("copy /etc/ssl/certs/ca-certificates.crt from a build stage (envelope build adds it): TLS connections fail with `certificate signed by unknown authority`");
@@ -84,6 +95,16 @@ impl ImageRule for RuntimeFiles {
         }
     }
 }
+
+/// Directories of certificates Go reads on Linux.
+const CA_DIRS: [&str; 2] = ["/etc/ssl/certs", "/etc/pki/tls/certs"];
+
+/// Where Go looks for the zoneinfo database on Unix.
+const TZ_DIRS: [&str; 3] = [
+    "/usr/share/zoneinfo",
+    "/usr/share/lib/zoneinfo",
+    "/usr/lib/locale/TZ",
+];
 
 /// Where Go looks for the CA bundle on Linux (crypto/x509/root_linux.go).
 const CA_FILES: [&str; 6] = [

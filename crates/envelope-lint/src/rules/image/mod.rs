@@ -21,3 +21,4 @@ pub mod im010;
 pub mod im011;
 pub mod im012;
 pub mod im013;
+pub mod im014;
