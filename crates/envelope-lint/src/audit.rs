@@ -242,6 +242,42 @@ impl ContentVisitor for Collector {
     }
 }
 
+/// `text` (a history command) with secret values replaced by `***`: tokens
+/// that look like secrets, and the values of `NAME=value` words whose name
+/// says secret.
+pub fn redact_secrets(text: &str) -> String {
+    use crate::rules::dockerfile::df004 as s;
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let bare = word.trim_matches(['"', '\'', ';', '(', ')', ',']);
+        if !bare.is_empty() && s::secret_value(bare).is_some() {
+            out.push_str(&word.replace(bare, "***"));
+            continue;
+        }
+        match word.split_once('=') {
+            Some((k, v)) => {
+                let name = k.trim_start_matches(['|', '-']);
+                let v = v.trim_matches(['"', '\'']);
+                if s::secret_name(name)
+                    && !v.is_empty()
+                    && !s::harmless_value(v)
+                    && !s::auth_mode(name, v)
+                {
+                    out.push_str(k);
+                    out.push_str("=***");
+                } else {
+                    out.push_str(word);
+                }
+            }
+            None => out.push_str(word),
+        }
+    }
+    out
+}
+
 /// What a check reads.
 pub struct ImageContext<'a> {
     pub facts: &'a ImageFacts,

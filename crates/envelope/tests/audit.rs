@@ -569,6 +569,8 @@ fn bad_input_is_a_clear_error() {
         (text.display().to_string(), "not an ELF binary"),
         (format!("oci:{}/missing", tmp.path().display()), "missing"),
         (format!("docker-archive:{}", text.display()), "notes.txt"),
+        (tmp.path().display().to_string(), "is a directory"),
+        ("./no-such-binary".to_string(), "no such file"),
     ] {
         let err = fails(
             envelope(tmp.path(), &tmp.path().join("cache"))
@@ -728,6 +730,9 @@ fn inspect_shows_layers_and_wasted_bytes() {
     let layers = v["layers"].as_array().expect("layers");
     assert_eq!(layers.len(), 2);
     assert_eq!(layers[1]["created_by"], "COPY data /data");
+    // History is shown with secret values redacted.
+    assert_eq!(layers[0]["created_by"], "ENV GITHUB_TOKEN=***");
+    assert!(!out.contains(GH_TOKEN));
     assert_eq!(layers[1]["largest"][0]["path"], "/data/big.bin");
     assert!(v["wasted_bytes"].as_u64().unwrap_or(0) >= 600_000, "{v}");
     let human = ok(envelope(tmp.path(), &tmp.path().join("cache"))

@@ -102,6 +102,19 @@ fn facts(args: &AuditArgs) -> Result<ImageFacts> {
     let transport = ["oci:", "oci-archive:", "docker-archive:", "docker://"]
         .iter()
         .any(|t| args.image.starts_with(t));
+    if !transport && path.is_dir() {
+        return Err(hinted(
+            format!("{} is a directory", path.display()),
+            format!("an OCI layout is named oci:{}", path.display()),
+        ));
+    }
+    let looks_like_path = args.image.starts_with(['.', '/', '~']);
+    if !transport && looks_like_path && !path.exists() {
+        return Err(hinted(
+            format!("{}: no such file", path.display()),
+            "give a binary's path, or an image as oci:DIR, docker-archive:FILE, docker://REF",
+        ));
+    }
     if !transport && path.is_file() {
         if !is_elf_file(path) {
             return Err(hinted(
@@ -331,7 +344,7 @@ pub fn inspect(args: InspectArgs, printer: &Printer) -> Result<ExitCode> {
         .into_iter()
         .flatten()
         .filter(|h| !h["empty_layer"].as_bool().unwrap_or(false))
-        .map(|h| h["created_by"].as_str().unwrap_or_default().to_string())
+        .map(|h| envelope_lint::audit::redact_secrets(h["created_by"].as_str().unwrap_or_default()))
         .collect();
     let mut out = printer.stdout();
     match args.format {
