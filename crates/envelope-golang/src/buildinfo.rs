@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::addrspace::AddressSpace;
 use crate::elf::Elf;
 use crate::Error;
 
@@ -144,16 +145,22 @@ fn gcflags_disable_optimizations(value: &str) -> bool {
     })
 }
 
-/// The build info of a binary; `Ok(None)` when it has none.
+/// The build info of an ELF, Mach-O or PE binary; `Ok(None)` when it has
+/// none (not a Go binary, or one without a build info header).
 pub fn read(data: &[u8]) -> Result<Option<BuildInfo>, Error> {
-    read_elf(&Elf::parse(data)?)
+    read_space(&AddressSpace::parse(data)?)
 }
 
 pub(crate) fn read_elf(elf: &Elf<'_>) -> Result<Option<BuildInfo>, Error> {
-    let Some(blob) = find_header(elf) else {
+    read_space(&AddressSpace::from_elf(elf))
+}
+
+/// The build info in an already parsed executable image.
+pub fn read_space(space: &AddressSpace<'_>) -> Result<Option<BuildInfo>, Error> {
+    let Some(blob) = find_header(space) else {
         return Ok(None);
     };
-    let (version, modinfo) = decode_header(elf, blob)?;
+    let (version, modinfo) = decode_header(space, blob)?;
     if version.is_empty() {
         return Ok(None);
     }
@@ -162,22 +169,25 @@ pub(crate) fn read_elf(elf: &Elf<'_>) -> Result<Option<BuildInfo>, Error> {
     Ok(Some(info))
 }
 
-fn find_header<'a>(elf: &Elf<'a>) -> Option<&'a [u8]> {
-    if let Some(s) = elf.section(".go.buildinfo") {
-        if s.data.starts_with(MAGIC) {
-            return Some(s.data);
-        }
+/// The build info header: in the format's named section (`.go.buildinfo`,
+/// `__go_buildinfo`, PE `.data`), or failing that in the first writable,
+/// non-executable segment, at 16-byte alignment as Go's own reader wants.
+fn find_header<'a>(space: &AddressSpace<'a>) -> Option<&'a [u8]> {
+    if let Some(found) = space.buildinfo_hint.and_then(scan_aligned) {
+        return Some(found);
     }
-    // No section headers: Go's own reader looks in the first writable,
-    // non-executable loadable segment, at 16-byte alignment.
-    let seg = elf.segments.iter().find(|s| s.writable && !s.executable)?;
+    scan_aligned(space.first_data_segment()?.data)
+}
+
+/// The bytes from the first 16-byte-aligned magic in `data` on.
+fn scan_aligned(data: &[u8]) -> Option<&[u8]> {
     let mut off = 0usize;
-    while off + 32 <= seg.data.len() {
-        let rest = seg.data.get(off..)?;
+    while off + 32 <= data.len() {
+        let rest = data.get(off..)?;
         let i = memchr_magic(rest)?;
         let at = off + i;
         if at.is_multiple_of(16) {
-            return seg.data.get(at..);
+            return data.get(at..);
         }
         off = at + 1;
     }
@@ -188,7 +198,7 @@ fn memchr_magic(hay: &[u8]) -> Option<usize> {
     hay.windows(MAGIC.len()).position(|w| w == MAGIC)
 }
 
-fn decode_header(elf: &Elf<'_>, blob: &[u8]) -> Result<(String, Vec<u8>), Error> {
+fn decode_header(space: &AddressSpace<'_>, blob: &[u8]) -> Result<(String, Vec<u8>), Error> {
     let trunc = |offset| Error::Truncated {
         what: "build info header",
         offset,
@@ -222,7 +232,7 @@ fn decode_header(elf: &Elf<'_>, blob: &[u8]) -> Result<(String, Vec<u8>), Error>
         Some(v)
     };
     let go_string = |addr: u64, max: u64| -> Result<Vec<u8>, Error> {
-        let hdr = elf.at_vaddr(addr).ok_or_else(|| trunc(addr))?;
+        let hdr = space.at_vaddr(addr).ok_or_else(|| trunc(addr))?;
         let data_ptr = read_ptr(hdr).ok_or_else(|| trunc(addr))?;
         let len = read_ptr(hdr.get(ps..).unwrap_or(&[])).ok_or_else(|| trunc(addr))?;
         if len > max {
@@ -231,7 +241,10 @@ fn decode_header(elf: &Elf<'_>, blob: &[u8]) -> Result<(String, Vec<u8>), Error>
                 detail: format!("length {len}"),
             });
         }
-        let bytes = elf.at_vaddr(data_ptr).ok_or_else(|| trunc(data_ptr))?;
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let bytes = space.at_vaddr(data_ptr).ok_or_else(|| trunc(data_ptr))?;
         let n = usize::try_from(len).map_err(|_| trunc(data_ptr))?;
         Ok(bytes.get(..n).ok_or_else(|| trunc(data_ptr))?.to_vec())
     };
@@ -278,10 +291,11 @@ fn read_varint_string(b: &mut &[u8], max: u64) -> Result<Vec<u8>, Error> {
 
 /// The linker frames modinfo with 16 bytes on each side.
 fn strip_framing(m: &[u8]) -> String {
+    // As Go's reader: without the framing, there is no usable modinfo.
     let s = if m.len() >= 33 && m[m.len() - 17] == b'\n' {
         &m[16..m.len() - 16]
     } else {
-        m
+        &[][..]
     };
     String::from_utf8_lossy(s).into_owned()
 }
@@ -452,6 +466,140 @@ pub fn unquote_prefix(s: &str) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::addrspace::{AddressSpace, Format, Segment};
+
+    /// A Go string header and its bytes at `addr` in the old pointer format.
+    fn old_format_space(big: bool, ps: usize, modinfo: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let base = 0x1000u64;
+        let put = |v: u64, out: &mut Vec<u8>| {
+            let b = v.to_be_bytes();
+            let b = &b[8 - ps..];
+            if big {
+                out.extend_from_slice(b);
+            } else {
+                out.extend(b.iter().rev());
+            }
+        };
+        // Layout: header (32) | version hdr | modinfo hdr | version | modinfo.
+        let version = b"go1.17.13";
+        let mut data = MAGIC.to_vec();
+        data.push(u8::try_from(ps).expect("ps"));
+        data.push(u8::from(big));
+        let vhdr = base + 32;
+        let mhdr = vhdr + 2 * ps as u64;
+        put(vhdr, &mut data);
+        put(mhdr, &mut data);
+        data.resize(32, 0);
+        let vdata = mhdr + 2 * ps as u64;
+        let mdata = vdata + version.len() as u64;
+        put(vdata, &mut data);
+        put(version.len() as u64, &mut data);
+        put(mdata, &mut data);
+        put(modinfo.len() as u64, &mut data);
+        data.extend_from_slice(version);
+        data.extend_from_slice(modinfo);
+        // A read-only segment before it, so the data segment is not first.
+        (vec![0u8; 64], data)
+    }
+
+    fn space<'a>(big: bool, is_64: bool, text: &'a [u8], data: &'a [u8]) -> AddressSpace<'a> {
+        AddressSpace {
+            format: Format::Elf,
+            big_endian: big,
+            is_64,
+            segments: vec![
+                Segment {
+                    name: String::new(),
+                    vaddr: 0x0,
+                    data: text,
+                    writable: false,
+                    executable: true,
+                },
+                Segment {
+                    name: String::new(),
+                    vaddr: 0x1000,
+                    data,
+                    writable: true,
+                    executable: false,
+                },
+            ],
+            sections: Vec::new(),
+            buildinfo_hint: None,
+        }
+    }
+
+    #[test]
+    fn old_pointer_format_every_width_and_byte_order() {
+        let mut framed = vec![0x30u8; 16];
+        framed.extend_from_slice(b"path\texample.com/old\nmod\texample.com/old\t(devel)\t\n");
+        framed.extend_from_slice(&[0xf9; 16]);
+        for (big, ps) in [(false, 8), (true, 8), (false, 4), (true, 4)] {
+            let (text, data) = old_format_space(big, ps, &framed);
+            let sp = space(big, ps == 8, &text, &data);
+            let info = read_space(&sp).expect("reads").expect("info");
+            assert_eq!(info.go_version, "go1.17.13");
+            assert_eq!(info.path, "example.com/old");
+            assert_eq!(
+                info.main.as_ref().map(|m| m.version.as_str()),
+                Some("(devel)")
+            );
+            // Without module info: a version and nothing else.
+            let (text, data) = old_format_space(big, ps, b"");
+            let info = read_space(&space(big, ps == 8, &text, &data))
+                .expect("reads")
+                .expect("info");
+            assert_eq!(
+                (info.go_version.as_str(), info.path.as_str()),
+                ("go1.17.13", "")
+            );
+            // Every truncation is an error or None, never a panic.
+            let (text, data) = old_format_space(big, ps, &framed);
+            for n in 0..data.len() {
+                let _ = read_space(&space(big, ps == 8, &text, &data[..n]));
+            }
+        }
+    }
+
+    #[test]
+    fn inline_format_and_bogus_lengths() {
+        let mut data = MAGIC.to_vec();
+        data.extend_from_slice(&[8, 2]);
+        data.resize(32, 0);
+        data.push(9);
+        data.extend_from_slice(b"go1.23.5");
+        data.push(b'x');
+        let mut framed = vec![0u8; 16];
+        framed.extend_from_slice(b"path\tx\n");
+        framed.resize(framed.len() + 16, 0);
+        // A 1-byte varint: framed is short.
+        data.push(u8::try_from(framed.len()).expect("short"));
+        data.extend_from_slice(&framed);
+        let text = [0u8; 4];
+        let info = read_space(&space(false, true, &text, &data))
+            .expect("reads")
+            .expect("info");
+        assert_eq!(
+            (info.go_version.as_str(), info.path.as_str()),
+            ("go1.23.5x", "x")
+        );
+        // A length past the end, a huge length, a varint that never ends.
+        for tail in [&[0x7f][..], &[0xff, 0xff, 0xff, 0xff, 0x0f], &[0x80; 12]] {
+            let mut d = data[..32].to_vec();
+            d.extend_from_slice(tail);
+            d.resize(d.len().max(32), 0);
+            assert!(
+                read_space(&space(false, true, &text, &d)).is_err(),
+                "{tail:?}"
+            );
+        }
+        // Misaligned magic is not found.
+        let mut d = vec![0u8; 8];
+        d.extend_from_slice(&data);
+        assert_eq!(
+            read_space(&space(false, true, &text, &d)).expect("ok"),
+            None
+        );
+    }
 
     #[test]
     fn varints() {

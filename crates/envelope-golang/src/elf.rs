@@ -1,7 +1,8 @@
 //! ELF facts: architecture in Go's names, static or dynamic (PT_INTERP,
 //! DT_NEEDED), stripped or not (symbol table, DWARF), and the sizes that
 //! `-s -w` would remove. Also the plumbing other readers share: sections by
-//! name, loadable segments, and virtual address to file offset mapping.
+//! name and loadable segments (see [`crate::addrspace`] for the
+//! format-independent view with virtual address mapping).
 
 use object::elf;
 use object::read::elf::{Dyn, FileHeader, ProgramHeader, SectionHeader};
@@ -92,15 +93,6 @@ impl<'a> Elf<'a> {
 
     pub fn section(&self, name: &str) -> Option<&Section<'a>> {
         self.sections.iter().find(|s| s.name == name)
-    }
-
-    /// The file bytes at a virtual address, up to the end of its segment.
-    pub fn at_vaddr(&self, addr: u64) -> Option<&'a [u8]> {
-        self.segments.iter().find_map(|s| {
-            let off = addr.checked_sub(s.vaddr)?;
-            let off = usize::try_from(off).ok()?;
-            s.data.get(off..)
-        })
     }
 }
 

@@ -4,6 +4,8 @@
 pub enum Error {
     #[error("not an ELF file (no \\x7fELF magic)")]
     NotElf,
+    #[error("not an ELF, Mach-O or PE executable")]
+    UnknownFormat,
     #[error("malformed ELF: {0}")]
     Elf(String),
     #[error("truncated {what} at offset {offset}")]

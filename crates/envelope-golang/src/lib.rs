@@ -5,6 +5,7 @@
 //! Every reader treats its input as hostile: bounded, checked, never
 //! panicking.
 
+pub mod addrspace;
 pub mod buildinfo;
 pub mod elf;
 mod error;
@@ -12,6 +13,7 @@ pub mod goversion;
 pub mod needs;
 pub mod pclntab;
 
+pub use addrspace::{AddressSpace, Format};
 pub use buildinfo::{BuildInfo, Module};
 pub use elf::{inspect, BinaryFacts};
 pub use error::Error;
@@ -22,6 +24,15 @@ pub use pclntab::{BuildPaths, FileTable, FuncTable};
 /// Runs every reader on `data`, ignoring results: the entry point for fuzzing.
 pub fn fuzz_all(data: &[u8]) {
     let _ = elf::inspect(data);
+    // The format-independent image (ELF, Mach-O, PE) and the build info
+    // reader on it, including the vaddr mapping of every segment start.
+    if let Ok(space) = addrspace::AddressSpace::parse(data) {
+        let _ = space.first_data_segment();
+        for s in &space.segments {
+            let _ = space.at_vaddr(s.vaddr);
+        }
+        let _ = buildinfo::read_space(&space);
+    }
     if let Ok(Some(bi)) = buildinfo::read(data) {
         let _ = (
             bi.cgo_enabled(),

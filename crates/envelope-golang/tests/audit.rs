@@ -4,6 +4,9 @@
 //! variant, in parallel threads, by the local Go toolchain (and gcc for the
 //! cgo and race variants); the tests share the results.
 
+mod common;
+use common::*;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,18 +16,6 @@ use envelope_golang::pclntab::MAX_BUILD_PATH_EXAMPLES;
 use envelope_golang::{
     go_support, go_version, inspect, BinaryFacts, BuildInfo, FileTable, GoVersion, Support,
 };
-
-fn go() -> PathBuf {
-    let debian = Path::new("/usr/lib/go-1.23/bin/go");
-    if debian.exists() {
-        return debian.to_path_buf();
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("go"))
-        .find(|p| p.exists())
-        .expect("the Go toolchain is required: run `bash .ci/install.sh`")
-}
 
 /// A `go` command that never reaches the network and ignores the caller's
 /// Go settings.

@@ -1,34 +1,13 @@
 //! The readers against real binaries built by the real Go toolchain (and a
 //! C compiler for a dynamic one), checked against `go version -m`.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::*;
+
+use std::path::Path;
 use std::process::Command;
 
 use envelope_golang::{buildinfo, inspect, runtime_needs, FuncTable};
-
-fn go() -> PathBuf {
-    let debian = Path::new("/usr/lib/go-1.23/bin/go");
-    if debian.exists() {
-        return debian.to_path_buf();
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("go"))
-        .find(|p| p.exists())
-        .expect("the Go toolchain is required: run `bash .ci/install.sh`")
-}
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name)
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 /// Builds `dir` into `out` with the given GOARCH and flags.
 fn build(dir: &Path, out: &Path, goarch: &str, flags: &[&str]) -> Vec<u8> {

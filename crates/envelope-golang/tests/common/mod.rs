@@ -1,0 +1,33 @@
+//! Helpers the envelope-golang integration tests share: where the Go
+//! toolchain and the fixtures are.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The Go toolchain: Debian's Go 1.23 when installed, else `go` on PATH.
+pub fn go() -> PathBuf {
+    let debian = Path::new("/usr/lib/go-1.23/bin/go");
+    if debian.exists() {
+        return debian.to_path_buf();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("go"))
+        .find(|p| p.exists())
+        .expect("the Go toolchain is required: run `bash .ci/install.sh`")
+}
+
+/// A directory of the repository's examples/.
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+}
+
+/// A directory of tests/fixtures/.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
