@@ -172,7 +172,11 @@ impl OciLayout {
         let found: Vec<&Descriptor> = index
             .manifests
             .iter()
-            .filter(|d| tag.is_none() || ref_name(d) == tag)
+            .filter(|d| match tag {
+                // Artifacts about an image (its SBOM) are not images.
+                None => !crate::artifact::is_referrer(d),
+                Some(_) => ref_name(d) == tag,
+            })
             .collect();
         match (found.as_slice(), tag) {
             ([one], _) => Ok((*one).clone()),

@@ -4,6 +4,7 @@
 //! layouts and archives. It depends on nothing else of envelope's.
 
 mod archive;
+pub mod artifact;
 mod digest;
 mod error;
 mod image;
@@ -15,6 +16,7 @@ mod source;
 pub mod tar;
 
 pub use archive::{read_docker_archive, read_oci_archive, write_docker_archive, write_oci_archive};
+pub use artifact::{artifact, Artifact};
 pub use digest::{Digest, Sha256Writer};
 pub use error::Error;
 pub use image::{BlobData, ImageBlobs};

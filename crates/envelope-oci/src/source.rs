@@ -980,6 +980,9 @@ fn archive_root(store: &Store, tag: Option<&str>) -> Result<Descriptor, Error> {
     let index: ImageIndex = parse(&bytes, format!("index.json in {}", store.path.display()))?;
     let matches = |d: &&Descriptor| {
         let ann = d.annotations.as_ref();
+        if tag.is_none() && crate::artifact::is_referrer(d) {
+            return false;
+        }
         tag.is_none_or(|t| {
             ann.and_then(|a| a.get(REF_NAME)).is_some_and(|n| n == t)
                 || ann

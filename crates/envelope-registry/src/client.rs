@@ -779,6 +779,53 @@ impl Client {
         media_type: &str,
         bytes: &[u8],
     ) -> Result<Digest, Error> {
+        self.put_manifest_subject(r, reference, media_type, bytes)
+            .map(|(d, _)| d)
+    }
+
+    /// The referrers of `subject` from the referrers API
+    /// (`GET /v2/NAME/referrers/DIGEST`), or None when the registry does
+    /// not offer it (404, or an answer that is not an image index).
+    pub fn get_referrers(
+        &self,
+        r: &RegistryRef,
+        subject: &Digest,
+    ) -> Result<Option<envelope_oci::ImageIndex>, Error> {
+        let url = format!(
+            "{}/v2/{}/referrers/{subject}",
+            self.base_url(r),
+            r.repository
+        );
+        let resp = self.send(&Req {
+            method: "GET",
+            url: url.clone(),
+            scope: Self::scope(r, false),
+            headers: vec![("Accept", envelope_oci::media_types::OCI_INDEX.into())],
+            body: None,
+        })?;
+        match resp.status().as_u16() {
+            404 | 405 => return Ok(None),
+            s if (200..300).contains(&s) => {}
+            _ => return Err(Self::status_error("GET", &url, resp)),
+        }
+        let body = read_limited(resp, MANIFEST_LIMIT).map_err(|e| Error::Transport {
+            method: "GET",
+            url: redact_url(&url),
+            detail: e.to_string(),
+        })?;
+        Ok(serde_json::from_slice(&body).ok())
+    }
+
+    /// PUT a manifest; also says whether the registry processed its
+    /// `subject` (the OCI-Subject response header of registries with the
+    /// referrers API).
+    pub fn put_manifest_subject(
+        &self,
+        r: &RegistryRef,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<(Digest, bool), Error> {
         let url = format!(
             "{}/v2/{}/manifests/{reference}",
             self.base_url(r),
@@ -794,6 +841,7 @@ impl Client {
         if resp.status().as_u16() != 201 && !resp.status().is_success() {
             return Err(Self::status_error("PUT", &url, resp));
         }
+        let subject_seen = resp.headers().get("oci-subject").is_some();
         let ours = Digest::sha256(bytes);
         if let Some(theirs) = resp
             .headers()
@@ -810,7 +858,7 @@ impl Client {
                 });
             }
         }
-        Ok(ours)
+        Ok((ours, subject_seen))
     }
 }
 

@@ -12,6 +12,7 @@ mod base;
 mod client;
 mod error;
 mod reference;
+pub mod referrers;
 mod secret;
 mod transfer;
 
