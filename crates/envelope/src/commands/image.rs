@@ -207,7 +207,22 @@ pub fn check_outputs_for_many(outputs: &[ImageRef], images: usize) -> Result<()>
     Ok(())
 }
 
-/// Writes the image to every output; returns what was written, as refs.
+/// An SBOM attached to an image in one output.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachedSbom {
+    /// Where: the output it went to.
+    pub output: String,
+    /// The artifact manifest's digest.
+    pub digest: Digest,
+    pub media_type: String,
+    /// The image manifest it describes.
+    pub subject: Digest,
+    /// `referrers-api`, `tag-schema` (registries) or `index.json` (layouts).
+    pub via: String,
+}
+
+/// Writes the image to every output, with its SBOM (--sbom) where an
+/// output can hold one; returns what was written, as refs, and the SBOMs.
 pub fn write_outputs(
     image: &ImageBlobs,
     outputs: &[ImageRef],
@@ -215,25 +230,61 @@ pub fn write_outputs(
     many: bool,
     args: &ImageArgs,
     printer: &Printer,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, Vec<AttachedSbom>)> {
+    let epoch = source_date_epoch()?;
+    let sboms = super::sbom::artifacts_for(image, name, args.sbom, epoch)?;
     let mut written = Vec::new();
+    let mut attached = Vec::new();
+    let mut note = |output: &str, a: &envelope_oci::Artifact, via: &str| {
+        let subject = serde_json::from_slice::<envelope_oci::ImageManifest>(&a.manifest)
+            .ok()
+            .and_then(|m| m.subject)
+            .map(|s| s.digest);
+        if let Some(subject) = subject {
+            attached.push(AttachedSbom {
+                output: output.to_string(),
+                digest: a.descriptor.digest.clone(),
+                media_type: a.document.0.media_type.clone(),
+                subject,
+                via: via.to_string(),
+            });
+        }
+    };
     for o in outputs {
         let resolved = resolve_output(o, name, many);
         if let ImageRef::Docker { reference } = &resolved {
             let client = super::registry::client(&args.registry)?;
-            written.push(super::registry::push(
+            let pushed = super::registry::push(
                 &client,
                 image,
                 reference,
                 &args.push_tags,
                 &base_repos(args),
                 printer,
-            )?);
+            )?;
+            let target = super::registry::parse_registry_ref(reference)?;
+            for a in &sboms {
+                let how = envelope_registry::referrers::push_referrer(&client, &target, a)
+                    .map_err(super::registry::tls_hint)
+                    .with_context(|| format!("attaching the SBOM to {pushed}"))?;
+                let via = match how {
+                    envelope_registry::referrers::Attached::ReferrersApi => "referrers-api",
+                    envelope_registry::referrers::Attached::FallbackTag => "tag-schema",
+                };
+                note(&pushed, a, via);
+            }
+            written.push(pushed);
             continue;
         }
         match &resolved {
             ImageRef::Oci { dir, tag } => {
-                envelope_oci::write_oci_layout(dir, image, tag.as_deref())
+                envelope_oci::write_oci_layout(dir, image, tag.as_deref()).and_then(|()| {
+                    let layout = envelope_oci::OciLayout::open(dir)?;
+                    for a in &sboms {
+                        layout.attach(a)?;
+                    }
+                    Ok(())
+                })
             }
             ImageRef::OciArchive { file, tag } => {
                 ensure_parent(file)?;
@@ -246,9 +297,18 @@ pub fn write_outputs(
             ImageRef::Docker { .. } => unreachable!("pushed above"),
         }
         .with_context(|| format!("writing {resolved}"))?;
+        if matches!(resolved, ImageRef::Oci { .. }) {
+            for a in &sboms {
+                note(&resolved.to_string(), a, "index.json");
+            }
+        } else if !sboms.is_empty() {
+            printer.detail(format!(
+                "{resolved}: archives hold no SBOM beside the image; write to oci:DIR or a registry for that"
+            ));
+        }
         written.push(resolved.to_string());
     }
-    Ok(written)
+    Ok((written, attached))
 }
 
 fn ensure_parent(file: &Path) -> Result<()> {
@@ -276,6 +336,8 @@ pub struct ImageReport {
     pub media_type: String,
     pub platforms: Vec<PlatformReport>,
     pub outputs: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sboms: Vec<AttachedSbom>,
     pub seconds: f64,
 }
 
@@ -284,7 +346,7 @@ pub fn report_of(
     package: Option<&str>,
     image: &ImageBlobs,
     platforms: &[PlatformImage],
-    outputs: Vec<String>,
+    (outputs, sboms): (Vec<String>, Vec<AttachedSbom>),
     seconds: f64,
 ) -> ImageReport {
     ImageReport {
@@ -294,6 +356,7 @@ pub fn report_of(
         media_type: image.root.media_type.clone(),
         platforms: platforms.iter().map(|p| p.report.clone()).collect(),
         outputs,
+        sboms,
         seconds,
     }
 }
@@ -418,6 +481,18 @@ fn print_human(out: &mut impl Write, r: &ImageReport, verbose: bool) -> Result<(
     }
     for o in &r.outputs {
         writeln!(out, "  wrote {o}")?;
+        for s in r.sboms.iter().filter(|s| &s.output == o) {
+            let kind = if s.media_type.contains("spdx") {
+                "SPDX"
+            } else {
+                "CycloneDX"
+            };
+            writeln!(
+                out,
+                "    {DIM}+ {kind} SBOM {} for {} ({}){DIM:#}",
+                s.digest, s.subject, s.via
+            )?;
+        }
     }
     for line in run_hints(&r.name, r.outputs.first().map(String::as_str)) {
         writeln!(out, "  {line}")?;

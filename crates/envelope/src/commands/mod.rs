@@ -9,3 +9,4 @@ pub mod lint;
 pub mod package;
 pub mod pin;
 pub mod registry;
+pub mod sbom;

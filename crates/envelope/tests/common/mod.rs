@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod goproxy;
 pub mod proxy;
 pub mod registry;
 pub mod token;
@@ -248,4 +249,62 @@ pub fn index_arches(index: &serde_json::Value) -> Vec<String> {
                 .to_string()
         })
         .collect()
+}
+
+/// An image from layers and a config (diff_ids filled in), uncompressed
+/// layers as `docker save` writes them.
+pub fn assemble(
+    layers: Vec<envelope_layer::LayerBuilder>,
+    mut config: serde_json::Value,
+) -> envelope_oci::ImageBlobs {
+    let built: Vec<_> = layers
+        .iter()
+        .map(|b| envelope_layer::build_layer(b, envelope_layer::Compression::Gzip).expect("layer"))
+        .collect();
+    config["rootfs"] = serde_json::json!({
+        "type": "layers",
+        "diff_ids": built.iter().map(|l| l.diff_id.to_string()).collect::<Vec<_>>(),
+    });
+    let config_bytes = serde_json::to_vec(&config).expect("config");
+    let config_desc = envelope_oci::Descriptor {
+        media_type: "application/vnd.oci.image.config.v1+json".into(),
+        digest: envelope_oci::Digest::sha256(&config_bytes),
+        size: config_bytes.len() as u64,
+        urls: None,
+        annotations: None,
+        platform: None,
+        artifact_type: None,
+    };
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": config_desc,
+        "layers": built.iter().map(|l| l.descriptor()).collect::<Vec<_>>(),
+    });
+    let manifest_bytes = serde_json::to_vec(&manifest).expect("manifest");
+    let root = envelope_oci::Descriptor {
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        digest: envelope_oci::Digest::sha256(&manifest_bytes),
+        size: manifest_bytes.len() as u64,
+        urls: None,
+        annotations: None,
+        platform: None,
+        artifact_type: None,
+    };
+    let mut image = envelope_oci::ImageBlobs::new(root.clone());
+    image.insert(
+        root.digest,
+        envelope_oci::BlobData::Bytes(std::sync::Arc::new(manifest_bytes)),
+    );
+    image.insert(
+        config_desc.digest,
+        envelope_oci::BlobData::Bytes(std::sync::Arc::new(config_bytes)),
+    );
+    for l in built {
+        image.insert(
+            l.digest.clone(),
+            envelope_oci::BlobData::Bytes(l.blob.clone()),
+        );
+    }
+    image
 }
