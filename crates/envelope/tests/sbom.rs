@@ -451,6 +451,14 @@ fn file(b: &mut LayerBuilder, path: &str, data: Vec<u8>, mode: u32) {
         .expect("file");
 }
 
+/// A tool of the Go toolchain (GOROOT/pkg/tool/linux_amd64/NAME).
+fn go_tool(name: &str) -> PathBuf {
+    let goroot = ok(Command::new(go_dir().join("go")).args(["env", "GOROOT"]));
+    Path::new(goroot.trim())
+        .join("pkg/tool/linux_amd64")
+        .join(name)
+}
+
 const DPKG_STATUS: &str = "\
 Package: libc6
 Status: install ok installed
@@ -527,6 +535,13 @@ fn os_image(dir: &Path) -> PathBuf {
         b"#!/bin/sh\necho hi\n".to_vec(),
         0o755,
     );
+    // A Go program without a `mod` line: one of the toolchain's own tools.
+    file(
+        &mut top,
+        "usr/local/go/tool/nm",
+        std::fs::read(go_tool("nm")).expect("nm"),
+        0o755,
+    );
     let image = assemble(
         vec![base, top],
         serde_json::json!({
@@ -557,9 +572,13 @@ fn an_image_sbom_has_every_go_binary_and_the_os_packages() {
         .collect();
     assert_eq!(
         files,
-        ["/opt/app/worker", "/usr/local/bin/depsapp"]
-            .map(String::from)
-            .into()
+        [
+            "/opt/app/worker",
+            "/usr/local/bin/depsapp",
+            "/usr/local/go/tool/nm"
+        ]
+        .map(String::from)
+        .into()
     );
     let purls: BTreeSet<String> = spdx["packages"]
         .as_array()

@@ -151,9 +151,13 @@ pub fn go_binary(path: &str, data: &[u8]) -> Result<Option<GoBinary>, envelope_g
     };
     let main = match &info.main {
         Some(m) => module(m),
+        // No `mod` line: a program built from a source tree that is not a
+        // versioned module (the Go toolchain's own cmd/ tools, GOPATH
+        // mode). Its package path names it; like a main module built from
+        // a checkout, it has no version: (devel).
         None => Module {
             path: info.path.clone(),
-            version: String::new(),
+            version: "(devel)".to_string(),
             sum: None,
             replace: None,
         },
