@@ -10,6 +10,7 @@ pub mod buildinfo;
 pub mod elf;
 mod error;
 pub mod goversion;
+pub mod inline;
 pub mod needs;
 pub mod pclntab;
 
@@ -18,6 +19,7 @@ pub use buildinfo::{BuildInfo, Module};
 pub use elf::{inspect, BinaryFacts};
 pub use error::Error;
 pub use goversion::{go_support, go_version, GoVersion, Prerelease, Support, KNOWN_GO_MINORS};
+pub use inline::{split_symbol, SymbolTable};
 pub use needs::{runtime_needs, RuntimeNeeds};
 pub use pclntab::{BuildPaths, FileTable, FuncTable};
 
@@ -32,6 +34,11 @@ pub fn fuzz_all(data: &[u8]) {
             let _ = space.at_vaddr(s.vaddr);
         }
         let _ = buildinfo::read_space(&space);
+        // The function table and inline trees of any format, and the
+        // vulnerability database form of every name found.
+        if let Ok(t) = inline::SymbolTable::from_space(&space) {
+            let _ = t.vuln_symbols();
+        }
     }
     if let Ok(Some(bi)) = buildinfo::read(data) {
         let _ = (

@@ -3,11 +3,12 @@
 //! and DWARF but keeps the pclntab, because the runtime needs it for stack
 //! traces — so this works on stripped binaries.
 
+use crate::addrspace::AddressSpace;
 use crate::elf::Elf;
 use crate::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Version {
+pub(crate) enum Version {
     Go116,
     Go118,
     Go120,
@@ -18,14 +19,14 @@ pub struct FuncTable {
     names: Vec<String>,
 }
 
-struct Reader<'a> {
-    data: &'a [u8],
-    big: bool,
-    ptr: usize,
+pub(crate) struct Reader<'a> {
+    pub data: &'a [u8],
+    pub big: bool,
+    pub ptr: usize,
 }
 
 impl Reader<'_> {
-    fn uint(&self, off: usize, size: usize) -> Option<u64> {
+    pub fn uint(&self, off: usize, size: usize) -> Option<u64> {
         let b = self.data.get(off..off.checked_add(size)?)?;
         let mut v = 0u64;
         for i in 0..size {
@@ -33,7 +34,7 @@ impl Reader<'_> {
         }
         Some(v)
     }
-    fn u32(&self, off: usize) -> Option<u64> {
+    pub fn u32(&self, off: usize) -> Option<u64> {
         self.uint(off, 4)
     }
     fn word(&self, n: usize) -> Option<usize> {
@@ -43,15 +44,18 @@ impl Reader<'_> {
 
 /// The pclntab header fields the readers use (runtime.pcHeader).
 #[derive(Debug, Clone, Copy)]
-struct Header {
-    version: Version,
-    ptr: usize,
-    nfunc: usize,
-    nfiles: usize,
-    funcname_off: usize,
-    filetab_off: usize,
-    pctab_off: usize,
-    pcln_off: usize,
+pub(crate) struct Header {
+    pub version: Version,
+    pub ptr: usize,
+    pub nfunc: usize,
+    pub nfiles: usize,
+    /// The text start address (Go 1.18+; 0 before).
+    pub text_start: u64,
+    pub funcname_off: usize,
+    pub cu_off: usize,
+    pub filetab_off: usize,
+    pub pctab_off: usize,
+    pub pcln_off: usize,
 }
 
 /// The pclntab magic numbers of the layouts this module reads.
@@ -59,7 +63,7 @@ const MAGIC_120: u32 = 0xffff_fff1;
 const MAGIC_118: u32 = 0xffff_fff0;
 const MAGIC_116: u32 = 0xffff_fffa;
 
-fn header(data: &[u8], big: bool) -> Option<Header> {
+pub(crate) fn header(data: &[u8], big: bool) -> Option<Header> {
     let magic = if big {
         u32::from_be_bytes(data.get(..4)?.try_into().ok()?)
     } else {
@@ -89,14 +93,19 @@ fn header(data: &[u8], big: bool) -> Option<Header> {
         ptr,
         nfunc: r.word(0)?,
         nfiles: r.word(1)?,
+        text_start: match version {
+            Version::Go116 => 0,
+            Version::Go118 | Version::Go120 => r.uint(8 + 2 * ptr, ptr)?,
+        },
         funcname_off: r.word(base)?,
+        cu_off: r.word(base + 1)?,
         filetab_off: r.word(base + 2)?,
         pctab_off: r.word(base + 3)?,
         pcln_off: r.word(base + 4)?,
     })
 }
 
-fn names_from(data: &[u8], big: bool) -> Option<Vec<String>> {
+pub(crate) fn names_from(data: &[u8], big: bool) -> Option<Vec<String>> {
     let h = header(data, big)?;
     let (version, ptr, nfunc) = (h.version, h.ptr, h.nfunc);
     let funcnames = data.get(h.funcname_off..)?;
@@ -143,7 +152,7 @@ fn names_from(data: &[u8], big: bool) -> Option<Vec<String>> {
 
 /// Most entries a reader reserves room for up front; real tables grow past
 /// it as they are read, hostile counts do not turn into allocations.
-const INITIAL_CAPACITY: usize = 1 << 14;
+pub(crate) const INITIAL_CAPACITY: usize = 1 << 14;
 
 /// Longest name the readers take from a string table; longer ones are cut.
 /// Bounding the NUL search keeps a table without NULs from costing
@@ -151,7 +160,7 @@ const INITIAL_CAPACITY: usize = 1 << 14;
 const MAX_NAME: usize = 4096;
 
 /// The NUL-terminated string at the start of `b` (at most [`MAX_NAME`] bytes).
-fn c_string(b: &[u8]) -> String {
+pub(crate) fn c_string(b: &[u8]) -> String {
     let b = &b[..b.len().min(MAX_NAME)];
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
     String::from_utf8_lossy(&b[..end]).into_owned()
@@ -189,27 +198,48 @@ fn files_from(data: &[u8], big: bool) -> Option<Vec<String>> {
 /// of magic numbers costs linear time, not quadratic.
 const MAX_CANDIDATES: usize = 64;
 
-/// Runs `parse` on the pclntab of `elf`: the `.gopclntab` section, or,
-/// without section headers (or when that section does not parse), the
-/// first 4-aligned header in a read-only segment that gives a non-empty
+/// The names of the pclntab section: ELF, ELF position-independent
+/// executables (where the table sits in the RELRO data), Mach-O.
+const SECTION_NAMES: [&str; 3] = [".gopclntab", ".data.rel.ro.gopclntab", "__gopclntab"];
+
+/// Runs `parse` on the pclntab of `elf`: the `.gopclntab` section (in a
+/// position-independent executable `.data.rel.ro.gopclntab`), or, without
+/// section headers (or when that section does not parse), the first
+/// 4-aligned header in a read-only segment, then (a stripped PIE, whose
+/// table is in the RELRO segment) a writable one, that gives a non-empty
 /// result.
 fn locate<'a, T>(
     elf: &Elf<'a>,
     parse: impl Fn(&'a [u8], bool) -> Option<Vec<T>>,
 ) -> Option<Vec<T>> {
     let big = elf.big_endian;
-    if let Some(s) = elf.section(".gopclntab") {
-        if let Some(found) = parse(s.data, big) {
-            return Some(found);
+    for name in SECTION_NAMES {
+        if let Some(s) = elf.section(name) {
+            if let Some(found) = parse(s.data, big) {
+                return Some(found);
+            }
         }
     }
+    let segments = elf.segments.iter().filter(|s| !s.writable);
+    let writable = elf.segments.iter().filter(|s| s.writable);
+    scan(segments.chain(writable).map(|s| s.data), big, parse).map(|(_, found)| found)
+}
+
+/// The first 4-aligned pclntab header in `segments` on which `parse`
+/// gives a non-empty result: the table (from its header to the end of the
+/// segment) and the result. At most [`MAX_CANDIDATES`] headers are tried.
+fn scan<'a, T>(
+    segments: impl Iterator<Item = &'a [u8]>,
+    big: bool,
+    parse: impl Fn(&'a [u8], bool) -> Option<Vec<T>>,
+) -> Option<(&'a [u8], Vec<T>)> {
     let magics = [MAGIC_120, MAGIC_118, MAGIC_116];
     let mut tried = 0;
-    for seg in elf.segments.iter().filter(|s| !s.writable) {
+    for data in segments {
         // Headers are 4-aligned: test the magic at every fourth offset.
         let mut at = 0usize;
-        while at + 8 <= seg.data.len() && tried < MAX_CANDIDATES {
-            let w = &seg.data[at..at + 8];
+        while at + 8 <= data.len() && tried < MAX_CANDIDATES {
+            let w = &data[at..at + 8];
             let word = [w[0], w[1], w[2], w[3]];
             let magic = if big {
                 u32::from_be_bytes(word)
@@ -218,14 +248,33 @@ fn locate<'a, T>(
             };
             if magics.contains(&magic) && w[4] == 0 && w[5] == 0 {
                 tried += 1;
-                if let Some(found) = parse(&seg.data[at..], big).filter(|v| !v.is_empty()) {
-                    return Some(found);
+                if let Some(found) = parse(&data[at..], big).filter(|v| !v.is_empty()) {
+                    return Some((&data[at..], found));
                 }
             }
             at += 4;
         }
     }
     None
+}
+
+/// The pclntab of an executable of any format, from its header to the end
+/// of its section or segment, and the function names in it: the section
+/// (see [`SECTION_NAMES`]) when there is one that reads, else the first
+/// header found in a read-only segment (a stripped ELF file; PE files,
+/// which keep it in `.rdata`), then in a writable one (a stripped PIE).
+pub(crate) fn locate_in_space<'a>(space: &AddressSpace<'a>) -> Option<(&'a [u8], Vec<String>)> {
+    let big = space.big_endian;
+    for name in SECTION_NAMES {
+        if let Some(s) = space.section(name) {
+            if let Some(found) = names_from(s.data, big).filter(|v| !v.is_empty()) {
+                return Some((s.data, found));
+            }
+        }
+    }
+    let segments = space.segments.iter().filter(|s| !s.writable);
+    let writable = space.segments.iter().filter(|s| s.writable);
+    scan(segments.chain(writable).map(|s| s.data), big, names_from)
 }
 
 impl FuncTable {
