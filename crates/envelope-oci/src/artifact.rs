@@ -80,8 +80,9 @@ pub fn artifact(
 /// The tag a registry without the referrers API keeps the referrers of
 /// `subject` under: `sha256-<hex>` (truncated to 128 characters).
 pub fn fallback_tag(subject: &Digest) -> String {
-    let s = subject.to_string().replacen(':', "-", 1);
-    s.chars().take(128).collect()
+    let s = subject.to_string();
+    let (alg, hex) = s.split_once(':').unwrap_or(("sha256", s.as_str()));
+    format!("{alg}-{}", &hex[..hex.len().min(64)])
 }
 
 /// Adds `a` to `index` as a referrer (replacing one with the same digest);
@@ -137,11 +138,13 @@ impl OciLayout {
             if d.size > crate::JSON_LIMIT {
                 continue;
             }
-            let bytes = self.read_blob(&d.digest)?;
-            let m: ImageManifest = serde_json::from_slice(&bytes).map_err(|e| Error::Json {
-                what: format!("artifact manifest {}", d.digest),
-                detail: e.to_string(),
-            })?;
+            // A missing or damaged artifact is not ours to judge: skip it.
+            let Ok(bytes) = self.read_blob(&d.digest) else {
+                continue;
+            };
+            let Ok(m) = serde_json::from_slice::<ImageManifest>(&bytes) else {
+                continue;
+            };
             if m.subject.as_ref().is_some_and(|s| &s.digest == subject) {
                 out.push((d, m));
             }

@@ -50,12 +50,14 @@ pub fn push_referrer(
     }
     let tag = fallback_tag(&subject);
     let tagged = target.with_tag(&tag);
-    let mut index = match client.head_manifest_quick(&tagged)? {
+    // A full HEAD (a GET when the registry sends no digest header): an
+    // existing index must never be taken for a missing one.
+    let mut index = match client.head_manifest(&tagged)? {
         Some(_) => {
             let (bytes, mt, _) = client.get_manifest(&tagged)?;
             if !media_types::is_index(&mt) {
                 return Err(Error::Malformed(format!(
-                    "the referrers tag {tag} holds a {mt}, not an image index"
+                    "the referrers tag {tag} holds a {mt}, not an image index (another tool uses that tag)"
                 )));
             }
             serde_json::from_slice::<ImageIndex>(&bytes)
@@ -89,7 +91,7 @@ pub fn list_referrers(
         Some(i) => i,
         None => {
             let tagged = target.with_tag(&fallback_tag(subject));
-            match client.head_manifest_quick(&tagged)? {
+            match client.head_manifest(&tagged)? {
                 None => ImageIndex::empty(),
                 Some(_) => {
                     let (bytes, _, _) = client.get_manifest(&tagged)?;

@@ -682,6 +682,23 @@ fn build_attaches_an_sbom_to_layouts_and_registries() {
         Some(1)
     );
 
+    // An untagged layout keeps one entry (skopeo and podman could not
+    // pick the image among several) and says why there is no SBOM.
+    let untagged = tmp.path().join("untagged");
+    let mut cmd = envelope(&app.src, &cache);
+    cmd.envs(app.proxy.env())
+        .args(["build", "-o", &format!("oci:{}", untagged.display())]);
+    let out = run(&mut cmd);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no SBOM attached"));
+    assert_eq!(
+        read_json(&untagged.join("index.json"))["manifests"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    skopeo(&["inspect", &format!("oci:{}", untagged.display())]);
+
     // A registry without the referrers API: the tag schema.
     let registry = registry::Registry::start();
     let target = format!("{}/team/depsapp:v1", registry.addr);

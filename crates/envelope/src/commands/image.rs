@@ -232,7 +232,7 @@ pub fn write_outputs(
     printer: &Printer,
 ) -> Result<(Vec<String>, Vec<AttachedSbom>)> {
     let epoch = source_date_epoch()?;
-    let sboms = super::sbom::artifacts_for(image, name, args.sbom, epoch)?;
+    let sboms = super::sbom::artifacts_for(image, name, args.sbom, epoch, printer)?;
     let mut written = Vec::new();
     let mut attached = Vec::new();
     let mut note = |output: &str, a: &envelope_oci::Artifact, via: &str| {
@@ -264,14 +264,22 @@ pub fn write_outputs(
             )?;
             let target = super::registry::parse_registry_ref(reference)?;
             for a in &sboms {
-                let how = envelope_registry::referrers::push_referrer(&client, &target, a)
-                    .map_err(super::registry::tls_hint)
-                    .with_context(|| format!("attaching the SBOM to {pushed}"))?;
-                let via = match how {
-                    envelope_registry::referrers::Attached::ReferrersApi => "referrers-api",
-                    envelope_registry::referrers::Attached::FallbackTag => "tag-schema",
-                };
-                note(&pushed, a, via);
+                // The image is pushed: a registry that refuses the SBOM
+                // artifact does not undo that, nor stop the other outputs.
+                match envelope_registry::referrers::push_referrer(&client, &target, a) {
+                    Ok(how) => {
+                        let via = match how {
+                            envelope_registry::referrers::Attached::ReferrersApi => {
+                                "referrers-api"
+                            }
+                            envelope_registry::referrers::Attached::FallbackTag => "tag-schema",
+                        };
+                        note(&pushed, a, via);
+                    }
+                    Err(e) => printer.warn(format!(
+                        "{pushed} is pushed, but its SBOM could not be attached: {e} (--sbom none skips it)"
+                    )),
+                }
             }
             written.push(pushed);
             continue;
@@ -279,6 +287,11 @@ pub fn write_outputs(
         match &resolved {
             ImageRef::Oci { dir, tag } => {
                 envelope_oci::write_oci_layout(dir, image, tag.as_deref()).and_then(|()| {
+                    // An untagged layout must keep one untagged entry: skopeo
+                    // and podman refuse to choose among several.
+                    if tag.is_none() {
+                        return Ok(());
+                    }
                     let layout = envelope_oci::OciLayout::open(dir)?;
                     for a in &sboms {
                         layout.attach(a)?;
@@ -297,10 +310,14 @@ pub fn write_outputs(
             ImageRef::Docker { .. } => unreachable!("pushed above"),
         }
         .with_context(|| format!("writing {resolved}"))?;
-        if matches!(resolved, ImageRef::Oci { .. }) {
+        if matches!(resolved, ImageRef::Oci { tag: Some(_), .. }) {
             for a in &sboms {
                 note(&resolved.to_string(), a, "index.json");
             }
+        } else if matches!(resolved, ImageRef::Oci { .. }) && !sboms.is_empty() {
+            printer.warn(format!(
+                "{resolved}: no SBOM attached, as the image has no tag there (skopeo and podman could no longer pick the image out of index.json); write to oci:DIR:TAG to get one"
+            ));
         } else if !sboms.is_empty() {
             printer.detail(format!(
                 "{resolved}: archives hold no SBOM beside the image; write to oci:DIR or a registry for that"

@@ -26,22 +26,42 @@ pub const CYCLONEDX_MEDIA_TYPE: &str = "application/vnd.cyclonedx+json";
 const MAX_BINARY: u64 = 512 << 20;
 /// Package databases larger than this are not read.
 const MAX_DB: u64 = 64 << 20;
+/// Nor more than this of them in all (distroless keeps one file per package).
+const MAX_DB_TOTAL: u64 = 256 << 20;
 
 const DPKG_STATUS: &str = "/var/lib/dpkg/status";
 const DPKG_STATUS_D: &str = "/var/lib/dpkg/status.d/";
 const APK_INSTALLED: &str = "/lib/apk/db/installed";
 const OS_RELEASE: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];
 
-/// Collects, while the layers stream by, the Go binaries (their build
-/// info and SHA-256) and the package databases of the final filesystem.
-#[derive(Default)]
-pub struct SbomCollector {
-    pub binaries: BTreeMap<String, GoBinary>,
+/// Reads one executable's bytes into what a command needs of it; None
+/// when it is not a Go binary.
+pub type BinaryReader<T> = fn(&str, &[u8]) -> Result<Option<T>, envelope_golang::Error>;
+
+/// Collects, while the layers stream by, what `read` makes of every Go
+/// binary of the final filesystem, and the package databases.
+pub struct BinaryCollector<T> {
+    pub binaries: BTreeMap<String, T>,
     /// Package database files and os-release, by path.
     pub files: BTreeMap<String, Vec<u8>>,
     /// Files that could not be read as a binary, with why.
     pub warnings: Vec<String>,
+    read: BinaryReader<T>,
 }
+
+impl<T> BinaryCollector<T> {
+    pub fn new(read: BinaryReader<T>) -> Self {
+        BinaryCollector {
+            binaries: BTreeMap::new(),
+            files: BTreeMap::new(),
+            warnings: Vec::new(),
+            read,
+        }
+    }
+}
+
+/// The SBOM's collector: build info and SHA-256 of each Go binary.
+pub type SbomCollector = BinaryCollector<GoBinary>;
 
 fn is_db_path(path: &str) -> bool {
     path == DPKG_STATUS
@@ -62,7 +82,7 @@ fn is_executable_magic(m: &[u8; 4]) -> bool {
         )
 }
 
-impl ContentVisitor for SbomCollector {
+impl<T> ContentVisitor for BinaryCollector<T> {
     fn wants(&mut self, path: &str, node: &Node) -> bool {
         (is_db_path(path) && node.size <= MAX_DB) || node.size >= 64
     }
@@ -74,6 +94,14 @@ impl ContentVisitor for SbomCollector {
 
     fn visit(&mut self, path: &str, node: &Node, data: &mut dyn Read) -> std::io::Result<()> {
         if is_db_path(path) {
+            let kept: u64 = self.files.values().map(|b| b.len() as u64).sum();
+            if node.size > MAX_DB || kept.saturating_add(node.size) > MAX_DB_TOTAL {
+                self.warnings.push(format!(
+                    "{path}: a {} byte package database, more than envelope reads ({MAX_DB} bytes per file, {MAX_DB_TOTAL} in all): its packages are not listed",
+                    node.size
+                ));
+                return Ok(());
+            }
             let mut bytes = Vec::new();
             data.take(MAX_DB).read_to_end(&mut bytes)?;
             self.files.insert(path.to_string(), bytes);
@@ -94,7 +122,7 @@ impl ContentVisitor for SbomCollector {
         let mut bytes = Vec::with_capacity(usize::try_from(node.size).unwrap_or(0));
         bytes.extend_from_slice(&magic);
         data.take(node.size).read_to_end(&mut bytes)?;
-        match go_binary(path, &bytes) {
+        match (self.read)(path, &bytes) {
             Ok(Some(b)) => {
                 self.binaries.insert(path.to_string(), b);
             }
@@ -105,7 +133,7 @@ impl ContentVisitor for SbomCollector {
     }
 }
 
-impl SbomCollector {
+impl<T> BinaryCollector<T> {
     /// The OS packages of the collected databases.
     pub fn os_packages(&self) -> Vec<OsPackage> {
         let text = |p: &str| self.files.get(p).map(|b| String::from_utf8_lossy(b));
@@ -227,10 +255,10 @@ fn binary_input(path: &Path, shown: &str) -> Result<SbomInput> {
 }
 
 /// The SBOM model of an image's final filesystem.
-fn image_input(args: &SbomArgs) -> Result<SbomInput> {
+fn image_input(args: &SbomArgs, printer: &Printer) -> Result<SbomInput> {
     let platform = super::audit::platform(args.platform.as_deref())?;
     let opened = super::audit::open(&args.image, platform.as_ref(), &args.registry)?;
-    let mut collector = SbomCollector::default();
+    let mut collector = SbomCollector::new(go_binary);
     super::audit::index(&opened, &mut collector, args.verify)?;
     let config: serde_json::Value =
         serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
@@ -244,6 +272,9 @@ fn image_input(args: &SbomArgs) -> Result<SbomInput> {
         created,
     };
     let os = collector.os_packages();
+    for w in &collector.warnings {
+        printer.warn(format!("{w} (the SBOM does not list it)"));
+    }
     Ok(tool_input(
         subject,
         collector.binaries.into_values().collect(),
@@ -258,7 +289,7 @@ pub fn run(args: SbomArgs, printer: &Printer) -> Result<ExitCode> {
         let input = if super::audit::is_binary_path(&args.image)? {
             binary_input(Path::new(&args.image), &args.image)?
         } else {
-            image_input(&args)?
+            image_input(&args, printer)?
         };
         if input.binaries.is_empty() {
             printer.warn(format!(
@@ -288,9 +319,20 @@ fn write_file(path: &Path, data: &[u8]) -> Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".envelope-sbom-")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
+        .map_err(|e| {
+            hinted(
+                format!("cannot write in {}: {e}", dir.display()),
+                "does the directory exist, and may you write there?",
+            )
+        })?;
     tmp.write_all(data)
         .with_context(|| format!("writing {}", path.display()))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("writing {}", path.display()))?;
@@ -301,7 +343,10 @@ fn media_type_of(format: SbomFormat) -> Result<&'static str> {
     match format {
         SbomFormat::SpdxJson => Ok(SPDX_MEDIA_TYPE),
         SbomFormat::CyclonedxJson => Ok(CYCLONEDX_MEDIA_TYPE),
-        SbomFormat::Json => bail!("attached SBOMs are spdx-json or cyclonedx-json"),
+        SbomFormat::Json => Err(hinted(
+            "attached SBOMs are SPDX or CycloneDX documents, not envelope's json model",
+            "use --format spdx-json or --format cyclonedx-json",
+        )),
     }
 }
 
@@ -359,6 +404,13 @@ fn attached(args: &SbomArgs, printer: &Printer) -> Result<Vec<u8>> {
                 .layers
                 .first()
                 .with_context(|| format!("artifact {} has no layers", d.digest))?;
+            if layer.size > 256 << 20 {
+                bail!(
+                    "artifact {} holds a {} byte document; 256 MiB is the limit",
+                    d.digest,
+                    layer.size
+                );
+            }
             printer.detail(format!("attached SBOM {} ({})", d.digest, layer.digest));
             Ok(layout.read_blob(&layer.digest)?)
         }
@@ -437,6 +489,7 @@ pub fn artifacts_for(
     name: &str,
     kind: SbomKind,
     epoch: u64,
+    printer: &Printer,
 ) -> Result<Vec<Artifact>> {
     let format = match kind {
         SbomKind::None => return Ok(Vec::new()),
@@ -465,9 +518,12 @@ pub fn artifacts_for(
             };
             layers.push(LayerInput::new(reader, Some(l.clone())));
         }
-        let mut collector = SbomCollector::default();
+        let mut collector = SbomCollector::new(go_binary);
         index_layers(layers, &mut collector, &Limits::default())
             .context("reading the layers of the image just built")?;
+        for w in &collector.warnings {
+            printer.warn(format!("{w} (the attached SBOM does not list it)"));
+        }
         let os = collector.os_packages();
         let input = tool_input(
             Subject {
