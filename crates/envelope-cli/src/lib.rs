@@ -216,6 +216,102 @@ pub enum Command {
     ///   envelope sbom --attached registry.example.com/team/app:v1
     #[command(verbatim_doc_comment)]
     Sbom(SbomArgs),
+
+    /// Find known Go vulnerabilities in an image or a Go binary, and tell
+    /// the code the binary calls from code merely present.
+    ///
+    /// Every Go binary's modules (and its standard library) are matched
+    /// against the Go vulnerability database. A finding is `called` when a
+    /// vulnerable symbol is in the binary (as a function, or inlined into
+    /// one: the pclntab keeps both, even in stripped binaries), `imported`
+    /// when only its package is, `module` when only the module is.
+    ///
+    /// The database (default https://vuln.go.dev) is cached and refreshed
+    /// only when its index changed; --offline uses the cache alone.
+    ///
+    /// Exit status: 0 nothing at or above --fail-on, 1 findings, 2 error.
+    ///
+    /// Examples:
+    ///
+    ///   envelope scan oci:out:latest
+    ///
+    ///   envelope scan ./bin/server --fail-on imported
+    ///
+    ///   envelope scan docker-archive:app.tar --format openvex > app.vex.json
+    ///
+    ///   envelope scan --update-db
+    #[command(verbatim_doc_comment)]
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The image, or a path to a Go binary (ELF, Mach-O or PE). Optional
+    /// with --update-db.
+    #[arg(value_name = "IMAGE", required_unless_present = "update_db")]
+    pub image: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = ScanFormat::Human, value_name = "FORMAT")]
+    pub format: ScanFormat,
+
+    /// The lowest reachability that fails the scan (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Called, value_name = "LEVEL")]
+    pub fail_on: FailOn,
+
+    /// The vulnerability database: an http(s) URL, a directory in the v1
+    /// layout, or a vulndb.zip.
+    #[arg(
+        long,
+        value_name = "URL|DIR|ZIP",
+        env = "ENVELOPE_VULNDB",
+        default_value = "https://vuln.go.dev"
+    )]
+    pub db: String,
+
+    /// Use the cached database only (no network); says how old it is.
+    #[arg(long, conflicts_with = "update_db")]
+    pub offline: bool,
+
+    /// Refresh the cached database now (whether or not its index changed).
+    #[arg(long)]
+    pub update_db: bool,
+
+    /// The platform of a multi-platform image (OS/ARCH[/VARIANT]).
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    /// Check every layer's digest while reading it.
+    #[arg(long)]
+    pub verify: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// Grouped by binary and module, with the fixed version to move to.
+    Human,
+    /// A JSON document (see docs/scan.md).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// OpenVEX 0.2.0: not_affected (vulnerable_code_not_in_execute_path)
+    /// for what is not called, affected for what is.
+    Openvex,
+}
+
+/// How reachable a vulnerability must be to fail the scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum FailOn {
+    /// Never fail.
+    None,
+    /// Fail when a vulnerable module is present at all.
+    Module,
+    /// Fail when a vulnerable package is linked in.
+    Imported,
+    /// Fail when a vulnerable symbol is in the binary (default).
+    Called,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(args, &printer),
         Command::Inspect(args) => commands::audit::inspect(args, &printer),
         Command::Sbom(args) => commands::sbom::run(args, &printer),
+        Command::Scan(args) => commands::scan::run(args, &printer),
     };
     match result {
         Ok(code) => code,

@@ -10,3 +10,5 @@ pub mod package;
 pub mod pin;
 pub mod registry;
 pub mod sbom;
+pub mod scan;
+pub mod scan_report;

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod files_http;
 pub mod goproxy;
 pub mod proxy;
 pub mod registry;

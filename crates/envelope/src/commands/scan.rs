@@ -1,0 +1,318 @@
+//! `envelope scan`: match every Go binary's modules and standard library
+//! against the Go vulnerability database, and tell from the binary's own
+//! function names (function table and inline trees) whether the vulnerable
+//! code is called, its package only imported, or only the module present.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use envelope_cli::{FailOn, ScanArgs, ScanFormat};
+use envelope_golang::SymbolTable;
+use envelope_vuln::{Database, Match, OpenOptions, RefreshPolicy, Source};
+
+use super::sbom::BinaryCollector;
+use super::scan_report::{self, BinaryReport, DbReport, Finding, Reach, ScanReport};
+use crate::printer::{hinted, Printer};
+
+/// What a scan needs of one Go binary.
+pub struct ScanBinary {
+    pub path: String,
+    pub go_version: String,
+    pub goos: String,
+    pub goarch: String,
+    pub main_module: String,
+    /// (module path, version) as compiled in: replacements applied,
+    /// local-directory replacements and `(devel)` left out.
+    pub modules: Vec<(String, String)>,
+    /// (package path, symbol) of every function and inlined function.
+    pub symbols: BTreeSet<(String, String)>,
+    pub packages: BTreeSet<String>,
+    pub inline_trees: bool,
+}
+
+/// The scan view of one executable; None when it has no Go build info.
+pub fn scan_binary(path: &str, data: &[u8]) -> Result<Option<ScanBinary>, envelope_golang::Error> {
+    let Some(info) = envelope_golang::buildinfo::read(data)? else {
+        return Ok(None);
+    };
+    // A Go binary always has a pclntab; without one, nothing is known of
+    // its code and every finding is module-level.
+    let table = SymbolTable::read(data).unwrap_or_default();
+    let symbols = table.vuln_symbols();
+    let packages = symbols.iter().map(|(p, _)| p.clone()).collect();
+    let mut modules = Vec::new();
+    for d in &info.deps {
+        let m = d.replace.as_deref().unwrap_or(d);
+        if !m.version.is_empty() && m.version != "(devel)" {
+            modules.push((m.path.clone(), m.version.clone()));
+        }
+    }
+    modules.push(("stdlib".to_string(), info.go_version.clone()));
+    Ok(Some(ScanBinary {
+        path: path.to_string(),
+        go_version: info.go_version.clone(),
+        goos: info.setting("GOOS").unwrap_or("linux").to_string(),
+        goarch: info.setting("GOARCH").unwrap_or("amd64").to_string(),
+        main_module: info
+            .main
+            .as_ref()
+            .map_or_else(|| info.path.clone(), |m| m.path.clone()),
+        modules,
+        symbols,
+        packages,
+        inline_trees: table.inline_trees_read(),
+    }))
+}
+
+/// Is the package `pkg`, or one of the module's packages, in the binary?
+fn has_module_code(b: &ScanBinary, module: &str) -> bool {
+    if module == "stdlib" {
+        return true;
+    }
+    b.packages
+        .iter()
+        .any(|p| p == module || p.strip_prefix(module).is_some_and(|r| r.starts_with('/')))
+}
+
+/// How reachable `m` is in `b`, with the symbols and packages that say so.
+fn reachability(b: &ScanBinary, m: &Match) -> (Reach, Vec<String>, Vec<String>) {
+    let imports: Vec<&envelope_vuln::Import> = m
+        .imports
+        .iter()
+        .filter(|i| i.matches_platform(&b.goos, &b.goarch))
+        .collect();
+    if m.imports.is_empty() {
+        // The whole module is vulnerable: its code in the binary is enough.
+        let reach = if has_module_code(b, &m.module) {
+            Reach::Called
+        } else {
+            Reach::Module
+        };
+        return (reach, Vec::new(), Vec::new());
+    }
+    let mut symbols = BTreeSet::new();
+    let mut packages = BTreeSet::new();
+    let mut whole_package = false;
+    for i in imports {
+        if !b.packages.contains(&i.path) {
+            continue;
+        }
+        packages.insert(i.path.clone());
+        if i.symbols.is_empty() {
+            // No symbol list: every function of the package counts.
+            whole_package = true;
+            continue;
+        }
+        for s in &i.symbols {
+            if b.symbols.contains(&(i.path.clone(), s.clone())) {
+                symbols.insert(format!("{}.{s}", i.path));
+            }
+        }
+    }
+    let reach = if !symbols.is_empty() || whole_package {
+        Reach::Called
+    } else if !packages.is_empty() {
+        Reach::Imported
+    } else {
+        Reach::Module
+    };
+    (
+        reach,
+        symbols.into_iter().collect(),
+        packages.into_iter().collect(),
+    )
+}
+
+fn findings(db: &Database, b: &ScanBinary) -> Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    for (module, version) in &b.modules {
+        for m in db
+            .matches(module, version)
+            .with_context(|| format!("looking up {module} {version}"))?
+        {
+            let (reach, symbols, packages) = reachability(b, &m);
+            out.push(Finding {
+                id: m.entry.id.clone(),
+                aliases: m.entry.aliases.clone(),
+                summary: if m.entry.summary.is_empty() {
+                    m.entry
+                        .details
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                } else {
+                    m.entry.summary.clone()
+                },
+                module: module.clone(),
+                version: m.version.clone(),
+                fixed: m.fixed.clone(),
+                reachability: reach,
+                symbols,
+                packages,
+                url: m.entry.url().map_or_else(
+                    || format!("https://pkg.go.dev/vuln/{}", m.entry.id),
+                    str::to_string,
+                ),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.module, std::cmp::Reverse(a.reachability), &a.id).cmp(&(
+            &b.module,
+            std::cmp::Reverse(b.reachability),
+            &b.id,
+        ))
+    });
+    Ok(out)
+}
+
+fn open_db(args: &ScanArgs) -> Result<Database> {
+    let source = Source::parse(&args.db);
+    let opts = OpenOptions {
+        cache_dir: Some(envelope_build::Cache::from_env().root().to_path_buf()),
+        offline: args.offline,
+        refresh: if args.update_db {
+            RefreshPolicy::Force
+        } else {
+            RefreshPolicy::IfChanged
+        },
+        ca_file: args.registry.registry_ca_file.clone(),
+        ..OpenOptions::default()
+    };
+    Database::open(source.clone(), &opts).map_err(|e| {
+        let hint = match &source {
+            Source::Url(_) if args.offline => {
+                "run `envelope scan --update-db` once with network access, or give --db DIR|ZIP"
+            }
+            Source::Url(_) => {
+                "check the network, or use --offline (the cached database) or --db DIR|ZIP"
+            }
+            _ => "--db takes an https URL, a directory in the v1 layout (index/, ID/) or a vulndb.zip",
+        };
+        hinted(format!("vulnerability database {source}: {e}"), hint)
+    })
+}
+
+fn binaries(args: &ScanArgs, image: &str, printer: &Printer) -> Result<Vec<ScanBinary>> {
+    if super::audit::is_binary_path(image)? {
+        let path = Path::new(image);
+        let data = std::fs::read(path).with_context(|| format!("cannot read {image}"))?;
+        let b = scan_binary(image, &data)
+            .map_err(|e| hinted(format!("{image}: {e}"), "is the file a complete executable?"))?
+            .ok_or_else(|| {
+                hinted(
+                    format!("{image}: no Go build info (not a Go binary, or one built without module support)"),
+                    "envelope scans Go binaries by the build info the Go linker writes",
+                )
+            })?;
+        return Ok(vec![b]);
+    }
+    let platform = super::audit::platform(args.platform.as_deref())?;
+    let opened = super::audit::open(image, platform.as_ref(), &args.registry)?;
+    let mut collector = BinaryCollector::new(scan_binary);
+    super::audit::index(&opened, &mut collector, args.verify)?;
+    for w in &collector.warnings {
+        printer.warn(format!("{w} (not scanned)"));
+    }
+    Ok(collector.binaries.into_values().collect())
+}
+
+fn timestamp(db_modified: &str) -> Result<String> {
+    if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
+        return Ok(envelope_build::rfc3339(super::image::source_date_epoch()?));
+    }
+    Ok(db_modified.to_string())
+}
+
+pub fn run(args: ScanArgs, printer: &Printer) -> Result<ExitCode> {
+    let db = open_db(&args)?;
+    let info = db.info().clone();
+    if args.update_db {
+        // Every record, so that later --offline scans have what they need.
+        let modules: Vec<String> = db.modules().map(str::to_string).collect();
+        db.prefetch(modules.iter().map(String::as_str))
+            .context("downloading the vulnerability records")?;
+    }
+    let Some(image) = args.image.clone() else {
+        printer.status(format!(
+            "vulnerability database {}: modified {}, {} modules, {} entries{}",
+            info.source,
+            info.modified,
+            info.modules,
+            info.entries,
+            info.cache_dir
+                .as_ref()
+                .map(|d| format!(", cached in {}", d.display()))
+                .unwrap_or_default()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    };
+    let bins = binaries(&args, &image, printer)?;
+    db.prefetch(
+        bins.iter()
+            .flat_map(|b| b.modules.iter().map(|(m, _)| m.as_str())),
+    )
+    .context("reading the vulnerability database")?;
+    let mut report = ScanReport {
+        target: image.clone(),
+        database: DbReport {
+            source: info.source.to_string(),
+            modified: info.modified.clone(),
+            fetched: info.fetched_at.map(|t| {
+                envelope_build::rfc3339(
+                    t.duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0),
+                )
+            }),
+            from_cache: info.from_cache,
+            warnings: info.warnings.clone(),
+        },
+        binaries: Vec::new(),
+        summary: Default::default(),
+    };
+    for b in &bins {
+        report.binaries.push(BinaryReport {
+            path: b.path.clone(),
+            go_version: b.go_version.clone(),
+            main_module: b.main_module.clone(),
+            modules_checked: b.modules.len(),
+            inline_trees: b.inline_trees,
+            findings: findings(&db, b)?,
+        });
+    }
+    report.summarize();
+    if bins.is_empty() {
+        printer.warn(format!("{image}: no Go binaries found"));
+    }
+    let mut out = printer.stdout();
+    match args.format {
+        ScanFormat::Human => {
+            if !(printer.quiet && report.worst().is_none()) {
+                scan_report::human(&report, printer.verbose, &mut out)?;
+            }
+        }
+        ScanFormat::Json => scan_report::json(&report, &mut out)?,
+        ScanFormat::Sarif => scan_report::sarif(&report, &mut out)?,
+        ScanFormat::Openvex => {
+            scan_report::openvex(&report, &timestamp(&info.modified)?, &mut out)?
+        }
+    }
+    out.flush()?;
+    let threshold = match args.fail_on {
+        FailOn::None => None,
+        FailOn::Module => Some(Reach::Module),
+        FailOn::Imported => Some(Reach::Imported),
+        FailOn::Called => Some(Reach::Called),
+    };
+    let failed = matches!((threshold, report.worst()), (Some(t), Some(w)) if w >= t);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

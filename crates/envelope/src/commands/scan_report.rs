@@ -1,0 +1,371 @@
+//! What `envelope scan` found, and its four renderings: human (grouped by
+//! binary and module), JSON, SARIF 2.1.0 and OpenVEX 0.2.0.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::printer::{BOLD, DIM, GREEN, RED, YELLOW};
+
+/// How much of a vulnerable module's code is in the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reach {
+    /// The module is there, none of its vulnerable packages are.
+    Module,
+    /// A vulnerable package is linked in, none of the listed symbols are.
+    Imported,
+    /// A vulnerable symbol is in the binary (as a function or inlined).
+    Called,
+}
+
+impl Reach {
+    pub fn label(self) -> &'static str {
+        match self {
+            Reach::Called => "called",
+            Reach::Imported => "imported",
+            Reach::Module => "module only",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub summary: String,
+    /// The module as compiled in (`stdlib` for the standard library).
+    pub module: String,
+    /// Its version in the binary (`v1.23.5` for the stdlib).
+    pub version: String,
+    /// The lowest fixed version above it, when the entry names one.
+    pub fixed: Option<String>,
+    pub reachability: Reach,
+    /// Vulnerable symbols present, as `package.Symbol`.
+    pub symbols: Vec<String>,
+    /// Vulnerable packages present.
+    pub packages: Vec<String>,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BinaryReport {
+    /// Path in the image, or the file given.
+    pub path: String,
+    pub go_version: String,
+    pub main_module: String,
+    /// `module@version` of every module matched against the database.
+    pub modules_checked: usize,
+    /// Whether the inline trees could be read (else inlined symbols are
+    /// not seen, and some `called` findings may show as `imported`).
+    pub inline_trees: bool,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DbReport {
+    pub source: String,
+    pub modified: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetched: Option<String>,
+    pub from_cache: bool,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub called: usize,
+    pub imported: usize,
+    pub module: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    pub target: String,
+    pub database: DbReport,
+    pub binaries: Vec<BinaryReport>,
+    pub summary: Summary,
+}
+
+impl ScanReport {
+    pub fn summarize(&mut self) {
+        let mut s = Summary::default();
+        for f in self.binaries.iter().flat_map(|b| &b.findings) {
+            match f.reachability {
+                Reach::Called => s.called += 1,
+                Reach::Imported => s.imported += 1,
+                Reach::Module => s.module += 1,
+            }
+        }
+        self.summary = s;
+    }
+
+    pub fn worst(&self) -> Option<Reach> {
+        self.binaries
+            .iter()
+            .flat_map(|b| &b.findings)
+            .map(|f| f.reachability)
+            .max()
+    }
+}
+
+pub fn json(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn human(report: &ScanReport, verbose: bool, out: &mut dyn Write) -> Result<()> {
+    if report.binaries.is_empty() {
+        writeln!(out, "{}: no Go binaries", report.target)?;
+    }
+    for b in &report.binaries {
+        writeln!(
+            out,
+            "{BOLD}{}{BOLD:#} ({}, {})",
+            b.path, b.main_module, b.go_version
+        )?;
+        if b.findings.is_empty() {
+            writeln!(
+                out,
+                "  {GREEN}no known vulnerabilities{GREEN:#} in {} modules",
+                b.modules_checked
+            )?;
+            continue;
+        }
+        let mut by_module: BTreeMap<(&str, &str), Vec<&Finding>> = BTreeMap::new();
+        for f in &b.findings {
+            by_module
+                .entry((f.module.as_str(), f.version.as_str()))
+                .or_default()
+                .push(f);
+        }
+        for ((module, version), mut fs) in by_module {
+            fs.sort_by(|a, b| b.reachability.cmp(&a.reachability).then(a.id.cmp(&b.id)));
+            let fix = fs
+                .iter()
+                .filter_map(|f| f.fixed.as_deref())
+                .max_by(|a, b| envelope_vuln::semver::compare(a, b));
+            match fix {
+                Some(fix) => writeln!(out, "  {BOLD}{module}{BOLD:#} {version} ⇒ {fix}")?,
+                None => writeln!(out, "  {BOLD}{module}{BOLD:#} {version} (no fixed version)")?,
+            }
+            for f in fs {
+                let (style, tag) = match f.reachability {
+                    Reach::Called => (RED, "called  "),
+                    Reach::Imported => (YELLOW, "imported"),
+                    Reach::Module => (DIM, "module  "),
+                };
+                let aliases = if f.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", f.aliases.join(", "))
+                };
+                writeln!(
+                    out,
+                    "    {style}{tag}{style:#} {BOLD}{}{BOLD:#}{aliases}",
+                    f.id
+                )?;
+                writeln!(out, "             {}", f.summary)?;
+                let fixed = f
+                    .fixed
+                    .as_deref()
+                    .map_or("no fix yet".to_string(), |v| format!("fixed in {v}"));
+                let what = match f.reachability {
+                    Reach::Called => format!("calls {}", f.symbols.join(", ")),
+                    Reach::Imported => format!(
+                        "links {} but none of its vulnerable symbols",
+                        f.packages.join(", ")
+                    ),
+                    Reach::Module => "the vulnerable code is not in the binary".to_string(),
+                };
+                writeln!(out, "             {DIM}{fixed}; {what}{DIM:#}")?;
+                if verbose {
+                    writeln!(out, "             {DIM}{}{DIM:#}", f.url)?;
+                }
+            }
+        }
+        if !b.inline_trees {
+            writeln!(
+                out,
+                "  {YELLOW}note{YELLOW:#}: inlined functions could not be read; an inlined vulnerable call shows as imported"
+            )?;
+        }
+    }
+    let s = &report.summary;
+    writeln!(
+        out,
+        "{} called, {} imported, {} module only in {} binar{}; database {} (modified {}{})",
+        s.called,
+        s.imported,
+        s.module,
+        report.binaries.len(),
+        if report.binaries.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        report.database.source,
+        report.database.modified,
+        if report.database.from_cache {
+            ", from cache"
+        } else {
+            ""
+        }
+    )?;
+    for w in &report.database.warnings {
+        writeln!(out, "{YELLOW}warning{YELLOW:#}: {w}")?;
+    }
+    Ok(())
+}
+
+/// SARIF 2.1.0: a rule per vulnerability, a result per finding located at
+/// the binary, level error (called), warning (imported) or note (module).
+pub fn sarif(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
+    let mut rules: BTreeMap<&str, &Finding> = BTreeMap::new();
+    for f in report.binaries.iter().flat_map(|b| &b.findings) {
+        rules.entry(f.id.as_str()).or_insert(f);
+    }
+    let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
+    let rules_json: Vec<serde_json::Value> = rules
+        .values()
+        .map(|f| {
+            json!({
+                "id": f.id,
+                "shortDescription": { "text": f.summary },
+                "fullDescription": { "text": format!("{} ({})", f.summary, f.aliases.join(", ")) },
+                "helpUri": f.url,
+                "help": { "text": format!("{}: see {}", f.id, f.url) },
+                "properties": { "aliases": f.aliases },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for b in &report.binaries {
+        for f in &b.findings {
+            let level = match f.reachability {
+                Reach::Called => "error",
+                Reach::Imported => "warning",
+                Reach::Module => "note",
+            };
+            let fixed = f
+                .fixed
+                .as_deref()
+                .map_or("no fixed version".to_string(), |v| format!("fixed in {v}"));
+            results.push(json!({
+                "ruleId": f.id,
+                "ruleIndex": index.get(f.id.as_str()).copied().unwrap_or(0),
+                "level": level,
+                "message": { "text": format!(
+                    "{} {} in {} ({}): {}; {}",
+                    f.module, f.version, b.path, f.reachability.label(), f.summary, fixed
+                ) },
+                "locations": [ { "physicalLocation": {
+                    "artifactLocation": { "uri": b.path.trim_start_matches('/') }
+                } } ],
+                "properties": {
+                    "reachability": f.reachability,
+                    "module": f.module,
+                    "version": f.version,
+                    "fixed": f.fixed,
+                    "symbols": f.symbols,
+                },
+            }));
+        }
+    }
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [ {
+            "tool": { "driver": {
+                "name": "envelope",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/envelope-dev/envelope",
+                "rules": rules_json,
+            } },
+            "results": results,
+        } ],
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// OpenVEX 0.2.0: per finding, the product (the binary's main module, by
+/// PURL, with the image or file as an identifier) and the vulnerable
+/// module as subcomponent; `affected` when called, else `not_affected`
+/// with justification `vulnerable_code_not_in_execute_path`.
+pub fn openvex(report: &ScanReport, timestamp: &str, out: &mut dyn Write) -> Result<()> {
+    let mut statements = Vec::new();
+    for b in &report.binaries {
+        for f in &b.findings {
+            let product = json!({
+                "@id": envelope_sbom::purl::golang(&b.main_module, None),
+                "identifiers": { "purl": envelope_sbom::purl::golang(&b.main_module, None) },
+                "subcomponents": [ { "@id": if f.module == "stdlib" {
+                    format!("pkg:golang/stdlib@{}", f.version.trim_start_matches('v'))
+                } else {
+                    envelope_sbom::purl::golang(&f.module, Some(&f.version))
+                } } ],
+            });
+            let mut s = json!({
+                "vulnerability": { "name": f.id, "aliases": f.aliases, "description": f.summary },
+                "products": [ product ],
+            });
+            let map = s.as_object_mut().expect("an object");
+            if f.reachability == Reach::Called {
+                map.insert("status".into(), json!("affected"));
+                map.insert(
+                    "action_statement".into(),
+                    json!(match &f.fixed {
+                        Some(v) => format!("upgrade {} to {v} or later", f.module),
+                        None => format!(
+                            "no fixed version of {} yet; avoid {}",
+                            f.module,
+                            f.symbols.join(", ")
+                        ),
+                    }),
+                );
+            } else {
+                map.insert("status".into(), json!("not_affected"));
+                map.insert(
+                    "justification".into(),
+                    json!("vulnerable_code_not_in_execute_path"),
+                );
+                map.insert(
+                    "impact_statement".into(),
+                    json!(format!(
+                        "{} is in {} but {}: none of the vulnerable symbols is in the binary",
+                        f.module,
+                        b.path,
+                        match f.reachability {
+                            Reach::Imported => "only its package is linked",
+                            _ => "none of its vulnerable packages is linked",
+                        }
+                    )),
+                );
+            }
+            statements.push(s);
+        }
+    }
+    let body = serde_json::to_vec(&statements)?;
+    let id = envelope_oci::Digest::sha256(&body)
+        .to_string()
+        .trim_start_matches("sha256:")
+        .to_string();
+    let doc = json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": format!("https://envelope.dev/vex/{id}"),
+        "author": "envelope",
+        "timestamp": timestamp,
+        "version": 1,
+        "tooling": format!("envelope {}", env!("CARGO_PKG_VERSION")),
+        "statements": statements,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)?;
+    Ok(())
+}

@@ -1,0 +1,559 @@
+//! `envelope scan` end to end: the Go vulnerability database snapshot
+//! served over loopback HTTP (caching, offline) and read as a directory;
+//! the standard-library entries for this machine's Go, computed here from
+//! the records themselves; small modules published in a local GOPROXY
+//! under the path and a vulnerable version of golang.org/x/text, so the
+//! database's entries apply, in programs that call the vulnerable symbol
+//! (inlined), import only its package, or only carry the module.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use common::files_http::FilesHttp;
+use common::goproxy::GoProxy;
+use common::*;
+
+/// The database snapshot the tests read (never copied into the project).
+fn snapshot() -> PathBuf {
+    let p = std::env::var_os("ENVELOPE_VULNDB_SNAPSHOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/govulndb"));
+    assert!(
+        p.join("index/modules.json").is_file(),
+        "the Go vulnerability database snapshot is needed at {} (or set ENVELOPE_VULNDB_SNAPSHOT)",
+        p.display()
+    );
+    p
+}
+
+/// golang.org/x/text as the tests publish it: the package paths and
+/// function names of the database's entries, at v0.3.6 (affected by
+/// GO-2021-0113, GO-2022-1059 and GO-2026-5970).
+const XTEXT: &[(&str, &str)] = &[
+    ("go.mod", "module golang.org/x/text\n\ngo 1.21\n"),
+    (
+        "language/language.go",
+        "// Package language parses language tags.\npackage language\n\n\
+         import \"errors\"\n\n\
+         type Tag struct{ s string }\n\n\
+         var errEmpty = errors.New(\"language: empty tag\")\n\n\
+         // Parse is small: the compiler inlines it into its callers.\n\
+         func Parse(s string) (Tag, error) {\n\
+         \tif s == \"\" {\n\t\treturn Tag{}, errEmpty\n\t}\n\
+         \treturn Tag{s}, nil\n}\n\n\
+         //go:noinline\n\
+         func ParseAcceptLanguage(s string) ([]Tag, []float32, error) {\n\
+         \tt, err := Parse(s)\n\treturn []Tag{t}, []float32{1}, err\n}\n\n\
+         //go:noinline\n\
+         func Base(t Tag) string {\n\
+         \tif len(t.s) > 2 {\n\t\treturn t.s[:2]\n\t}\n\treturn t.s\n}\n",
+    ),
+    (
+        "width/width.go",
+        "// Package width folds wide runes.\npackage width\n\n\
+         //go:noinline\n\
+         func Fold(s string) string { return s + \"\" }\n",
+    ),
+    (
+        "unicode/norm/norm.go",
+        "// Package norm normalizes text.\npackage norm\n\n\
+         type Form int\n\n\
+         //go:noinline\n\
+         func (f Form) String(s string) string { return s }\n",
+    ),
+];
+
+/// A program of module example.com/NAME requiring x/text v0.3.6 with
+/// `main.go` as given; built stripped into `out`.
+fn program(proxy: &GoProxy, name: &str, main_go: &str, out: &Path) {
+    let src = proxy.root().join(name);
+    std::fs::create_dir_all(&src).expect("src");
+    std::fs::write(
+        src.join("go.mod"),
+        format!("module example.com/{name}\n\ngo 1.21\n\nrequire golang.org/x/text v0.3.6\n"),
+    )
+    .expect("go.mod");
+    std::fs::write(src.join("main.go"), main_go).expect("main.go");
+    ok(proxy.go(&src).args(["mod", "tidy"]));
+    ok(proxy
+        .go(&src)
+        .env("CGO_ENABLED", "0")
+        .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+        .arg(out)
+        .arg("."));
+}
+
+/// Parse is inlined into main (its argument is not a constant, so its
+/// code stays): only the inline tree names it.
+const CALLS: &str =
+    "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n\t\"golang.org/x/text/language\"\n)\n\n\
+func main() {\n\tt, err := language.Parse(os.Args[0])\n\tfmt.Println(t, err)\n}\n";
+const IMPORTS: &str =
+    "package main\n\nimport (\n\t\"fmt\"\n\n\t\"golang.org/x/text/language\"\n)\n\n\
+func main() {\n\tfmt.Println(language.Base(language.Tag{}))\n}\n";
+const MODULE_ONLY: &str =
+    "package main\n\nimport (\n\t\"fmt\"\n\n\t\"golang.org/x/text/width\"\n)\n\n\
+func main() {\n\tfmt.Println(width.Fold(\"x\"))\n}\n";
+
+struct Programs {
+    _proxy: GoProxy,
+    calls: PathBuf,
+    imports: PathBuf,
+    module_only: PathBuf,
+}
+
+fn programs() -> &'static Programs {
+    static P: std::sync::OnceLock<Programs> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        let proxy = GoProxy::new();
+        proxy.module("golang.org/x/text", "v0.3.6", XTEXT);
+        let dir = proxy.root().join("bin");
+        std::fs::create_dir_all(&dir).expect("bin");
+        let (calls, imports, module_only) = (
+            dir.join("calls"),
+            dir.join("imports"),
+            dir.join("module-only"),
+        );
+        program(&proxy, "calls", CALLS, &calls);
+        program(&proxy, "imports", IMPORTS, &imports);
+        program(&proxy, "moduleonly", MODULE_ONLY, &module_only);
+        Programs {
+            _proxy: proxy,
+            calls,
+            imports,
+            module_only,
+        }
+    })
+}
+
+fn scan_json(cwd: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let cache = cwd.join("cache");
+    let out = run(envelope(cwd, &cache)
+        .arg("scan")
+        .args(args)
+        .args(["--format", "json"]));
+    let code = out.status.code().unwrap_or(-1);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        code == 0 || code == 1,
+        "exit {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (code, json(&stdout))
+}
+
+/// (id, reachability) of the findings for `module` in the first binary.
+fn findings(report: &serde_json::Value, module: &str) -> BTreeSet<(String, String)> {
+    report["binaries"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["module"] == module)
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap_or_default().to_string(),
+                f["reachability"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    items
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn called_imported_and_module_only() {
+    let p = programs();
+    let tmp = tempdir();
+    let db = snapshot();
+    let db = db.to_str().expect("path");
+
+    // Parse has no function of its own: only the inline tree names it.
+    let table = envelope_golang::SymbolTable::read(&std::fs::read(&p.calls).expect("calls"))
+        .expect("symbols");
+    assert!(table.is_inlined_only("golang.org/x/text/language.Parse"));
+    let (code, r) = scan_json(tmp.path(), &[p.calls.to_str().expect("p"), "--db", db]);
+    assert_eq!(code, 1, "a called vulnerability fails the scan");
+    assert_eq!(
+        findings(&r, "golang.org/x/text"),
+        set(&[
+            ("GO-2021-0113", "called"),
+            ("GO-2022-1059", "imported"),
+            ("GO-2026-5970", "module"),
+        ])
+    );
+    let f = r["binaries"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["id"] == "GO-2021-0113")
+        .expect("GO-2021-0113");
+    assert_eq!(f["version"], "v0.3.6");
+    assert_eq!(f["fixed"], "v0.3.7");
+    assert!(
+        f["symbols"]
+            .as_array()
+            .expect("symbols")
+            .iter()
+            .any(|s| s == "golang.org/x/text/language.Parse"),
+        "{f:#}"
+    );
+
+    let (code, r) = scan_json(tmp.path(), &[p.imports.to_str().expect("p"), "--db", db]);
+    assert_eq!(
+        findings(&r, "golang.org/x/text"),
+        set(&[
+            ("GO-2021-0113", "imported"),
+            ("GO-2022-1059", "imported"),
+            ("GO-2026-5970", "module"),
+        ])
+    );
+    // Only the standard library can still make it fail here.
+    let stdlib_called = r["binaries"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["module"] == "stdlib" && f["reachability"] == "called");
+    assert_eq!(code, i32::from(stdlib_called));
+
+    let (_, r) = scan_json(
+        tmp.path(),
+        &[p.module_only.to_str().expect("p"), "--db", db],
+    );
+    assert_eq!(
+        findings(&r, "golang.org/x/text"),
+        set(&[
+            ("GO-2021-0113", "module"),
+            ("GO-2022-1059", "module"),
+            ("GO-2026-5970", "module"),
+        ])
+    );
+
+    // --fail-on: module fails on anything; none never fails.
+    let cache = tmp.path().join("cache");
+    let out = run(envelope(tmp.path(), &cache).args([
+        "scan",
+        p.module_only.to_str().expect("p"),
+        "--db",
+        db,
+        "--fail-on",
+        "module",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(envelope(tmp.path(), &cache).args([
+        "scan",
+        p.calls.to_str().expect("p"),
+        "--db",
+        db,
+        "--fail-on",
+        "none",
+    ]));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// `go1.23.5` → (1, 23, 5, pre-release rank): release sorts above its
+/// release candidates and betas. Versions in the records are written
+/// without the `v` ("1.23.5", "1.21.0-rc.2").
+type GoKey = (u64, u64, u64, u64, u64);
+
+fn go_key(v: &str) -> GoKey {
+    let v = v.trim_start_matches('v').trim_start_matches("go");
+    let (core, pre) = v.split_once('-').unwrap_or((v, ""));
+    let mut n = core.split('.').map(|x| x.parse::<u64>().unwrap_or(0));
+    let (a, b, c) = (
+        n.next().unwrap_or(0),
+        n.next().unwrap_or(0),
+        n.next().unwrap_or(0),
+    );
+    let (rank, num) = if pre.is_empty() {
+        (9, 0)
+    } else {
+        let (kind, num) = pre.split_once('.').unwrap_or((pre, "0"));
+        (if kind == "rc" { 5 } else { 1 }, num.parse().unwrap_or(0))
+    };
+    (a, b, c, rank, num)
+}
+
+/// The stdlib records whose SEMVER ranges include `version`, read from the
+/// record files directly.
+fn stdlib_ids(db: &Path, version: &str) -> BTreeSet<String> {
+    let me = go_key(version);
+    let mut out = BTreeSet::new();
+    for e in std::fs::read_dir(db.join("ID")).expect("ID") {
+        let rec = read_json(&e.expect("entry").path());
+        if rec.get("withdrawn").is_some_and(|w| !w.is_null()) {
+            continue;
+        }
+        for a in rec["affected"].as_array().into_iter().flatten() {
+            if a["package"]["name"] != "stdlib" {
+                continue;
+            }
+            for r in a["ranges"].as_array().into_iter().flatten() {
+                if r["type"] != "SEMVER" {
+                    continue;
+                }
+                let mut inside = false;
+                let mut events: Vec<(bool, GoKey)> = Vec::new();
+                for ev in r["events"].as_array().into_iter().flatten() {
+                    if let Some(i) = ev["introduced"].as_str() {
+                        events.push((true, if i == "0" { (0, 0, 0, 0, 0) } else { go_key(i) }));
+                    }
+                    if let Some(f) = ev["fixed"].as_str() {
+                        events.push((false, go_key(f)));
+                    }
+                }
+                events.sort_by_key(|e| e.1);
+                for (introduced, at) in events {
+                    if at > me {
+                        break;
+                    }
+                    inside = introduced;
+                }
+                if inside {
+                    out.insert(rec["id"].as_str().expect("id").to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_standard_library_entries_are_exactly_those_for_this_go() {
+    let p = programs();
+    let tmp = tempdir();
+    let db = snapshot();
+    let (_, r) = scan_json(
+        tmp.path(),
+        &[
+            p.module_only.to_str().expect("p"),
+            "--db",
+            db.to_str().expect("p"),
+        ],
+    );
+    let go = r["binaries"][0]["go_version"]
+        .as_str()
+        .expect("go")
+        .to_string();
+    let ours: BTreeSet<String> = r["binaries"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["module"] == "stdlib")
+        .map(|f| f["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let expected = stdlib_ids(&db, &go);
+    assert!(expected.len() > 10, "{go}: {expected:?}");
+    assert_eq!(ours, expected);
+}
+
+#[test]
+fn the_database_over_http_is_cached_and_works_offline() {
+    let p = programs();
+    let tmp = tempdir();
+    let served = tmp.path().join("served");
+    copy_dir(&snapshot(), &served);
+    let server = FilesHttp::start(served.clone());
+    let bin = p.calls.to_str().expect("p");
+    let (_, first) = scan_json(tmp.path(), &[bin, "--db", &server.url]);
+    assert_eq!(server.hits("/index/db.json"), 1);
+    assert_eq!(server.hits("/index/modules.json"), 1);
+    assert_eq!(server.hits("/ID/GO-2021-0113.json"), 1);
+    assert_eq!(first["database"]["from_cache"], false);
+    // Unchanged: only db.json is asked for; the records come from the cache.
+    let before = server.total();
+    let (_, second) = scan_json(tmp.path(), &[bin, "--db", &server.url]);
+    assert_eq!(server.total(), before + 1, "only db.json again");
+    assert_eq!(second["database"]["from_cache"], true);
+    assert_eq!(first["binaries"], second["binaries"]);
+    // Offline: no request at all.
+    let before = server.total();
+    let (_, offline) = scan_json(tmp.path(), &[bin, "--db", &server.url, "--offline"]);
+    assert_eq!(server.total(), before);
+    assert_eq!(first["binaries"], offline["binaries"]);
+    // A newer index is fetched again.
+    std::fs::write(
+        served.join("index/db.json"),
+        r#"{"modified":"2030-01-01T00:00:00Z"}"#,
+    )
+    .expect("db.json");
+    let (_, newer) = scan_json(tmp.path(), &[bin, "--db", &server.url]);
+    assert_eq!(server.hits("/index/modules.json"), 2);
+    assert_eq!(newer["database"]["modified"], "2030-01-01T00:00:00Z");
+    // --update-db refreshes without an image.
+    let cache = tmp.path().join("cache");
+    let out = ok(envelope(tmp.path(), &cache).args(["scan", "--update-db", "--db", &server.url]));
+    let _ = out;
+    assert_eq!(server.hits("/index/modules.json"), 3);
+
+    // A server error is a clear error; offline still works from the cache.
+    server.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let err = fails(envelope(tmp.path(), &cache).args(["scan", bin, "--db", &server.url]));
+    assert!(err.contains("500"), "{err}");
+    assert!(err.contains("--offline"), "{err}");
+    let (_, offline) = scan_json(tmp.path(), &[bin, "--db", &server.url, "--offline"]);
+    assert_eq!(
+        first["binaries"][0]["findings"],
+        offline["binaries"][0]["findings"]
+    );
+    // Offline with no cache at all.
+    let other = tempdir();
+    let err = fails(envelope(other.path(), &other.path().join("cache")).args([
+        "scan",
+        bin,
+        "--db",
+        &server.url,
+        "--offline",
+    ]));
+    assert!(err.contains("--update-db"), "{err}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn images_every_format_and_bad_databases() {
+    let p = programs();
+    let tmp = tempdir();
+    let db = snapshot();
+    let db = db.to_str().expect("path");
+    let cache = tmp.path().join("cache");
+    // An image with two binaries.
+    let mut layer = envelope_layer::LayerBuilder::new(0);
+    for (path, bin) in [("app/calls", &p.calls), ("usr/bin/imports", &p.imports)] {
+        layer
+            .file(
+                path,
+                envelope_layer::FileData::Bytes(std::sync::Arc::new(
+                    std::fs::read(bin).expect("bin"),
+                )),
+                0o755,
+                0,
+                0,
+            )
+            .expect("file");
+    }
+    let image = assemble(
+        vec![layer],
+        serde_json::json!({"architecture": "amd64", "os": "linux", "config": {}}),
+    );
+    let layout = tmp.path().join("layout");
+    envelope_oci::write_oci_layout(&layout, &image, Some("s")).expect("layout");
+    let reference = format!("oci:{}:s", layout.display());
+    let (code, r) = scan_json(tmp.path(), &[&reference, "--db", db]);
+    assert_eq!(code, 1);
+    let paths: Vec<&str> = r["binaries"]
+        .as_array()
+        .expect("binaries")
+        .iter()
+        .filter_map(|b| b["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["/app/calls", "/usr/bin/imports"]);
+
+    // Human: grouped by module, with the fix and the path.
+    let out = run(envelope(tmp.path(), &cache).args(["scan", &reference, "--db", db]));
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(human.contains("/app/calls"), "{human}");
+    assert!(
+        human.contains("golang.org/x/text v0.3.6 ⇒ v0.39.0"),
+        "{human}"
+    );
+    assert!(
+        human.contains("calls golang.org/x/text/language.Parse"),
+        "{human}"
+    );
+
+    // SARIF, validated.
+    let out =
+        run(envelope(tmp.path(), &cache)
+            .args(["scan", &reference, "--db", db, "--format", "sarif"]));
+    let sarif = json(&String::from_utf8_lossy(&out.stdout));
+    let schema =
+        read_json(&repo_root().join("crates/envelope/tests/schemas/sarif-schema-2.1.0.json"));
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert!(results
+        .iter()
+        .any(|x| x["ruleId"] == "GO-2021-0113" && x["level"] == "error"));
+
+    // OpenVEX: affected when called, not_affected otherwise.
+    let out = run(envelope(tmp.path(), &cache)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["scan", &reference, "--db", db, "--format", "openvex"]));
+    let vex = json(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(vex["@context"], "https://openvex.dev/ns/v0.2.0");
+    assert_eq!(vex["timestamp"], "2023-11-14T22:13:20Z");
+    let statements = vex["statements"].as_array().expect("statements");
+    let of = |id: &str, status: &str| {
+        statements
+            .iter()
+            .filter(|s| s["vulnerability"]["name"] == id && s["status"] == status)
+            .count()
+    };
+    assert_eq!(of("GO-2021-0113", "affected"), 1, "calls");
+    assert_eq!(of("GO-2021-0113", "not_affected"), 1, "imports");
+    for s in statements {
+        match s["status"].as_str() {
+            Some("affected") => assert!(s["action_statement"].is_string(), "{s:#}"),
+            Some("not_affected") => {
+                assert_eq!(s["justification"], "vulnerable_code_not_in_execute_path")
+            }
+            other => panic!("status {other:?}"),
+        }
+        assert!(s["products"][0]["subcomponents"][0]["@id"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pkg:golang/")));
+    }
+
+    // Bad databases: clear errors, exit 2, nothing half-written.
+    let bad = tmp.path().join("bad");
+    copy_dir(&snapshot().join("index"), &bad.join("index"));
+    std::fs::create_dir_all(bad.join("ID")).expect("ID");
+    let err = fails(envelope(tmp.path(), &cache).args([
+        "scan",
+        p.calls.to_str().expect("p"),
+        "--db",
+        bad.to_str().expect("p"),
+    ]));
+    assert!(err.contains("GO-20"), "a listed record is missing: {err}");
+    std::fs::write(bad.join("index/modules.json"), "[{\"path\": ").expect("write");
+    let err = fails(envelope(tmp.path(), &cache).args([
+        "scan",
+        p.calls.to_str().expect("p"),
+        "--db",
+        bad.to_str().expect("p"),
+    ]));
+    assert!(err.contains("modules.json"), "{err}");
+    let zip = tmp.path().join("vulndb.zip");
+    std::fs::write(&zip, b"PK\x03\x04 truncated").expect("zip");
+    let err = fails(envelope(tmp.path(), &cache).args([
+        "scan",
+        p.calls.to_str().expect("p"),
+        "--db",
+        zip.to_str().expect("p"),
+    ]));
+    assert!(err.contains("vulndb.zip"), "{err}");
+    let err = fails(envelope(tmp.path(), &cache).args(["scan", "./nothing-here", "--db", db]));
+    assert!(err.contains("no such file"), "{err}");
+}
