@@ -68,11 +68,21 @@ const XTEXT: &[(&str, &str)] = &[
 /// A program of module example.com/NAME requiring x/text v0.3.6 with
 /// `main.go` as given; built stripped into `out`.
 fn program(proxy: &GoProxy, name: &str, main_go: &str, out: &Path) {
+    program_with(
+        proxy,
+        name,
+        "require golang.org/x/text v0.3.6\n",
+        main_go,
+        out,
+    );
+}
+
+fn program_with(proxy: &GoProxy, name: &str, requires: &str, main_go: &str, out: &Path) {
     let src = proxy.root().join(name);
     std::fs::create_dir_all(&src).expect("src");
     std::fs::write(
         src.join("go.mod"),
-        format!("module example.com/{name}\n\ngo 1.21\n\nrequire golang.org/x/text v0.3.6\n"),
+        format!("module example.com/{name}\n\ngo 1.21\n\n{requires}"),
     )
     .expect("go.mod");
     std::fs::write(src.join("main.go"), main_go).expect("main.go");
@@ -99,6 +109,8 @@ func main() {\n\tfmt.Println(width.Fold(\"x\"))\n}\n";
 
 struct Programs {
     _proxy: GoProxy,
+    /// Imports x/text under another module path (a replace directive).
+    replaced: PathBuf,
     calls: PathBuf,
     imports: PathBuf,
     module_only: PathBuf,
@@ -119,8 +131,17 @@ fn programs() -> &'static Programs {
         program(&proxy, "calls", CALLS, &calls);
         program(&proxy, "imports", IMPORTS, &imports);
         program(&proxy, "moduleonly", MODULE_ONLY, &module_only);
+        let replaced = dir.join("replaced");
+        program_with(
+            &proxy,
+            "replaced",
+            "require example.com/mytext v0.0.0\n\nreplace example.com/mytext => golang.org/x/text v0.3.6\n",
+            &CALLS.replace("golang.org/x/text/language", "example.com/mytext/language"),
+            &replaced,
+        );
         Programs {
             _proxy: proxy,
+            replaced,
             calls,
             imports,
             module_only,
@@ -235,6 +256,18 @@ fn called_imported_and_module_only() {
         ])
     );
 
+    // A replacement: the database's packages are matched under the
+    // original import path the binary's function names use.
+    let (_, r) = scan_json(tmp.path(), &[p.replaced.to_str().expect("p"), "--db", db]);
+    assert_eq!(
+        findings(&r, "golang.org/x/text"),
+        set(&[
+            ("GO-2021-0113", "called"),
+            ("GO-2022-1059", "imported"),
+            ("GO-2026-5970", "module"),
+        ])
+    );
+
     // --fail-on: module fails on anything; none never fails.
     let cache = tmp.path().join("cache");
     let out = run(envelope(tmp.path(), &cache).args([
@@ -280,8 +313,8 @@ fn go_key(v: &str) -> GoKey {
     (a, b, c, rank, num)
 }
 
-/// The stdlib records whose SEMVER ranges include `version`, read from the
-/// record files directly.
+/// The stdlib records whose SEMVER ranges include `version` and that
+/// apply to linux/amd64, read from the record files directly.
 fn stdlib_ids(db: &Path, version: &str) -> BTreeSet<String> {
     let me = go_key(version);
     let mut out = BTreeSet::new();
@@ -292,6 +325,22 @@ fn stdlib_ids(db: &Path, version: &str) -> BTreeSet<String> {
         }
         for a in rec["affected"].as_array().into_iter().flatten() {
             if a["package"]["name"] != "stdlib" {
+                continue;
+            }
+            // Entries limited to other platforms do not apply to a
+            // linux/amd64 binary.
+            let limits_ok = |v: &serde_json::Value, have: &str| {
+                v.as_array()
+                    .is_none_or(|l| l.is_empty() || l.iter().any(|x| x == have))
+            };
+            let imports = a["ecosystem_specific"]["imports"].as_array();
+            let applies = imports.is_none_or(|is| {
+                is.is_empty()
+                    || is
+                        .iter()
+                        .any(|i| limits_ok(&i["goos"], "linux") && limits_ok(&i["goarch"], "amd64"))
+            });
+            if !applies {
                 continue;
             }
             for r in a["ranges"].as_array().into_iter().flatten() {
@@ -350,6 +399,12 @@ fn the_standard_library_entries_are_exactly_those_for_this_go() {
         .collect();
     let expected = stdlib_ids(&db, &go);
     assert!(expected.len() > 10, "{go}: {expected:?}");
+    assert_eq!(
+        r["binaries"][0]["path"]
+            .as_str()
+            .map(|p| p.ends_with("module-only")),
+        Some(true)
+    );
     assert_eq!(ours, expected);
 }
 
@@ -513,12 +568,27 @@ fn images_every_format_and_bad_databases() {
     };
     assert_eq!(of("GO-2021-0113", "affected"), 1, "calls");
     assert_eq!(of("GO-2021-0113", "not_affected"), 1, "imports");
+    let imported = statements
+        .iter()
+        .find(|s| s["vulnerability"]["name"] == "GO-2021-0113" && s["status"] == "not_affected")
+        .expect("imported statement");
+    assert_eq!(
+        imported["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
+    let module_only = statements
+        .iter()
+        .find(|s| s["vulnerability"]["name"] == "GO-2026-5970")
+        .expect("module-only statement");
+    assert_eq!(module_only["justification"], "vulnerable_code_not_present");
     for s in statements {
         match s["status"].as_str() {
             Some("affected") => assert!(s["action_statement"].is_string(), "{s:#}"),
-            Some("not_affected") => {
-                assert_eq!(s["justification"], "vulnerable_code_not_in_execute_path")
-            }
+            Some("not_affected") => assert!(
+                s["justification"] == "vulnerable_code_not_in_execute_path"
+                    || s["justification"] == "vulnerable_code_not_present",
+                "{s:#}"
+            ),
             other => panic!("status {other:?}"),
         }
         assert!(s["products"][0]["subcomponents"][0]["@id"]

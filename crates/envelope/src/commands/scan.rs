@@ -21,12 +21,18 @@ use crate::printer::{hinted, Printer};
 pub struct ScanBinary {
     pub path: String,
     pub go_version: String,
-    pub goos: String,
-    pub goarch: String,
+    /// From the build settings; None matches every platform limit.
+    pub goos: Option<String>,
+    pub goarch: Option<String>,
     pub main_module: String,
-    /// (module path, version) as compiled in: replacements applied,
-    /// local-directory replacements and `(devel)` left out.
-    pub modules: Vec<(String, String)>,
+    /// (module path, version, import path) as compiled in: replacements
+    /// applied (the import path stays the original module's, which is how
+    /// the binary's function names spell its packages), local-directory
+    /// replacements and `(devel)` left out.
+    pub modules: Vec<(String, String, String)>,
+    /// The function table could be read. Without it nothing is known of
+    /// the code, and every vulnerable symbol is taken to be present.
+    pub symbols_known: bool,
     /// (package path, symbol) of every function and inlined function.
     pub symbols: BTreeSet<(String, String)>,
     pub packages: BTreeSet<String>,
@@ -40,22 +46,30 @@ pub fn scan_binary(path: &str, data: &[u8]) -> Result<Option<ScanBinary>, envelo
     };
     // A Go binary always has a pclntab; without one, nothing is known of
     // its code and every finding is module-level.
-    let table = SymbolTable::read(data).unwrap_or_default();
+    let (table, symbols_known) = match SymbolTable::read(data) {
+        Ok(t) => (t, true),
+        Err(_) => (SymbolTable::default(), false),
+    };
     let symbols = table.vuln_symbols();
     let packages = symbols.iter().map(|(p, _)| p.clone()).collect();
     let mut modules = Vec::new();
+    let versioned = |v: &str| !v.is_empty() && v != "(devel)";
+    // The main module too: Go 1.24+ stamps it with its VCS tag.
+    if let Some(m) = info.main.as_ref().filter(|m| versioned(&m.version)) {
+        modules.push((m.path.clone(), m.version.clone(), m.path.clone()));
+    }
     for d in &info.deps {
         let m = d.replace.as_deref().unwrap_or(d);
-        if !m.version.is_empty() && m.version != "(devel)" {
-            modules.push((m.path.clone(), m.version.clone()));
+        if versioned(&m.version) {
+            modules.push((m.path.clone(), m.version.clone(), d.path.clone()));
         }
     }
-    modules.push(("stdlib".to_string(), info.go_version.clone()));
+    modules.push(("stdlib".to_string(), info.go_version.clone(), String::new()));
     Ok(Some(ScanBinary {
         path: path.to_string(),
         go_version: info.go_version.clone(),
-        goos: info.setting("GOOS").unwrap_or("linux").to_string(),
-        goarch: info.setting("GOARCH").unwrap_or("amd64").to_string(),
+        goos: info.setting("GOOS").map(str::to_string),
+        goarch: info.setting("GOARCH").map(str::to_string),
         main_module: info
             .main
             .as_ref()
@@ -63,52 +77,90 @@ pub fn scan_binary(path: &str, data: &[u8]) -> Result<Option<ScanBinary>, envelo
         modules,
         symbols,
         packages,
+        symbols_known,
         inline_trees: table.inline_trees_read(),
     }))
 }
 
-/// Is the package `pkg`, or one of the module's packages, in the binary?
-fn has_module_code(b: &ScanBinary, module: &str) -> bool {
+/// Is one of the module's packages (spelled from `import_path`) in the
+/// binary?
+fn has_module_code(b: &ScanBinary, module: &str, import_path: &str) -> bool {
     if module == "stdlib" {
         return true;
     }
-    b.packages
-        .iter()
-        .any(|p| p == module || p.strip_prefix(module).is_some_and(|r| r.starts_with('/')))
+    b.packages.iter().any(|p| {
+        p == import_path
+            || p.strip_prefix(import_path)
+                .is_some_and(|r| r.starts_with('/'))
+    })
 }
 
-/// How reachable `m` is in `b`, with the symbols and packages that say so.
-fn reachability(b: &ScanBinary, m: &Match) -> (Reach, Vec<String>, Vec<String>) {
-    let imports: Vec<&envelope_vuln::Import> = m
-        .imports
-        .iter()
-        .filter(|i| i.matches_platform(&b.goos, &b.goarch))
-        .collect();
+/// A package path of the database's module as the binary spells it: a
+/// replacement's packages keep the original module's import path.
+fn as_imported(path: &str, module: &str, import_path: &str) -> String {
+    match path.strip_prefix(module) {
+        Some(rest) if module != import_path && (rest.is_empty() || rest.starts_with('/')) => {
+            format!("{import_path}{rest}")
+        }
+        _ => path.to_string(),
+    }
+}
+
+fn platform_matches(b: &ScanBinary, i: &envelope_vuln::Import) -> bool {
+    let ok = |limits: &[String], have: &Option<String>| {
+        limits.is_empty() || have.as_ref().is_none_or(|h| limits.contains(h))
+    };
+    ok(&i.goos, &b.goos) && ok(&i.goarch, &b.goarch)
+}
+
+/// How reachable `m` is in `b`, with the symbols and packages that say so;
+/// None when the entry does not apply to the binary's platform.
+fn reachability(
+    b: &ScanBinary,
+    m: &Match,
+    import_path: &str,
+) -> Option<(Reach, Vec<String>, Vec<String>)> {
     if m.imports.is_empty() {
         // The whole module is vulnerable: its code in the binary is enough.
-        let reach = if has_module_code(b, &m.module) {
+        let reach = if !b.symbols_known || has_module_code(b, &m.module, import_path) {
             Reach::Called
         } else {
             Reach::Module
         };
-        return (reach, Vec::new(), Vec::new());
+        return Some((reach, Vec::new(), Vec::new()));
+    }
+    let imports: Vec<&envelope_vuln::Import> = m
+        .imports
+        .iter()
+        .filter(|i| platform_matches(b, i))
+        .collect();
+    if imports.is_empty() {
+        return None;
     }
     let mut symbols = BTreeSet::new();
     let mut packages = BTreeSet::new();
     let mut whole_package = false;
     for i in imports {
-        if !b.packages.contains(&i.path) {
+        let path = as_imported(&i.path, &m.module, import_path);
+        if !b.symbols_known {
+            // Nothing is known of the code: assume the worst.
+            packages.insert(path.clone());
+            symbols.extend(i.symbols.iter().map(|s| format!("{path}.{s}")));
+            whole_package |= i.symbols.is_empty();
             continue;
         }
-        packages.insert(i.path.clone());
+        if !b.packages.contains(&path) {
+            continue;
+        }
+        packages.insert(path.clone());
         if i.symbols.is_empty() {
             // No symbol list: every function of the package counts.
             whole_package = true;
             continue;
         }
         for s in &i.symbols {
-            if b.symbols.contains(&(i.path.clone(), s.clone())) {
-                symbols.insert(format!("{}.{s}", i.path));
+            if b.symbols.contains(&(path.clone(), s.clone())) {
+                symbols.insert(format!("{path}.{s}"));
             }
         }
     }
@@ -119,21 +171,23 @@ fn reachability(b: &ScanBinary, m: &Match) -> (Reach, Vec<String>, Vec<String>) 
     } else {
         Reach::Module
     };
-    (
+    Some((
         reach,
         symbols.into_iter().collect(),
         packages.into_iter().collect(),
-    )
+    ))
 }
 
 fn findings(db: &Database, b: &ScanBinary) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
-    for (module, version) in &b.modules {
+    for (module, version, import_path) in &b.modules {
         for m in db
             .matches(module, version)
             .with_context(|| format!("looking up {module} {version}"))?
         {
-            let (reach, symbols, packages) = reachability(b, &m);
+            let Some((reach, symbols, packages)) = reachability(b, &m, import_path) else {
+                continue;
+            };
             out.push(Finding {
                 id: m.entry.id.clone(),
                 aliases: m.entry.aliases.clone(),
@@ -254,7 +308,7 @@ pub fn run(args: ScanArgs, printer: &Printer) -> Result<ExitCode> {
     let bins = binaries(&args, &image, printer)?;
     db.prefetch(
         bins.iter()
-            .flat_map(|b| b.modules.iter().map(|(m, _)| m.as_str())),
+            .flat_map(|b| b.modules.iter().map(|(m, _, _)| m.as_str())),
     )
     .context("reading the vulnerability database")?;
     let mut report = ScanReport {
@@ -282,6 +336,7 @@ pub fn run(args: ScanArgs, printer: &Printer) -> Result<ExitCode> {
             main_module: b.main_module.clone(),
             modules_checked: b.modules.len(),
             inline_trees: b.inline_trees,
+            symbols_known: b.symbols_known,
             findings: findings(&db, b)?,
         });
     }

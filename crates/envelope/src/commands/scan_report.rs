@@ -62,6 +62,9 @@ pub struct BinaryReport {
     /// Whether the inline trees could be read (else inlined symbols are
     /// not seen, and some `called` findings may show as `imported`).
     pub inline_trees: bool,
+    /// Whether the function table could be read (else every vulnerable
+    /// symbol is taken to be present).
+    pub symbols_known: bool,
     pub findings: Vec<Finding>,
 }
 
@@ -175,6 +178,13 @@ pub fn human(report: &ScanReport, verbose: bool, out: &mut dyn Write) -> Result<
                     .as_deref()
                     .map_or("no fix yet".to_string(), |v| format!("fixed in {v}"));
                 let what = match f.reachability {
+                    Reach::Called if f.symbols.is_empty() && f.packages.is_empty() => {
+                        "the whole module is vulnerable, and its code is linked".to_string()
+                    }
+                    Reach::Called if f.symbols.is_empty() => format!(
+                        "links {} (every symbol of it is vulnerable)",
+                        f.packages.join(", ")
+                    ),
                     Reach::Called => format!("calls {}", f.symbols.join(", ")),
                     Reach::Imported => format!(
                         "links {} but none of its vulnerable symbols",
@@ -188,7 +198,12 @@ pub fn human(report: &ScanReport, verbose: bool, out: &mut dyn Write) -> Result<
                 }
             }
         }
-        if !b.inline_trees {
+        if !b.symbols_known {
+            writeln!(
+                out,
+                "  {YELLOW}note{YELLOW:#}: the function table could not be read; every vulnerable symbol is taken to be present"
+            )?;
+        } else if !b.inline_trees {
             writeln!(
                 out,
                 "  {YELLOW}note{YELLOW:#}: inlined functions could not be read; an inlined vulnerable call shows as imported"
@@ -236,7 +251,11 @@ pub fn sarif(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
             json!({
                 "id": f.id,
                 "shortDescription": { "text": f.summary },
-                "fullDescription": { "text": format!("{} ({})", f.summary, f.aliases.join(", ")) },
+                "fullDescription": { "text": if f.aliases.is_empty() {
+                    f.summary.clone()
+                } else {
+                    format!("{} ({})", f.summary, f.aliases.join(", "))
+                } },
                 "helpUri": f.url,
                 "help": { "text": format!("{}: see {}", f.id, f.url) },
                 "properties": { "aliases": f.aliases },
@@ -329,11 +348,26 @@ pub fn openvex(report: &ScanReport, timestamp: &str, out: &mut dyn Write) -> Res
                         ),
                     }),
                 );
+            } else if f.reachability == Reach::Imported && !(b.inline_trees && b.symbols_known) {
+                // Inlined calls could not be seen: not proven either way.
+                map.insert("status".into(), json!("under_investigation"));
+                map.insert(
+                    "status_notes".into(),
+                    json!(format!(
+                        "{} links {} but its inlined functions could not be read",
+                        b.path,
+                        f.packages.join(", ")
+                    )),
+                );
             } else {
                 map.insert("status".into(), json!("not_affected"));
                 map.insert(
                     "justification".into(),
-                    json!("vulnerable_code_not_in_execute_path"),
+                    json!(if f.reachability == Reach::Module {
+                        "vulnerable_code_not_present"
+                    } else {
+                        "vulnerable_code_not_in_execute_path"
+                    }),
                 );
                 map.insert(
                     "impact_statement".into(),
