@@ -283,14 +283,33 @@ fn timestamp(db_modified: &str) -> Result<String> {
 }
 
 pub fn run(args: ScanArgs, printer: &Printer) -> Result<ExitCode> {
-    let db = open_db(&args)?;
+    // The database loads (with the standard library's records, which every
+    // Go binary needs) while the image's layers are read.
+    let (db, bins) = std::thread::scope(|s| {
+        let db = s.spawn(|| -> Result<Database> {
+            let db = open_db(&args)?;
+            if args.update_db {
+                // Every record, so that later --offline scans have them.
+                let modules: Vec<String> = db.modules().map(str::to_string).collect();
+                db.prefetch(modules.iter().map(String::as_str))
+                    .context("downloading the vulnerability records")?;
+            } else {
+                db.prefetch(["stdlib"])
+                    .context("reading the vulnerability database")?;
+            }
+            Ok(db)
+        });
+        let bins = args
+            .image
+            .as_deref()
+            .map(|image| binaries(&args, image, printer));
+        let db = db
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the database reader stopped unexpectedly")));
+        (db, bins)
+    });
+    let db = db?;
     let info = db.info().clone();
-    if args.update_db {
-        // Every record, so that later --offline scans have what they need.
-        let modules: Vec<String> = db.modules().map(str::to_string).collect();
-        db.prefetch(modules.iter().map(String::as_str))
-            .context("downloading the vulnerability records")?;
-    }
     let Some(image) = args.image.clone() else {
         printer.status(format!(
             "vulnerability database {}: modified {}, {} modules, {} entries{}",
@@ -305,7 +324,7 @@ pub fn run(args: ScanArgs, printer: &Printer) -> Result<ExitCode> {
         ));
         return Ok(ExitCode::SUCCESS);
     };
-    let bins = binaries(&args, &image, printer)?;
+    let bins = bins.unwrap_or_else(|| Ok(Vec::new()))?;
     db.prefetch(
         bins.iter()
             .flat_map(|b| b.modules.iter().map(|(m, _, _)| m.as_str())),
