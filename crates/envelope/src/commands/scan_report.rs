@@ -115,6 +115,17 @@ impl ScanReport {
     }
 }
 
+/// A version as people write it: Go's own (`go1.25.9`) for the standard
+/// library, the module version otherwise.
+fn shown(module: &str, version: &str) -> String {
+    if module == "stdlib" {
+        if let Some(go) = envelope_vuln::semver::semver_to_go_toolchain(version) {
+            return go;
+        }
+    }
+    version.to_string()
+}
+
 pub fn json(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;
     writeln!(out)?;
@@ -152,9 +163,22 @@ pub fn human(report: &ScanReport, verbose: bool, out: &mut dyn Write) -> Result<
                 .iter()
                 .filter_map(|f| f.fixed.as_deref())
                 .max_by(|a, b| envelope_vuln::semver::compare(a, b));
+            let v = shown(module, version);
             match fix {
-                Some(fix) => writeln!(out, "  {BOLD}{module}{BOLD:#} {version} ⇒ {fix}")?,
-                None => writeln!(out, "  {BOLD}{module}{BOLD:#} {version} (no fixed version)")?,
+                Some(fix) => {
+                    let unfixed = fs.iter().filter(|f| f.fixed.is_none()).count();
+                    let note = if unfixed > 0 {
+                        format!(" ({unfixed} of {} not fixed yet)", fs.len())
+                    } else {
+                        String::new()
+                    };
+                    writeln!(
+                        out,
+                        "  {BOLD}{module}{BOLD:#} {v} ⇒ {}{note}",
+                        shown(module, fix)
+                    )?
+                }
+                None => writeln!(out, "  {BOLD}{module}{BOLD:#} {v} (no fixed version)")?,
             }
             for f in fs {
                 let (style, tag) = match f.reachability {
@@ -173,10 +197,9 @@ pub fn human(report: &ScanReport, verbose: bool, out: &mut dyn Write) -> Result<
                     f.id
                 )?;
                 writeln!(out, "             {}", f.summary)?;
-                let fixed = f
-                    .fixed
-                    .as_deref()
-                    .map_or("no fix yet".to_string(), |v| format!("fixed in {v}"));
+                let fixed = f.fixed.as_deref().map_or("no fix yet".to_string(), |v| {
+                    format!("fixed in {}", shown(&f.module, v))
+                });
                 let what = match f.reachability {
                     Reach::Called if f.symbols.is_empty() && f.packages.is_empty() => {
                         "the whole module is vulnerable, and its code is linked".to_string()
@@ -340,6 +363,9 @@ pub fn openvex(report: &ScanReport, timestamp: &str, out: &mut dyn Write) -> Res
                 map.insert(
                     "action_statement".into(),
                     json!(match &f.fixed {
+                        Some(v) if f.module == "stdlib" => {
+                            format!("rebuild with Go {} or later", shown(&f.module, v))
+                        }
                         Some(v) => format!("upgrade {} to {v} or later", f.module),
                         None => format!(
                             "no fixed version of {} yet; avoid {}",
