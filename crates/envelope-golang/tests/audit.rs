@@ -5,7 +5,6 @@
 //! cgo and race variants); the tests share the results.
 
 mod common;
-use common::*;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -20,18 +19,10 @@ use envelope_golang::{
 /// A `go` command that never reaches the network and ignores the caller's
 /// Go settings.
 fn go_cmd(dir: &Path) -> Command {
-    let mut c = Command::new(go());
-    c.current_dir(dir)
-        .env(
-            "GOCACHE",
-            std::env::temp_dir().join("envelope-test-gocache"),
-        )
-        .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
+    let mut c = common::go_cmd(dir);
+    c.env("GOFLAGS", "-mod=mod")
         .env("GOARCH", "amd64")
-        .env("GOOS", "linux")
-        .env("CGO_ENABLED", "0");
+        .env("GOOS", "linux");
     c
 }
 

@@ -11,16 +11,8 @@ use envelope_golang::{buildinfo, inspect, runtime_needs, FuncTable};
 
 /// Builds `dir` into `out` with the given GOARCH and flags.
 fn build(dir: &Path, out: &Path, goarch: &str, flags: &[&str]) -> Vec<u8> {
-    let status = Command::new(go())
-        .current_dir(dir)
-        .env("CGO_ENABLED", "0")
+    let status = go_cmd(dir)
         .env("GOARCH", goarch)
-        .env(
-            "GOCACHE",
-            std::env::temp_dir().join("envelope-test-gocache"),
-        )
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
         .arg("build")
         .args(flags)
         .arg("-o")

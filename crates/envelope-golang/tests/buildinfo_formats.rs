@@ -89,17 +89,9 @@ fn binaries() -> &'static HashMap<Target, PathBuf> {
 }
 
 fn build(target: &Target, out: &Path) {
-    let output = Command::new(go())
-        .current_dir(fixture(target.fixture))
-        .env("CGO_ENABLED", "0")
+    let output = go_cmd(&fixture(target.fixture))
         .env("GOOS", target.goos)
         .env("GOARCH", target.goarch)
-        .env(
-            "GOCACHE",
-            std::env::temp_dir().join("envelope-test-gocache"),
-        )
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
         .arg("build")
         .args(target.flags)
         .arg("-o")

@@ -32,18 +32,10 @@ fn build_at(dir: &Path, goos: &str, goarch: &str, flags: &[&str]) -> (PathBuf, V
     static BUILDS: AtomicUsize = AtomicUsize::new(0);
     let n = BUILDS.fetch_add(1, Ordering::Relaxed);
     let out = dir.join(format!("inl-{goos}-{goarch}-{n}"));
-    let output = Command::new(go())
-        .current_dir(fixture("inl"))
-        .env("CGO_ENABLED", "0")
+    let output = go_cmd(&fixture("inl"))
         .env("GOOS", goos)
         .env("GOARCH", goarch)
-        .env(
-            "GOCACHE",
-            std::env::temp_dir().join("envelope-test-gocache"),
-        )
-        .env("GOTOOLCHAIN", "local")
         .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
         .arg("build")
         .args(flags)
         .arg("-o")
@@ -228,16 +220,9 @@ fn external_linking() {
     .enumerate()
     {
         let out = dir.path().join(format!("ext-{n}"));
-        let status = Command::new(go())
-            .current_dir(fixture("inl"))
+        let status = go_cmd(&fixture("inl"))
             .env("CGO_ENABLED", "1")
-            .env(
-                "GOCACHE",
-                std::env::temp_dir().join("envelope-test-gocache"),
-            )
-            .env("GOTOOLCHAIN", "local")
             .env("GOFLAGS", "-mod=mod")
-            .env("GOPROXY", "off")
             .arg("build")
             .args(flags)
             .arg("-o")
@@ -432,16 +417,8 @@ fn inline_trees_match_dwarf() {
     std::fs::write(lister_dir.join("go.mod"), "module lister\n\ngo 1.21\n").expect("go.mod");
     std::fs::write(lister_dir.join("main.go"), DWARF_LISTER).expect("main.go");
     let lister = dir.path().join("lister.bin");
-    let status = Command::new(go())
-        .current_dir(&lister_dir)
-        .env("CGO_ENABLED", "0")
-        .env(
-            "GOCACHE",
-            std::env::temp_dir().join("envelope-test-gocache"),
-        )
-        .env("GOTOOLCHAIN", "local")
+    let status = go_cmd(&lister_dir)
         .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
         .args(["build", "-o"])
         .arg(&lister)
         .arg(".")

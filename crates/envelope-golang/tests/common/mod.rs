@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The Go toolchain: Debian's Go 1.23 when installed, else `go` on PATH.
 pub fn go() -> PathBuf {
@@ -30,4 +31,20 @@ pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
+}
+
+/// A `go` command run in `dir` that never reaches the network: the local
+/// toolchain, no module proxy, the tests' shared build cache, and
+/// CGO_ENABLED=0 (callers set or override the rest).
+pub fn go_cmd(dir: &Path) -> Command {
+    let mut c = Command::new(go());
+    c.current_dir(dir)
+        .env("CGO_ENABLED", "0")
+        .env(
+            "GOCACHE",
+            std::env::temp_dir().join("envelope-test-gocache"),
+        )
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off");
+    c
 }
