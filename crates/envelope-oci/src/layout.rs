@@ -232,7 +232,9 @@ pub(crate) fn make_readable(f: &std::fs::File, path: &Path) -> Result<(), Error>
         .map_err(|e| Error::io(path, e))
 }
 
-pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Error> {
+/// Writes `data` to `path` whole or not at all: a 0644 temporary file
+/// beside it, synced, then renamed over it.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Error> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -20,7 +20,7 @@ pub use artifact::{artifact, Artifact};
 pub use digest::{Digest, Sha256Writer};
 pub use error::Error;
 pub use image::{BlobData, ImageBlobs};
-pub use layout::{read_oci_layout, write_oci_layout, OciLayout};
+pub use layout::{read_oci_layout, write_atomic, write_oci_layout, OciLayout};
 pub use model::{
     to_json, Config, Descriptor, EmptyObject, History, ImageConfiguration, ImageIndex,
     ImageManifest, Platform, RootFs,

@@ -201,7 +201,7 @@ pub fn go_binary(path: &str, data: &[u8]) -> Result<Option<GoBinary>, envelope_g
 }
 
 /// SOURCE_DATE_EPOCH as RFC 3339, when set.
-fn epoch_time() -> Result<Option<String>> {
+pub(crate) fn epoch_time() -> Result<Option<String>> {
     if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
         return Ok(None);
     }
@@ -232,20 +232,49 @@ pub fn render(input: &SbomInput, format: SbomFormat) -> Result<Vec<u8>> {
     })
 }
 
-/// The SBOM model of a binary file on disk.
-fn binary_input(path: &Path, shown: &str) -> Result<SbomInput> {
+/// The executable at `path` (shown as `shown`) read with `read` under the
+/// name `name`: an error saying what to do when it is not a complete
+/// executable or carries no Go build info.
+pub(crate) fn read_go_binary<T>(
+    path: &Path,
+    shown: &str,
+    name: &str,
+    read: BinaryReader<T>,
+) -> Result<T> {
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let name = path
-        .file_name()
-        .map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
-    let bin = go_binary(&name, &data)
+    read(name, &data)
         .map_err(|e| hinted(format!("{shown}: {e}"), "is the file a complete executable?"))?
         .ok_or_else(|| {
             hinted(
                 format!("{shown}: no Go build info (not a Go binary, or one built without module support)"),
                 "envelope reads the build info the Go linker writes (Go 1.13 and later, built as a module)",
             )
-        })?;
+        })
+}
+
+/// The Go binaries (as `read` makes them) and package databases of the
+/// final filesystem of the image `image` names, streamed from any
+/// transport.
+pub(crate) fn collect_image<T>(
+    image: &str,
+    platform: Option<&str>,
+    registry: &envelope_cli::RegistryArgs,
+    verify: bool,
+    read: BinaryReader<T>,
+) -> Result<(super::audit::Opened, BinaryCollector<T>)> {
+    let platform = super::audit::platform(platform)?;
+    let opened = super::audit::open(image, platform.as_ref(), registry)?;
+    let mut collector = BinaryCollector::new(read);
+    super::audit::index(&opened, &mut collector, verify)?;
+    Ok((opened, collector))
+}
+
+/// The SBOM model of a binary file on disk.
+fn binary_input(path: &Path, shown: &str) -> Result<SbomInput> {
+    let name = path
+        .file_name()
+        .map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
+    let bin = read_go_binary(path, shown, &name, go_binary)?;
     let subject = Subject {
         name,
         digest: bin.sha256.as_ref().map(|h| format!("sha256:{h}")),
@@ -256,10 +285,13 @@ fn binary_input(path: &Path, shown: &str) -> Result<SbomInput> {
 
 /// The SBOM model of an image's final filesystem.
 fn image_input(args: &SbomArgs, printer: &Printer) -> Result<SbomInput> {
-    let platform = super::audit::platform(args.platform.as_deref())?;
-    let opened = super::audit::open(&args.image, platform.as_ref(), &args.registry)?;
-    let mut collector = SbomCollector::new(go_binary);
-    super::audit::index(&opened, &mut collector, args.verify)?;
+    let (opened, collector) = collect_image(
+        &args.image,
+        args.platform.as_deref(),
+        &args.registry,
+        args.verify,
+        go_binary,
+    )?;
     let config: serde_json::Value =
         serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
     let created = match epoch_time()? {
@@ -310,33 +342,15 @@ pub fn run(args: SbomArgs, printer: &Printer) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `data` to `path` atomically: a temporary file beside it, renamed.
+/// Writes `data` to `path` atomically (envelope-oci's temporary file
+/// beside it, renamed): whole or not at all.
 fn write_file(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".envelope-sbom-")
-        .tempfile_in(dir)
-        .map_err(|e| {
-            hinted(
-                format!("cannot write in {}: {e}", dir.display()),
-                "does the directory exist, and may you write there?",
-            )
-        })?;
-    tmp.write_all(data)
-        .with_context(|| format!("writing {}", path.display()))?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    envelope_oci::write_atomic(path, data).map_err(|e| {
+        hinted(
+            format!("cannot write {}: {e}", path.display()),
+            "does the directory exist, and may you write there?",
+        )
+    })
 }
 
 fn media_type_of(format: SbomFormat) -> Result<&'static str> {

@@ -13,7 +13,7 @@ use envelope_cli::{FailOn, ScanArgs, ScanFormat};
 use envelope_golang::SymbolTable;
 use envelope_vuln::{Database, Match, OpenOptions, RefreshPolicy, Source};
 
-use super::sbom::BinaryCollector;
+use super::sbom::{collect_image, read_go_binary};
 use super::scan_report::{self, BinaryReport, DbReport, Finding, Reach, ScanReport};
 use crate::printer::{hinted, Printer};
 
@@ -253,33 +253,25 @@ fn open_db(args: &ScanArgs) -> Result<Database> {
 
 fn binaries(args: &ScanArgs, image: &str, printer: &Printer) -> Result<Vec<ScanBinary>> {
     if super::audit::is_binary_path(image)? {
-        let path = Path::new(image);
-        let data = std::fs::read(path).with_context(|| format!("cannot read {image}"))?;
-        let b = scan_binary(image, &data)
-            .map_err(|e| hinted(format!("{image}: {e}"), "is the file a complete executable?"))?
-            .ok_or_else(|| {
-                hinted(
-                    format!("{image}: no Go build info (not a Go binary, or one built without module support)"),
-                    "envelope scans Go binaries by the build info the Go linker writes",
-                )
-            })?;
+        let b = read_go_binary(Path::new(image), image, image, scan_binary)?;
         return Ok(vec![b]);
     }
-    let platform = super::audit::platform(args.platform.as_deref())?;
-    let opened = super::audit::open(image, platform.as_ref(), &args.registry)?;
-    let mut collector = BinaryCollector::new(scan_binary);
-    super::audit::index(&opened, &mut collector, args.verify)?;
+    let (_, collector) = collect_image(
+        image,
+        args.platform.as_deref(),
+        &args.registry,
+        args.verify,
+        scan_binary,
+    )?;
     for w in &collector.warnings {
         printer.warn(format!("{w} (not scanned)"));
     }
     Ok(collector.binaries.into_values().collect())
 }
 
+/// SOURCE_DATE_EPOCH when set, else the database's modified time.
 fn timestamp(db_modified: &str) -> Result<String> {
-    if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
-        return Ok(envelope_build::rfc3339(super::image::source_date_epoch()?));
-    }
-    Ok(db_modified.to_string())
+    Ok(super::sbom::epoch_time()?.unwrap_or_else(|| db_modified.to_string()))
 }
 
 pub fn run(args: ScanArgs, printer: &Printer) -> Result<ExitCode> {
