@@ -232,7 +232,20 @@ pub fn write_outputs(
     printer: &Printer,
 ) -> Result<(Vec<String>, Vec<AttachedSbom>)> {
     let epoch = source_date_epoch()?;
-    let sboms = super::sbom::artifacts_for(image, name, args.sbom, epoch, printer)?;
+    // Only layouts with a tag and registries hold an SBOM: make it only
+    // when one of the outputs is such.
+    let wanted = args.sbom != envelope_cli::SbomKind::None;
+    let holder = outputs.iter().any(|o| {
+        matches!(
+            resolve_output(o, name, many),
+            ImageRef::Docker { .. } | ImageRef::Oci { tag: Some(_), .. }
+        )
+    });
+    let sboms = if wanted && holder {
+        super::sbom::artifacts_for(image, name, args.sbom, epoch, printer)?
+    } else {
+        Vec::new()
+    };
     let mut written = Vec::new();
     let mut attached = Vec::new();
     let mut note = |output: &str, a: &envelope_oci::Artifact, via: &str| {
@@ -314,11 +327,11 @@ pub fn write_outputs(
             for a in &sboms {
                 note(&resolved.to_string(), a, "index.json");
             }
-        } else if matches!(resolved, ImageRef::Oci { .. }) && !sboms.is_empty() {
+        } else if matches!(resolved, ImageRef::Oci { .. }) && wanted {
             printer.warn(format!(
                 "{resolved}: no SBOM attached, as the image has no tag there (skopeo and podman could no longer pick the image out of index.json); write to oci:DIR:TAG to get one"
             ));
-        } else if !sboms.is_empty() {
+        } else if wanted {
             printer.detail(format!(
                 "{resolved}: archives hold no SBOM beside the image; write to oci:DIR or a registry for that"
             ));

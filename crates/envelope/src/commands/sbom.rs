@@ -496,6 +496,15 @@ fn registry_manifest(
     })
 }
 
+/// An in-memory blob read without copying it.
+struct SharedBytes(std::sync::Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// The SBOM artifacts for an image envelope just made: one per platform
 /// manifest, each describing that manifest's final filesystem.
 pub fn artifacts_for(
@@ -524,7 +533,7 @@ pub fn artifacts_for(
         let mut layers = Vec::new();
         for l in &manifest.layers {
             let reader: Box<dyn Read + Send> = match image.blobs.get(&l.digest) {
-                Some(BlobData::Bytes(b)) => Box::new(std::io::Cursor::new(b.as_ref().clone())),
+                Some(BlobData::Bytes(b)) => Box::new(std::io::Cursor::new(SharedBytes(b.clone()))),
                 Some(BlobData::File(p)) => Box::new(
                     std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?,
                 ),
