@@ -31,6 +31,15 @@ pub struct Platform {
     pub variant: Option<String>,
 }
 
+impl Platform {
+    /// `have` is this platform: OS and architecture equal (ignoring case),
+    /// and the variant too when this one names it, a missing variant being
+    /// the architecture's default (`arm64` ⇒ `v8`).
+    pub fn matches(&self, have: &Platform) -> bool {
+        crate::source::platform_matches(self, have)
+    }
+}
+
 impl FromStr for Platform {
     type Err = Error;
 

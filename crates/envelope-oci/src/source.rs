@@ -579,7 +579,7 @@ fn variant_of(p: &Platform) -> Option<String> {
 
 /// `have` is `want` (OS and architecture equal; the variant too when `want`
 /// names one, a missing variant being the architecture's default).
-fn platform_matches(want: &Platform, have: &Platform) -> bool {
+pub(crate) fn platform_matches(want: &Platform, have: &Platform) -> bool {
     want.os.eq_ignore_ascii_case(&have.os)
         && want.architecture.eq_ignore_ascii_case(&have.architecture)
         && (want.variant.is_none() || variant_of(want) == variant_of(have))

@@ -469,20 +469,15 @@ fn registry_manifest(
             d.artifact_type.is_none() && d.platform.as_ref().is_some_and(|p| p.os != "unknown")
         })
         .collect();
+    let find = |want: &envelope_oci::Platform| {
+        images
+            .iter()
+            .find(|d| d.platform.as_ref().is_some_and(|p| want.matches(p)))
+    };
     let chosen = match platform {
-        Some(want) => images.iter().find(|d| {
-            d.platform.as_ref().is_some_and(|p| {
-                p.os == want.os
-                    && p.architecture == want.architecture
-                    && (want.variant.is_none() || p.variant == want.variant)
-            })
-        }),
+        Some(want) => find(want),
         None if images.len() == 1 => images.first(),
-        None => images.iter().find(|d| {
-            d.platform
-                .as_ref()
-                .is_some_and(|p| p.os == "linux" && p.architecture == "amd64")
-        }),
+        None => find(&"linux/amd64".parse()?),
     };
     let names: Vec<String> = images
         .iter()
