@@ -627,6 +627,34 @@ impl Database {
     }
 }
 
+/// `index/db.json` and `index/modules.json` through `read` (which gives
+/// the bytes and where they came from, for errors), parsed.
+fn read_indexes(
+    mut read: impl FnMut(&str, u64) -> Result<(Vec<u8>, String)>,
+) -> Result<(DbMeta, ModulesIndex)> {
+    let (db, db_loc) = read("index/db.json", DB_JSON_LIMIT)?;
+    let meta = parse_db_json(&db).map_err(|e| corrupt(db_loc, e))?;
+    let (modules, mod_loc) = read("index/modules.json", MODULES_JSON_LIMIT)?;
+    let index = parse_modules_json(&modules).map_err(|e| corrupt(mod_loc, e))?;
+    Ok((meta, index))
+}
+
+impl Opened {
+    /// A database read from a local directory or zip: no cache, no fetch.
+    fn local(meta: DbMeta, index: ModulesIndex, store: Store) -> Opened {
+        Opened {
+            meta,
+            index,
+            store,
+            fetched_at: None,
+            checked_at: None,
+            from_cache: false,
+            cache_dir: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 fn open_dir(dir: &Path) -> Result<Opened> {
     if !dir.is_dir() {
         return Err(Error::NotFound {
@@ -643,20 +671,8 @@ fn open_dir(dir: &Path) -> Result<Opened> {
         })?;
         Ok((bytes, location))
     };
-    let (db, db_loc) = read("index/db.json", DB_JSON_LIMIT)?;
-    let meta = parse_db_json(&db).map_err(|e| corrupt(db_loc, e))?;
-    let (modules, mod_loc) = read("index/modules.json", MODULES_JSON_LIMIT)?;
-    let index = parse_modules_json(&modules).map_err(|e| corrupt(mod_loc, e))?;
-    Ok(Opened {
-        meta,
-        index,
-        store: Store::Dir(dir.to_path_buf()),
-        fetched_at: None,
-        checked_at: None,
-        from_cache: false,
-        cache_dir: None,
-        warnings: Vec::new(),
-    })
+    let (meta, index) = read_indexes(read)?;
+    Ok(Opened::local(meta, index, Store::Dir(dir.to_path_buf())))
 }
 
 fn open_zip(path: &Path) -> Result<Opened> {
@@ -689,7 +705,7 @@ fn open_zip(path: &Path) -> Result<Opened> {
             location: format!("{} (entry index/db.json)", path.display()),
             hint: format!("not found, so this is not a vulnerability database zip; {LAYOUT_HINT}"),
         })?;
-    let mut read = |rel: &str, limit| -> Result<(Vec<u8>, String)> {
+    let read = |rel: &str, limit| -> Result<(Vec<u8>, String)> {
         let name = format!("{prefix}{rel}");
         let location = format!("{} (entry {name})", path.display());
         let bytes = archive
@@ -701,24 +717,16 @@ fn open_zip(path: &Path) -> Result<Opened> {
             })?;
         Ok((bytes, location))
     };
-    let (db, db_loc) = read("index/db.json", DB_JSON_LIMIT)?;
-    let meta = parse_db_json(&db).map_err(|e| corrupt(db_loc, e))?;
-    let (modules, mod_loc) = read("index/modules.json", MODULES_JSON_LIMIT)?;
-    let index = parse_modules_json(&modules).map_err(|e| corrupt(mod_loc, e))?;
-    Ok(Opened {
+    let (meta, index) = read_indexes(read)?;
+    Ok(Opened::local(
         meta,
         index,
-        store: Store::Zip {
+        Store::Zip {
             path: path.to_path_buf(),
             prefix,
             archive: Mutex::new(archive),
         },
-        fetched_at: None,
-        checked_at: None,
-        from_cache: false,
-        cache_dir: None,
-        warnings: Vec::new(),
-    })
+    ))
 }
 
 /// The cache folder for a base URL.
