@@ -59,6 +59,17 @@ pub struct Section<'a> {
     pub data: &'a [u8],
 }
 
+/// What an executable's headers say of the platform it was built for, in
+/// Go's names: the machine gives GOARCH; the format narrows GOOS (ELF is
+/// never windows or darwin) without always settling it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderPlatform {
+    /// Every GOOS the headers allow; empty when nothing is known.
+    pub goos: Vec<&'static str>,
+    /// None for a machine Go has no name for.
+    pub goarch: Option<&'static str>,
+}
+
 /// The memory image of an executable, independent of its format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressSpace<'a> {
@@ -72,6 +83,8 @@ pub struct AddressSpace<'a> {
     /// section (PE, normally `.data`). `None` when there is no such
     /// section; the reader then scans [`AddressSpace::first_data_segment`].
     pub buildinfo_hint: Option<&'a [u8]>,
+    /// The platform the headers say the file is for.
+    pub platform: HeaderPlatform,
 }
 
 /// Caps on header counts: real binaries have a few dozen of each.
@@ -117,6 +130,10 @@ impl<'a> AddressSpace<'a> {
                 })
                 .collect(),
             buildinfo_hint: elf.section(".go.buildinfo").map(|s| s.data),
+            platform: HeaderPlatform {
+                goos: crate::elf::elf_goos(elf).to_vec(),
+                goarch: crate::elf::elf_goarch(elf),
+            },
         }
     }
 
@@ -305,6 +322,14 @@ fn parse_macho(data: &[u8]) -> Result<AddressSpace<'_>, Error> {
         }
         off += size;
     }
+    // cputype: CPU_TYPE_X86 (7), CPU_TYPE_ARM (12), with CPU_ARCH_ABI64.
+    let goarch = match r.u32(4) {
+        Some(0x7) => Some("386"),
+        Some(0x0100_0007) => Some("amd64"),
+        Some(0xc) => Some("arm"),
+        Some(0x0100_000c) => Some("arm64"),
+        _ => None,
+    };
     Ok(AddressSpace {
         format: Format::MachO,
         big_endian: big,
@@ -312,6 +337,10 @@ fn parse_macho(data: &[u8]) -> Result<AddressSpace<'_>, Error> {
         segments,
         sections,
         buildinfo_hint: hint,
+        platform: HeaderPlatform {
+            goos: vec!["darwin", "ios"],
+            goarch,
+        },
     })
 }
 
@@ -390,6 +419,13 @@ fn parse_pe(data: &[u8]) -> Result<AddressSpace<'_>, Error> {
             data: sdata,
         });
     }
+    let goarch = match r.u16(coff) {
+        Some(0x8664) => Some("amd64"),
+        Some(0x14c) => Some("386"),
+        Some(0xaa64) => Some("arm64"),
+        Some(0x1c4) => Some("arm"),
+        _ => None,
+    };
     Ok(AddressSpace {
         format: Format::Pe,
         big_endian: false,
@@ -397,6 +433,10 @@ fn parse_pe(data: &[u8]) -> Result<AddressSpace<'_>, Error> {
         segments,
         sections,
         buildinfo_hint: hint,
+        platform: HeaderPlatform {
+            goos: vec!["windows"],
+            goarch,
+        },
     })
 }
 

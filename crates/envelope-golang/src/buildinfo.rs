@@ -525,6 +525,7 @@ mod tests {
             ],
             sections: Vec::new(),
             buildinfo_hint: None,
+            platform: Default::default(),
         }
     }
 

@@ -73,6 +73,8 @@ pub(crate) struct Elf<'a> {
     pub big_endian: bool,
     pub is_64: bool,
     pub machine: u16,
+    /// `EI_OSABI` of the identification bytes.
+    pub osabi: u8,
     pub sections: Vec<Section<'a>>,
     pub segments: Vec<Segment<'a>>,
     pub interpreter: Option<String>,
@@ -162,6 +164,7 @@ fn parse_generic<'a, H: FileHeader<Endian = Endianness>>(
         big_endian: endian == Endianness::Big,
         is_64,
         machine: header.e_machine(endian),
+        osabi: data.get(7).copied().unwrap_or(0),
         sections,
         segments,
         interpreter,
@@ -171,7 +174,12 @@ fn parse_generic<'a, H: FileHeader<Endian = Endianness>>(
 
 /// Go's name for the architecture of an ELF file.
 fn goarch(elf: &Elf<'_>) -> String {
-    let name = match (elf.machine, elf.is_64, elf.big_endian) {
+    elf_goarch(elf).map_or_else(|| format!("unknown-{}", elf.machine), str::to_string)
+}
+
+/// Go's name for the architecture of an ELF file, if Go has one.
+pub(crate) fn elf_goarch(elf: &Elf<'_>) -> Option<&'static str> {
+    Some(match (elf.machine, elf.is_64, elf.big_endian) {
         (elf::EM_X86_64, true, _) => "amd64",
         (elf::EM_X86_64, false, _) => "amd64p32",
         (elf::EM_386, _, _) => "386",
@@ -187,9 +195,36 @@ fn goarch(elf: &Elf<'_>) -> String {
         (elf::EM_MIPS, true, true) => "mips64",
         (elf::EM_MIPS, false, false) => "mipsle",
         (elf::EM_MIPS, false, true) => "mips",
-        (m, _, _) => return format!("unknown-{m}"),
-    };
-    name.to_string()
+        _ => return None,
+    })
+}
+
+/// The GOOS values an ELF file can be for. Go's linker marks FreeBSD,
+/// NetBSD and OpenBSD binaries in `EI_OSABI` (and with notes); the others
+/// differ only in their dynamic loader, which a static binary lacks.
+pub(crate) fn elf_goos(elf: &Elf<'_>) -> &'static [&'static str] {
+    let has = |name: &str| elf.section(name).is_some();
+    match elf.osabi {
+        elf::ELFOSABI_FREEBSD => return &["freebsd"],
+        elf::ELFOSABI_NETBSD => return &["netbsd"],
+        elf::ELFOSABI_OPENBSD => return &["openbsd"],
+        _ => {}
+    }
+    if has(".note.netbsd.ident") {
+        return &["netbsd"];
+    }
+    if has(".note.openbsd.ident") {
+        return &["openbsd"];
+    }
+    match elf.interpreter.as_deref() {
+        Some(i) if i.starts_with("/system/bin/linker") => &["android"],
+        Some(i) if i.contains("/ld-linux") || i.contains("/ld-musl") || i.contains("/ld64.so") => {
+            &["linux"]
+        }
+        Some(i) if i.ends_with("/ld.so.1") => &["solaris", "illumos"],
+        Some(i) if i.ends_with("/ld-elf.so.2") => &["dragonfly"],
+        _ => &["linux", "android", "dragonfly", "solaris", "illumos"],
+    }
 }
 
 /// Sum of section sizes, saturating: hostile headers can claim any size.

@@ -115,16 +115,16 @@ pub fn go_version(bi: &BuildInfo) -> Option<GoVersion> {
     GoVersion::parse(&bi.go_version)
 }
 
-/// The minor versions of Go 1 this tool knows, oldest first: 1.0 to 1.26.
+/// The minor versions of Go 1 this tool knows, oldest first: 1.0 to 1.27.
 ///
-/// The newest, **1.26**, is the newest released minor as of the Go
-/// vulnerability database snapshot of 2026-08-21 (`../shared/govulndb`),
-/// which records fixes in 1.25.x and 1.26.x and release candidates of
-/// 1.27. The supported minors are the two newest: 1.26 and 1.25. When Go
-/// 1.27 is released, append 27 here (the supported pair moves with it).
+/// The newest, **1.27**, was released in August 2026 (its 1.27.3 patch
+/// release is current as of December 2026). The supported minors are the
+/// two newest: 1.27 and 1.26. When Go 1.28 is released, append 28 here
+/// (the supported pair moves with it); until then a binary built with 1.28
+/// is reported as newer than every release this tool knows.
 pub const KNOWN_GO_MINORS: &[u32] = &[
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
-    26,
+    26, 27,
 ];
 
 /// How many of the newest minors the Go project supports.
@@ -137,10 +137,13 @@ pub enum Support {
     /// One of the two newest minors (pre-releases of them included).
     Supported,
     /// An older minor: no more security fixes. `newest` is the newest
-    /// minor this tool knows, as `1.26`.
+    /// minor this tool knows, as `1.27`.
     OutOfSupport { newest: String },
-    /// Newer than every minor this tool knows (or not Go 1): the table is
-    /// out of date, not the binary.
+    /// A Go 1 minor newer than every one this tool knows (a pre-release of
+    /// the next one, or a release after this tool's table): the table is
+    /// out of date, not the binary. `newest` as in `OutOfSupport`.
+    Newer { newest: String },
+    /// Not a Go 1 version.
     Unknown,
 }
 
@@ -149,15 +152,21 @@ pub fn go_support(v: GoVersion) -> Support {
     let Some(&newest) = KNOWN_GO_MINORS.last() else {
         return Support::Unknown;
     };
-    if v.major != 1 || !KNOWN_GO_MINORS.contains(&v.minor) {
+    if v.major != 1 {
         return Support::Unknown;
+    }
+    let newest_name = format!("1.{newest}");
+    if v.minor > newest {
+        return Support::Newer {
+            newest: newest_name,
+        };
     }
     let supported = &KNOWN_GO_MINORS[KNOWN_GO_MINORS.len().saturating_sub(SUPPORTED_MINORS)..];
     if supported.contains(&v.minor) {
         Support::Supported
     } else {
         Support::OutOfSupport {
-            newest: format!("1.{newest}"),
+            newest: newest_name,
         }
     }
 }
@@ -268,25 +277,23 @@ mod tests {
 
     #[test]
     fn support_window() {
-        assert_eq!(KNOWN_GO_MINORS.last(), Some(&26));
+        assert_eq!(KNOWN_GO_MINORS.last(), Some(&27));
         let s = |x| go_support(GoVersion::parse(x).expect(x));
-        assert_eq!(s("go1.26.0"), Support::Supported);
-        assert_eq!(s("go1.25.9"), Support::Supported);
-        assert_eq!(s("go1.26rc2"), Support::Supported);
-        assert_eq!(
-            s("go1.24.6"),
-            Support::OutOfSupport {
-                newest: "1.26".into()
-            }
-        );
-        assert_eq!(
-            s("go1.23.5"),
-            Support::OutOfSupport {
-                newest: "1.26".into()
-            }
-        );
-        assert_eq!(s("go1.27rc1"), Support::Unknown);
-        assert_eq!(s("go1.27.0"), Support::Unknown);
+        assert_eq!(s("go1.27.3"), Support::Supported);
+        assert_eq!(s("go1.27rc1"), Support::Supported);
+        assert_eq!(s("go1.26.8"), Support::Supported);
+        let out = Support::OutOfSupport {
+            newest: "1.27".into(),
+        };
+        assert_eq!(s("go1.25.9"), out);
+        assert_eq!(s("go1.23.5"), out);
+        assert_eq!(s("go1.19.8"), out);
+        let newer = Support::Newer {
+            newest: "1.27".into(),
+        };
+        assert_eq!(s("go1.28rc1"), newer);
+        assert_eq!(s("go1.28.0"), newer);
+        assert_eq!(s("go1.99.1"), newer);
         assert_eq!(s("go2.0.0"), Support::Unknown);
     }
 }

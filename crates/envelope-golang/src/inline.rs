@@ -125,21 +125,27 @@ impl SymbolTable {
 /// Most module data candidates (words equal to the pclntab's address) tried.
 const MAX_MODULEDATA_CANDIDATES: usize = 256;
 
-/// The moduledata words read: up to and including `gofunc`.
-const MODULEDATA_WORDS: usize = 41;
+/// The moduledata words read: up to and including `gofunc` in every
+/// layout.
+const MODULEDATA_WORDS: usize = 44;
 
-/// Index of the `gofunc` word of runtime.moduledata. Counting the words:
-/// pcHeader (0); funcnametab, cutab, filetab, pctab, pclntable and ftab,
-/// three words each (1–18); findfunctab, minpc, maxpc (19–21); text,
-/// etext, noptrdata, enoptrdata, data, edata, bss, ebss, noptrbss,
-/// enoptrbss (22–31); Go 1.20 added covctrs, ecovctrs (32, 33); then end,
-/// gcdata, gcbss, types, etypes, rodata and gofunc — 38 in Go 1.18–1.19,
-/// 40 in Go 1.20–1.25 (unchanged through the pclntab's 1.20 magic).
-fn gofunc_index(version: Version) -> Option<usize> {
+/// Where runtime.moduledata keeps `gofunc`, as word indexes, for a pclntab
+/// version — several for one version when the struct changed while the
+/// pclntab did not. Counting the words: pcHeader (0); funcnametab, cutab,
+/// filetab, pctab, pclntable and ftab, three words each (1–18);
+/// findfunctab, minpc, maxpc (19–21); text, etext, noptrdata, enoptrdata,
+/// data, edata, bss, ebss, noptrbss, enoptrbss (22–31); Go 1.20 added
+/// covctrs, ecovctrs (32, 33); then end, gcdata, gcbss, types, etypes,
+/// rodata and gofunc: 38 in Go 1.18–1.19, 40 in Go 1.20–1.26 (1.26 added
+/// `epclntab` after it). Go 1.27 put `typedesclen` after `types` and
+/// `itaboffset`, `itabsize` after `etypes`, moving `gofunc` to 43. Which
+/// one a binary uses is settled by reading its trees
+/// ([`Trees::read`] refuses a layout whose trees name nothing).
+fn gofunc_indexes(version: Version) -> &'static [usize] {
     match version {
-        Version::Go116 => None,
-        Version::Go118 => Some(38),
-        Version::Go120 => Some(40),
+        Version::Go116 => &[],
+        Version::Go118 => &[38],
+        Version::Go120 => &[40, 43],
     }
 }
 
@@ -162,8 +168,9 @@ fn vaddr_of(space: &AddressSpace<'_>, slice: &[u8]) -> Option<u64> {
 /// pointer-aligned word in a writable data segment equal to that address,
 /// followed by the funcnametab, cutab, filetab, pctab and pclntable slices
 /// pointing at the header's offsets (each with len <= cap), and (Go 1.18+)
-/// the `text` word equal to the header's textStart. Returns its
-/// first [`MODULEDATA_WORDS`] words (fewer when the segment ends first).
+/// the `text` word equal to the header's textStart — or, since Go 1.26
+/// leaves textStart 0, a `text` word not after `etext`. Returns its first
+/// [`MODULEDATA_WORDS`] words (fewer when the segment ends first).
 fn moduledata(space: &AddressSpace<'_>, h: &Header, tab_vaddr: u64) -> Option<Vec<u64>> {
     let ptr = h.ptr;
     let ptr64 = ptr as u64;
@@ -202,8 +209,13 @@ fn moduledata(space: &AddressSpace<'_>, h: &Header, tab_vaddr: u64) -> Option<Ve
                     w(i) == Some(addr)
                         && matches!((w(i + 1), w(i + 2)), (Some(l), Some(c)) if l <= c)
                 });
-                // Since Go 1.18 the text word repeats the header's textStart.
-                let text_ok = h.version == Version::Go116 || w(22) == Some(h.text_start);
+                // Go 1.18 to 1.25 repeat the text word in the header's
+                // textStart; Go 1.26 writes 0 there.
+                let text_ok = match (h.version, h.text_start) {
+                    (Version::Go116, _) => true,
+                    (_, 0) => matches!((w(22), w(23)), (Some(t), Some(e)) if t != 0 && t <= e),
+                    (_, start) => w(22) == Some(start),
+                };
                 if valid && text_ok {
                     return Some(words);
                 }
@@ -298,167 +310,230 @@ const FUNCDATA_INL_TREE: usize = 3;
 
 /// The names in the inline trees of the pclntab `tab` (a slice of one of
 /// the segments of `space`); `None` when the trees cannot be found (no
-/// module data) or a work budget runs out.
+/// module data, or no layout of it whose trees name functions) or a work
+/// budget runs out.
 fn inlined_names(space: &AddressSpace<'_>, tab: &[u8]) -> Option<BTreeSet<String>> {
-    let big = space.big_endian;
-    let h = pclntab::header(tab, big)?;
-    let ptr = h.ptr;
+    let h = pclntab::header(tab, space.big_endian)?;
     let tab_vaddr = vaddr_of(space, tab)?;
-    let gofunc = match gofunc_index(h.version) {
-        Some(i) => Some(*moduledata(space, &h, tab_vaddr)?.get(i)?),
-        None => None,
-    };
-    let functab = tab.get(h.pcln_off..)?;
-    let funcnames = tab.get(h.funcname_off..)?;
-    let pctab = tab.get(h.pctab_off..)?;
-    let ft = Reader {
-        data: functab,
-        big,
-        ptr,
-    };
-    let layout = func_layout(h.version, ptr);
-    let (entry_size, name_field) = match h.version {
-        // funcID, 3 pad bytes, nameOff, parentPc, startLine.
-        Version::Go120 => (16usize, 4usize),
-        // parent int16, funcID, pad, file, line, func_ (the name), parentPc.
-        Version::Go116 | Version::Go118 => (20, 12),
-    };
-    let functab_entry = if h.version == Version::Go116 {
-        2 * ptr
-    } else {
-        8
-    };
-    if h.nfunc.checked_mul(functab_entry)? > functab.len() {
-        return None;
+    if h.version == Version::Go116 {
+        return match Trees::read(space, tab, &h, tab_vaddr, None) {
+            Ok(t) => Some(t.names),
+            Err(_) => None,
+        };
     }
-    // Budgets linear in the input: pc-value bytes decoded (tables shared by
-    // functions are decoded once) and tree entries read (trees shared are
-    // read once).
-    let mut pc_budget = pctab.len().saturating_mul(2).saturating_add(1 << 20);
-    let mut entry_budget = space
-        .segments
-        .iter()
-        .map(|s| s.data.len() / entry_size)
-        .fold(0usize, usize::saturating_add)
-        .saturating_add(1 << 16);
-    let mut max_by_table: HashMap<usize, i64> = HashMap::new();
-    let mut trees_seen: HashSet<u64> = HashSet::new();
-    let mut names_seen: HashSet<u64> = HashSet::new();
-    let mut names = BTreeSet::new();
-    for i in 0..h.nfunc {
-        let func_off = if h.version == Version::Go116 {
-            ft.uint(i * functab_entry + ptr, ptr)?
-        } else {
-            ft.u32(i * functab_entry + 4)?
-        };
-        let Ok(f) = usize::try_from(func_off) else {
+    let words = moduledata(space, &h, tab_vaddr)?;
+    let mut tried = Vec::new();
+    let mut empty = None;
+    for &i in gofunc_indexes(h.version) {
+        let Some(&gofunc) = words.get(i) else {
             continue;
         };
-        let field = |o: usize| f.checked_add(o);
-        let Some(npcdata) = field(layout.npcdata).and_then(|o| ft.u32(o)) else {
-            continue;
-        };
-        let Some(nfuncdata) = field(layout.nfuncdata).and_then(|o| functab.get(o)) else {
-            continue;
-        };
-        if npcdata <= PCDATA_INL_TREE_INDEX as u64 || usize::from(*nfuncdata) <= FUNCDATA_INL_TREE {
+        if tried.contains(&gofunc) {
             continue;
         }
-        let npcdata = usize::try_from(npcdata).ok()?;
-        let Some(pcdata_at) = field(layout.fixed) else {
-            continue;
-        };
-        let Some(table) = ft.u32(pcdata_at + 4 * PCDATA_INL_TREE_INDEX) else {
-            continue;
-        };
-        // An offset 0 means no table.
-        if table == 0 {
-            continue;
+        tried.push(gofunc);
+        match Trees::read(space, tab, &h, tab_vaddr, Some(gofunc)) {
+            Ok(t) if t.entries > 0 => return Some(t.names),
+            // No function has a tree: any layout reads the same nothing.
+            Ok(t) => empty = Some(t.names),
+            Err(Stop::Implausible) => {}
+            Err(Stop::Exhausted) => return None,
         }
-        let Some(funcdata_at) = npcdata
-            .checked_mul(4)
-            .and_then(|n| pcdata_at.checked_add(n))
-        else {
-            continue;
-        };
-        let tree = match gofunc {
-            Some(gofunc) => {
-                // uint32 offsets from gofunc, ^0 for none.
-                let Some(off) = ft.u32(funcdata_at + 4 * FUNCDATA_INL_TREE) else {
-                    continue;
-                };
-                if off == u64::from(u32::MAX) {
-                    continue;
-                }
-                gofunc.checked_add(off)?
-            }
-            None => {
-                // Go 1.16/1.17: absolute addresses, pointer-aligned in memory.
-                let mut at = funcdata_at;
-                let addr = tab_vaddr
-                    .checked_add(h.pcln_off as u64)?
-                    .checked_add(at as u64)?;
-                if ptr == 8 && addr & 7 != 0 {
-                    at += 4;
-                }
-                let Some(addr) = ft.uint(at + ptr * FUNCDATA_INL_TREE, ptr) else {
-                    continue;
-                };
-                if addr == 0 {
-                    continue;
-                }
-                addr
-            }
-        };
-        if !trees_seen.insert(tree) {
-            continue;
-        }
-        let table = usize::try_from(table).ok()?;
-        let max = match max_by_table.get(&table) {
-            Some(&m) => m,
-            None => {
-                let m = max_pcvalue(pctab, table, &mut pc_budget)?;
-                max_by_table.insert(table, m);
-                m
-            }
-        };
-        let Ok(count) = usize::try_from(max + 1) else {
-            continue;
-        };
-        let Some(bytes) = space.at_vaddr(tree) else {
-            continue;
-        };
-        let count = count.min(bytes.len() / entry_size);
-        entry_budget = entry_budget.checked_sub(count)?;
-        let tr = Reader {
-            data: bytes,
+    }
+    empty
+}
+
+/// Why reading the inline trees stopped.
+enum Stop {
+    /// A tree is not where the layout says, or names no function: the
+    /// layout (the `gofunc` word) is not this binary's, or it is damaged.
+    Implausible,
+    /// A table ran past the pclntab, or a work budget ran out.
+    Exhausted,
+}
+
+/// The inline trees of every function of one pclntab.
+struct Trees {
+    names: BTreeSet<String>,
+    /// Tree entries read.
+    entries: usize,
+}
+
+impl Trees {
+    /// Reads every function's inline tree, found from `gofunc` (Go 1.18+:
+    /// funcdata are offsets from it) or at the absolute addresses the
+    /// funcdata hold (Go 1.16–1.17, `gofunc` None). Every entry must name
+    /// a function: an offset into the name table at the start of a name.
+    fn read(
+        space: &AddressSpace<'_>,
+        tab: &[u8],
+        h: &Header,
+        tab_vaddr: u64,
+        gofunc: Option<u64>,
+    ) -> Result<Trees, Stop> {
+        let big = space.big_endian;
+        let ptr = h.ptr;
+        let functab = tab.get(h.pcln_off..).ok_or(Stop::Exhausted)?;
+        let funcnames = tab.get(h.funcname_off..).ok_or(Stop::Exhausted)?;
+        let pctab = tab.get(h.pctab_off..).ok_or(Stop::Exhausted)?;
+        let ft = Reader {
+            data: functab,
             big,
             ptr,
         };
-        for j in 0..count {
-            let Some(name_off) = tr.u32(j * entry_size + name_field) else {
-                break;
+        let layout = func_layout(h.version, ptr);
+        let (entry_size, name_field) = match h.version {
+            // funcID, 3 pad bytes, nameOff, parentPc, startLine.
+            Version::Go120 => (16usize, 4usize),
+            // parent int16, funcID, pad, file, line, func_ (the name), parentPc.
+            Version::Go116 | Version::Go118 => (20, 12),
+        };
+        let functab_entry = if h.version == Version::Go116 {
+            2 * ptr
+        } else {
+            8
+        };
+        if h.nfunc
+            .checked_mul(functab_entry)
+            .is_none_or(|n| n > functab.len())
+        {
+            return Err(Stop::Exhausted);
+        }
+        // Budgets linear in the input: pc-value bytes decoded (tables shared
+        // by functions are decoded once) and tree entries read (trees shared
+        // are read once).
+        let mut pc_budget = pctab.len().saturating_mul(2).saturating_add(1 << 20);
+        let mut entry_budget = space
+            .segments
+            .iter()
+            .map(|s| s.data.len() / entry_size)
+            .fold(0usize, usize::saturating_add)
+            .saturating_add(1 << 16);
+        let mut max_by_table: HashMap<usize, i64> = HashMap::new();
+        let mut trees_seen: HashSet<u64> = HashSet::new();
+        let mut names_seen: HashSet<u64> = HashSet::new();
+        let mut out = Trees {
+            names: BTreeSet::new(),
+            entries: 0,
+        };
+        for i in 0..h.nfunc {
+            let func_off = if h.version == Version::Go116 {
+                ft.uint(i * functab_entry + ptr, ptr)
+            } else {
+                ft.u32(i * functab_entry + 4)
             };
-            if !names_seen.insert(name_off) {
+            let Some(Ok(f)) = func_off.map(usize::try_from) else {
+                return Err(Stop::Exhausted);
+            };
+            let field = |o: usize| f.checked_add(o);
+            let Some(npcdata) = field(layout.npcdata).and_then(|o| ft.u32(o)) else {
+                continue;
+            };
+            let Some(nfuncdata) = field(layout.nfuncdata).and_then(|o| functab.get(o)) else {
+                continue;
+            };
+            if npcdata <= PCDATA_INL_TREE_INDEX as u64
+                || usize::from(*nfuncdata) <= FUNCDATA_INL_TREE
+            {
                 continue;
             }
-            // nameOff is an int32 offset into funcnametab.
-            if name_off > i32::MAX as u64 {
+            let npcdata = usize::try_from(npcdata).map_err(|_| Stop::Exhausted)?;
+            let Some(pcdata_at) = field(layout.fixed) else {
+                continue;
+            };
+            let Some(table) = ft.u32(pcdata_at + 4 * PCDATA_INL_TREE_INDEX) else {
+                continue;
+            };
+            // An offset 0 means no table.
+            if table == 0 {
                 continue;
             }
-            let Some(rest) = usize::try_from(name_off)
-                .ok()
-                .and_then(|o| funcnames.get(o..))
+            let Some(funcdata_at) = npcdata
+                .checked_mul(4)
+                .and_then(|n| pcdata_at.checked_add(n))
             else {
                 continue;
             };
-            let name = c_string(rest);
-            if !name.is_empty() {
-                names.insert(name);
+            let tree = match gofunc {
+                Some(gofunc) => {
+                    // uint32 offsets from gofunc, ^0 for none.
+                    let Some(off) = ft.u32(funcdata_at + 4 * FUNCDATA_INL_TREE) else {
+                        continue;
+                    };
+                    if off == u64::from(u32::MAX) {
+                        continue;
+                    }
+                    gofunc.checked_add(off).ok_or(Stop::Implausible)?
+                }
+                None => {
+                    // Go 1.16/1.17: absolute addresses, pointer-aligned in
+                    // memory.
+                    let mut at = funcdata_at;
+                    let addr = tab_vaddr
+                        .checked_add(h.pcln_off as u64)
+                        .and_then(|a| a.checked_add(at as u64))
+                        .ok_or(Stop::Exhausted)?;
+                    if ptr == 8 && addr & 7 != 0 {
+                        at += 4;
+                    }
+                    let Some(addr) = ft.uint(at + ptr * FUNCDATA_INL_TREE, ptr) else {
+                        continue;
+                    };
+                    if addr == 0 {
+                        continue;
+                    }
+                    addr
+                }
+            };
+            if !trees_seen.insert(tree) {
+                continue;
+            }
+            let table = usize::try_from(table).map_err(|_| Stop::Exhausted)?;
+            let max = match max_by_table.get(&table) {
+                Some(&m) => m,
+                None => {
+                    let m = max_pcvalue(pctab, table, &mut pc_budget).ok_or(Stop::Exhausted)?;
+                    max_by_table.insert(table, m);
+                    m
+                }
+            };
+            let Ok(count) = usize::try_from(max + 1) else {
+                continue;
+            };
+            let bytes = space.at_vaddr(tree).ok_or(Stop::Implausible)?;
+            let count = count.min(bytes.len() / entry_size);
+            entry_budget = entry_budget.checked_sub(count).ok_or(Stop::Exhausted)?;
+            let tr = Reader {
+                data: bytes,
+                big,
+                ptr,
+            };
+            for j in 0..count {
+                let Some(name_off) = tr.u32(j * entry_size + name_field) else {
+                    break;
+                };
+                out.entries += 1;
+                if !names_seen.insert(name_off) {
+                    continue;
+                }
+                // nameOff is an int32 offset into funcnametab, at the start
+                // of a NUL-terminated name.
+                let at_name = usize::try_from(name_off)
+                    .ok()
+                    .filter(|&o| o <= i32::MAX as usize)
+                    .filter(|&o| o == 0 || funcnames.get(o - 1) == Some(&0));
+                let name = at_name
+                    .and_then(|o| funcnames.get(o..))
+                    .map(c_string)
+                    .unwrap_or_default();
+                if name.is_empty() {
+                    return Err(Stop::Implausible);
+                }
+                out.names.insert(name);
             }
         }
+        Ok(out)
     }
-    Some(names)
 }
 
 /// Splits a Go function name into the package path and the symbol as the
@@ -478,13 +553,13 @@ fn inlined_names(space: &AddressSpace<'_>, tab: &[u8]) -> Option<BTreeSet<String
 ///   `gopkg.in/yaml.v3`); an unescaped gopkg.in-style `.vN` element
 ///   (`gopkg.in/yaml.v3.Unmarshal`) stays in the package.
 ///
-/// `None` for compiler-generated names (`go:buildid`, `type:.eq.T`) and
-/// names without a package.
+/// `None` for compiler-generated names (`go:buildid`, `type:.eq.T`, and
+/// before Go 1.20 `go.buildid`, `go.shape.int`, `type..eq.T`) and names
+/// without a package. Packages whose path starts with `go.`
+/// (`go.uber.org/zap.New`, `go.opentelemetry.io/otel.Tracer`) are
+/// packages like any other.
 pub fn split_symbol(name: &str) -> Option<(String, String)> {
-    if ["go:", "type:", "go.", "type."]
-        .iter()
-        .any(|p| name.starts_with(p))
-    {
+    if name.starts_with("go:") || name.starts_with("type:") || is_old_generated(name) {
         return None;
     }
     let s = without_type_args(name);
@@ -535,6 +610,54 @@ pub fn split_symbol(name: &str) -> Option<(String, String)> {
         return None;
     }
     Some((pkg, parts.join(".")))
+}
+
+/// A name the compiler or linker made before Go 1.20 spelled them with a
+/// `go:` or `type:` prefix: `go.buildid`, `go.shape.int`,
+/// `go.itab.*example.com/m.T,io.Reader`, `type..eq.T`, `type.*T`. A
+/// package path starting with `go.` or `type.` is a domain name: its first
+/// element (before the first `/`) holds only the characters module paths
+/// allow there, and its second label is not one of the linker's.
+fn is_old_generated(name: &str) -> bool {
+    const LINKER: &[&str] = &[
+        "buildid",
+        "builtin",
+        "constinfo",
+        "cuinfo",
+        "func",
+        "importpath",
+        "info",
+        "itab",
+        "itablink",
+        "link",
+        "loc",
+        "map",
+        "range",
+        "runtimeinfo",
+        "shape",
+        "string",
+        "track",
+        "typelink",
+        "weak",
+    ];
+    let Some(rest) = name
+        .strip_prefix("go.")
+        .or_else(|| name.strip_prefix("type."))
+    else {
+        return false;
+    };
+    let Some((domain, _)) = rest.split_once('/') else {
+        return true;
+    };
+    let label = domain.split('.').next().unwrap_or_default();
+    let domain_chars = domain
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    !domain_chars
+        || domain.is_empty()
+        || domain.starts_with(['.', '-'])
+        || domain.contains("..")
+        || LINKER.contains(&label)
 }
 
 /// `name` without its bracketed type arguments (nested brackets included;
@@ -651,6 +774,31 @@ mod tests {
             ("go:buildid", None),
             ("type:.eq.example.com/m.T", None),
             ("go.shape.int", None),
+            ("go.buildid", None),
+            ("go.itab.*example.com/m.T,io.Reader", None),
+            ("go.itab.example.com/m.T,io.Reader", None),
+            ("go.shape.struct { F example.com/x.T }", None),
+            ("type..eq.example.com/m.T", None),
+            ("type.*example.com/m.T", None),
+            ("type..hash.[2]interface {}", None),
+            ("go.uber.org/zap.New", Some(("go.uber.org/zap", "New"))),
+            (
+                "go.uber.org/zap/zapcore.(*CheckedEntry).Write",
+                Some(("go.uber.org/zap/zapcore", "CheckedEntry.Write")),
+            ),
+            (
+                "go.opentelemetry.io/otel/sdk/trace.(*tracer).Start",
+                Some(("go.opentelemetry.io/otel/sdk/trace", "tracer.Start")),
+            ),
+            (
+                "go.etcd.io/etcd/client/v3.New.func1",
+                Some(("go.etcd.io/etcd/client/v3", "New")),
+            ),
+            (
+                "go.mongodb.org/mongo-driver/bson.Unmarshal[...]",
+                Some(("go.mongodb.org/mongo-driver/bson", "Unmarshal")),
+            ),
+            ("go.k6.io/k6/js.New", Some(("go.k6.io/k6/js", "New"))),
             ("type..eq.main.T", None),
             ("_rt0_amd64_linux", None),
             ("", None),
@@ -739,6 +887,29 @@ mod tests {
     /// one, and (when `moduledata`) the module data in the writable
     /// segment, after a decoy word. Returns (read-only, writable) bytes.
     fn image(version: Version, ptr: usize, big: bool, moduledata: bool) -> (Vec<u8>, Vec<u8>) {
+        image_of(version, ptr, big, moduledata, Linker::Before126)
+    }
+
+    /// How the linker laid out the header and the module data of a Go 1.20+
+    /// pclntab (the pclntab format itself did not change).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Linker {
+        /// textStart in the header, gofunc at word 40 (38 for 1.18).
+        Before126,
+        /// textStart 0, gofunc at 40 followed by epclntab.
+        Go126,
+        /// textStart 0, typedesclen, itaboffset and itabsize added: gofunc
+        /// at 43, small offsets at 38, 40 and 41.
+        Go127,
+    }
+
+    fn image_of(
+        version: Version,
+        ptr: usize,
+        big: bool,
+        moduledata: bool,
+        linker: Linker,
+    ) -> (Vec<u8>, Vec<u8>) {
         let out = |b| Out { b, big, ptr };
         let mut ro = out(Vec::new());
         let magic = match version {
@@ -762,7 +933,7 @@ mod tests {
         // nfunc, nfiles.
         let mut words = vec![2u64, 1];
         if version != Version::Go116 {
-            words.push(TEXT);
+            words.push(if linker == Linker::Before126 { TEXT } else { 0 });
         }
         words.extend([funcname_off, cu_off, filetab_off, pctab_off, pcln_off].map(|o| o as u64));
         for w in words {
@@ -862,7 +1033,7 @@ mod tests {
         rw.word(0);
         if moduledata {
             let tab = |o: usize| RO + o as u64;
-            let mut md = vec![0u64; MODULEDATA_WORDS];
+            let mut md = vec![0u64; MODULEDATA_WORDS + 1];
             md[0] = RO;
             for (i, off, len) in [
                 (1, funcname_off, names.len()),
@@ -877,8 +1048,26 @@ mod tests {
                 md[i + 2] = len as u64;
             }
             md[22] = TEXT;
-            if let Some(i) = gofunc_index(version) {
-                md[i] = gofunc;
+            md[23] = TEXT + 0x100;
+            match linker {
+                Linker::Before126 => {
+                    if let Some(&i) = gofunc_indexes(version).first() {
+                        md[i] = gofunc;
+                    }
+                }
+                Linker::Go126 => {
+                    md[40] = gofunc;
+                    md[41] = RO + 0x400;
+                }
+                Linker::Go127 => {
+                    md[37] = RO + 0x100;
+                    md[38] = 0x20;
+                    md[39] = RO + 0x120;
+                    md[40] = 0x10;
+                    md[41] = 0x8;
+                    md[43] = gofunc;
+                    md[44] = RO + 0x400;
+                }
             }
             for w in md {
                 rw.word(w);
@@ -902,10 +1091,39 @@ mod tests {
             segments: vec![seg(RO, ro, false), seg(RW, rw, true)],
             sections: Vec::new(),
             buildinfo_hint: None,
+            platform: Default::default(),
         }
     }
 
     const LAYOUTS: [Version; 3] = [Version::Go116, Version::Go118, Version::Go120];
+
+    #[test]
+    fn reads_the_module_data_of_go_1_26_and_1_27_linkers() {
+        for linker in [Linker::Go126, Linker::Go127] {
+            for ptr in [4, 8] {
+                for big in [false, true] {
+                    let what = format!("{linker:?} ptr {ptr} big {big}");
+                    let (ro, rw) = image_of(Version::Go120, ptr, big, true, linker);
+                    let t = SymbolTable::from_space(&space(&ro, &rw, big, ptr)).expect(&what);
+                    assert!(t.inline_trees_read(), "{what}");
+                    assert_eq!(
+                        t.inlined().collect::<Vec<_>>(),
+                        ["pkg.Small", "pkg.Tiny"],
+                        "{what}"
+                    );
+                }
+            }
+        }
+        // A gofunc word that points at no tree, or at trees naming no
+        // function, is not taken: the trees are then unknown, not empty.
+        let (ro, mut rw) = image_of(Version::Go120, 8, false, true, Linker::Go127);
+        let md = 16; // after the decoy
+        rw[md + 43 * 8..md + 44 * 8].copy_from_slice(&(RO + 0x803).to_le_bytes());
+        let t = SymbolTable::from_space(&space(&ro, &rw, false, 8)).expect("reads");
+        assert!(!t.inline_trees_read());
+        assert_eq!(t.inlined().count(), 0);
+        assert_eq!(t.functions().count(), 2);
+    }
 
     #[test]
     fn reads_inline_trees_of_every_layout() {

@@ -14,7 +14,7 @@ pub mod inline;
 pub mod needs;
 pub mod pclntab;
 
-pub use addrspace::{AddressSpace, Format};
+pub use addrspace::{AddressSpace, Format, HeaderPlatform};
 pub use buildinfo::{BuildInfo, Module};
 pub use elf::{inspect, BinaryFacts};
 pub use error::Error;

@@ -8,10 +8,9 @@ use common::*;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-use envelope_golang::{buildinfo, AddressSpace, BuildInfo, Format, Module};
+use envelope_golang::{buildinfo, AddressSpace, BuildInfo, Format};
 
 /// One binary to build: fixture, GOOS, GOARCH, extra `go build` flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,93 +103,6 @@ fn build(target: &Target, out: &Path) {
         "go build {target:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// `go version -m`: the Go version and the lines after the first as
-/// tab-separated fields, trailing empty fields dropped.
-fn go_version_m(bin: &Path) -> (String, Vec<Vec<String>>) {
-    let out = Command::new(go())
-        .args(["version", "-m"])
-        .arg(bin)
-        .output()
-        .expect("go version -m");
-    assert!(out.status.success(), "go version -m {}", bin.display());
-    let text = String::from_utf8(out.stdout).expect("utf8");
-    let mut lines = text.lines();
-    let first = lines.next().expect("first line");
-    let version = first.rsplit(": ").next().expect("version").to_string();
-    // A replaced module's line is followed by an empty one.
-    let rest = lines
-        .map(|l| fields(l.strip_prefix('\t').unwrap_or(l).split('\t')))
-        .filter(|f| !f.is_empty())
-        .collect();
-    (version, rest)
-}
-
-fn fields<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut v: Vec<String> = it.map(str::to_string).collect();
-    while v.last().is_some_and(String::is_empty) {
-        v.pop();
-    }
-    v
-}
-
-/// Go's strconv.Quote, for the ASCII text of build settings.
-fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Our build info in `go version -m`'s line shapes.
-fn render(info: &BuildInfo) -> Vec<Vec<String>> {
-    fn module(word: &str, m: &Module, out: &mut Vec<Vec<String>>) {
-        let mut line = vec![word.to_string(), m.path.clone(), m.version.clone()];
-        if m.replace.is_none() {
-            line.push(m.sum.clone().unwrap_or_default());
-        }
-        out.push(fields(line.iter().map(String::as_str)));
-        if let Some(r) = &m.replace {
-            module("=>", r, out);
-        }
-    }
-    let mut out = Vec::new();
-    if !info.path.is_empty() {
-        out.push(vec!["path".to_string(), info.path.clone()]);
-    }
-    if let Some(m) = &info.main {
-        module("mod", m, &mut out);
-    }
-    for d in &info.deps {
-        module("dep", d, &mut out);
-    }
-    for (k, v) in &info.settings {
-        let k = if k.is_empty() || k.contains(['=', ' ', '\t', '\r', '\n', '"', '`']) {
-            go_quote(k)
-        } else {
-            k.clone()
-        };
-        let v = if v.contains([' ', '\t', '\r', '\n', '"', '`']) {
-            go_quote(v)
-        } else {
-            v.clone()
-        };
-        out.push(vec!["build".to_string(), format!("{k}={v}")]);
-    }
-    out
 }
 
 fn check(target: &Target) -> BuildInfo {

@@ -6,17 +6,108 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The Go toolchain: Debian's Go 1.23 when installed, else `go` on PATH.
+use envelope_golang::{BuildInfo, Module};
+
+/// The Go toolchain most tests use: the machine's, `go` on PATH (Go 1.26
+/// where `.ci/install.sh` ran).
 pub fn go() -> PathBuf {
-    let debian = Path::new("/usr/lib/go-1.23/bin/go");
-    if debian.exists() {
-        return debian.to_path_buf();
-    }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .map(|d| d.join("go"))
         .find(|p| p.exists())
-        .expect("the Go toolchain is required: run `bash .ci/install.sh`")
+        .expect("the Go toolchain is required: install Go 1.26 (https://go.dev/dl) or run `bash .ci/install.sh`")
+}
+
+/// One Go release of the test matrix.
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    /// The minor release, as `1.19`.
+    pub release: String,
+    /// Its `go` command.
+    pub go: PathBuf,
+    /// What it says of itself, as `go1.19.8`.
+    pub version: String,
+}
+
+/// The releases the binary readers are checked on: Debian's Go 1.19 and
+/// 1.21–1.23, the machine's Go 1.26 and Go 1.27.3 through the module
+/// proxy's toolchain module — or the comma-separated list in
+/// `ENVELOPE_TEST_GO` (as `1.23,1.26`).
+pub const MATRIX: &[&str] = &["1.19", "1.21", "1.22", "1.23", "1.26", "1.27"];
+
+/// The matrix releases `ENVELOPE_TEST_GO` selects (all by default).
+pub fn matrix() -> Vec<String> {
+    match std::env::var("ENVELOPE_TEST_GO") {
+        Ok(list) if !list.trim().is_empty() => list
+            .split(',')
+            .map(|s| s.trim().trim_start_matches("go").to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        _ => MATRIX.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Whether `ENVELOPE_TEST_GO` selects `release`.
+pub fn selected(release: &str) -> bool {
+    matrix().iter().any(|r| r == release)
+}
+
+/// Finds the `go` command of one matrix release; a missing one fails the
+/// test with how to install it.
+pub fn toolchain(release: &str) -> Toolchain {
+    let hint = |what: &str| -> ! {
+        panic!(
+            "Go {release} is needed by the toolchain matrix and was not found ({what}); \
+             `bash .ci/install.sh` installs every release of the matrix, or set \
+             ENVELOPE_TEST_GO to the releases you have (as `1.26`)"
+        )
+    };
+    let go = match release {
+        // Debian packages them (1.21-1.23 in bookworm-backports).
+        "1.19" | "1.21" | "1.22" | "1.23" | "1.24" | "1.25" => {
+            let p = PathBuf::from(format!("/usr/lib/go-{release}/bin/go"));
+            if !p.exists() {
+                hint(&format!("apt-get install golang-{release}-go"));
+            }
+            p
+        }
+        // The toolchain module the go command downloads for
+        // GOTOOLCHAIN=go1.27.3, from the module cache.
+        "1.27" => {
+            let out = Command::new(go())
+                .args(["env", "GOMODCACHE"])
+                .output()
+                .unwrap_or_else(|e| hint(&format!("go env: {e}")));
+            let cache = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            let arch = match std::env::consts::ARCH {
+                "aarch64" => "arm64",
+                _ => "amd64",
+            };
+            let p = Path::new(&cache).join(format!(
+                "golang.org/toolchain@v0.0.1-go1.27.3.linux-{arch}/bin/go"
+            ));
+            if !p.exists() {
+                hint("run `GOTOOLCHAIN=go1.27.3 go version` once with the module proxy reachable");
+            }
+            p
+        }
+        _ => go(),
+    };
+    let out = Command::new(&go)
+        .arg("env")
+        .arg("GOVERSION")
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .unwrap_or_else(|e| hint(&format!("{}: {e}", go.display())));
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !version.starts_with(&format!("go{release}")) {
+        hint(&format!("{} is {version}", go.display()));
+    }
+    Toolchain {
+        release: release.to_string(),
+        go,
+        version,
+    }
 }
 
 /// A directory of the repository's examples/.
@@ -37,14 +128,115 @@ pub fn fixture(name: &str) -> PathBuf {
 /// toolchain, no module proxy, the tests' shared build cache, and
 /// CGO_ENABLED=0 (callers set or override the rest).
 pub fn go_cmd(dir: &Path) -> Command {
-    let mut c = Command::new(go());
+    go_cmd_with(&go(), dir)
+}
+
+/// [`go_cmd`] with a given `go` command.
+pub fn go_cmd_with(go: &Path, dir: &Path) -> Command {
+    let mut c = Command::new(go);
     c.current_dir(dir)
         .env("CGO_ENABLED", "0")
-        .env(
-            "GOCACHE",
-            std::env::temp_dir().join("envelope-test-gocache"),
-        )
+        .env("GOCACHE", gocache())
         .env("GOTOOLCHAIN", "local")
         .env("GOPROXY", "off");
     c
+}
+
+/// Go's build cache, shared by every test and toolchain (its keys include
+/// the toolchain), so each standard library compiles once.
+pub fn gocache() -> PathBuf {
+    std::env::temp_dir().join("envelope-test-gocache")
+}
+
+/// `go version -m`: the Go version and the lines after the first as
+/// tab-separated fields, trailing empty fields dropped.
+pub fn go_version_m(bin: &Path) -> (String, Vec<Vec<String>>) {
+    go_version_m_with(&go(), bin)
+}
+
+/// [`go_version_m`] run by a given `go` command.
+pub fn go_version_m_with(go: &Path, bin: &Path) -> (String, Vec<Vec<String>>) {
+    let out = Command::new(go)
+        .args(["version", "-m"])
+        .arg(bin)
+        .output()
+        .expect("go version -m");
+    assert!(out.status.success(), "go version -m {}", bin.display());
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    let mut lines = text.lines();
+    let first = lines.next().expect("first line");
+    let version = first.rsplit(": ").next().expect("version").to_string();
+    // A replaced module's line is followed by an empty one.
+    let rest = lines
+        .map(|l| fields(l.strip_prefix('\t').unwrap_or(l).split('\t')))
+        .filter(|f| !f.is_empty())
+        .collect();
+    (version, rest)
+}
+
+fn fields<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<String> = it.map(str::to_string).collect();
+    while v.last().is_some_and(String::is_empty) {
+        v.pop();
+    }
+    v
+}
+
+/// Go's strconv.Quote, for the ASCII text of build settings.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Our build info in `go version -m`'s line shapes, to compare with
+/// [`go_version_m`].
+pub fn render(info: &BuildInfo) -> Vec<Vec<String>> {
+    fn module(word: &str, m: &Module, out: &mut Vec<Vec<String>>) {
+        let mut line = vec![word.to_string(), m.path.clone(), m.version.clone()];
+        if m.replace.is_none() {
+            line.push(m.sum.clone().unwrap_or_default());
+        }
+        out.push(fields(line.iter().map(String::as_str)));
+        if let Some(r) = &m.replace {
+            module("=>", r, out);
+        }
+    }
+    let mut out = Vec::new();
+    if !info.path.is_empty() {
+        out.push(vec!["path".to_string(), info.path.clone()]);
+    }
+    if let Some(m) = &info.main {
+        module("mod", m, &mut out);
+    }
+    for d in &info.deps {
+        module("dep", d, &mut out);
+    }
+    for (k, v) in &info.settings {
+        let k = if k.is_empty() || k.contains(['=', ' ', '\t', '\r', '\n', '"', '`']) {
+            go_quote(k)
+        } else {
+            k.clone()
+        };
+        let v = if v.contains([' ', '\t', '\r', '\n', '"', '`']) {
+            go_quote(v)
+        } else {
+            v.clone()
+        };
+        out.push(vec!["build".to_string(), format!("{k}={v}")]);
+    }
+    out
 }

@@ -25,16 +25,13 @@ pub fn example(name: &str) -> PathBuf {
     repo_root().join("examples").join(name)
 }
 
-/// The directory holding `go`: Debian's Go 1.23, or whatever `go` is on PATH.
+/// The directory holding the machine's `go` (Go 1.26 where
+/// `.ci/install.sh` ran): the first on PATH.
 pub fn go_dir() -> PathBuf {
-    let debian = Path::new("/usr/lib/go-1.23/bin");
-    if debian.join("go").exists() {
-        return debian.to_path_buf();
-    }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .find(|d| d.join("go").exists())
-        .expect("the Go toolchain is required for these tests: run `bash .ci/install.sh`")
+        .expect("the Go toolchain is required for these tests: install Go 1.26 or run `bash .ci/install.sh`")
 }
 
 pub fn require(tool: &str) {
@@ -308,4 +305,24 @@ pub fn assemble(
         );
     }
     image
+}
+
+/// `data` (a Go binary) with its Go version, as `go1.26.8`, replaced
+/// everywhere — the build info's copy and the runtime's — by another of
+/// the same length: a binary "built" by another release.
+pub fn with_go_version(data: &[u8], from: &str, to: &str) -> Vec<u8> {
+    assert_eq!(from.len(), to.len(), "{from} {to}");
+    let mut out = data.to_vec();
+    let mut found = 0;
+    let mut at = 0;
+    while let Some(i) = out[at..]
+        .windows(from.len())
+        .position(|w| w == from.as_bytes())
+    {
+        out[at + i..at + i + to.len()].copy_from_slice(to.as_bytes());
+        at += i + to.len();
+        found += 1;
+    }
+    assert!(found > 0, "{from} is not in the binary");
+    out
 }

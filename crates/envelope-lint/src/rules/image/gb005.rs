@@ -5,7 +5,9 @@ declare_rule! {
     /// ## What it does
     /// Flags Go binaries built with a Go release older than the two newest
     /// minor releases envelope knows of (only those get security fixes), and
-    /// ELF files that look like Go programs but carry no build info.
+    /// ELF files that look like Go programs but carry no build info. A
+    /// binary built with a release newer than any envelope knows gets a
+    /// note (severity info) saying its support cannot be judged.
     ///
     /// ## Why
     /// Vulnerabilities in the standard library (net/http, crypto/tls, ...) are
@@ -32,13 +34,21 @@ impl ImageRule for GoOutOfSupport {
             let Some(v) = envelope_golang::go_version(bi) else {
                 continue;
             };
-            if let envelope_golang::Support::OutOfSupport { newest } =
-                envelope_golang::go_support(v)
-            {
-                out.push(
+            match envelope_golang::go_support(v) {
+                envelope_golang::Support::OutOfSupport { newest } => out.push(
                     cx.diag(&Self::INFO, format!("{} was built with {v}, which is out of support (the newest release envelope knows is go{newest}; the two newest get security fixes)", b.path))
                         .with_help("rebuild with a supported Go release: older ones get no security fixes"),
-                );
+                ),
+                // Not a finding against the binary: a note that this
+                // check could not judge it.
+                envelope_golang::Support::Newer { newest } => {
+                    let mut d = cx
+                        .diag(&Self::INFO, format!("{} was built with {v}, newer than any Go release envelope knows (the newest it knows is go{newest}): whether it is supported cannot be judged", b.path))
+                        .with_help("update envelope: its table of Go releases is older than this toolchain");
+                    d.severity = crate::Severity::Info;
+                    out.push(d);
+                }
+                envelope_golang::Support::Supported | envelope_golang::Support::Unknown => {}
             }
         }
         // ELF files with a Go function table but no build info.
