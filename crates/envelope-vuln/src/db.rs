@@ -175,12 +175,17 @@ pub struct Match {
     /// The version that was matched, as semver with the `v` (a Go
     /// toolchain version given for `stdlib` is converted).
     pub version: String,
-    /// The record's affected blocks for the module that include `version`.
+    /// The record's affected blocks for the module that include `version`
+    /// (a record can list a module in several blocks; it is still one
+    /// match).
     pub affected: Vec<Affected>,
-    /// The lowest version (with the `v`) above `version` that fixes it;
-    /// `None` when no fix is known.
+    /// The lowest version (with the `v`) above `version` that fixes it:
+    /// one that no block of the record for the module calls vulnerable
+    /// (see [`Entry::fixed_after`]); `None` when no fix is known.
     pub fixed: Option<String>,
-    /// The vulnerable packages and symbols of those blocks; empty means
+    /// The vulnerable packages and symbols of those blocks, merged: one
+    /// item per package and platform limits, with the symbols of every
+    /// block (none, the whole package, if a block lists none). Empty means
     /// the whole module.
     pub imports: Vec<Import>,
 }
@@ -446,11 +451,15 @@ impl Database {
     }
 
     /// The records the index lists for a module (none for a module it
-    /// does not list), in index order, withdrawn ones included.
+    /// does not list), in index order, withdrawn ones included, each once
+    /// (the index lists a record once per `affected` block for the
+    /// module).
     pub fn vulns_for(&self, module_path: &str) -> Result<Vec<Arc<Entry>>> {
+        let mut seen = HashSet::new();
         self.index
             .get(module_path)
             .iter()
+            .filter(|iv| seen.insert(iv.id.as_str()))
             .map(|iv| self.load(module_path, iv))
             .collect()
     }
@@ -498,7 +507,9 @@ impl Database {
     }
 
     /// The vulnerabilities that affect `version` of `module_path`, sorted
-    /// by ID; withdrawn records are left out. `version` is a module
+    /// by ID, one per record; withdrawn records are left out. Matching
+    /// reads the records' ranges: the index's `fixed` versions are not
+    /// used (one per block, they do not say which versions are safe). `version` is a module
     /// version with the `v`; for `stdlib` and `toolchain` a Go version
     /// (`go1.23.5`) is accepted too. A version that is not valid semver
     /// (`(devel)`, empty) matches nothing, as in govulncheck.
@@ -528,14 +539,9 @@ impl Database {
             if affected.is_empty() {
                 continue;
             }
-            let fixed = affected
-                .iter()
-                .filter_map(|a| a.fixed_after(&version))
-                .min_by(|a, b| semver::compare(a, b));
-            let imports = affected
-                .iter()
-                .flat_map(|a| a.ecosystem_specific.imports.iter().cloned())
-                .collect();
+            let fixed = entry.fixed_after(module_path, &version);
+            let imports =
+                merge_imports(affected.iter().flat_map(|a| &a.ecosystem_specific.imports));
             out.push(Match {
                 entry,
                 module: module_path.to_string(),
@@ -625,6 +631,36 @@ impl Database {
             }
         }
     }
+}
+
+/// The imports of several blocks as one list: an item per (package,
+/// GOOS list, GOARCH list), in first-seen order, with the symbols of every
+/// block that names it; a block that names the package without symbols
+/// (the whole package) makes it whole.
+fn merge_imports<'a>(imports: impl IntoIterator<Item = &'a Import>) -> Vec<Import> {
+    let mut out: Vec<Import> = Vec::new();
+    for i in imports {
+        let Some(seen) = out
+            .iter_mut()
+            .find(|o| o.path == i.path && o.goos == i.goos && o.goarch == i.goarch)
+        else {
+            out.push(i.clone());
+            continue;
+        };
+        if seen.symbols.is_empty() {
+            continue;
+        }
+        if i.symbols.is_empty() {
+            seen.symbols.clear();
+            continue;
+        }
+        for s in &i.symbols {
+            if !seen.symbols.contains(s) {
+                seen.symbols.push(s.clone());
+            }
+        }
+    }
+    out
 }
 
 /// `index/db.json` and `index/modules.json` through `read` (which gives

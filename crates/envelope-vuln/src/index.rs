@@ -54,7 +54,9 @@ pub struct ModulesIndex {
 }
 
 impl ModulesIndex {
-    /// The vulnerabilities listed for a module (empty when none).
+    /// The vulnerabilities listed for a module (empty when none), as
+    /// listed: a record with several `affected` blocks for the module is
+    /// there once per block, each with that block's `fixed`.
     pub fn get(&self, module_path: &str) -> &[IndexVuln] {
         self.modules
             .get(module_path)
@@ -75,9 +77,18 @@ impl ModulesIndex {
         self.modules.is_empty()
     }
 
-    /// How many (module, vulnerability) pairs the index lists.
+    /// How many (module, vulnerability) pairs the index lists, each
+    /// counted once however many blocks list it.
     pub fn entry_count(&self) -> usize {
-        self.modules.values().map(Vec::len).sum()
+        self.modules
+            .values()
+            .map(|vulns| {
+                let mut ids: Vec<&str> = vulns.iter().map(|v| v.id.as_str()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                ids.len()
+            })
+            .sum()
     }
 }
 
@@ -132,6 +143,14 @@ mod tests {
         .expect("modules");
         assert_eq!(idx.get("a").len(), 2);
         assert_eq!(idx.get("a")[0].fixed.as_deref(), Some("1.0.0"));
+        assert_eq!(idx.entry_count(), 2);
+        // A record listed once per `affected` block is one pair.
+        let twice = parse_modules_json(
+            br#"[{"path":"a","vulns":[{"id":"GO-1","fixed":"1.0.0"},{"id":"GO-1","fixed":"2.0.0"},{"id":"GO-2"}]}]"#,
+        )
+        .expect("modules");
+        assert_eq!(twice.get("a").len(), 3);
+        assert_eq!(twice.entry_count(), 2);
         assert!(idx.get("b").is_empty() && idx.get("zzz").is_empty());
         assert!(parse_modules_json(br#"[{"path":"a","vulns":[{"id":"../../etc"}]}]"#).is_err());
         assert!(parse_modules_json(br#"{"path":"a"}"#).is_err());

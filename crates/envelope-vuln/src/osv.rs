@@ -223,6 +223,34 @@ impl Entry {
             .collect()
     }
 
+    /// The version (with the `v`) that fixes `version` of `module_path`:
+    /// the lowest `fixed` event above `version`, in any `SEMVER` range of
+    /// the record's blocks for the module, that none of those blocks
+    /// affects. A record may list a module in several blocks (one per
+    /// release line or package), and one block's fix can be a version
+    /// another block calls vulnerable; then the fix is a later one
+    /// (govulncheck's rule). `None` when no fix is known.
+    pub fn fixed_after(&self, module_path: &str, version: &str) -> Option<String> {
+        let blocks: Vec<&Affected> = self
+            .affected
+            .iter()
+            .filter(|a| a.package.name == module_path)
+            .collect();
+        blocks
+            .iter()
+            .flat_map(|a| &a.ranges)
+            .filter(|r| r.kind == RangeType::Semver)
+            .flat_map(|r| &r.events)
+            .filter_map(|e| e.fixed.as_deref())
+            .map(semver::canonical_osv)
+            .filter(|f| {
+                semver::is_valid(f)
+                    && semver::compare(version, f) == Ordering::Less
+                    && !blocks.iter().any(|a| a.contains(f))
+            })
+            .min_by(|a, b| semver::compare(a, b))
+    }
+
     /// The record's web page, when the record names one.
     pub fn url(&self) -> Option<&str> {
         self.database_specific.as_ref()?.url.as_deref()
@@ -251,7 +279,9 @@ impl Affected {
     }
 
     /// The lowest `fixed` version (with the `v`) above `version` in the
-    /// `SEMVER` range that includes it; `None` when no fix is known.
+    /// `SEMVER` range that includes it; `None` when no fix is known. This
+    /// block's view only: [`Entry::fixed_after`] also weighs the record's
+    /// other blocks for the module.
     pub fn fixed_after(&self, version: &str) -> Option<String> {
         self.ranges
             .iter()
@@ -416,6 +446,82 @@ mod tests {
         };
         assert!(only_eco.contains("v0.5.0") && only_eco.contains("v5.0.0"));
         assert!(!only_eco.contains("(devel)"));
+    }
+
+    #[test]
+    fn fix_across_blocks() {
+        let block = |name: &str, events: &[(&str, &str)]| Affected {
+            package: Package {
+                name: name.into(),
+                ecosystem: "Go".into(),
+            },
+            ranges: vec![range(events)],
+            ecosystem_specific: EcosystemSpecific::default(),
+        };
+        // As GO-2023-2185: the second block makes the first one's fixes
+        // vulnerable again, up to the next patch release.
+        let e = Entry {
+            schema_version: String::new(),
+            id: "GO-1".into(),
+            modified: String::new(),
+            published: None,
+            withdrawn: None,
+            aliases: Vec::new(),
+            related: Vec::new(),
+            summary: String::new(),
+            details: String::new(),
+            affected: vec![
+                block(
+                    "m",
+                    &[
+                        ("introduced", "0"),
+                        ("fixed", "1.20.11"),
+                        ("introduced", "1.21.0-0"),
+                        ("fixed", "1.21.4"),
+                    ],
+                ),
+                block("other", &[("introduced", "0"), ("fixed", "1.20.12")]),
+                block(
+                    "m",
+                    &[
+                        ("introduced", "1.20.11"),
+                        ("fixed", "1.20.12"),
+                        ("introduced", "1.21.4"),
+                        ("fixed", "1.21.5"),
+                    ],
+                ),
+            ],
+            references: Vec::new(),
+            credits: Vec::new(),
+            database_specific: None,
+        };
+        let cases = [
+            ("v1.20.10", Some("v1.20.12")),
+            ("v1.20.11", Some("v1.20.12")),
+            ("v1.21.0", Some("v1.21.5")),
+            ("v1.21.4", Some("v1.21.5")),
+            // Not affected: the next fix above that no block undoes.
+            ("v1.21.5", None),
+        ];
+        for (v, want) in cases {
+            assert_eq!(e.fixed_after("m", v).as_deref(), want, "{v}");
+        }
+        assert_eq!(
+            e.affected[0].fixed_after("v1.20.10").as_deref(),
+            Some("v1.20.11")
+        );
+        assert_eq!(
+            e.fixed_after("other", "v1.0.0").as_deref(),
+            Some("v1.20.12")
+        );
+        assert_eq!(e.fixed_after("absent", "v1.0.0"), None);
+        // A block with no SEMVER range affects every version: no fix.
+        let mut open = e.clone();
+        open.affected.push(Affected {
+            ranges: Vec::new(),
+            ..e.affected[0].clone()
+        });
+        assert_eq!(open.fixed_after("m", "v1.20.10"), None);
     }
 
     #[test]

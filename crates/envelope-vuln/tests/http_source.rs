@@ -1,4 +1,4 @@
-//! The snapshot served over loopback HTTP, with and without a cache.
+//! The fixture database served over loopback HTTP, with and without a cache.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -6,8 +6,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{Behavior, Server, SNAPSHOT_MODIFIED};
+use common::{Behavior, Server, FIXTURE_MODIFIED};
 use envelope_vuln::{Database, Error, OpenOptions, RefreshPolicy, Source};
+
+/// A module of the fixture whose one record matches every version below
+/// 0.16.4 (and from 0.17.0 on).
+const SUBMARINER: &str = "github.com/submariner-io/submariner-operator";
 
 fn opts(cache: &Path) -> OpenOptions {
     OpenOptions {
@@ -34,7 +38,7 @@ fn cache_folder(cache: &Path) -> PathBuf {
 }
 
 /// Every file under the cache with its contents, for before/after checks.
-fn snapshot_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+fn cache_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -62,7 +66,7 @@ fn x_text_hit(db: &Database) {
 
 #[test]
 fn first_open_downloads_then_cache_is_used() {
-    let server = Server::snapshot();
+    let server = Server::fixture();
     let cache = tempfile::tempdir().unwrap();
     let o = opts(cache.path());
 
@@ -71,7 +75,7 @@ fn first_open_downloads_then_cache_is_used() {
     assert_eq!(server.count("/index/modules.json"), 1);
     assert_eq!(server.total(), 2, "nothing else on open");
     assert!(!db.info().from_cache);
-    assert_eq!(db.modified(), SNAPSHOT_MODIFIED);
+    assert_eq!(db.modified(), FIXTURE_MODIFIED);
     assert!(db.info().fetched_at.is_some());
     assert_eq!(
         db.info().cache_dir.as_deref(),
@@ -102,29 +106,26 @@ fn first_open_downloads_then_cache_is_used() {
     x_text_hit(&db);
     assert_eq!(server.total(), 1, "records come from the cache");
     // A module not seen before is fetched, and only it.
-    assert!(!db.matches("golang.org/x/net", "v0.0.1").unwrap().is_empty());
-    assert_eq!(
-        server.record_requests(),
-        db.index().get("golang.org/x/net").len()
-    );
+    assert!(!db.matches(SUBMARINER, "v0.0.1").unwrap().is_empty());
+    assert_eq!(server.record_requests(), db.index().get(SUBMARINER).len());
 }
 
 #[test]
 fn changed_database_is_refreshed() {
-    let index = common::index_copy(SNAPSHOT_MODIFIED);
-    let server = Server::start(index.path(), &common::snapshot());
+    let index = common::index_copy(FIXTURE_MODIFIED);
+    let server = Server::start(index.path(), &common::fixture());
     let cache = tempfile::tempdir().unwrap();
     let o = opts(cache.path());
     open(&server, &o).unwrap();
     let folder = cache_folder(cache.path());
 
-    common::set_modified(index.path(), "2026-09-01T00:00:00Z");
+    common::set_modified(index.path(), "2026-12-01T00:00:00Z");
     server.reset_counts();
     let db = open(&server, &o).unwrap();
     assert_eq!(server.count("/index/db.json"), 1);
     assert_eq!(server.count("/index/modules.json"), 1);
     assert!(!db.info().from_cache);
-    assert_eq!(db.modified(), "2026-09-01T00:00:00Z");
+    assert_eq!(db.modified(), "2026-12-01T00:00:00Z");
     x_text_hit(&db);
     // One index file in the cache: the old one was removed.
     let indexes: Vec<_> = std::fs::read_dir(&folder)
@@ -144,7 +145,7 @@ fn changed_database_is_refreshed() {
 
 #[test]
 fn force_refresh_downloads_everything_again() {
-    let server = Server::snapshot();
+    let server = Server::fixture();
     let cache = tempfile::tempdir().unwrap();
     let db = open(&server, &opts(cache.path())).unwrap();
     x_text_hit(&db);
@@ -166,25 +167,25 @@ fn force_refresh_downloads_everything_again() {
 
 #[test]
 fn database_going_backwards_is_an_error_and_keeps_the_cache() {
-    let index = common::index_copy(SNAPSHOT_MODIFIED);
-    let server = Server::start(index.path(), &common::snapshot());
+    let index = common::index_copy(FIXTURE_MODIFIED);
+    let server = Server::start(index.path(), &common::fixture());
     let cache = tempfile::tempdir().unwrap();
     let o = opts(cache.path());
     let db = open(&server, &o).unwrap();
     x_text_hit(&db);
     drop(db);
-    let before = snapshot_files(cache.path());
+    let before = cache_files(cache.path());
 
     // Same instant, other time zone: not a change.
-    common::set_modified(index.path(), "2026-08-21T20:38:00Z");
+    common::set_modified(index.path(), "2026-11-05T15:49:57-08:00");
     assert!(open(&server, &o).unwrap().info().from_cache);
 
-    common::set_modified(index.path(), "2026-08-20T00:00:00Z");
+    common::set_modified(index.path(), "2026-11-04T00:00:00Z");
     let err = open(&server, &o).unwrap_err();
     assert!(matches!(err, Error::WentBackwards { .. }), "{err}");
     let msg = err.to_string();
     assert!(
-        msg.contains("2026-08-20T00:00:00Z") && msg.contains(SNAPSHOT_MODIFIED),
+        msg.contains("2026-11-04T00:00:00Z") && msg.contains(FIXTURE_MODIFIED),
         "{msg}"
     );
     assert!(
@@ -201,7 +202,7 @@ fn database_going_backwards_is_an_error_and_keeps_the_cache() {
         Err(Error::WentBackwards { .. })
     ));
 
-    let after = snapshot_files(cache.path());
+    let after = cache_files(cache.path());
     assert_eq!(before.len(), after.len());
     let content = |v: &[(PathBuf, Vec<u8>)]| -> Vec<Vec<u8>> {
         v.iter()
@@ -216,12 +217,12 @@ fn database_going_backwards_is_an_error_and_keeps_the_cache() {
         ..opts(cache.path())
     };
     let db = open(&server, &offline).unwrap();
-    assert_eq!(db.modified(), SNAPSHOT_MODIFIED);
+    assert_eq!(db.modified(), FIXTURE_MODIFIED);
 }
 
 #[test]
 fn server_errors_are_clear() {
-    let server = Server::snapshot();
+    let server = Server::fixture();
     let cache = tempfile::tempdir().unwrap();
 
     server.set_default(Behavior::Status(500));
@@ -266,12 +267,12 @@ fn server_errors_are_clear() {
     );
 
     // Nothing was cached by any of this.
-    assert!(!cache.path().join("vulndb").exists() || snapshot_files(cache.path()).is_empty());
+    assert!(!cache.path().join("vulndb").exists() || cache_files(cache.path()).is_empty());
 }
 
 #[test]
 fn timeouts() {
-    let server = Server::snapshot();
+    let server = Server::fixture();
     let cache = tempfile::tempdir().unwrap();
     server.set_path(
         "/index/modules.json",
@@ -306,7 +307,7 @@ fn timeouts() {
 
 #[test]
 fn offline_mode() {
-    let server = Server::snapshot();
+    let server = Server::fixture();
     let cache = tempfile::tempdir().unwrap();
     let offline = OpenOptions {
         offline: true,
@@ -335,36 +336,36 @@ fn offline_mode() {
     assert_eq!(server.total(), 0, "offline makes no request");
     let info = db.info();
     assert!(info.offline && info.from_cache);
-    assert_eq!(info.modified, SNAPSHOT_MODIFIED);
+    assert_eq!(info.modified, FIXTURE_MODIFIED);
     assert_eq!(info.fetched_at, fetched);
     assert!(info.checked_at.is_some());
     assert!(
         info.warnings
             .iter()
-            .any(|w| w.starts_with("offline:") && w.contains(SNAPSHOT_MODIFIED)),
+            .any(|w| w.starts_with("offline:") && w.contains(FIXTURE_MODIFIED)),
         "{:?}",
         info.warnings
     );
     x_text_hit(&db);
     assert_eq!(db.requests(), 0);
     // A module whose records were never fetched.
-    let err = db.matches("golang.org/x/net", "v0.0.1").unwrap_err();
+    let err = db.matches(SUBMARINER, "v0.0.1").unwrap_err();
     assert!(matches!(err, Error::NotCached { .. }), "{err}");
     assert!(err.to_string().contains("offline"), "{err}");
 }
 
 #[test]
 fn corrupt_index_leaves_the_cache_alone() {
-    let index = common::index_copy(SNAPSHOT_MODIFIED);
-    let server = Server::start(index.path(), &common::snapshot());
+    let index = common::index_copy(FIXTURE_MODIFIED);
+    let server = Server::start(index.path(), &common::fixture());
     let cache = tempfile::tempdir().unwrap();
     let o = opts(cache.path());
     let db = open(&server, &o).unwrap();
     x_text_hit(&db);
     drop(db);
-    let before = snapshot_files(cache.path());
+    let before = cache_files(cache.path());
 
-    common::set_modified(index.path(), "2026-09-01T00:00:00Z");
+    common::set_modified(index.path(), "2026-12-01T00:00:00Z");
     std::fs::write(
         index.path().join("index/modules.json"),
         b"[{\"path\": \"trunc",
@@ -373,7 +374,7 @@ fn corrupt_index_leaves_the_cache_alone() {
     let err = open(&server, &o).unwrap_err();
     assert!(matches!(err, Error::Corrupt { .. }), "{err}");
     assert!(err.to_string().contains("/index/modules.json"), "{err}");
-    assert_eq!(snapshot_files(cache.path()), before, "cache unchanged");
+    assert_eq!(cache_files(cache.path()), before, "cache unchanged");
 
     // A corrupt db.json too.
     std::fs::write(
@@ -383,20 +384,20 @@ fn corrupt_index_leaves_the_cache_alone() {
     .unwrap();
     let err = open(&server, &o).unwrap_err();
     assert!(matches!(err, Error::Corrupt { .. }), "{err}");
-    assert_eq!(snapshot_files(cache.path()), before, "cache unchanged");
+    assert_eq!(cache_files(cache.path()), before, "cache unchanged");
 
     let offline = OpenOptions {
         offline: true,
         ..o.clone()
     };
     let db = open(&server, &offline).unwrap();
-    assert_eq!(db.modified(), SNAPSHOT_MODIFIED);
+    assert_eq!(db.modified(), FIXTURE_MODIFIED);
     x_text_hit(&db);
 }
 
 #[test]
 fn damaged_cache_is_refetched() {
-    let server = Server::snapshot();
+    let server = Server::fixture();
     let cache = tempfile::tempdir().unwrap();
     let o = opts(cache.path());
     x_text_hit(&open(&server, &o).unwrap());
@@ -435,13 +436,13 @@ fn damaged_cache_is_refetched() {
 fn listed_record_missing_on_the_server() {
     let index = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(index.path().join("index")).unwrap();
-    common::set_modified(index.path(), SNAPSHOT_MODIFIED);
+    common::set_modified(index.path(), FIXTURE_MODIFIED);
     std::fs::write(
         index.path().join("index/modules.json"),
         r#"[{"path":"example.com/m","vulns":[{"id":"GO-2099-0001"}]}]"#,
     )
     .unwrap();
-    let server = Server::start(index.path(), &common::snapshot());
+    let server = Server::start(index.path(), &common::fixture());
     let db = open(
         &server,
         &OpenOptions {
@@ -462,8 +463,8 @@ fn listed_record_missing_on_the_server() {
 
 #[test]
 fn limits_and_gzip() {
-    let index = common::index_copy(SNAPSHOT_MODIFIED);
-    let server = Server::start(index.path(), &common::snapshot());
+    let index = common::index_copy(FIXTURE_MODIFIED);
+    let server = Server::start(index.path(), &common::fixture());
     server.set_gzip(true);
     let no_cache = OpenOptions {
         cache_dir: None,
@@ -471,13 +472,13 @@ fn limits_and_gzip() {
         ..OpenOptions::default()
     };
     let db = open(&server, &no_cache).unwrap();
-    assert_eq!(db.info().modules, 1373);
+    assert_eq!(db.info().modules, common::FIXTURE_MODULES.len());
     x_text_hit(&db);
     assert_eq!(db.info().cache_dir, None);
 
     // A db.json over its 64 KiB limit.
     let huge = format!(
-        "{{\"modified\": \"{SNAPSHOT_MODIFIED}\", \"pad\": \"{}\"}}",
+        "{{\"modified\": \"{FIXTURE_MODIFIED}\", \"pad\": \"{}\"}}",
         "x".repeat(100_000)
     );
     std::fs::write(index.path().join("index/db.json"), huge).unwrap();
@@ -494,14 +495,14 @@ fn limits_and_gzip() {
 
 #[test]
 fn prefetch_fetches_in_parallel_once() {
-    let server = Server::snapshot();
+    let server = Server::fixture();
     let cache = tempfile::tempdir().unwrap();
     let db = open(&server, &opts(cache.path())).unwrap();
     let modules = [
         "stdlib",
-        "golang.org/x/net",
+        SUBMARINER,
         "golang.org/x/text",
-        "golang.org/x/crypto",
+        "go.etcd.io/bbolt",
         "example.com/none",
     ];
     db.prefetch(modules).unwrap();
@@ -509,8 +510,12 @@ fn prefetch_fetches_in_parallel_once() {
         .iter()
         .flat_map(|m| db.index().get(m).iter().map(|v| v.id.as_str()))
         .collect();
+    // stdlib lists some records twice (once per `affected` block): each
+    // is fetched once.
+    let listed = ids.len();
     ids.sort_unstable();
     ids.dedup();
+    assert!(listed > ids.len());
     assert_eq!(server.record_requests(), ids.len());
     for id in &ids {
         assert_eq!(server.count(&format!("/ID/{id}.json")), 1, "{id}");
@@ -522,7 +527,7 @@ fn prefetch_fetches_in_parallel_once() {
     assert_eq!(server.total(), before, "everything was loaded");
 
     // A failure in one download is reported.
-    let server = Server::snapshot();
+    let server = Server::fixture();
     server.set_path("/ID/GO-2022-1059.json", Behavior::Status(502));
     let db = open(
         &server,
@@ -539,7 +544,7 @@ fn prefetch_fetches_in_parallel_once() {
 
 #[test]
 fn unwritable_cache_is_a_warning() {
-    let server = Server::snapshot();
+    let server = Server::fixture();
     let cache = tempfile::tempdir().unwrap();
     // "vulndb" is a file, so nothing can be created under it.
     std::fs::write(cache.path().join("vulndb"), b"in the way").unwrap();

@@ -1,8 +1,8 @@
-//! Helpers shared by the integration tests: the snapshot's location, a
-//! loopback HTTP server, and a small zip writer.
+//! Helpers shared by the integration tests: the fixture database's
+//! location, a loopback HTTP server, and a small zip writer.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -10,30 +10,69 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The Go vulnerability database snapshot: `$ENVELOPE_VULNDB_SNAPSHOT`,
-/// else `<workspace>/../shared/govulndb`.
-pub fn snapshot() -> PathBuf {
-    let path = match std::env::var_os("ENVELOPE_VULNDB_SNAPSHOT") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/govulndb"),
-    };
+/// The committed Go vulnerability database the tests read:
+/// `tests/fixtures/govulndb` at the workspace root, part of the records of
+/// a pinned `golang.org/x/vulndb` module (its NOTICE says which and how to
+/// rebuild it with `scripts/vulndb`).
+pub fn fixture() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/govulndb");
     assert!(
         path.join("index/modules.json").is_file(),
-        "the Go vulnerability database snapshot is missing: expected {} \
-         (with index/db.json, index/modules.json, ID/*.json); set \
-         ENVELOPE_VULNDB_SNAPSHOT to its folder",
+        "the Go vulnerability database fixture is missing: expected {} \
+         (with index/db.json, index/modules.json, ID/*.json); see its NOTICE, \
+         or rebuild it with scripts/vulndb",
         path.display()
     );
     path
 }
 
-/// A copy of the snapshot's index in a temp dir, with `db.json` saying
-/// `modified`; records stay in the snapshot.
+/// `index/db.json`'s `modified` in the fixture: the pinned module's commit
+/// time (its records carry zero times).
+pub const FIXTURE_MODIFIED: &str = "2026-11-05T23:49:57Z";
+
+/// The modules the fixture holds, as `scripts/vulndb --modules` chose them.
+pub const FIXTURE_MODULES: &[&str] = &[
+    "github.com/submariner-io/submariner-operator",
+    "go.etcd.io/bbolt",
+    "go.mongodb.org/mongo-driver",
+    "golang.org/x/text",
+    "stdlib",
+];
+
+/// The fixture's `index/modules.json` as written: module path to the IDs
+/// listed for it, in order, repeats included (one per `affected` block).
+pub fn fixture_index() -> BTreeMap<String, Vec<String>> {
+    let all: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture().join("index/modules.json")).unwrap())
+            .unwrap();
+    all.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let ids = m["vulns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["id"].as_str().unwrap().to_string())
+                .collect();
+            (m["path"].as_str().unwrap().to_string(), ids)
+        })
+        .collect()
+}
+
+/// A record of the fixture, parsed.
+pub fn fixture_record(id: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(fixture().join(format!("ID/{id}.json"))).unwrap())
+        .unwrap()
+}
+
+/// A copy of the fixture's index in a temp dir, with `db.json` saying
+/// `modified`; records stay in the fixture.
 pub fn index_copy(modified: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("index")).unwrap();
     std::fs::copy(
-        snapshot().join("index/modules.json"),
+        fixture().join("index/modules.json"),
         dir.path().join("index/modules.json"),
     )
     .unwrap();
@@ -49,7 +88,18 @@ pub fn set_modified(index_root: &Path, modified: &str) {
     .unwrap();
 }
 
-pub const SNAPSHOT_MODIFIED: &str = "2026-08-21T13:38:00-07:00";
+/// A database in a temp dir from an index and records given here.
+pub fn small_db(modules_json: &str, records: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("index")).unwrap();
+    std::fs::create_dir_all(dir.path().join("ID")).unwrap();
+    set_modified(dir.path(), "2024-01-01T00:00:00Z");
+    std::fs::write(dir.path().join("index/modules.json"), modules_json).unwrap();
+    for (id, body) in records {
+        std::fs::write(dir.path().join(format!("ID/{id}.json")), body).unwrap();
+    }
+    dir
+}
 
 /// What the server does with a request.
 #[derive(Debug, Clone)]
@@ -114,10 +164,10 @@ impl Server {
         }
     }
 
-    /// Serves the snapshot as it is.
-    pub fn snapshot() -> Server {
-        let s = snapshot();
-        Server::start(&s, &s)
+    /// Serves the fixture as it is.
+    pub fn fixture() -> Server {
+        let f = fixture();
+        Server::start(&f, &f)
     }
 
     pub fn set_default(&self, b: Behavior) {
@@ -323,13 +373,13 @@ pub fn write_zip(entries: &[(String, Vec<u8>, bool)]) -> Vec<u8> {
     out
 }
 
-/// The snapshot's entries for some modules, as zip entries (under
+/// The fixture's entries for some modules, as zip entries (under
 /// `prefix`): db.json, a modules.json cut down to those modules, and
 /// their records. Records alternate between stored and deflated.
 pub fn subset_entries(modules: &[&str], prefix: &str) -> Vec<(String, Vec<u8>, bool)> {
-    let snap = snapshot();
+    let root = fixture();
     let all: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(snap.join("index/modules.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(root.join("index/modules.json")).unwrap()).unwrap();
     let kept: Vec<serde_json::Value> = all
         .as_array()
         .unwrap()
@@ -340,7 +390,7 @@ pub fn subset_entries(modules: &[&str], prefix: &str) -> Vec<(String, Vec<u8>, b
     let mut entries = vec![
         (
             format!("{prefix}index/db.json"),
-            std::fs::read(snap.join("index/db.json")).unwrap(),
+            std::fs::read(root.join("index/db.json")).unwrap(),
             false,
         ),
         (
@@ -358,7 +408,7 @@ pub fn subset_entries(modules: &[&str], prefix: &str) -> Vec<(String, Vec<u8>, b
                 continue;
             }
             n += 1;
-            let data = std::fs::read(snap.join(format!("ID/{id}.json"))).unwrap();
+            let data = std::fs::read(root.join(format!("ID/{id}.json"))).unwrap();
             entries.push((name, data, n % 2 == 0));
         }
     }
