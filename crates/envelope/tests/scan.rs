@@ -1,5 +1,6 @@
-//! `envelope scan` end to end: the Go vulnerability database snapshot
-//! served over loopback HTTP (caching, offline) and read as a directory;
+//! `envelope scan` end to end: the tests' Go vulnerability database
+//! (tests/fixtures/govulndb) served over loopback HTTP (caching, offline)
+//! and read as a directory;
 //! the standard-library entries for this machine's Go, computed here from
 //! the records themselves; small modules published in a local GOPROXY
 //! under the path and a vulnerable version of golang.org/x/text, so the
@@ -15,22 +16,39 @@ use common::files_http::FilesHttp;
 use common::goproxy::GoProxy;
 use common::*;
 
-/// The database snapshot the tests read (never copied into the project).
+/// The small Go vulnerability database the tests read: real records
+/// (every standard library one, golang.org/x/text,
+/// go.mongodb.org/mongo-driver, ...) committed in the repository, so
+/// results do not drift.
 fn snapshot() -> PathBuf {
-    let p = std::env::var_os("ENVELOPE_VULNDB_SNAPSHOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/govulndb"));
+    let p = repo_root().join("tests/fixtures/govulndb");
     assert!(
         p.join("index/modules.json").is_file(),
-        "the Go vulnerability database snapshot is needed at {} (or set ENVELOPE_VULNDB_SNAPSHOT)",
+        "the test vulnerability database is missing at {}",
         p.display()
     );
     p
 }
 
+/// go.mongodb.org/mongo-driver as the tests publish it: the database's
+/// GO-2026-5327 affects versions before 1.17.7 and lists
+/// `go.mongodb.org/mongo-driver/mongo.Connect`.
+const MONGO: &[(&str, &str)] = &[
+    ("go.mod", "module go.mongodb.org/mongo-driver\n\ngo 1.21\n"),
+    (
+        "mongo/client.go",
+        "// Package mongo talks to a database.\npackage mongo\n\n\
+         type Client struct{ uri string }\n\n\
+         //go:noinline\n\
+         func Connect(uri string) (*Client, error) { return &Client{uri}, nil }\n\n\
+         //go:noinline\n\
+         func (c *Client) URI() string { return c.uri }\n",
+    ),
+];
+
 /// golang.org/x/text as the tests publish it: the package paths and
 /// function names of the database's entries, at v0.3.6 (affected by
-/// GO-2021-0113, GO-2022-1059 and GO-2026-5970).
+/// GO-2021-0113, GO-2022-1059, GO-2026-5970 and GO-2026-6629).
 const XTEXT: &[(&str, &str)] = &[
     ("go.mod", "module golang.org/x/text\n\ngo 1.21\n"),
     (
@@ -207,6 +225,7 @@ fn called_imported_and_module_only() {
             ("GO-2021-0113", "called"),
             ("GO-2022-1059", "imported"),
             ("GO-2026-5970", "module"),
+            ("GO-2026-6629", "module"),
         ])
     );
     let f = r["binaries"][0]["findings"]
@@ -233,6 +252,7 @@ fn called_imported_and_module_only() {
             ("GO-2021-0113", "imported"),
             ("GO-2022-1059", "imported"),
             ("GO-2026-5970", "module"),
+            ("GO-2026-6629", "module"),
         ])
     );
     // Only the standard library can still make it fail here.
@@ -253,6 +273,7 @@ fn called_imported_and_module_only() {
             ("GO-2021-0113", "module"),
             ("GO-2022-1059", "module"),
             ("GO-2026-5970", "module"),
+            ("GO-2026-6629", "module"),
         ])
     );
 
@@ -265,6 +286,7 @@ fn called_imported_and_module_only() {
             ("GO-2021-0113", "called"),
             ("GO-2022-1059", "imported"),
             ("GO-2026-5970", "module"),
+            ("GO-2026-6629", "module"),
         ])
     );
 
@@ -316,6 +338,11 @@ fn go_key(v: &str) -> GoKey {
 /// The stdlib records whose SEMVER ranges include `version` and that
 /// apply to linux/amd64, read from the record files directly.
 fn stdlib_ids(db: &Path, version: &str) -> BTreeSet<String> {
+    stdlib_ids_for(db, version, Some(("linux", "amd64")))
+}
+
+/// [`stdlib_ids`] for one platform, or (None) for any.
+fn stdlib_ids_for(db: &Path, version: &str, platform: Option<(&str, &str)>) -> BTreeSet<String> {
     let me = go_key(version);
     let mut out = BTreeSet::new();
     for e in std::fs::read_dir(db.join("ID")).expect("ID") {
@@ -336,9 +363,11 @@ fn stdlib_ids(db: &Path, version: &str) -> BTreeSet<String> {
             let imports = a["ecosystem_specific"]["imports"].as_array();
             let applies = imports.is_none_or(|is| {
                 is.is_empty()
-                    || is
-                        .iter()
-                        .any(|i| limits_ok(&i["goos"], "linux") && limits_ok(&i["goarch"], "amd64"))
+                    || is.iter().any(|i| {
+                        platform.is_none_or(|(os, arch)| {
+                            limits_ok(&i["goos"], os) && limits_ok(&i["goarch"], arch)
+                        })
+                    })
             });
             if !applies {
                 continue;
@@ -373,6 +402,17 @@ fn stdlib_ids(db: &Path, version: &str) -> BTreeSet<String> {
     out
 }
 
+/// The IDs of the standard library findings of the first binary.
+fn stdlib_found(report: &serde_json::Value) -> BTreeSet<String> {
+    report["binaries"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["module"] == "stdlib")
+        .map(|f| f["id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 #[test]
 fn the_standard_library_entries_are_exactly_those_for_this_go() {
     let p = programs();
@@ -390,13 +430,7 @@ fn the_standard_library_entries_are_exactly_those_for_this_go() {
         .as_str()
         .expect("go")
         .to_string();
-    let ours: BTreeSet<String> = r["binaries"][0]["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["module"] == "stdlib")
-        .map(|f| f["id"].as_str().unwrap_or_default().to_string())
-        .collect();
+    let ours = stdlib_found(&r);
     let expected = stdlib_ids(&db, &go);
     assert!(expected.len() > 10, "{go}: {expected:?}");
     assert_eq!(
@@ -526,7 +560,7 @@ fn images_every_format_and_bad_databases() {
     let human = String::from_utf8_lossy(&out.stdout);
     assert!(human.contains("/app/calls"), "{human}");
     assert!(
-        human.contains("golang.org/x/text v0.3.6 ⇒ v0.39.0"),
+        human.contains("golang.org/x/text v0.3.6 ⇒ v0.41.0"),
         "{human}"
     );
     assert!(
@@ -626,4 +660,149 @@ fn images_every_format_and_bad_databases() {
     assert!(err.contains("vulndb.zip"), "{err}");
     let err = fails(envelope(tmp.path(), &cache).args(["scan", "./nothing-here", "--db", db]));
     assert!(err.contains("no such file"), "{err}");
+}
+
+/// A module whose path starts with `go.` is a module like any other: its
+/// functions are not taken for the linker's `go.` symbols.
+#[test]
+fn modules_under_go_dot_domains_are_seen() {
+    let proxy = GoProxy::new();
+    proxy.module("go.mongodb.org/mongo-driver", "v1.17.6", MONGO);
+    let tmp = tempdir();
+    let bin = tmp.path().join("mongo");
+    let main_go = "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n\t\"go.mongodb.org/mongo-driver/mongo\"\n)\n\n\
+func main() {\n\tc, err := mongo.Connect(os.Args[0])\n\tfmt.Println(c.URI(), err)\n}\n";
+    program_with(
+        &proxy,
+        "mongoapp",
+        "require go.mongodb.org/mongo-driver v1.17.6\n",
+        main_go,
+        &bin,
+    );
+    let db = snapshot();
+    let (code, r) = scan_json(
+        tmp.path(),
+        &[bin.to_str().expect("p"), "--db", db.to_str().expect("p")],
+    );
+    assert_eq!(
+        findings(&r, "go.mongodb.org/mongo-driver"),
+        set(&[("GO-2026-5327", "called")]),
+        "{r:#}"
+    );
+    assert_eq!(code, 1);
+    let f = &r["binaries"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["id"] == "GO-2026-5327")
+        .expect("finding")["symbols"];
+    assert!(
+        f.as_array()
+            .expect("symbols")
+            .iter()
+            .any(|s| s == "go.mongodb.org/mongo-driver/mongo.Connect"),
+        "{f}"
+    );
+}
+
+/// A Go binary linked without the go command (as Bazel and custom link
+/// steps do): `go tool compile` and `go tool link` record the Go version
+/// but no build settings and no main module.
+fn link_by_hand(dir: &Path, main_go: &str) -> PathBuf {
+    let src = dir.join("main.go");
+    std::fs::write(&src, main_go).expect("main.go");
+    let go = go_dir().join("go");
+    let env = |c: &mut std::process::Command| {
+        c.current_dir(dir)
+            .env("GOCACHE", gocache())
+            .env("GOTOOLCHAIN", "local")
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "")
+            .env("GO111MODULE", "off")
+            .env("CGO_ENABLED", "0")
+            .env("GOOS", "linux")
+            .env("GOARCH", "amd64");
+    };
+    let mut list = std::process::Command::new(&go);
+    env(&mut list);
+    let cfg = ok(list.args([
+        "list",
+        "-export",
+        "-deps",
+        "-f",
+        "{{if .Export}}packagefile {{.ImportPath}}={{.Export}}{{end}}",
+        "fmt",
+        "net/http",
+        "os",
+    ]));
+    std::fs::write(dir.join("importcfg"), cfg).expect("importcfg");
+    let mut compile = std::process::Command::new(&go);
+    env(&mut compile);
+    ok(compile.args([
+        "tool",
+        "compile",
+        "-p",
+        "main",
+        "-importcfg",
+        "importcfg",
+        "-o",
+        "main.a",
+        "main.go",
+    ]));
+    let bin = dir.join("nobi");
+    let mut link = std::process::Command::new(&go);
+    env(&mut link);
+    ok(link
+        .args(["tool", "link", "-s", "-w", "-importcfg", "importcfg", "-o"])
+        .arg(&bin)
+        .arg("main.a"));
+    bin
+}
+
+/// Without GOOS/GOARCH in the build settings the ELF header says the
+/// binary is for linux/amd64: entries limited to windows or ppc64le are
+/// not reported. And no main module is invented.
+#[test]
+fn platform_limits_come_from_the_headers_when_the_build_info_has_none() {
+    let tmp = tempdir();
+    let bin = link_by_hand(
+        tmp.path(),
+        "package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\t\"os\"\n)\n\n\
+func main() {\n\tresp, err := http.Get(os.Args[0])\n\tfmt.Println(resp, err)\n}\n",
+    );
+    let data = std::fs::read(&bin).expect("binary");
+    let info = envelope_golang::buildinfo::read(&data)
+        .expect("reads")
+        .expect("build info");
+    assert!(info.settings.is_empty() && info.main.is_none() && info.path.is_empty());
+    // Go 1.23.5, the release with the most platform-limited entries in
+    // the database, so that dropping them shows.
+    let old = tmp.path().join("nobi-1.23.5");
+    std::fs::write(&old, with_go_version(&data, &info.go_version, "go1.23.5")).expect("write");
+    let db = snapshot();
+    let expected = stdlib_ids(&db, "1.23.5");
+    let everywhere = stdlib_ids_for(&db, "1.23.5", None);
+    let limited: Vec<&String> = everywhere.difference(&expected).collect();
+    assert!(
+        !limited.is_empty(),
+        "the database has no entry for go1.23.5 limited to other platforms"
+    );
+    let (_, r) = scan_json(
+        tmp.path(),
+        &[old.to_str().expect("p"), "--db", db.to_str().expect("p")],
+    );
+    let ours = stdlib_found(&r);
+    assert_eq!(ours, expected, "entries for other platforms: {limited:?}");
+    assert_eq!(r["binaries"][0]["main_module"], serde_json::Value::Null);
+    assert_eq!(r["binaries"][0]["go_version"], "go1.23.5");
+    // The human report names no empty module.
+    let out = run(envelope(tmp.path(), &tmp.path().join("cache")).args([
+        "scan",
+        old.to_str().expect("p"),
+        "--db",
+        db.to_str().expect("p"),
+    ]));
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(human.contains("nobi-1.23.5 (go1.23.5)"), "{human}");
+    assert!(!human.contains("(, "), "{human}");
 }

@@ -21,10 +21,14 @@ use crate::printer::{hinted, Printer};
 pub struct ScanBinary {
     pub path: String,
     pub go_version: String,
-    /// From the build settings; None matches every platform limit.
-    pub goos: Option<String>,
-    pub goarch: Option<String>,
-    pub main_module: String,
+    /// The GOOS / GOARCH values the binary can be for: the build settings'
+    /// when recorded, else what the file's headers allow (an ELF file is
+    /// never windows). Empty matches every platform limit.
+    pub goos: Vec<String>,
+    pub goarch: Vec<String>,
+    /// None when the build info names no main module (some build systems
+    /// record none).
+    pub main_module: Option<String>,
     /// (module path, version, import path) as compiled in: replacements
     /// applied (the import path stays the original module's, which is how
     /// the binary's function names spell its packages), local-directory
@@ -41,12 +45,13 @@ pub struct ScanBinary {
 
 /// The scan view of one executable; None when it has no Go build info.
 pub fn scan_binary(path: &str, data: &[u8]) -> Result<Option<ScanBinary>, envelope_golang::Error> {
-    let Some(info) = envelope_golang::buildinfo::read(data)? else {
+    let space = envelope_golang::AddressSpace::parse(data)?;
+    let Some(info) = envelope_golang::buildinfo::read_space(&space)? else {
         return Ok(None);
     };
     // A Go binary always has a pclntab; without one, nothing is known of
     // its code and every finding is module-level.
-    let (table, symbols_known) = match SymbolTable::read(data) {
+    let (table, symbols_known) = match SymbolTable::from_space(&space) {
         Ok(t) => (t, true),
         Err(_) => (SymbolTable::default(), false),
     };
@@ -65,15 +70,28 @@ pub fn scan_binary(path: &str, data: &[u8]) -> Result<Option<ScanBinary>, envelo
         }
     }
     modules.push(("stdlib".to_string(), info.go_version.clone(), String::new()));
+    let header = &space.platform;
+    let goos = match info.setting("GOOS") {
+        Some(os) => vec![os.to_string()],
+        None => header.goos.iter().map(|s| s.to_string()).collect(),
+    };
+    let goarch = match (info.setting("GOARCH"), header.goarch) {
+        (Some(arch), _) | (None, Some(arch)) => vec![arch.to_string()],
+        (None, None) => Vec::new(),
+    };
+    let main_module = info
+        .main
+        .as_ref()
+        .map(|m| m.path.as_str())
+        .filter(|p| !p.is_empty())
+        .or(Some(info.path.as_str()).filter(|p| !p.is_empty()))
+        .map(str::to_string);
     Ok(Some(ScanBinary {
         path: path.to_string(),
         go_version: info.go_version.clone(),
-        goos: info.setting("GOOS").map(str::to_string),
-        goarch: info.setting("GOARCH").map(str::to_string),
-        main_module: info
-            .main
-            .as_ref()
-            .map_or_else(|| info.path.clone(), |m| m.path.clone()),
+        goos,
+        goarch,
+        main_module,
         modules,
         symbols,
         packages,
@@ -107,8 +125,8 @@ fn as_imported(path: &str, module: &str, import_path: &str) -> String {
 }
 
 fn platform_matches(b: &ScanBinary, i: &envelope_vuln::Import) -> bool {
-    let ok = |limits: &[String], have: &Option<String>| {
-        limits.is_empty() || have.as_ref().is_none_or(|h| limits.contains(h))
+    let ok = |limits: &[String], have: &[String]| {
+        limits.is_empty() || have.is_empty() || have.iter().any(|h| limits.contains(h))
     };
     ok(&i.goos, &b.goos) && ok(&i.goarch, &b.goarch)
 }

@@ -56,7 +56,8 @@ pub struct BinaryReport {
     /// Path in the image, or the file given.
     pub path: String,
     pub go_version: String,
-    pub main_module: String,
+    /// None when the build info names no main module.
+    pub main_module: Option<String>,
     /// `module@version` of every module matched against the database.
     pub modules_checked: usize,
     /// Whether the inline trees could be read (else inlined symbols are
@@ -137,11 +138,10 @@ pub fn human(report: &ScanReport, verbose: bool, out: &mut dyn Write) -> Result<
         writeln!(out, "{}: no Go binaries", report.target)?;
     }
     for b in &report.binaries {
-        writeln!(
-            out,
-            "{BOLD}{}{BOLD:#} ({}, {})",
-            b.path, b.main_module, b.go_version
-        )?;
+        match &b.main_module {
+            Some(m) => writeln!(out, "{BOLD}{}{BOLD:#} ({m}, {})", b.path, b.go_version)?,
+            None => writeln!(out, "{BOLD}{}{BOLD:#} ({})", b.path, b.go_version)?,
+        }
         if b.findings.is_empty() {
             writeln!(
                 out,
@@ -344,9 +344,20 @@ pub fn openvex(report: &ScanReport, timestamp: &str, out: &mut dyn Write) -> Res
     let mut statements = Vec::new();
     for b in &report.binaries {
         for f in &b.findings {
+            // The main module's PURL; a binary without one is named by its
+            // file name.
+            let purl = match &b.main_module {
+                Some(m) => envelope_sbom::purl::golang(m, None),
+                None => envelope_sbom::purl::build(
+                    "generic",
+                    b.path.rsplit('/').next().unwrap_or(&b.path),
+                    None,
+                    &[],
+                ),
+            };
             let product = json!({
-                "@id": envelope_sbom::purl::golang(&b.main_module, None),
-                "identifiers": { "purl": envelope_sbom::purl::golang(&b.main_module, None) },
+                "@id": purl,
+                "identifiers": { "purl": purl },
                 "subcomponents": [ { "@id": if f.module == "stdlib" {
                     format!("pkg:golang/stdlib@{}", f.version.trim_start_matches('v'))
                 } else {
