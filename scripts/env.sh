@@ -1,16 +1,16 @@
-# Sourced by the scripts: where Go, podman's test config and hadolint are,
-# and a Go setup that never reaches the network.
+# Sourced by the scripts: the machine's Go first on PATH, the peers that
+# .ci/install.sh installs after the rest of PATH, podman's test config, and
+# a Go setup that never reaches the network (the conformance suite sets its
+# own).
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [ -x /usr/lib/go-1.23/bin/go ]; then
-  export PATH="/usr/lib/go-1.23/bin:$PATH"
+if [ -x /usr/local/go/bin/go ] && [[ ":$PATH:" != *":/usr/local/go/bin:"* ]]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
+export ENVELOPE_PEERS=${ENVELOPE_PEERS:-${XDG_CACHE_HOME:-$HOME/.cache}/envelope-peers}
+if [[ ":$PATH:" != *":$ENVELOPE_PEERS/bin:"* ]]; then
+  export PATH="$PATH:$ENVELOPE_PEERS/bin"
 fi
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 export GOPROXY=${GOPROXY:-off}
 export CONTAINERS_CONF="$root/tests/podman/containers.conf"
 export CONTAINERS_STORAGE_CONF="$root/tests/podman/storage.conf"
-# hadolint from the venv .ci/install.sh makes; after the rest of PATH, so
-# the venv's python3 does not shadow the system one.
-peers=${PEERS_VENV:-/tmp/envelope-peers}
-if [ -d "$peers/bin" ] && [[ ":$PATH:" != *":$peers/bin:"* ]]; then
-  export PATH="$PATH:$peers/bin"
-fi

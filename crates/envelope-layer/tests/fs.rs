@@ -1146,8 +1146,15 @@ fn find_dive() -> PathBuf {
             }
         }
     }
-    let venv = std::env::var("PEERS_VENV").unwrap_or_else(|_| "/tmp/envelope-peers".into());
-    let c = Path::new(&venv).join("bin/dive");
+    // Where .ci/install.sh builds it.
+    let peers = std::env::var_os("ENVELOPE_PEERS")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/envelope-peers"))
+        })
+        .unwrap_or_default();
+    let c = peers.join("bin/dive");
     assert!(
         c.is_file(),
         "dive is needed to cross-check the efficiency numbers and was not found \

@@ -744,15 +744,7 @@ fn inspect_shows_layers_and_wasted_bytes() {
 
 /// dive on the same docker archive: efficiency and wasted bytes agree.
 fn dive_numbers(archive: &Path) -> (f64, u64) {
-    let venv = std::env::var("PEERS_VENV").unwrap_or_else(|_| "/tmp/envelope-peers".into());
-    let dive = std::env::var("DIVE").unwrap_or_else(|_| {
-        let p = Path::new(&venv).join("bin/dive");
-        if p.exists() {
-            p.display().to_string()
-        } else {
-            "dive".into()
-        }
-    });
+    let dive = peer("dive");
     let tmp = tempdir();
     let out_json = tmp.path().join("dive.json");
     let out = Command::new(&dive)

@@ -624,14 +624,7 @@ mod hadolint {
     use envelope_lint::image::BaseKind;
 
     pub fn hadolint() -> PathBuf {
-        let venv = std::env::var_os("PEERS_VENV")
-            .map_or_else(|| PathBuf::from("/tmp/envelope-peers"), PathBuf::from);
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        std::env::split_paths(&path)
-            .chain([venv.join("bin")])
-            .map(|d| d.join("hadolint"))
-            .find(|p| p.exists())
-            .expect("hadolint is required for this test: run `bash .ci/install.sh`")
+        peer("hadolint")
     }
 
     /// Instruction index holding 1-based `line`.

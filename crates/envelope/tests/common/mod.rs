@@ -34,6 +34,42 @@ pub fn go_dir() -> PathBuf {
         .expect("the Go toolchain is required for these tests: install Go 1.26 or run `bash .ci/install.sh`")
 }
 
+/// Where `.ci/install.sh` puts the peers it builds: `$ENVELOPE_PEERS/bin`
+/// (default `~/.cache/envelope-peers/bin`).
+pub fn peers_bin() -> PathBuf {
+    let dir = std::env::var_os("ENVELOPE_PEERS")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .filter(|d| !d.is_empty())
+                .map(|d| PathBuf::from(d).join("envelope-peers"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/envelope-peers"))
+        })
+        .unwrap_or_else(|| PathBuf::from("envelope-peers"));
+    dir.join("bin")
+}
+
+/// A peer tool (ko, govulncheck, crane, cosign, syft, dive, hadolint): on
+/// PATH, else where `.ci/install.sh` installs it; missing, the test fails
+/// saying how to install it.
+pub fn peer(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([peers_bin()])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is required for this test and was not found on PATH or in {}: \
+                 run `bash .ci/install.sh`",
+                peers_bin().display()
+            )
+        })
+}
+
 pub fn require(tool: &str) {
     let ok = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
