@@ -1062,3 +1062,56 @@ fn an_unsupported_media_type_is_refused_before_anything_is_pushed() {
         .expect("skopeo");
     assert!(!probe.status.success(), "nothing was tagged");
 }
+
+/// crane and cosign, the peers teams check registries with, read what
+/// envelope pushes: crane validates every blob of the image against its
+/// manifest and config, its digest and manifest are envelope's, and cosign
+/// finds the SBOM envelope attached (distribution 2.8 has no referrers API:
+/// the `sha256-<hex>` tag schema).
+#[test]
+fn crane_and_cosign_read_what_envelope_pushes() {
+    let crane = peer("crane");
+    let cosign = peer("cosign");
+    let reg = Registry::start();
+    let tmp = tempdir();
+    let out = run(envelope(&example("server"), &tmp.path().join("cache"))
+        .args(["build", "--format", "json", "-o"])
+        .arg(format!("{}/peers/server:v1", reg.addr)));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&String::from_utf8_lossy(&out.stdout));
+    let image = &report["images"][0];
+    let digest = image["digest"].as_str().expect("digest");
+    let reference = format!("{}/peers/server:v1", reg.addr);
+
+    let validated =
+        ok(Command::new(&crane).args(["validate", "--insecure", "--remote", &reference]));
+    assert!(validated.starts_with("PASS"), "{validated}");
+    let crane_digest = ok(Command::new(&crane).args(["digest", "--insecure", &reference]));
+    assert_eq!(crane_digest.trim(), digest);
+    let manifest = json(&ok(Command::new(&crane).args([
+        "manifest",
+        "--insecure",
+        &reference,
+    ])));
+    assert_eq!(
+        manifest["config"]["digest"], image["platforms"][0]["config"],
+        "{manifest:#}"
+    );
+
+    let sbom = &image["sboms"][0];
+    assert_eq!(sbom["media_type"], "application/spdx+json");
+    let sbom_digest = sbom["digest"].as_str().expect("sbom digest");
+    let tree = ok(Command::new(&cosign).env("COSIGN_EXPERIMENTAL", "1").args([
+        "tree",
+        "--allow-http-registry",
+        &reference,
+    ]));
+    assert!(
+        tree.contains("application/spdx+json") && tree.contains(sbom_digest),
+        "cosign does not see the SBOM {sbom_digest}:\n{tree}"
+    );
+}
