@@ -624,11 +624,10 @@ pub fn assemble(platforms: &[PlatformImage], force_index: bool) -> ImageBlobs {
         media_types::OCI_INDEX
     };
     let root = match platforms {
-        [one] if !force_index => {
-            let mut d = one.manifest.clone();
-            d.platform = None;
-            d
-        }
+        // Its platform stays on the descriptor: a layout's index.json says
+        // which platform each image is for (tools that pick one by platform,
+        // as syft does, need it beside an attached SBOM).
+        [one] if !force_index => one.manifest.clone(),
         _ => {
             let index = ImageIndex {
                 schema_version: 2,

@@ -199,7 +199,11 @@ impl OciLayout {
     /// the same digest when untagged), atomically.
     pub fn set_root(&self, mut desc: Descriptor, tag: Option<&str>) -> Result<(), Error> {
         let mut index = self.index()?;
-        desc.platform = None;
+        // An image manifest keeps its platform (tools choosing an image of
+        // a layout by platform read it there); an index has none.
+        if !media_types::is_manifest(&desc.media_type) {
+            desc.platform = None;
+        }
         desc.annotations = tag.map(|t| {
             [(REF_NAME.to_string(), t.to_string())]
                 .into_iter()
@@ -317,6 +321,40 @@ pub fn read_oci_layout(dir: &Path, tag: Option<&str>) -> Result<ImageBlobs, Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_json_names_the_platform_of_an_image_manifest_only() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let layout = OciLayout::open_or_create(&dir.path().join("l")).expect("layout");
+        let platform: crate::Platform = "linux/arm64".parse().expect("platform");
+        let desc = |media_type: &str, data: &[u8]| Descriptor {
+            media_type: media_type.into(),
+            digest: Digest::sha256(data),
+            size: data.len() as u64,
+            urls: None,
+            annotations: None,
+            platform: Some(platform.clone()),
+            artifact_type: None,
+        };
+        layout
+            .set_root(desc(media_types::OCI_MANIFEST, b"m"), Some("image"))
+            .expect("manifest");
+        layout
+            .set_root(desc(media_types::OCI_INDEX, b"i"), Some("index"))
+            .expect("index");
+        let index = layout.index().expect("index.json");
+        let of = |tag: &str| {
+            index
+                .manifests
+                .iter()
+                .find(|d| ref_name(d) == Some(tag))
+                .expect(tag)
+                .platform
+                .clone()
+        };
+        assert_eq!(of("image"), Some(platform));
+        assert_eq!(of("index"), None);
+    }
 
     #[test]
     fn mismatched_blob_is_refused_and_leaves_nothing() {
