@@ -39,7 +39,7 @@ hyperfine -N --warmup 1 --runs 5 --export-json "$out/sbom.json" \
   -n "envelope sbom" "$envelope sbom oci:$work/layout:bench" \
   -n "syft scan" "$syft scan -q oci-dir:$work/layout -o spdx-json"
 
-python3 - "$out" "$work" "$("$syft" version | sed -n 's/^Version: *//p')" "$(nproc)" <<'PY'
+python3 - "$out" "$work" "$(go version -m "$syft" | awk '$1 == "mod" { print $3 }')" "$(nproc)" <<'PY'
 import json, sys
 out, work, syft_version, cpus = sys.argv[1:]
 r = {x["command"]: x for x in json.load(open(f"{out}/sbom.json"))["results"]}
@@ -51,21 +51,30 @@ def pkgs(path):
         purls = [x["referenceLocator"] for x in p.get("externalRefs", []) if x.get("referenceType") == "purl"]
         if not purls:
             continue
-        kind = "golang" if purls[0].startswith("pkg:golang/") else "other"
+        if purls[0].startswith("pkg:golang/"):
+            kind = "golang"
+        elif purls[0].startswith(("pkg:deb/", "pkg:apk/", "pkg:rpm/")):
+            kind = "other"
+        else:
+            continue  # the image itself (syft's pkg:oci/ subject)
         out[kind].add((p["name"], p.get("versionInfo", "")))
     return out
 ours, theirs = pkgs(f"{work}/envelope.spdx.json"), pkgs(f"{work}/syft.spdx.json")
-# The one documented difference: for a main module built from a git
-# checkout, which Go 1.23 records as (devel), syft makes up a
+# The documented differences (docs/sbom.md): where the binary records a
+# main module's version as (devel), syft writes UNKNOWN, or makes up a
 # pseudo-version from vcs.revision and vcs.time.
 def canon(s):
-    return {(n, "(devel)" if v.startswith("v0.0.0-") and (n, "(devel)") in ours["golang"] else v) for n, v in s}
+    devel = lambda v: v == "UNKNOWN" or v.startswith("v0.0.0-")
+    return {(n, "(devel)" if devel(v) and (n, "(devel)") in ours["golang"] else v) for n, v in s}
 theirs["golang"] = canon(theirs["golang"])
 lines = [
     f"OCI layout: dpkg status of this machine, Go toolchain tools, examples/server; {cpus} CPUs; syft {syft_version}",
     f"packages: envelope {len(ours['golang'])} Go + {len(ours['other'])} OS, syft {len(theirs['golang'])} Go + {len(theirs['other'])} OS; Go (name, version) sets equal: {ours['golang'] == theirs['golang']}",
     f"wall: envelope {e['mean']*1000:.0f} ms ± {e['stddev']*1000:.0f}, syft {s['mean']*1000:.0f} ms ± {s['stddev']*1000:.0f}; envelope is {s['mean']/e['mean']:.1f}x faster",
 ]
+only_theirs, only_ours = theirs["other"] - ours["other"], ours["other"] - theirs["other"]
+if only_theirs or only_ours:
+    lines.append(f"OS packages only syft lists: {sorted(only_theirs)}; only envelope: {sorted(only_ours)}")
 print("\n".join(lines))
 open(f"{out}/sbom-summary.txt", "w").write("\n".join(lines) + "\n")
 PY
