@@ -655,16 +655,7 @@ fn check_program(setup: &Setup, p: &Program) -> Figures {
     let report = json(&String::from_utf8_lossy(&out.stdout));
     let built = &report["images"][0];
     let hardening = &built["platforms"][0]["hardening"];
-    for check in [
-        "static",
-        "stripped",
-        "trimpath",
-        "cgo_disabled",
-        "non_root",
-        "no_shell",
-    ] {
-        assert_eq!(hardening[check], true, "{label}: {check}: {hardening}");
-    }
+    assert_hardened(hardening, &label);
     let digest = built["digest"].as_str().expect("digest").to_string();
     say(format!("envelope build {main}: {:.1}s", fig.build_secs));
 

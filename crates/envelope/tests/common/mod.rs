@@ -362,3 +362,18 @@ pub fn with_go_version(data: &[u8], from: &str, to: &str) -> Vec<u8> {
     assert!(found > 0, "{from} is not in the binary");
     out
 }
+
+/// Every hardening check of a build report's platform (`hardening` of
+/// `envelope build --format json`) passed.
+pub fn assert_hardened(hardening: &serde_json::Value, what: &str) {
+    for check in [
+        "static",
+        "stripped",
+        "trimpath",
+        "cgo_disabled",
+        "non_root",
+        "no_shell",
+    ] {
+        assert_eq!(hardening[check], true, "{what}: {check}: {hardening}");
+    }
+}
