@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use envelope_golang::{BuildInfo, Module};
+use envelope_golang::{BuildInfo, GoVersion, Module, SymbolTable};
 
 /// The Go toolchain most tests use: the machine's, `go` on PATH (Go 1.26
 /// where `.ci/install.sh` ran).
@@ -239,4 +239,73 @@ pub fn render(info: &BuildInfo) -> Vec<Vec<String>> {
         out.push(vec!["build".to_string(), format!("{k}={v}")]);
     }
     out
+}
+
+/// Functions of the `inl` fixture (also built into `matrix`): one the
+/// compiler inlines, one it cannot, one nothing calls.
+pub const SMALL: &str = "example.com/inl/lib.Small";
+pub const BIG: &str = "example.com/inl/lib.Big";
+pub const UNUSED: &str = "example.com/inl/lib.Unused";
+/// A one-line standard library function the compiler always inlines, and
+/// (Go 1.23 and later) the function it in turn inlines.
+pub const HAS_PREFIX: &str = "strings.HasPrefix";
+pub const STRINGSLITE_HAS_PREFIX: &str = "internal/stringslite.HasPrefix";
+
+/// The minor release of the machine's Go ([`go`]).
+pub fn machine_go_minor() -> u32 {
+    static MINOR: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MINOR.get_or_init(|| {
+        let out = Command::new(go())
+            .args(["env", "GOVERSION"])
+            .env("GOTOOLCHAIN", "local")
+            .output()
+            .expect("go env GOVERSION");
+        let v = String::from_utf8_lossy(&out.stdout);
+        GoVersion::parse(v.trim())
+            .unwrap_or_else(|| panic!("not a Go release: {v}"))
+            .minor
+    })
+}
+
+/// The assertions every build of the `inl` fixture (or a program calling
+/// it) with inlining on must pass, for a binary of Go 1.`go_minor`.
+pub fn assert_inlining_seen(t: &SymbolTable, go_minor: u32, what: &str) {
+    assert!(t.inline_trees_read(), "{what}: inline trees not read");
+    assert!(t.is_function("main.main"), "{what}");
+    // Small is inlined into main.main and has no entry of its own.
+    assert!(
+        !t.is_function(SMALL),
+        "{what}: {SMALL} in the function table"
+    );
+    assert!(t.is_inlined(SMALL), "{what}: {SMALL} not in an inline tree");
+    assert!(t.is_inlined_only(SMALL) && t.contains(SMALL), "{what}");
+    // Big is a real function, not inlined anywhere.
+    assert!(t.is_function(BIG) && !t.is_inlined(BIG), "{what}");
+    assert!(t.contains(BIG) && !t.is_inlined_only(BIG), "{what}");
+    // Unused is nowhere.
+    assert!(!t.contains(UNUSED), "{what}: {UNUSED} found");
+    assert!(!t.is_inlined(UNUSED) && !t.is_function(UNUSED), "{what}");
+    // The standard library's inlined one-liners.
+    let mut one_liners = vec![HAS_PREFIX];
+    if go_minor >= 23 {
+        one_liners.push(STRINGSLITE_HAS_PREFIX);
+    }
+    for name in &one_liners {
+        assert!(t.is_inlined(name), "{what}: {name} not in an inline tree");
+        assert!(t.contains(name), "{what}");
+    }
+    assert!(t.is_inlined_only(HAS_PREFIX), "{what}");
+    // Runtime helpers are inlined all over the runtime.
+    assert!(t.inlined().count() > 100, "{what}: {}", t.inlined().count());
+    assert!(t.inlined().all(|n| !n.is_empty()));
+    assert!(t.len() > t.functions().count());
+    let symbols = t.vuln_symbols();
+    for name in one_liners.iter().chain(&[SMALL, BIG, "main.main"]) {
+        let (pkg, sym) = name.rsplit_once('.').expect("pkg.Func");
+        assert!(
+            symbols.contains(&(pkg.to_string(), sym.to_string())),
+            "{what}: {pkg} {sym}"
+        );
+    }
+    assert!(!symbols.contains(&("example.com/inl/lib".into(), "Unused".into())));
 }
