@@ -48,6 +48,13 @@ pub enum Error {
     #[error("malformed {what}: {detail}")]
     Json { what: String, detail: String },
 
+    #[error("fetching {digest}: {source}")]
+    Fetch {
+        digest: Digest,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     #[error("cannot decompress layer {digest} ({media_type}): {detail}")]
     Decompress {
         digest: Digest,

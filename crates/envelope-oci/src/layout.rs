@@ -7,9 +7,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::image::{BlobData, ImageBlobs};
-use crate::{
-    media_types, to_json, Descriptor, Digest, Error, ImageIndex, ImageManifest, Sha256Writer,
-};
+use crate::{media_types, to_json, Descriptor, Digest, Error, ImageIndex, Sha256Writer};
 
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
@@ -279,43 +277,6 @@ pub fn write_oci_layout(dir: &Path, image: &ImageBlobs, tag: Option<&str>) -> Re
         });
     }
     layout.set_root(image.root.clone(), tag)
-}
-
-/// Reads an image (and every blob it reaches) back from a layout.
-pub fn read_oci_layout(dir: &Path, tag: Option<&str>) -> Result<ImageBlobs, Error> {
-    let layout = OciLayout::open(dir)?;
-    let root = layout.resolve(tag)?;
-    let mut image = ImageBlobs::new(root.clone());
-    let mut stack = vec![root];
-    while let Some(desc) = stack.pop() {
-        let bytes = layout.read_blob(&desc.digest)?;
-        if media_types::is_index(&desc.media_type) {
-            let idx: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| Error::Json {
-                what: format!("index {}", desc.digest),
-                detail: e.to_string(),
-            })?;
-            stack.extend(idx.manifests);
-        } else if media_types::is_manifest(&desc.media_type) {
-            let m: ImageManifest = serde_json::from_slice(&bytes).map_err(|e| Error::Json {
-                what: format!("manifest {}", desc.digest),
-                detail: e.to_string(),
-            })?;
-            for d in std::iter::once(&m.config).chain(&m.layers) {
-                let p = layout.blob_path(&d.digest);
-                if !p.is_file() {
-                    return Err(Error::MissingBlob {
-                        digest: d.digest.clone(),
-                    });
-                }
-                image.insert(d.digest.clone(), BlobData::File(p));
-            }
-        }
-        image.insert(
-            desc.digest.clone(),
-            BlobData::Bytes(std::sync::Arc::new(bytes)),
-        );
-    }
-    Ok(image)
 }
 
 #[cfg(test)]

@@ -11,22 +11,24 @@ mod image;
 mod layout;
 pub mod media_types;
 mod model;
+mod platform;
 mod reference;
 mod source;
 pub mod tar;
 
-pub use archive::{read_docker_archive, read_oci_archive, write_docker_archive, write_oci_archive};
+pub use archive::{write_docker_archive, write_oci_archive};
 pub use artifact::{artifact, Artifact};
 pub use digest::{Digest, Sha256Writer};
 pub use error::Error;
 pub use image::{BlobData, ImageBlobs};
-pub use layout::{read_oci_layout, write_atomic, write_oci_layout, OciLayout};
+pub use layout::{write_atomic, write_oci_layout, OciLayout};
 pub use model::{
     to_json, Config, Descriptor, EmptyObject, History, ImageConfiguration, ImageIndex,
-    ImageManifest, Platform, RootFs,
+    ImageManifest, RootFs,
 };
+pub use platform::{default_variant, Platform};
 pub use reference::{normalize_docker_reference, valid_tag, ImageRef};
 pub use source::{
-    open_blob_dir, open_docker_archive, open_oci_archive, open_oci_layout, BlobRegion, ImageSource,
-    VerifyingReader, JSON_LIMIT,
+    open_blob_dir, open_docker_archive, open_oci_archive, open_oci_layout, BlobRegion, Fetch,
+    ImageSource, ImageStore, VerifyingReader, JSON_LIMIT,
 };

@@ -4,77 +4,10 @@
 //! reading, and Docker's schema2 documents read into the same structs.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Digest, Error};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Platform {
-    pub architecture: String,
-    pub os: String,
-    #[serde(
-        rename = "os.version",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub os_version: Option<String>,
-    #[serde(
-        rename = "os.features",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub os_features: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-}
-
-impl Platform {
-    /// `have` is this platform: OS and architecture equal (ignoring case),
-    /// and the variant too when this one names it, a missing variant being
-    /// the architecture's default (`arm64` ⇒ `v8`).
-    pub fn matches(&self, have: &Platform) -> bool {
-        crate::source::platform_matches(self, have)
-    }
-}
-
-impl FromStr for Platform {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Platform, Error> {
-        let err = || Error::InvalidPlatform {
-            value: s.to_string(),
-        };
-        let parts: Vec<&str> = s.split('/').collect();
-        let ok = |p: &str| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-        };
-        if !(2..=3).contains(&parts.len()) || !parts.iter().all(|p| ok(p)) {
-            return Err(err());
-        }
-        Ok(Platform {
-            os: parts[0].to_ascii_lowercase(),
-            architecture: parts[1].to_ascii_lowercase(),
-            os_version: None,
-            os_features: None,
-            variant: parts.get(2).map(|v| v.to_ascii_lowercase()),
-        })
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
-        if let Some(v) = &self.variant {
-            write!(f, "/{v}")?;
-        }
-        Ok(())
-    }
-}
+use crate::{Digest, Platform};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -225,27 +158,6 @@ pub fn to_json(value: &impl Serialize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn platforms() {
-        let p: Platform = "linux/arm/v7".parse().expect("parses");
-        assert_eq!(
-            (p.os.as_str(), p.architecture.as_str(), p.variant.as_deref()),
-            ("linux", "arm", Some("v7"))
-        );
-        assert_eq!(p.to_string(), "linux/arm/v7");
-        for bad in [
-            "linux",
-            "linux/",
-            "/amd64",
-            "linux/amd64/v8/x",
-            "linux/am d64",
-            "",
-        ] {
-            let e = bad.parse::<Platform>().expect_err(bad).to_string();
-            assert!(e.contains("OS/ARCH"), "{e}");
-        }
-    }
 
     #[test]
     fn json_is_deterministic_and_round_trips() {

@@ -7,11 +7,11 @@
 //! read whole but refused above [`JSON_LIMIT`], tar archives are indexed by
 //! their headers only, and blobs are streamed through 64 KiB buffers.
 //!
-//! The image opened is the one `read_oci_layout`, `read_oci_archive` and
-//! `read_docker_archive` return for the same arguments (same tag matching,
-//! same fallback from a docker-archive's index.json to its manifest.json,
-//! same synthesized manifest for a legacy docker-archive), narrowed to one
-//! platform when its root is an index.
+//! Every transport opens into an [`ImageStore`] (where the blobs are, and
+//! the root), which [`ImageStore::image`] narrows to one platform with
+//! [`Platform::choose`] and [`ImageStore::blobs`] reads whole for a copy; a
+//! blob directory can be filled by a [`Fetch`] (a registry pull) as it is
+//! read.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -24,8 +24,8 @@ use sha2::Digest as _;
 use crate::layout::{OciLayout, REF_NAME};
 use crate::tar::Member;
 use crate::{
-    media_types, to_json, Descriptor, Digest, Error, ImageConfiguration, ImageIndex, ImageManifest,
-    Platform,
+    media_types, to_json, BlobData, Descriptor, Digest, Error, ImageBlobs, ImageConfiguration,
+    ImageIndex, ImageManifest, Platform,
 };
 
 /// The largest JSON document (index.json, manifest.json, an image index, a
@@ -52,12 +52,12 @@ const REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 pub struct ImageSource {
     /// The manifest of the image (of the chosen platform when the image is
     /// an index). For a docker-archive without a usable OCI index it is the
-    /// OCI manifest synthesized for it, exactly as `read_docker_archive`
-    /// makes it.
+    /// OCI manifest synthesized for it (as skopeo does: the digest is new).
     pub manifest: ImageManifest,
-    /// The digest of `manifest`: the one `read_*` give as (or below) their
-    /// root, so the two kinds of readers agree.
+    /// The digest of `manifest`: the root's, or the index entry's.
     pub manifest_digest: Digest,
+    /// The descriptor of `manifest`, as its index lists it (or the root).
+    pub manifest_descriptor: Descriptor,
     /// The parsed image config.
     pub config: ImageConfiguration,
     /// The config's bytes, verified against `config_digest`.
@@ -69,7 +69,7 @@ pub struct ImageSource {
     pub platform: Option<Platform>,
     /// "oci", "oci-archive" or "docker-archive".
     pub transport: String,
-    store: Arc<Store>,
+    store: Arc<Store<'static>>,
 }
 
 impl ImageSource {
@@ -308,10 +308,39 @@ impl<R: Read> Read for VerifyingReader<R> {
 
 /// An OCI layout directory (blobs at `blobs/ALG/HEX`), or a tar archive
 /// indexed by member name.
-#[derive(Debug, Clone)]
-struct Store {
+#[derive(Clone)]
+struct Store<'f> {
     path: PathBuf,
+    /// What errors about the image (not about a file) name: the path, or
+    /// the registry reference a blob cache holds.
+    label: PathBuf,
     archive: Option<Members>,
+    /// Fills a directory store with the blobs it lacks (a registry pull
+    /// into envelope's blob cache); only while the image is opened.
+    fetch: Option<Arc<dyn Fetch + 'f>>,
+}
+
+impl std::fmt::Debug for Store<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("label", &self.label)
+            .field("archive", &self.archive)
+            .field("fetch", &self.fetch.is_some())
+            .finish()
+    }
+}
+
+/// Puts a blob a directory store lacks into it, verified, at
+/// `DIR/blobs/ALGORITHM/HEX`: what a registry pull through a blob cache
+/// does. `manifest` says whether it is an image manifest or index (which
+/// registries serve from another endpoint) or any other blob.
+pub trait Fetch: Send + Sync {
+    fn fetch(
+        &self,
+        d: &Descriptor,
+        manifest: bool,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
 }
 
 #[derive(Debug, Clone)]
@@ -343,16 +372,50 @@ fn blob_entry(d: &Digest) -> String {
     format!("blobs/{}/{}", d.algorithm(), d.hex())
 }
 
-impl Store {
-    fn dir(root: &Path) -> Store {
+impl<'f> Store<'f> {
+    fn dir(root: &Path) -> Store<'f> {
         Store {
             path: root.to_path_buf(),
+            label: root.to_path_buf(),
             archive: None,
+            fetch: None,
         }
     }
 
+    /// This store without its fetcher, for reading what opening fetched.
+    fn detached(self) -> Store<'static> {
+        Store {
+            path: self.path,
+            label: self.label,
+            archive: self.archive,
+            fetch: None,
+        }
+    }
+
+    /// Fetches blob `d` into a directory store that lacks it.
+    fn ensure(&self, d: &Descriptor, manifest: bool) -> Result<(), Error> {
+        let Some(fetch) = &self.fetch else {
+            return Ok(());
+        };
+        if self.archive.is_some() {
+            return Ok(());
+        }
+        let file = self
+            .path
+            .join("blobs")
+            .join(d.digest.algorithm())
+            .join(d.digest.hex());
+        if file.is_file() {
+            return Ok(());
+        }
+        fetch.fetch(d, manifest).map_err(|source| Error::Fetch {
+            digest: d.digest.clone(),
+            source,
+        })
+    }
+
     /// Indexes the archive's members (headers only).
-    fn archive(path: &Path) -> Result<Store, Error> {
+    fn archive(path: &Path) -> Result<Store<'f>, Error> {
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         let entries =
             crate::tar::list_members(&mut file, ENTRY_LIMIT).map_err(|detail| {
@@ -372,10 +435,12 @@ impl Store {
             })?;
         Ok(Store {
             path: path.to_path_buf(),
+            label: path.to_path_buf(),
             archive: Some(Members {
                 entries,
                 named: BTreeMap::new(),
             }),
+            fetch: None,
         })
     }
 
@@ -459,6 +524,7 @@ impl Store {
 
     /// The blob of `d`, present and of the descriptor's size.
     fn locate_checked(&self, d: &Descriptor) -> Result<Located, Error> {
+        self.ensure(d, false)?;
         let loc = self.locate(&d.digest)?;
         if loc.size != d.size {
             let what = match &loc.member {
@@ -521,6 +587,7 @@ impl Store {
                 ),
             });
         }
+        self.ensure(d, what != "image config")?;
         let loc = self.locate_checked(d)?;
         let mut raw = Self::open_raw(&loc)?;
         let mut bytes = Vec::with_capacity(d.size as usize);
@@ -560,30 +627,6 @@ fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: String) -> Result<T
 
 // ---------------------------------------------------------------------------
 // Platforms.
-
-fn default_variant(arch: &str) -> Option<&'static str> {
-    match arch {
-        "arm64" => Some("v8"),
-        "arm" => Some("v7"),
-        "amd64" => Some("v1"),
-        _ => None,
-    }
-}
-
-fn variant_of(p: &Platform) -> Option<String> {
-    p.variant
-        .as_deref()
-        .or_else(|| default_variant(&p.architecture.to_ascii_lowercase()))
-        .map(str::to_ascii_lowercase)
-}
-
-/// `have` is `want` (OS and architecture equal; the variant too when `want`
-/// names one, a missing variant being the architecture's default).
-pub(crate) fn platform_matches(want: &Platform, have: &Platform) -> bool {
-    want.os.eq_ignore_ascii_case(&have.os)
-        && want.architecture.eq_ignore_ascii_case(&have.architecture)
-        && (want.variant.is_none() || variant_of(want) == variant_of(have))
-}
 
 fn config_platform(c: &ImageConfiguration) -> Option<Platform> {
     (!c.os.is_empty() && !c.architecture.is_empty()).then(|| Platform {
@@ -632,27 +675,10 @@ fn platform_list(cands: &[Candidate]) -> Vec<String> {
     names
 }
 
-/// Among the entries matching `want`, the one with the default variant
-/// when `want` names none, else the first.
-fn best_match(cands: Vec<Candidate>, want: &Platform) -> Option<Candidate> {
-    let mut matching: Vec<Candidate> = cands
-        .into_iter()
-        .filter(|c| {
-            c.platform
-                .as_ref()
-                .is_some_and(|p| platform_matches(want, p))
-        })
-        .collect();
-    let default = default_variant(&want.architecture.to_ascii_lowercase()).map(str::to_string);
-    let i = if want.variant.is_none() {
-        matching
-            .iter()
-            .position(|c| c.platform.as_ref().and_then(variant_of) == default)
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    (i < matching.len()).then(|| matching.swap_remove(i))
+/// Among the entries matching `want`, the one [`Platform::choose`] picks.
+fn best_match(mut cands: Vec<Candidate>, want: &Platform) -> Option<Candidate> {
+    let i = want.choose(&cands, |c| c.platform.as_ref())?;
+    Some(cands.swap_remove(i))
 }
 
 /// Picks the manifest for `want`; without one, the only platform, else
@@ -679,21 +705,12 @@ fn choose(cands: Vec<Candidate>, want: Option<&Platform>, path: &Path) -> Result
             .into_iter()
             .next()
             .ok_or_else(|| err("image index lists no image manifest".into())),
-        None => {
-            let amd64 = Platform {
-                architecture: "amd64".into(),
-                os: "linux".into(),
-                os_version: None,
-                os_features: None,
-                variant: None,
-            };
-            best_match(cands, &amd64).ok_or_else(|| {
-                err(format!(
-                    "image has several platforms ({}): choose one with --platform",
-                    names.join(", ")
-                ))
-            })
-        }
+        None => best_match(cands, &Platform::linux_amd64()).ok_or_else(|| {
+            err(format!(
+                "image has several platforms ({}): choose one with --platform",
+                names.join(", ")
+            ))
+        }),
     }
 }
 
@@ -725,7 +742,7 @@ impl Failure {
 }
 
 struct Walk<'a> {
-    store: &'a Store,
+    store: &'a Store<'a>,
     indexes: usize,
     out: Vec<Candidate>,
 }
@@ -734,7 +751,7 @@ impl Walk<'_> {
     /// The image manifests `index` (and the indexes in it) lists, without
     /// attestations.
     fn index(&mut self, index: &Descriptor, depth: usize) -> Result<(), Error> {
-        let path = &self.store.path;
+        let path = &self.store.label;
         if depth > MAX_INDEX_DEPTH {
             return Err(Error::Layout {
                 path: path.to_path_buf(),
@@ -783,7 +800,7 @@ fn read_manifest(store: &Store, d: &Descriptor) -> Result<ImageManifest, Error> 
     let bytes = store.read_json_blob(d, "image manifest")?;
     parse(
         &bytes,
-        format!("image manifest {} in {}", d.digest, store.path.display()),
+        format!("image manifest {} in {}", d.digest, store.label.display()),
     )
 }
 
@@ -794,7 +811,7 @@ fn read_config(store: &Store, m: &ImageManifest) -> Result<(ImageConfiguration, 
         format!(
             "image config {} in {}",
             m.config.digest,
-            store.path.display()
+            store.label.display()
         ),
     )?;
     Ok((config, bytes))
@@ -835,7 +852,7 @@ fn check_platform(
     path: &Path,
 ) -> Result<(), Error> {
     match (want, have) {
-        (Some(w), Some(h)) if !platform_matches(w, h) => Err(Error::Layout {
+        (Some(w), Some(h)) if !w.matches(h) => Err(Error::Layout {
             path: path.to_path_buf(),
             detail: format!(
                 "image is for {h}, not for {w}: choose another image, or another --platform"
@@ -851,8 +868,11 @@ fn check_platform(
 
 /// What opening found; the store is added by the caller, which may still
 /// need it when this fails.
+#[derive(Clone)]
 struct Opened {
     manifest: ImageManifest,
+    /// The manifest's descriptor (as the index lists it, or the root).
+    desc: Descriptor,
     manifest_digest: Digest,
     config: ImageConfiguration,
     config_bytes: Vec<u8>,
@@ -860,16 +880,17 @@ struct Opened {
 }
 
 impl Opened {
-    fn into_source(self, store: Store, transport: &str) -> ImageSource {
+    fn into_source(self, store: Store<'_>, transport: &str) -> ImageSource {
         ImageSource {
             config_digest: self.manifest.config.digest.clone(),
+            manifest_descriptor: self.desc,
             manifest: self.manifest,
             manifest_digest: self.manifest_digest,
             config: self.config,
             config_bytes: self.config_bytes,
             platform: self.platform,
             transport: transport.to_string(),
-            store: Arc::new(store),
+            store: Arc::new(store.detached()),
         }
     }
 }
@@ -877,7 +898,7 @@ impl Opened {
 /// The image `root` is: itself when a manifest, the entry for `want` when
 /// an index.
 fn from_root(store: &Store, root: Descriptor, want: Option<&Platform>) -> Result<Opened, Failure> {
-    let path = store.path.clone();
+    let path = store.label.clone();
     let (desc, index_platform) = if media_types::is_manifest(&root.media_type) {
         (root, None)
     } else if media_types::is_index(&root.media_type) {
@@ -912,7 +933,8 @@ fn from_root(store: &Store, root: Descriptor, want: Option<&Platform>) -> Result
     check_layers(store, &manifest.layers).map_err(Failure::other)?;
     Ok(Opened {
         manifest,
-        manifest_digest: desc.digest,
+        manifest_digest: desc.digest.clone(),
+        desc,
         config,
         config_bytes,
         platform,
@@ -933,43 +955,297 @@ fn check_small_file(path: &Path) -> Result<(), Error> {
     }
 }
 
+/// An image as it is stored, before a platform is chosen: where its blobs
+/// are and its root (a manifest or an index). Every transport opens into
+/// one: [`ImageStore::image`] narrows it to the image of one platform,
+/// streamed; [`ImageStore::blobs`] reads every blob it reaches, verified,
+/// for copying.
+pub struct ImageStore<'f> {
+    store: Store<'f>,
+    root: Descriptor,
+    transport: String,
+    /// A legacy docker-archive's image, opened from manifest.json (its
+    /// manifest is synthesized, so it has no store of its own).
+    legacy: Option<Opened>,
+}
+
+impl std::fmt::Debug for ImageStore<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageStore")
+            .field("store", &self.store)
+            .field("root", &self.root)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'f> ImageStore<'f> {
+    /// The image tagged `tag` (or the only one) in the OCI layout `dir`.
+    pub fn oci_layout(dir: &Path, tag: Option<&str>) -> Result<ImageStore<'f>, Error> {
+        check_small_file(&dir.join("oci-layout"))?;
+        check_small_file(&dir.join("index.json"))?;
+        let layout = OciLayout::open(dir)?;
+        let root = layout.resolve(tag)?;
+        Ok(ImageStore {
+            store: Store::dir(dir),
+            root,
+            transport: "oci".into(),
+            legacy: None,
+        })
+    }
+
+    /// An `oci-archive:` (a tar of an OCI layout), not extracted: the tar's
+    /// headers are indexed, and blobs are read from their offsets.
+    pub fn oci_archive(file: &Path, tag: Option<&str>) -> Result<ImageStore<'f>, Error> {
+        let store = Store::archive(file)?;
+        let root = archive_root(&store, tag)?;
+        Ok(ImageStore {
+            store,
+            root,
+            transport: "oci-archive".into(),
+            legacy: None,
+        })
+    }
+
+    /// A `docker-archive:`: the OCI index.json when there is one and it
+    /// yields the image, else the manifest.json entry for `reference` (or
+    /// the only one), as an OCI manifest synthesized for it (as skopeo
+    /// does: the digest is new).
+    ///
+    /// Cost: a legacy archive (manifest.json only) names its layers by path,
+    /// not digest, and the synthesized manifest needs their digests, so
+    /// every compressed layer is read once here, streamed through sha256 in
+    /// 64 KiB buffers, and again, verified, when streamed. Uncompressed
+    /// layers are checked against the config's rootfs.diff_ids, the only
+    /// reference such an archive has for them.
+    pub fn docker_archive(file: &Path, reference: Option<&str>) -> Result<ImageStore<'f>, Error> {
+        let store = Store::archive(file)?;
+        if store.member("index.json").is_some() {
+            let opened = archive_root(&store, reference)
+                .map_err(Failure::other)
+                .and_then(|root| from_root(&store, root.clone(), None).map(|_| root));
+            match opened {
+                Ok(root) => {
+                    return Ok(ImageStore {
+                        store,
+                        root,
+                        transport: "docker-archive".into(),
+                        legacy: None,
+                    })
+                }
+                // The image is there; which platform is decided later.
+                Err(f) if f.platform => {
+                    let root = archive_root(&store, reference)?;
+                    return Ok(ImageStore {
+                        store,
+                        root,
+                        transport: "docker-archive".into(),
+                        legacy: None,
+                    });
+                }
+                Err(f) if store.member("manifest.json").is_none() => return Err(*f.error),
+                // An index.json that does not yield the image leaves
+                // manifest.json to try.
+                Err(_) => {}
+            }
+        }
+        let (store, opened) = open_legacy(store, reference)?;
+        let manifest_bytes = to_json(&opened.manifest);
+        Ok(ImageStore {
+            store,
+            root: descriptor(
+                media_types::OCI_MANIFEST,
+                opened.manifest_digest.clone(),
+                manifest_bytes.len() as u64,
+            ),
+            transport: "docker-archive".into(),
+            legacy: Some(opened),
+        })
+    }
+
+    /// The image whose root (a manifest or an index) is `root`, every blob
+    /// a file `DIR/blobs/ALGORITHM/HEX`: an OCI layout's store, or
+    /// envelope's blob cache of pulled images, which `fetch` fills with what
+    /// it lacks while the image is opened. `transport` names where it came
+    /// from (`docker` for a registry).
+    pub fn blob_dir(
+        dir: &Path,
+        root: Descriptor,
+        transport: &str,
+        fetch: Option<Arc<dyn Fetch + 'f>>,
+    ) -> ImageStore<'f> {
+        let mut store = Store::dir(dir);
+        store.fetch = fetch;
+        ImageStore {
+            store,
+            root,
+            transport: transport.into(),
+            legacy: None,
+        }
+    }
+
+    /// Names the image `label` in errors about it (a registry reference
+    /// rather than the blob cache's directory).
+    pub fn named(mut self, label: impl Into<PathBuf>) -> ImageStore<'f> {
+        self.store.label = label.into();
+        self
+    }
+
+    /// The root: the manifest or index the reference names.
+    pub fn root(&self) -> &Descriptor {
+        &self.root
+    }
+
+    /// The root's bytes, read and verified against its digest.
+    pub fn root_bytes(&self) -> Result<Vec<u8>, Error> {
+        if let Some(o) = &self.legacy {
+            return Ok(to_json(&o.manifest));
+        }
+        let what = if media_types::is_index(&self.root.media_type) {
+            "image index"
+        } else {
+            "image manifest"
+        };
+        self.store.read_json_blob(&self.root, what)
+    }
+
+    /// "oci", "oci-archive", "docker-archive" or what `blob_dir` was given.
+    pub fn transport(&self) -> &str {
+        &self.transport
+    }
+
+    /// The image for `platform` when the root is an index (without one: the
+    /// only platform, else linux/amd64, else an error listing them); a
+    /// single image must be for `platform` when one is given. Reads the
+    /// index, the manifest and the config; layers stay where they are and
+    /// are only checked to be present with the right size.
+    pub fn image(&self, platform: Option<&Platform>) -> Result<ImageSource, Error> {
+        if let Some(o) = &self.legacy {
+            check_platform(platform, o.platform.as_ref(), &self.store.label)?;
+            return Ok(o.clone().into_source(self.store.clone(), &self.transport));
+        }
+        let opened = from_root(&self.store, self.root.clone(), platform).map_err(|f| *f.error)?;
+        Ok(opened.into_source(self.store.clone(), &self.transport))
+    }
+
+    /// Every blob of the image, verified: with `platform`, the image
+    /// [`ImageStore::image`] chooses (its manifest becomes the root);
+    /// without, everything the root reaches (every platform of an index,
+    /// attestations and artifacts included), for a copy that keeps the
+    /// image whole. Blobs of a directory store stay files; those of an
+    /// archive are read into memory.
+    pub fn blobs(&self, platform: Option<&Platform>) -> Result<ImageBlobs, Error> {
+        if platform.is_some() || self.legacy.is_some() {
+            let image = self.image(platform)?;
+            let mut root = image.manifest_descriptor.clone();
+            root.annotations = None;
+            root.platform = image.platform.clone();
+            let manifest = match &self.legacy {
+                Some(_) => to_json(&image.manifest),
+                None => self.store.read_json_blob(&root, "image manifest")?,
+            };
+            let mut out = ImageBlobs::new(root.clone());
+            out.insert(root.digest, BlobData::Bytes(Arc::new(manifest)));
+            out.insert(
+                image.config_digest.clone(),
+                BlobData::Bytes(Arc::new(image.config_bytes.clone())),
+            );
+            for l in &image.manifest.layers {
+                self.insert_blob(&mut out, l)?;
+            }
+            return Ok(out);
+        }
+        let mut root = self.root.clone();
+        root.annotations = None;
+        let mut out = ImageBlobs::new(root);
+        let mut stack = vec![(self.root.clone(), 0usize)];
+        let mut documents = 0usize;
+        while let Some((d, depth)) = stack.pop() {
+            if out.blobs.contains_key(&d.digest) {
+                continue;
+            }
+            let index = media_types::is_index(&d.media_type);
+            if index || media_types::is_manifest(&d.media_type) {
+                documents += 1;
+                if depth > MAX_INDEX_DEPTH || documents > MAX_INDEXES + MAX_MANIFESTS {
+                    return Err(Error::Layout {
+                        path: self.store.label.clone(),
+                        detail: format!(
+                            "image indexes are nested more than {MAX_INDEX_DEPTH} deep or list more than {MAX_MANIFESTS} manifests"
+                        ),
+                    });
+                }
+                let what = if index {
+                    "image index"
+                } else {
+                    "image manifest"
+                };
+                let bytes = self.store.read_json_blob(&d, what)?;
+                let at = format!("{what} {} in {}", d.digest, self.store.label.display());
+                if index {
+                    let idx: ImageIndex = parse(&bytes, at)?;
+                    stack.extend(idx.manifests.into_iter().map(|m| (m, depth + 1)));
+                } else {
+                    let m: ImageManifest = parse(&bytes, at)?;
+                    for b in std::iter::once(&m.config).chain(&m.layers) {
+                        self.insert_blob(&mut out, b)?;
+                    }
+                }
+                out.insert(d.digest.clone(), BlobData::Bytes(Arc::new(bytes)));
+            } else {
+                self.insert_blob(&mut out, &d)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Blob `d` into `out`: the file of a directory store (checked present
+    /// with the descriptor's size), or the verified bytes of an archive
+    /// member.
+    fn insert_blob(&self, out: &mut ImageBlobs, d: &Descriptor) -> Result<(), Error> {
+        if out.blobs.contains_key(&d.digest) {
+            return Ok(());
+        }
+        let loc = self.store.locate_checked(d)?;
+        let data = if loc.member.is_none() {
+            BlobData::File(loc.file)
+        } else {
+            let mut bytes = Vec::new();
+            self.store
+                .open_verified(d)?
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::io(&self.store.path, e))?;
+            BlobData::Bytes(Arc::new(bytes))
+        };
+        out.insert(d.digest.clone(), data);
+        Ok(())
+    }
+}
+
 /// Opens the image tagged `tag` (or the only one) in the OCI layout `dir`,
-/// for `platform` when it is an index (see [`ImageSource`]). Reads
-/// index.json, the manifest(s) and the config; layers stay on disk and are
-/// only checked to be present with the right size.
+/// for `platform` when it is an index (see [`ImageStore::image`]).
 pub fn open_oci_layout(
     dir: &Path,
     tag: Option<&str>,
     platform: Option<&Platform>,
 ) -> Result<ImageSource, Error> {
-    check_small_file(&dir.join("oci-layout"))?;
-    check_small_file(&dir.join("index.json"))?;
-    let layout = OciLayout::open(dir)?;
-    let root = layout.resolve(tag)?;
-    let store = Store::dir(dir);
-    let opened = from_root(&store, root, platform).map_err(|f| *f.error)?;
-    Ok(opened.into_source(store, "oci"))
+    ImageStore::oci_layout(dir, tag)?.image(platform)
 }
 
-/// Opens the image whose root (a manifest or an index) is `root`, with
-/// every blob a file `DIR/blobs/ALGORITHM/HEX`: an OCI layout's store, or
-/// envelope's blob cache of pulled images. `transport` names where it came
-/// from (`docker` for a registry).
+/// Opens the image whose root is `root` in the blob directory `dir` (see
+/// [`ImageStore::blob_dir`]), for `platform`.
 pub fn open_blob_dir(
     dir: &Path,
     root: Descriptor,
     platform: Option<&Platform>,
     transport: &str,
 ) -> Result<ImageSource, Error> {
-    let store = Store::dir(dir);
-    let opened = from_root(&store, root, platform).map_err(|f| *f.error)?;
-    Ok(opened.into_source(store, transport))
+    ImageStore::blob_dir(dir, root, transport, None).image(platform)
 }
 
 /// The descriptor index.json of an archive names for `tag` (its
 /// org.opencontainers.image.ref.name, or its io.containerd.image.name or
-/// that name's last part), or its only entry: what `read_oci_archive` and
-/// `read_docker_archive` choose.
+/// that name's last part), or its only entry.
 fn archive_root(store: &Store, tag: Option<&str>) -> Result<Descriptor, Error> {
     let bytes = store
         .read_small("index.json", "index.json")?
@@ -1009,53 +1285,24 @@ fn archive_root(store: &Store, tag: Option<&str>) -> Result<Descriptor, Error> {
     }
 }
 
-/// Opens an `oci-archive:` (a tar of an OCI layout) without extracting
-/// it: the tar's headers are indexed, the JSON documents read, and layers
-/// are streamed from their offsets by [`ImageSource::open_blob`].
+/// Opens an `oci-archive:` (see [`ImageStore::oci_archive`]) for
+/// `platform`.
 pub fn open_oci_archive(
     file: &Path,
     tag: Option<&str>,
     platform: Option<&Platform>,
 ) -> Result<ImageSource, Error> {
-    let store = Store::archive(file)?;
-    let root = archive_root(&store, tag)?;
-    let opened = from_root(&store, root, platform).map_err(|f| *f.error)?;
-    Ok(opened.into_source(store, "oci-archive"))
+    ImageStore::oci_archive(file, tag)?.image(platform)
 }
 
-/// Opens a `docker-archive:`, deciding as `read_docker_archive` does: the
-/// OCI index.json when there is one and it yields the image, else the
-/// manifest.json entry for `reference` (or the only one), as an OCI
-/// manifest synthesized byte for byte as `read_docker_archive` makes it.
-///
-/// Cost: a legacy archive (manifest.json only) names its layers by path,
-/// not digest, and the synthesized manifest needs their digests, so every
-/// layer is read once here, streamed through sha256 in 64 KiB buffers
-/// (bounded memory, time proportional to the image size), and again,
-/// verified, when streamed by [`ImageSource::open_blob`]. Uncompressed
-/// layers are checked against the config's rootfs.diff_ids, the only
-/// reference such an archive has for them.
+/// Opens a `docker-archive:` (see [`ImageStore::docker_archive`]) for
+/// `platform`.
 pub fn open_docker_archive(
     file: &Path,
     reference: Option<&str>,
     platform: Option<&Platform>,
 ) -> Result<ImageSource, Error> {
-    let store = Store::archive(file)?;
-    if store.member("index.json").is_some() {
-        let opened = archive_root(&store, reference)
-            .map_err(Failure::other)
-            .and_then(|root| from_root(&store, root, platform));
-        match opened {
-            Ok(o) => return Ok(o.into_source(store, "docker-archive")),
-            // The image is there, but not for this platform.
-            Err(f) if f.platform => return Err(*f.error),
-            Err(f) if store.member("manifest.json").is_none() => return Err(*f.error),
-            // As read_docker_archive: an index.json that does not yield the
-            // image leaves manifest.json to try.
-            Err(_) => {}
-        }
-    }
-    open_legacy(store, reference, platform)
+    ImageStore::docker_archive(file, reference)?.image(platform)
 }
 
 /// A member name from manifest.json, as list_members normalizes names;
@@ -1153,12 +1400,12 @@ fn descriptor(media_type: &str, digest: Digest, size: u64) -> Descriptor {
     }
 }
 
-/// The manifest.json path of `read_docker_archive`, streaming.
-fn open_legacy(
-    mut store: Store,
+/// A docker-archive's image from its manifest.json, the manifest
+/// synthesized.
+fn open_legacy<'f>(
+    mut store: Store<'f>,
     reference: Option<&str>,
-    want: Option<&Platform>,
-) -> Result<ImageSource, Error> {
+) -> Result<(Store<'f>, Opened), Error> {
     let file = store.path.clone();
     let layout_err = |detail: String| Error::Layout {
         path: file.clone(),
@@ -1217,7 +1464,6 @@ fn open_legacy(
         format!("image config {config_name} in {}", file.display()),
     )?;
     let platform = config_platform(&config);
-    check_platform(want, platform.as_ref(), &file)?;
     let config_desc = descriptor(
         media_types::OCI_CONFIG,
         Digest::sha256(&config_bytes),
@@ -1272,16 +1518,23 @@ fn open_legacy(
         subject: None,
         annotations: None,
     };
-    let manifest_digest = Digest::sha256(&to_json(&manifest));
+    let manifest_bytes = to_json(&manifest);
+    let manifest_digest = Digest::sha256(&manifest_bytes);
     if let Some(a) = &mut store.archive {
         a.named = named;
     }
-    Ok(Opened {
+    let desc = descriptor(
+        media_types::OCI_MANIFEST,
+        manifest_digest.clone(),
+        manifest_bytes.len() as u64,
+    );
+    let opened = Opened {
         manifest,
+        desc,
         manifest_digest,
         config,
         config_bytes,
         platform,
-    }
-    .into_source(store, "docker-archive"))
+    };
+    Ok((store, opened))
 }

@@ -10,10 +10,9 @@ use std::sync::Arc;
 
 use envelope_oci::tar::{self, EntryType, Header};
 use envelope_oci::{
-    media_types, open_docker_archive, open_oci_archive, open_oci_layout, read_docker_archive,
-    read_oci_archive, read_oci_layout, to_json, write_docker_archive, write_oci_archive,
-    write_oci_layout, BlobData, Descriptor, Digest, ImageBlobs, ImageIndex, ImageSource, Platform,
-    VerifyingReader,
+    media_types, open_docker_archive, open_oci_archive, open_oci_layout, to_json,
+    write_docker_archive, write_oci_archive, write_oci_layout, BlobData, Descriptor, Digest,
+    ImageBlobs, ImageIndex, ImageSource, ImageStore, Platform, VerifyingReader,
 };
 
 // ---------------------------------------------------------------------------
@@ -311,15 +310,31 @@ fn layer_blob_path(dir: &Path, d: &Digest) -> PathBuf {
 }
 
 // ---------------------------------------------------------------------------
-// Agreement with read_* and streaming.
+// Agreement between the streaming image and the whole image a copy reads.
+
+/// Every blob of the image in a layout, as `copy` reads it.
+fn whole_layout(dir: &Path, tag: Option<&str>) -> Result<ImageBlobs, envelope_oci::Error> {
+    ImageStore::oci_layout(dir, tag)?.blobs(None)
+}
+
+fn whole_oci_archive(file: &Path, tag: Option<&str>) -> Result<ImageBlobs, envelope_oci::Error> {
+    ImageStore::oci_archive(file, tag)?.blobs(None)
+}
+
+fn whole_docker_archive(
+    file: &Path,
+    reference: Option<&str>,
+) -> Result<ImageBlobs, envelope_oci::Error> {
+    ImageStore::docker_archive(file, reference)?.blobs(None)
+}
 
 #[test]
-fn oci_layout_opens_and_streams_like_read_oci_layout() {
+fn oci_layout_opens_and_streams_like_whole_layout() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("layout");
     let (image, b) = single("linux/amd64");
     write_oci_layout(&dir, &image, Some("1.0")).expect("write");
-    let read = read_oci_layout(&dir, Some("1.0")).expect("read");
+    let read = whole_layout(&dir, Some("1.0")).expect("read");
     let src = open_oci_layout(&dir, Some("1.0"), None).expect("open");
     fn shareable<T: Send + Sync>(_: &T) {}
     shareable(&src);
@@ -348,12 +363,12 @@ fn oci_layout_opens_and_streams_like_read_oci_layout() {
 }
 
 #[test]
-fn oci_archive_opens_and_streams_like_read_oci_archive() {
+fn oci_archive_opens_and_streams_like_whole_oci_archive() {
     let tmp = tempfile::tempdir().expect("tmp");
     let file = tmp.path().join("image.tar");
     let (image, b) = single("linux/arm64");
     write_oci_archive(&file, &image, Some("v1")).expect("write");
-    let read = read_oci_archive(&file, Some("v1")).expect("read");
+    let read = whole_oci_archive(&file, Some("v1")).expect("read");
     let src = open_oci_archive(&file, Some("v1"), None).expect("open");
     assert_eq!(src.transport, "oci-archive");
     assert_eq!(src.manifest_digest, read.root.digest);
@@ -369,13 +384,13 @@ fn oci_archive_opens_and_streams_like_read_oci_archive() {
 }
 
 #[test]
-fn docker_archive_with_an_index_agrees_with_read_docker_archive() {
+fn docker_archive_with_an_index_agrees_with_whole_docker_archive() {
     let tmp = tempfile::tempdir().expect("tmp");
     let file = tmp.path().join("docker.tar");
     let (image, b) = single("linux/amd64");
     write_docker_archive(&file, &image, Some("example.com/app:1.0")).expect("write");
     for reference in [None, Some("example.com/app:1.0"), Some("1.0")] {
-        let read = read_docker_archive(&file, reference).expect("read");
+        let read = whole_docker_archive(&file, reference).expect("read");
         let src = open_docker_archive(&file, reference, None).expect("open");
         assert_eq!(src.transport, "docker-archive");
         assert_eq!(src.manifest_digest, read.root.digest, "{reference:?}");
@@ -389,7 +404,7 @@ fn docker_archive_with_an_index_agrees_with_read_docker_archive() {
 }
 
 #[test]
-fn legacy_docker_archive_synthesizes_the_manifest_read_docker_archive_does() {
+fn legacy_docker_archive_synthesizes_the_manifest_the_whole_copy_does() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (image, b) = single("linux/amd64");
     let modern = tmp.path().join("modern.tar");
@@ -397,7 +412,7 @@ fn legacy_docker_archive_synthesizes_the_manifest_read_docker_archive_does() {
     // Without index.json the manifest.json path is taken.
     let legacy = tmp.path().join("legacy.tar");
     rewrite(&modern, &legacy, |n, b| (n != "index.json").then_some(b));
-    let read = read_docker_archive(&legacy, None).expect("read");
+    let read = whole_docker_archive(&legacy, None).expect("read");
     let src = open_docker_archive(&legacy, None, None).expect("open");
     assert_eq!(src.manifest_digest, read.root.digest);
     // envelope's docker-archive carries in its index.json the manifest the
@@ -435,9 +450,9 @@ fn legacy_docker_archive_synthesizes_the_manifest_read_docker_archive_does() {
     write_tar(&old, &members);
     let e = err_text(open_docker_archive(&old, None, None));
     assert!(e.contains("several images"), "{e}");
-    // read_docker_archive does not strip "./"; compare it on b only.
+    // Compare the whole image with the streamed one on b.
     let src = open_docker_archive(&old, Some("docker.io/library/b:latest"), None).expect("b");
-    let read = read_docker_archive(&old, Some("b:latest")).expect("read b");
+    let read = whole_docker_archive(&old, Some("b:latest")).expect("read b");
     assert_eq!(src.manifest_digest, read.root.digest);
     assert_eq!(src.platform, Some(platform("linux/arm64")));
     assert_eq!(src.layers().len(), 2);
@@ -454,7 +469,7 @@ fn legacy_docker_archive_synthesizes_the_manifest_read_docker_archive_does() {
     assert_eq!(a.manifest_digest, src_digest_without_dot(&old, tmp.path()));
 }
 
-/// read_docker_archive's digest of image "a" in `old` once "./" prefixes
+/// The whole image's digest of image "a" in `old` once "./" prefixes
 /// are gone from its manifest.json.
 fn src_digest_without_dot(old: &Path, tmp: &Path) -> Digest {
     let fixed = tmp.join("fixed.tar");
@@ -468,7 +483,7 @@ fn src_digest_without_dot(old: &Path, tmp: &Path) -> Digest {
             b
         })
     });
-    read_docker_archive(&fixed, Some("example.com/a:1"))
+    whole_docker_archive(&fixed, Some("example.com/a:1"))
         .expect("read a")
         .root
         .digest
@@ -636,17 +651,17 @@ fn multi_platform_index_picks_the_requested_platform() {
     assert!(!e.contains("unknown"), "{e}");
 
     // The same image in each archive picks the same manifests as the
-    // index read_* return lists.
+    // index the whole image lists.
     let oci = tmp.path().join("oci.tar");
     write_oci_archive(&oci, &image, None).expect("write");
-    let read = read_oci_archive(&oci, None).expect("read");
+    let read = whole_oci_archive(&oci, None).expect("read");
     let src = open_oci_archive(&oci, None, Some(&platform("linux/arm64"))).expect("open");
     assert_eq!(src.manifest_digest, digest_in_index(&read, "linux/arm64"));
     check_layers(&src, &blobs_of(&built[1]));
 
     let docker = tmp.path().join("docker.tar");
     write_docker_archive(&docker, &image, Some("example.com/multi:2")).expect("write");
-    let read = read_docker_archive(&docker, None).expect("read");
+    let read = whole_docker_archive(&docker, None).expect("read");
     for (p, b) in [("linux/amd64", &built[0]), ("linux/arm64", &built[1])] {
         let src = open_docker_archive(&docker, None, Some(&platform(p))).expect("open");
         assert_eq!(src.manifest_digest, digest_in_index(&read, p), "{p}");
@@ -915,12 +930,12 @@ fn hostile_docker_archives_are_errors_not_panics() {
     let config = image.read(&b.config.digest).expect("config");
     let t = tmp.path();
 
-    // The baseline opens, and agrees with read_docker_archive.
+    // The baseline opens, and agrees with the copy path.
     let ok = legacy_with(t, "ok", &b, &config, |_, _| {});
     let src = open_docker_archive(&ok, Some("app:1"), None).expect("baseline");
     assert_eq!(
         src.manifest_digest,
-        read_docker_archive(&ok, Some("app:1"))
+        whole_docker_archive(&ok, Some("app:1"))
             .expect("read")
             .root
             .digest
@@ -1026,14 +1041,14 @@ fn hostile_docker_archives_are_errors_not_panics() {
     );
 
     // A broken index.json beside a good manifest.json: the fallback, as
-    // read_docker_archive does.
+    // the copy path does.
     let path = legacy_with(t, "bad-index", &b, &config, |_, ms| {
         ms.push(("index.json".into(), b"{not json".to_vec()));
     });
     let src = open_docker_archive(&path, None, None).expect("falls back");
     assert_eq!(
         src.manifest_digest,
-        read_docker_archive(&path, None).expect("read").root.digest
+        whole_docker_archive(&path, None).expect("read").root.digest
     );
 
     // A huge index.json in a layout.
@@ -1123,7 +1138,7 @@ fn reads_the_docker_archive_skopeo_writes() {
     check_layers(&src, &tars_of(&b));
     assert_eq!(
         src.manifest_digest,
-        read_docker_archive(&file, Some("example.com/app:1.0"))
+        whole_docker_archive(&file, Some("example.com/app:1.0"))
             .expect("read")
             .root
             .digest

@@ -11,6 +11,7 @@ use envelope_oci::{
     Platform,
 };
 
+use crate::open::media_type_of;
 use crate::{Client, Error, RegistryRef};
 
 /// Verified blobs (and manifests) by digest.
@@ -26,6 +27,32 @@ impl BlobCache {
 
     fn path(&self, d: &Digest) -> PathBuf {
         self.dir.join(d.algorithm()).join(d.hex())
+    }
+
+    /// The directory holding `ALGORITHM/HEX` files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Stores `bytes` as blob `d`, refusing bytes that are not `d`; unlike
+    /// the best-effort cache of base pulls, an error when it cannot be
+    /// written (the image is read back from here).
+    pub fn store(&self, d: &Digest, bytes: &[u8]) -> Result<(), Error> {
+        if !d.matches(bytes) {
+            return Err(Error::Oci(envelope_oci::Error::DigestMismatch {
+                what: format!("blob {d} fetched for the cache"),
+                expected: d.clone(),
+                actual: Digest::sha256(bytes),
+            }));
+        }
+        let path = self.path(d);
+        let dir = path.parent().unwrap_or(&self.dir);
+        std::fs::create_dir_all(dir).map_err(|e| envelope_oci::Error::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        envelope_oci::write_atomic(&path, bytes)?;
+        Ok(())
     }
 
     /// The cached bytes when present and intact.
@@ -75,15 +102,6 @@ pub struct PulledBase {
     pub layers: Vec<(Descriptor, BlobData)>,
 }
 
-fn media_type_of(bytes: &[u8]) -> String {
-    let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-    match v["mediaType"].as_str() {
-        Some(m) => m.to_string(),
-        None if v.get("manifests").is_some() => media_types::OCI_INDEX.to_string(),
-        None => media_types::OCI_MANIFEST.to_string(),
-    }
-}
-
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Error> {
     serde_json::from_slice(bytes).map_err(|e| Error::Malformed(format!("{what}: {e}")))
 }
@@ -121,13 +139,9 @@ pub fn pull_base(
     let mut media_type = media_type_of(bytes);
     if media_types::is_index(&media_type) {
         let idx: ImageIndex = parse(bytes, "image index")?;
-        let found = idx.manifests.iter().find(|d| {
-            d.platform.as_ref().is_some_and(|p| {
-                p.os == platform.os
-                    && p.architecture == platform.architecture
-                    && (platform.variant.is_none() || p.variant == platform.variant)
-            })
-        });
+        let found = platform
+            .choose(&idx.manifests, |d| d.platform.as_ref())
+            .map(|i| &idx.manifests[i]);
         let Some(found) = found else {
             let available = idx
                 .manifests
@@ -157,11 +171,18 @@ pub fn pull_base(
     let m: ImageManifest = parse(&manifest_bytes, "manifest")?;
     let (config_bytes, _) = cache.fetch(&m.config.digest, || client.get_blob(r, &m.config))?;
     let config: ImageConfiguration = parse(&config_bytes, "image config")?;
-    if config.os != platform.os || config.architecture != platform.architecture {
+    let have = Platform {
+        variant: config.variant.clone(),
+        ..Platform::new(&config.os, &config.architecture)
+    };
+    // The index chose by variant; the config is checked for OS and
+    // architecture (configs often name no variant).
+    let os_arch = Platform::new(&platform.os, &platform.architecture);
+    if !os_arch.matches(&have) {
         return Err(Error::NoPlatform {
             reference: r.to_string(),
             platform: platform.to_string(),
-            available: format!("{}/{}", config.os, config.architecture),
+            available: have.to_string(),
         });
     }
     let mut layers = Vec::new();

@@ -11,6 +11,7 @@ mod auth;
 mod base;
 mod client;
 mod error;
+mod open;
 mod reference;
 pub mod referrers;
 mod secret;
@@ -22,6 +23,7 @@ pub use auth::{
 pub use base::{blob_cache_dir, pull_base, resolve_root, BlobCache, PulledBase};
 pub use client::{Client, ClientOptions, Stats};
 pub use error::Error;
+pub use open::{open, Opened};
 pub use reference::RegistryRef;
 pub use secret::Secret;
-pub use transfer::{pull_image, push_image, PushEvent};
+pub use transfer::{push_image, PushEvent};

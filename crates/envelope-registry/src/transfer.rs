@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use envelope_oci::{
-    media_types, BlobData, Descriptor, Digest, ImageBlobs, ImageIndex, ImageManifest, Platform,
+    media_types, BlobData, Descriptor, Digest, ImageBlobs, ImageIndex, ImageManifest,
 };
 
 use crate::{Client, Error, RegistryRef};
@@ -210,117 +210,4 @@ fn push_blob(
         size,
     });
     Ok(())
-}
-
-/// Pulls an image: the manifest (or, with `platform`, the matching manifest
-/// of an index; without, the whole index) and every blob, all verified.
-pub fn pull_image(
-    client: &Client,
-    r: &RegistryRef,
-    platform: Option<&Platform>,
-) -> Result<ImageBlobs, Error> {
-    let (bytes, media_type, digest) = client.get_manifest(r)?;
-    let root = Descriptor {
-        media_type: media_type.clone(),
-        digest: digest.clone(),
-        size: bytes.len() as u64,
-        urls: None,
-        annotations: None,
-        platform: None,
-        artifact_type: None,
-    };
-    let mut image = ImageBlobs::new(root);
-    let mut manifests = Vec::new();
-    if media_types::is_index(&media_type) {
-        let idx: ImageIndex = parse(&bytes, "image index")?;
-        let wanted: Vec<Descriptor> = match platform {
-            Some(p) => {
-                let found = idx.manifests.iter().find(|d| {
-                    d.platform.as_ref().is_some_and(|dp| {
-                        dp.os == p.os
-                            && dp.architecture == p.architecture
-                            && (p.variant.is_none() || dp.variant == p.variant)
-                    })
-                });
-                let Some(found) = found else {
-                    let available = idx
-                        .manifests
-                        .iter()
-                        .filter_map(|d| d.platform.as_ref().map(ToString::to_string))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return Err(Error::NoPlatform {
-                        reference: r.to_string(),
-                        platform: p.to_string(),
-                        available,
-                    });
-                };
-                vec![found.clone()]
-            }
-            None => idx.manifests.clone(),
-        };
-        if platform.is_some() {
-            // The image is the platform's manifest alone.
-            let d = &wanted[0];
-            let (mb, mt, md) = client.get_manifest(&r.with_digest(d.digest.clone()))?;
-            image = ImageBlobs::new(Descriptor {
-                media_type: mt,
-                digest: md,
-                size: mb.len() as u64,
-                urls: None,
-                annotations: None,
-                platform: None,
-                artifact_type: None,
-            });
-            manifests.push((image.root.clone(), mb));
-        } else {
-            image.insert(digest, BlobData::Bytes(Arc::new(bytes)));
-            for d in wanted {
-                let (mb, _, _) = client.get_manifest(&r.with_digest(d.digest.clone()))?;
-                manifests.push((d, mb));
-            }
-        }
-    } else if media_types::is_manifest(&media_type) {
-        manifests.push((image.root.clone(), bytes));
-    } else {
-        return Err(Error::MediaType {
-            what: r.to_string(),
-            media_type,
-        });
-    }
-    let single = manifests.len() == 1 && !media_types::is_index(&image.root.media_type);
-    for (d, mb) in manifests {
-        let m: ImageManifest = parse(&mb, "manifest")?;
-        if let (Some(p), true) = (platform, single) {
-            // A single manifest names its platform only in its config.
-            let config = client.get_blob(r, &m.config)?;
-            let cfg: envelope_oci::ImageConfiguration = parse(&config, "image config")?;
-            let matches = cfg.os == p.os
-                && cfg.architecture == p.architecture
-                && (p.variant.is_none() || cfg.variant == p.variant);
-            if !matches {
-                let have = Platform {
-                    os: cfg.os,
-                    architecture: cfg.architecture,
-                    variant: cfg.variant,
-                    os_version: None,
-                    os_features: None,
-                };
-                return Err(Error::NoPlatform {
-                    reference: r.to_string(),
-                    platform: p.to_string(),
-                    available: have.to_string(),
-                });
-            }
-            image.insert(m.config.digest.clone(), BlobData::Bytes(Arc::new(config)));
-        }
-        for b in std::iter::once(&m.config).chain(&m.layers) {
-            if !image.blobs.contains_key(&b.digest) {
-                let data = client.get_blob(r, b)?;
-                image.insert(b.digest.clone(), BlobData::Bytes(Arc::new(data)));
-            }
-        }
-        image.insert(d.digest.clone(), BlobData::Bytes(Arc::new(mb)));
-    }
-    Ok(image)
 }

@@ -3,6 +3,7 @@
 //! closed stdout (`envelope ... | head`) is a success.
 
 mod commands;
+mod images;
 mod printer;
 
 use std::process::ExitCode;

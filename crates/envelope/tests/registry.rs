@@ -123,6 +123,109 @@ fn multi_platform_push_digest_and_copy_round_trip() {
     assert_eq!(inspect["Architecture"], "arm64");
 }
 
+/// One opening path: `--platform` means the same from every transport.
+/// `copy --platform` once copied a local source whole whatever it named,
+/// and `inspect --platform linux/arm64/v8` failed on `docker://` only.
+#[test]
+fn platform_is_honoured_from_every_transport() {
+    let reg = Registry::start();
+    let (tmp, report, _) = push_hello(
+        &reg,
+        "test/plat:v1",
+        &["--platform", "linux/amd64,linux/arm64"],
+    );
+    let index_digest = report["images"][0]["digest"].as_str().expect("digest");
+    let remote = format!("docker://{}/test/plat:v1", reg.addr);
+    let raw = json(&skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        "--raw",
+        &remote,
+    ]));
+    let arm64 = raw["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .find(|m| m["platform"]["architecture"] == "arm64")
+        .and_then(|m| m["digest"].as_str())
+        .expect("arm64 manifest")
+        .to_string();
+    let cache = tmp.path().join("cache");
+    let env = || envelope(tmp.path(), &cache);
+    let dir = tmp.path();
+    let layout = format!("oci:{}:v1", dir.join("multi").display());
+    ok(env().args(["copy", &remote, &layout]));
+    let oci_archive = format!("oci-archive:{}:v1", dir.join("multi-oci.tar").display());
+    ok(env().args(["copy", &remote, &oci_archive]));
+    let docker_archive = format!(
+        "docker-archive:{}:example.com/plat:v1",
+        dir.join("multi-docker.tar").display()
+    );
+    ok(env().args(["copy", &remote, &docker_archive]));
+    for (i, source) in [&remote, &layout, &oci_archive, &docker_archive]
+        .into_iter()
+        .enumerate()
+    {
+        // A platform the image lacks: an error, and nothing written.
+        let out = dir.join(format!("none{i}"));
+        let err = fails(
+            env()
+                .args(["copy", "--platform", "linux/s390x", source])
+                .arg(format!("oci:{}:v1", out.display())),
+        );
+        assert!(
+            err.contains("no linux/s390x platform") && err.contains("linux/amd64, linux/arm64"),
+            "{source}: {err}"
+        );
+        assert!(!out.exists(), "{source}: {} written", out.display());
+        // inspect names the variant the same way everywhere; a
+        // docker-archive holds uncompressed layers, so its manifests have
+        // digests of their own.
+        let inspect = json(&ok(env().args([
+            "inspect",
+            "--format",
+            "json",
+            "--platform",
+            "linux/arm64/v8",
+            source,
+        ])));
+        let expected = inspect["manifest_digest"]
+            .as_str()
+            .expect("digest")
+            .to_string();
+        if !source.starts_with("docker-archive:") {
+            assert_eq!(expected, arm64, "{source}");
+        }
+        // One platform: its manifest alone, by its own digest.
+        let one_dir = dir.join(format!("one{i}"));
+        let one = format!("oci:{}:v1", one_dir.display());
+        let printed = ok(env()
+            .args(["copy", "--platform", "linux/arm64/v8", source])
+            .arg(&one));
+        assert!(printed.trim().ends_with(&expected), "{source}: {printed}");
+        let got = ok(env().args(["digest", &one]));
+        assert_eq!(got.trim(), expected, "{source}");
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(one_dir.join("index.json")).expect("index.json"))
+                .expect("json");
+        assert_eq!(
+            index["manifests"][0]["mediaType"], "application/vnd.oci.image.manifest.v1+json",
+            "{source}: {index}"
+        );
+        // Without --platform the whole index is copied.
+        let whole = format!("oci:{}:v1", dir.join(format!("whole{i}")).display());
+        let printed = ok(env().args(["copy", source, &whole]));
+        if !source.starts_with("docker-archive:") {
+            assert!(
+                printed.trim().ends_with(index_digest),
+                "{source}: {printed}"
+            );
+        }
+        let arches = ok(env().args(["inspect", "--platform", "linux/amd64", &whole]));
+        assert!(!arches.is_empty(), "{source}");
+    }
+}
+
 #[test]
 fn unknown_images_and_platforms_are_clear_errors() {
     let reg = Registry::start();
@@ -149,8 +252,11 @@ fn unknown_images_and_platforms_are_clear_errors() {
         &format!("{}/test/one:v1", reg.addr),
         "oci:out",
     ]));
+    // The same words as from a local layout: one platform matcher.
     assert!(
-        err.contains("no manifest for platform linux/s390x") && err.contains("it has: linux/amd64"),
+        err.contains("image is for linux/amd64, not for linux/s390x")
+            && err.contains(&format!("{}/test/one:v1", reg.addr))
+            && !err.contains("cache"),
         "{err}"
     );
     assert!(!tmp.path().join("out").exists());

@@ -3,138 +3,24 @@
 //! collector reads the account files, secrets and every ELF binary on the
 //! way), run the checks, and report findings, sizes and savings.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use envelope_cli::{AuditArgs, InspectArgs, ListFormat, RegistryArgs};
+use envelope_cli::{AuditArgs, InspectArgs, ListFormat};
 use envelope_diagnostics::{human_bytes, render, Format, Report};
-use envelope_layer::fs::{index_layers, ContentVisitor, ImageFs, LayerInput, Limits, NoContent};
+use envelope_layer::fs::{ImageFs, NoContent};
 use envelope_lint::all_infos;
 use envelope_lint::audit::{audit, binary_facts, Collector, ImageFacts};
-use envelope_oci::{ImageRef, ImageSource, Platform};
 
+use crate::images;
 use crate::printer::{hinted, Printer, BOLD, DIM};
-
-/// An opened image: its source and how the user named it.
-pub(crate) struct Opened {
-    pub source: ImageSource,
-    pub shown: String,
-    pub mutable_tag: Option<String>,
-}
-
-pub(crate) fn platform(arg: Option<&str>) -> Result<Option<Platform>> {
-    arg.map(|p| {
-        p.parse::<Platform>().map_err(|e| {
-            hinted(
-                e.to_string(),
-                "write it as OS/ARCH[/VARIANT], e.g. linux/amd64",
-            )
-        })
-    })
-    .transpose()
-}
-
-pub(crate) fn open(
-    image: &str,
-    platform: Option<&Platform>,
-    registry: &RegistryArgs,
-) -> Result<Opened> {
-    let r: ImageRef = image
-        .parse()
-        .map_err(|e: envelope_oci::Error| hinted(format!("bad image reference {image:?}: {e}"), "use oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], docker://REF or a path to a binary"))?;
-    let (source, mutable_tag) = match &r {
-        ImageRef::Oci { dir, tag } => (
-            envelope_oci::open_oci_layout(dir, tag.as_deref(), platform)?,
-            None,
-        ),
-        ImageRef::OciArchive { file, tag } => (
-            envelope_oci::open_oci_archive(file, tag.as_deref(), platform)?,
-            None,
-        ),
-        ImageRef::DockerArchive { file, reference } => (
-            envelope_oci::open_docker_archive(file, reference.as_deref(), platform)?,
-            None,
-        ),
-        ImageRef::Docker { reference } => {
-            let client = super::registry::client(registry)?;
-            let rr = super::registry::parse_registry_ref(reference)?;
-            let tag = match &rr.digest {
-                Some(_) => None,
-                None => Some(rr.tag.clone().unwrap_or_else(|| "latest".into())),
-            };
-            let source = super::registry::open_registry_image(&client, &rr, platform)?;
-            (source, tag)
-        }
-    };
-    Ok(Opened {
-        source,
-        shown: image.to_string(),
-        mutable_tag,
-    })
-}
-
-/// Streams the layers of `opened` into the index, `visitor` seeing the
-/// final files.
-/// Unless `verify`, layers are read as seekable file regions: the indexer
-/// passes over the file data no check needs instead of reading it.
-pub(crate) fn index(
-    opened: &Opened,
-    visitor: &mut dyn ContentVisitor,
-    verify: bool,
-) -> Result<ImageFs> {
-    let mut layers = Vec::new();
-    for d in opened.source.layers() {
-        layers.push(if verify {
-            LayerInput::new(opened.source.open_blob(d)?, Some(d.clone()))
-        } else {
-            LayerInput::seekable(opened.source.open_blob_unverified(d)?)
-        });
-    }
-    index_layers(layers, visitor, &Limits::default())
-        .with_context(|| format!("reading the layers of {}", opened.shown))
-}
-
-/// Is `path` an ELF file on disk?
-fn is_elf_file(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && &magic == b"\x7fELF"
-}
-
-/// Does `image` name a file on disk rather than an image? Errors for a
-/// directory (an OCI layout is named oci:DIR) and a missing path.
-pub(crate) fn is_binary_path(image: &str) -> Result<bool> {
-    let path = Path::new(image);
-    let transport = ["oci:", "oci-archive:", "docker-archive:", "docker://"]
-        .iter()
-        .any(|t| image.starts_with(t));
-    if transport {
-        return Ok(false);
-    }
-    if path.is_dir() {
-        return Err(hinted(
-            format!("{} is a directory", path.display()),
-            format!("an OCI layout is named oci:{}", path.display()),
-        ));
-    }
-    let looks_like_path = image.starts_with(['.', '/', '~']);
-    if looks_like_path && !path.exists() {
-        return Err(hinted(
-            format!("{}: no such file", path.display()),
-            "give a binary's path, or an image as oci:DIR, docker-archive:FILE, docker://REF",
-        ));
-    }
-    Ok(path.is_file())
-}
 
 fn facts(args: &AuditArgs) -> Result<ImageFacts> {
     let path = Path::new(&args.image);
-    if is_binary_path(&args.image)? {
-        if !is_elf_file(path) {
+    if images::is_binary_path(&args.image)? {
+        if !images::is_elf_file(path) {
             return Err(hinted(
                 format!("{} is a file but not an ELF binary", path.display()),
                 "audit an image (oci:DIR, docker-archive:FILE, ...) or a Linux binary",
@@ -156,10 +42,10 @@ fn facts(args: &AuditArgs) -> Result<ImageFacts> {
             ..ImageFacts::default()
         });
     }
-    let platform = platform(args.platform.as_deref())?;
-    let opened = open(&args.image, platform.as_ref(), &args.registry)?;
+    let platform = images::platform(args.platform.as_deref())?;
+    let opened = images::open(&args.image, platform.as_ref(), &args.registry)?;
     let mut collector = Collector::new();
-    let fs = index(&opened, &mut collector, args.verify)?;
+    let fs = images::index(&opened, &mut collector, args.verify)?;
     collector.keep_final(&fs);
     let config: serde_json::Value =
         serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
@@ -351,9 +237,9 @@ fn savings_table(facts: &ImageFacts, report: &Report, out: &mut dyn Write) -> Re
 }
 
 pub fn inspect(args: InspectArgs, printer: &Printer) -> Result<ExitCode> {
-    let platform = platform(args.platform.as_deref())?;
-    let opened = open(&args.image, platform.as_ref(), &args.registry)?;
-    let fs = index(&opened, &mut NoContent, args.verify)?;
+    let platform = images::platform(args.platform.as_deref())?;
+    let opened = images::open(&args.image, platform.as_ref(), &args.registry)?;
+    let fs = images::index(&opened, &mut NoContent, args.verify)?;
     let config: serde_json::Value =
         serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
     // History entries that made a layer, in order.

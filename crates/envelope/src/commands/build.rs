@@ -34,7 +34,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
     let cache = Cache::from_env();
     let cwd = std::env::current_dir().context("reading the current directory")?;
 
-    let bases = super::registry::resolve_bases(&args.image, &platforms, cache.root(), printer)?;
+    let bases = crate::images::resolve_bases(&args.image, &platforms, cache.root(), printer)?;
     let mut reports: Vec<ImageReport> = Vec::new();
     for package in &packages {
         let started = Instant::now();

@@ -42,7 +42,7 @@ pub fn parse_outputs(outputs: &[String]) -> Result<Vec<ImageRef>> {
         .map(|o| {
             let r: ImageRef = o.parse().with_context(|| format!("bad --output {o:?}"))?;
             if let ImageRef::Docker { reference } = &r {
-                super::registry::parse_registry_ref(reference)
+                crate::images::parse_registry_ref(reference)
                     .with_context(|| format!("bad --output {o:?}"))?;
             }
             Ok(r)
@@ -58,7 +58,7 @@ pub fn image_options(
     created_by: String,
 ) -> Result<ImageOptions> {
     if args.base != "scratch" {
-        super::registry::parse_registry_ref(&args.base)
+        crate::images::parse_registry_ref(&args.base)
             .with_context(|| format!("bad --base {:?}", args.base))?;
     }
     validate_name(name)?;
@@ -182,7 +182,7 @@ fn base_repos(args: &ImageArgs) -> Vec<envelope_registry::RegistryRef> {
     if args.base == "scratch" {
         return Vec::new();
     }
-    super::registry::parse_registry_ref(&args.base)
+    crate::images::parse_registry_ref(&args.base)
         .into_iter()
         .collect()
 }
@@ -266,8 +266,8 @@ pub fn write_outputs(
     for o in outputs {
         let resolved = resolve_output(o, name, many);
         if let ImageRef::Docker { reference } = &resolved {
-            let client = super::registry::client(&args.registry)?;
-            let pushed = super::registry::push(
+            let client = crate::images::client(&args.registry)?;
+            let pushed = crate::images::push(
                 &client,
                 image,
                 reference,
@@ -275,7 +275,7 @@ pub fn write_outputs(
                 &base_repos(args),
                 printer,
             )?;
-            let target = super::registry::parse_registry_ref(reference)?;
+            let target = crate::images::parse_registry_ref(reference)?;
             for a in &sboms {
                 // The image is pushed: a registry that refuses the SBOM
                 // artifact does not undo that, nor stop the other outputs.

@@ -75,7 +75,7 @@ pub fn run(args: PackageArgs, printer: &Printer) -> Result<ExitCode> {
         data: Arc::new(data),
         source,
     };
-    let bases = super::registry::resolve_bases(
+    let bases = crate::images::resolve_bases(
         &args.image,
         std::slice::from_ref(&bin.platform),
         cache.root(),

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use envelope_cli::PinArgs;
 
-use super::registry::{client, parse_registry_ref, tls_hint};
+use crate::images::{client, parse_registry_ref, tls_hint};
 use crate::printer::Printer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -261,11 +261,11 @@ pub(crate) fn collect_image<T>(
     registry: &envelope_cli::RegistryArgs,
     verify: bool,
     read: BinaryReader<T>,
-) -> Result<(super::audit::Opened, BinaryCollector<T>)> {
-    let platform = super::audit::platform(platform)?;
-    let opened = super::audit::open(image, platform.as_ref(), registry)?;
+) -> Result<(crate::images::Opened, BinaryCollector<T>)> {
+    let platform = crate::images::platform(platform)?;
+    let opened = crate::images::open(image, platform.as_ref(), registry)?;
     let mut collector = BinaryCollector::new(read);
-    super::audit::index(&opened, &mut collector, verify)?;
+    crate::images::index(&opened, &mut collector, verify)?;
     Ok((opened, collector))
 }
 
@@ -318,7 +318,7 @@ pub fn run(args: SbomArgs, printer: &Printer) -> Result<ExitCode> {
     let doc = if args.attached {
         attached(&args, printer)?
     } else {
-        let input = if super::audit::is_binary_path(&args.image)? {
+        let input = if crate::images::is_binary_path(&args.image)? {
             binary_input(Path::new(&args.image), &args.image)?
         } else {
             image_input(&args, printer)?
@@ -402,7 +402,7 @@ fn attached(args: &SbomArgs, printer: &Printer) -> Result<Vec<u8>> {
             "use oci:DIR[:TAG], docker://REF or a bare registry REF",
         )
     })?;
-    let platform = super::audit::platform(args.platform.as_deref())?;
+    let platform = crate::images::platform(args.platform.as_deref())?;
     match r {
         ImageRef::Oci { dir, tag } => {
             let source = envelope_oci::open_oci_layout(&dir, tag.as_deref(), platform.as_ref())?;
@@ -429,14 +429,14 @@ fn attached(args: &SbomArgs, printer: &Printer) -> Result<Vec<u8>> {
             Ok(layout.read_blob(&layer.digest)?)
         }
         ImageRef::Docker { reference } => {
-            let client = super::registry::client(&args.registry)?;
-            let rr = super::registry::parse_registry_ref(&reference)?;
+            let client = crate::images::client(&args.registry)?;
+            let rr = crate::images::parse_registry_ref(&reference)?;
             let subject = registry_manifest(&client, &rr, platform.as_ref())?;
             let found = envelope_registry::referrers::list_referrers(&client, &rr, &subject, None)
-                .map_err(super::registry::tls_hint)?;
+                .map_err(crate::images::tls_hint)?;
             let d = pick(&found, args.format, &args.image)?;
             let (_, doc) = envelope_registry::referrers::fetch_referrer(&client, &rr, &d, &subject)
-                .map_err(super::registry::tls_hint)?;
+                .map_err(crate::images::tls_hint)?;
             printer.detail(format!("attached SBOM {}", d.digest));
             Ok(doc)
         }
@@ -456,7 +456,7 @@ fn registry_manifest(
 ) -> Result<envelope_oci::Digest> {
     let (bytes, mt, digest) = client
         .get_manifest(r)
-        .map_err(super::registry::tls_hint)
+        .map_err(crate::images::tls_hint)
         .with_context(|| format!("reading {r}"))?;
     if !media_types::is_index(&mt) {
         return Ok(digest);

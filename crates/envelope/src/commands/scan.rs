@@ -270,7 +270,7 @@ fn open_db(args: &ScanArgs) -> Result<Database> {
 }
 
 fn binaries(args: &ScanArgs, image: &str, printer: &Printer) -> Result<Vec<ScanBinary>> {
-    if super::audit::is_binary_path(image)? {
+    if crate::images::is_binary_path(image)? {
         let b = read_go_binary(Path::new(image), image, image, scan_binary)?;
         return Ok(vec![b]);
     }

@@ -1,0 +1,284 @@
+//! What every command that reads or pushes images shares: the registry
+//! client made from the flags, opening an image from any transport (through
+//! `envelope_registry::open`, the one opening path), indexing its layers,
+//! and telling a binary's path from an image reference. Commands use this
+//! module, never each other.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use envelope_cli::RegistryArgs;
+use envelope_layer::fs::{index_layers, ContentVisitor, ImageFs, LayerInput, Limits};
+use envelope_oci::{ImageRef, ImageSource, Platform};
+use envelope_registry::{BlobCache, Client, ClientOptions, CredentialStore, RegistryRef};
+
+use envelope_oci::ImageBlobs;
+use envelope_registry::PushEvent;
+
+use crate::printer::{hinted, human_size, Printer};
+
+/// A registry client from the flags.
+pub fn client(args: &RegistryArgs) -> Result<Client> {
+    let options = ClientOptions {
+        insecure: args.insecure.clone(),
+        ca_file: args.registry_ca_file.clone(),
+        backoff: std::env::var("ENVELOPE_RETRY_BACKOFF_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis),
+        // Tests make uploads chunked with small images.
+        chunk_size: std::env::var("ENVELOPE_UPLOAD_CHUNK")
+            .ok()
+            .and_then(|v| v.parse().ok()),
+    };
+    Ok(Client::new(CredentialStore::from_env(), options)?)
+}
+
+pub fn parse_registry_ref(s: &str) -> Result<RegistryRef> {
+    Ok(s.parse::<RegistryRef>()?)
+}
+
+/// A certificate error gets a hint on how to trust the registry's CA.
+pub fn tls_hint(e: envelope_registry::Error) -> anyhow::Error {
+    let text = e.to_string();
+    if text.to_ascii_lowercase().contains("certificate") {
+        hinted(
+            text,
+            "trust the registry's CA with --registry-ca-file FILE or SSL_CERT_FILE=FILE",
+        )
+    } else {
+        e.into()
+    }
+}
+
+/// envelope's blob cache of pulled images.
+pub fn blob_cache() -> BlobCache {
+    let cache_root = envelope_build::Cache::from_env().root().to_path_buf();
+    BlobCache::new(envelope_registry::blob_cache_dir(&cache_root))
+}
+
+/// `--platform`, parsed.
+pub fn platform(arg: Option<&str>) -> Result<Option<Platform>> {
+    arg.map(|p| {
+        p.parse::<Platform>().map_err(|e| {
+            hinted(
+                e.to_string(),
+                "write it as OS/ARCH[/VARIANT], e.g. linux/amd64",
+            )
+        })
+    })
+    .transpose()
+}
+
+/// An image reference as the user wrote it, parsed.
+pub fn image_ref(image: &str) -> Result<ImageRef> {
+    image.parse().map_err(|e: envelope_oci::Error| {
+        hinted(
+            format!("bad image reference {image:?}: {e}"),
+            "use oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], docker://REF or a path to a binary",
+        )
+    })
+}
+
+/// Opens `image` from any transport; the caller narrows it to a platform
+/// or reads it whole.
+pub fn open_store<'c>(image: &str, client: &'c Client) -> Result<envelope_registry::Opened<'c>> {
+    let r = image_ref(image)?;
+    envelope_registry::open(&r, client, &blob_cache())
+        .map_err(tls_hint)
+        .with_context(|| format!("opening {image}"))
+}
+
+/// An opened image of one platform and how the user named it.
+pub struct Opened {
+    pub source: ImageSource,
+    pub shown: String,
+    pub mutable_tag: Option<String>,
+}
+
+/// Opens the image of `platform` (the default choice without one) that
+/// `image` names, from any transport.
+pub fn open(image: &str, platform: Option<&Platform>, registry: &RegistryArgs) -> Result<Opened> {
+    let client = client(registry)?;
+    let opened = open_store(image, &client)?;
+    let what = match (&opened.registry, platform) {
+        (Some(r), Some(p)) => format!("pulling {r} for {p}"),
+        (Some(r), None) => format!("pulling {r}"),
+        (None, _) => format!("opening {image}"),
+    };
+    let source = opened
+        .store
+        .image(platform)
+        .map_err(|e| tls_hint(e.into()))
+        .context(what)?;
+    Ok(Opened {
+        source,
+        shown: image.to_string(),
+        mutable_tag: opened.mutable_tag,
+    })
+}
+
+/// Streams the layers of `opened` into the index, `visitor` seeing the
+/// final files.
+/// Unless `verify`, layers are read as seekable file regions: the indexer
+/// passes over the file data no check needs instead of reading it.
+pub fn index(opened: &Opened, visitor: &mut dyn ContentVisitor, verify: bool) -> Result<ImageFs> {
+    let mut layers = Vec::new();
+    for d in opened.source.layers() {
+        layers.push(if verify {
+            LayerInput::new(opened.source.open_blob(d)?, Some(d.clone()))
+        } else {
+            LayerInput::seekable(opened.source.open_blob_unverified(d)?)
+        });
+    }
+    index_layers(layers, visitor, &Limits::default())
+        .with_context(|| format!("reading the layers of {}", opened.shown))
+}
+
+/// Is `path` an ELF file on disk?
+pub fn is_elf_file(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == b"\x7fELF"
+}
+
+/// Does `image` name a file on disk rather than an image? Errors for a
+/// directory (an OCI layout is named oci:DIR) and a missing path.
+pub fn is_binary_path(image: &str) -> Result<bool> {
+    let path = Path::new(image);
+    let transport = ["oci:", "oci-archive:", "docker-archive:", "docker://"]
+        .iter()
+        .any(|t| image.starts_with(t));
+    if transport {
+        return Ok(false);
+    }
+    if path.is_dir() {
+        return Err(hinted(
+            format!("{} is a directory", path.display()),
+            format!("an OCI layout is named oci:{}", path.display()),
+        ));
+    }
+    let looks_like_path = image.starts_with(['.', '/', '~']);
+    if looks_like_path && !path.exists() {
+        return Err(hinted(
+            format!("{}: no such file", path.display()),
+            "give a binary's path, or an image as oci:DIR, docker-archive:FILE, docker://REF",
+        ));
+    }
+    Ok(path.is_file())
+}
+
+/// Pushes and returns `REF@DIGEST`.
+pub fn push(
+    client: &Client,
+    image: &ImageBlobs,
+    reference: &str,
+    tags: &[String],
+    mount_from: &[RegistryRef],
+    printer: &Printer,
+) -> Result<String> {
+    let target = parse_registry_ref(reference)?;
+    let mut all_tags: Vec<String> = target.tag.iter().cloned().collect();
+    all_tags.extend(tags.iter().cloned());
+    let bars = printer.blob_bars();
+    let on_event = |e: PushEvent| match e {
+        PushEvent::Started { digest, size } => bars.start(&digest, size),
+        PushEvent::Progress { digest, sent } => bars.set(&digest, sent),
+        PushEvent::Exists { digest, size } => {
+            let line = format!("  exists   {digest} ({})", human_size(size));
+            bars.done(&digest, &line, false);
+            printer.detail(line);
+        }
+        PushEvent::Mounted { digest, size, from } => {
+            let line = format!("  mounted  {digest} ({}) from {from}", human_size(size));
+            if !bars.done(&digest, &line, true) {
+                printer.status(line);
+            }
+        }
+        PushEvent::Uploaded { digest, size } => {
+            let line = format!("  pushed   {digest} ({})", human_size(size));
+            if !bars.done(&digest, &line, true) {
+                printer.status(line);
+            }
+        }
+        PushEvent::Manifest { digest, reference } => {
+            printer.detail(format!("  manifest {digest} as {reference}"))
+        }
+    };
+    let digest =
+        envelope_registry::push_image(client, image, &target, &all_tags, mount_from, &on_event)
+            .map_err(tls_hint)
+            .with_context(|| format!("pushing to {target}"))?;
+    let st = &client.stats;
+    let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+    printer.detail(format!(
+        "requests: {} HEAD, {} GET, {} PUT, {} POST, {} retries; {} uploaded",
+        n(&st.head),
+        n(&st.get),
+        n(&st.put),
+        n(&st.post),
+        n(&st.retries),
+        human_size(n(&st.bytes_up))
+    ));
+    let name = target.name();
+    let tag = target.tag.clone().or_else(|| tags.first().cloned());
+    Ok(match tag {
+        Some(t) => format!("{name}:{t}@{digest}"),
+        None => format!("{name}@{digest}"),
+    })
+}
+
+/// The base image for each platform, or None for scratch.
+pub fn resolve_bases(
+    args: &envelope_cli::ImageArgs,
+    platforms: &[envelope_oci::Platform],
+    cache_root: &std::path::Path,
+    printer: &Printer,
+) -> Result<Option<Vec<envelope_build::BaseImage>>> {
+    if args.base == "scratch" {
+        return Ok(None);
+    }
+    let r =
+        parse_registry_ref(&args.base).with_context(|| format!("bad --base {:?}", args.base))?;
+    if r.digest.is_none() && args.require_pinned {
+        return Err(hinted(
+            format!(
+                "--base {} is not pinned by digest (--require-pinned)",
+                args.base
+            ),
+            "name the base as REF@sha256:...; `envelope digest REF` prints the digest",
+        ));
+    }
+    let client = client(&args.registry)?;
+    let cache = envelope_registry::BlobCache::new(envelope_registry::blob_cache_dir(cache_root));
+    let root = envelope_registry::resolve_root(&client, &cache, &r)
+        .map_err(tls_hint)
+        .with_context(|| format!("pulling the base {r}"))?;
+    let name = match &r.tag {
+        Some(t) => format!("{}:{t}", r.name()),
+        None => r.name(),
+    };
+    if r.digest.is_none() {
+        printer.warn(format!(
+            "the base {name} is not pinned: it resolved to {}; pin it with --base {name}@{}",
+            root.0, root.0
+        ));
+    }
+    let mut bases = Vec::new();
+    for p in platforms {
+        let pulled = envelope_registry::pull_base(&client, &cache, &r, &root, p)
+            .map_err(tls_hint)
+            .with_context(|| format!("pulling the base {r} for {p}"))?;
+        bases.push(envelope_build::BaseImage {
+            name: name.clone(),
+            digest: pulled.digest,
+            manifest_media_type: pulled.manifest_media_type,
+            config: pulled.config,
+            layers: pulled.layers,
+        });
+    }
+    Ok(Some(bases))
+}
