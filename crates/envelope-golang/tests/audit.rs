@@ -4,6 +4,8 @@
 //! variant, in parallel threads, by the local Go toolchain (and gcc for the
 //! cgo and race variants); the tests share the results.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 
 use std::collections::{BTreeSet, HashMap};

@@ -1,6 +1,8 @@
 //! The readers against real binaries built by the real Go toolchain (and a
 //! C compiler for a dynamic one), checked against `go version -m`.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 use common::*;
 

@@ -3,6 +3,8 @@
 //! process by the local Go toolchain and checked field by field against
 //! `go version -m`, which reads any GOOS's binary.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 use common::*;
 

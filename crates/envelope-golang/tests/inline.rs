@@ -3,6 +3,8 @@
 //! x86 and ARM, big-endian PowerPC), Mach-O and PE, checked against the
 //! inlined subroutines of the binaries' DWARF.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 use common::*;
 

@@ -9,6 +9,8 @@
 //! A release of the matrix that is not installed fails its test with how
 //! to install it; nothing is skipped.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 use common::*;
 

@@ -4,15 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Arc;
 
 use envelope_layer::fs::normalize;
 use envelope_layer::{
     index_layers, ContentVisitor, FsError, ImageFs, LayerInput, Limits, NoContent, Node, NodeKind,
 };
-use envelope_oci::{media_types, BlobData, Descriptor, Digest, ImageBlobs};
+use envelope_oci::{media_types, Descriptor, Digest};
 
 // ---------------------------------------------------------------------------
 // Building tars by hand (whiteouts, devices, PAX and GNU headers, broken
@@ -1134,309 +1131,320 @@ proptest::proptest! {
 // ---------------------------------------------------------------------------
 // Efficiency, against dive itself.
 
-fn find_dive() -> PathBuf {
-    if let Some(p) = std::env::var_os("DIVE").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let c = dir.join("dive");
-            if c.is_file() {
-                return c;
+#[cfg(feature = "external-tools")]
+mod dive {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::sync::Arc;
+
+    use envelope_oci::{BlobData, ImageBlobs};
+
+    use super::*;
+
+    fn find_dive() -> PathBuf {
+        if let Some(p) = std::env::var_os("DIVE").filter(|p| !p.is_empty()) {
+            return PathBuf::from(p);
+        }
+        if let Some(path) = std::env::var_os("PATH") {
+            for dir in std::env::split_paths(&path) {
+                let c = dir.join("dive");
+                if c.is_file() {
+                    return c;
+                }
             }
         }
-    }
-    // Where .ci/install.sh builds it.
-    let peers = std::env::var_os("ENVELOPE_PEERS")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/envelope-peers"))
-        })
-        .unwrap_or_default();
-    let c = peers.join("bin/dive");
-    assert!(
-        c.is_file(),
-        "dive is needed to cross-check the efficiency numbers and was not found \
-         ($DIVE, PATH, {}): run `bash .ci/install.sh`",
-        c.display()
-    );
-    c
-}
-
-/// A docker-archive of the layers (plain tars, or gzip when asked).
-fn docker_archive(file: &Path, layers: &[Vec<u8>], gzip_layers: bool) {
-    let diff_ids: Vec<String> = layers
-        .iter()
-        .map(|t| Digest::sha256(t).to_string())
-        .collect();
-    let config = serde_json::json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": layers.iter().enumerate().map(|(i, _)| serde_json::json!({"created_by": format!("layer {i}")})).collect::<Vec<_>>(),
-    });
-    let config = serde_json::to_vec(&config).expect("json");
-    let config_desc = descriptor(&config, media_types::OCI_CONFIG);
-    let mut blobs = BTreeMap::new();
-    let mut layer_descs = Vec::new();
-    for t in layers {
-        let (blob, mt) = if gzip_layers {
-            (gzip(t), media_types::OCI_LAYER_TAR_GZIP)
-        } else {
-            (t.clone(), media_types::OCI_LAYER_TAR)
-        };
-        let d = descriptor(&blob, mt);
-        blobs.insert(d.digest.clone(), blob);
-        layer_descs.push(d);
-    }
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": media_types::OCI_MANIFEST,
-        "config": config_desc,
-        "layers": layer_descs,
-    });
-    let manifest = serde_json::to_vec(&manifest).expect("json");
-    let root = descriptor(&manifest, media_types::OCI_MANIFEST);
-    let mut image = ImageBlobs::new(root.clone());
-    image.insert(root.digest.clone(), BlobData::Bytes(Arc::new(manifest)));
-    image.insert(
-        config_desc.digest.clone(),
-        BlobData::Bytes(Arc::new(config)),
-    );
-    for (d, b) in blobs {
-        image.insert(d, BlobData::Bytes(Arc::new(b)));
-    }
-    envelope_oci::write_docker_archive(file, &image, Some("envelope-fs-test:latest"))
-        .expect("archive");
-}
-
-struct DiveReport {
-    score: f64,
-    wasted: u64,
-    size: u64,
-    files: BTreeMap<String, (usize, u64)>,
-    user_wasted_percent: Option<f64>,
-}
-
-fn run_dive(dive: &Path, archive: &Path, dir: &Path) -> DiveReport {
-    let json = dir.join("dive.json");
-    let out = Command::new(dive)
-        .args(["--source", "docker-archive"])
-        .arg(archive)
-        .args(["--ci", "--json"])
-        .arg(&json)
-        .env("CI", "true")
-        .output()
-        .expect("run dive");
-    assert!(
-        out.status.success(),
-        "dive failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&json).expect("dive json")).expect("json");
-    let img = &v["image"];
-    let mut files = BTreeMap::new();
-    for f in img["fileReference"].as_array().cloned().unwrap_or_default() {
-        files.insert(
-            f["file"].as_str().expect("file").to_string(),
-            (
-                f["count"].as_u64().expect("count") as usize,
-                f["sizeBytes"].as_u64().expect("size"),
-            ),
-        );
-    }
-    // The CI report (without --json) has the user-wasted percentage, from
-    // which dive's user size follows.
-    let ci = Command::new(dive)
-        .args(["--source", "docker-archive"])
-        .arg(archive)
-        .args([
-            "--ci",
-            "--highestUserWastedPercent",
-            "disabled",
-            "--lowestEfficiency",
-            "disabled",
-        ])
-        .env("CI", "true")
-        .output()
-        .expect("run dive");
-    let text = String::from_utf8_lossy(&ci.stdout).to_string();
-    let user_wasted_percent = text.lines().find_map(|l| {
-        let l = l.trim();
-        let rest = l.strip_prefix("userWastedPercent:")?;
-        rest.trim().trim_end_matches('%').trim().parse::<f64>().ok()
-    });
-    DiveReport {
-        score: img["efficiencyScore"].as_f64().expect("score"),
-        wasted: img["inefficientBytes"].as_u64().expect("wasted"),
-        size: img["sizeBytes"].as_u64().expect("size"),
-        files,
-        user_wasted_percent,
-    }
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 0.001 * a.abs().max(b.abs()).max(1e-12)
-}
-
-fn cross_check(name: &str, layers: Vec<Vec<u8>>, gzip_layers: bool) {
-    let dive = find_dive();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let archive = dir.path().join(format!("{name}.tar"));
-    docker_archive(&archive, &layers, gzip_layers);
-    let report = run_dive(&dive, &archive, dir.path());
-    let fs = index(layers);
-    let eff = &fs.efficiency;
-    assert!(
-        close(eff.score, report.score),
-        "{name}: score {} vs dive {}",
-        eff.score,
-        report.score
-    );
-    assert!(
-        close(eff.wasted_bytes as f64, report.wasted as f64),
-        "{name}: wasted {} vs dive {}",
-        eff.wasted_bytes,
-        report.wasted
-    );
-    let ours: BTreeMap<String, (usize, u64)> = eff
-        .inefficiencies
-        .iter()
-        .map(|i| (i.path.clone(), (i.count, i.cumulative_size)))
-        .collect();
-    assert_eq!(ours, report.files, "{name}: inefficient files");
-    let size: u64 = fs.layers.iter().map(|l| l.dive_size).sum();
-    assert_eq!(size, report.size, "{name}: image size");
-    if eff.user_size > 0 {
-        let pct = report
-            .user_wasted_percent
-            .expect("dive prints userWastedPercent");
-        let ours = eff.wasted_bytes as f64 / eff.user_size as f64 * 100.0;
+        // Where .ci/install.sh builds it.
+        let peers = std::env::var_os("ENVELOPE_PEERS")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/envelope-peers"))
+            })
+            .unwrap_or_default();
+        let c = peers.join("bin/dive");
         assert!(
-            (ours - pct).abs() < 0.01 * ours.abs().max(1.0),
-            "{name}: user wasted {ours}% vs dive {pct}%"
+            c.is_file(),
+            "dive is needed to cross-check the efficiency numbers and was not found \
+         ($DIVE, PATH, {}): run `bash .ci/install.sh`",
+            c.display()
         );
+        c
     }
-}
 
-#[test]
-fn efficiency_matches_dive_for_overwritten_and_deleted_files() {
-    let l0 = Tar::new()
-        .dir("etc")
-        .sized("etc/a", 1000)
-        .sized("etc/b", 200)
-        .sized("etc/c", 64)
-        .dir("app")
-        .sized("app/tmp", 5000)
-        .symlink("etc/link", "a")
-        .hardlink("etc/hard", "etc/a")
-        .dir("empty")
-        .bytes();
-    let l1 = Tar::new()
-        .dir("etc")
-        .sized("etc/a", 300)
-        .whiteout("etc/b")
-        .dir("app")
-        .sized("app/bin", 70_000)
-        .bytes();
-    let l2 = Tar::new()
-        .dir("app")
-        .sized("app/bin", 71_000)
-        .whiteout("app/tmp")
-        .sized("etc/c", 64)
-        .whiteout("empty")
-        .bytes();
-    cross_check("overwritten", vec![l0, l1, l2], false);
-}
-
-#[test]
-fn efficiency_matches_dive_for_deleted_directories() {
-    let mut l0 = Tar::new();
-    l0.dir("var").dir("var/cache").dir("var/cache/apt");
-    for i in 0..20 {
-        l0.sized(&format!("var/cache/apt/pkg{i}.deb"), 1000 + 37 * i);
+    /// A docker-archive of the layers (plain tars, or gzip when asked).
+    fn docker_archive(file: &Path, layers: &[Vec<u8>], gzip_layers: bool) {
+        let diff_ids: Vec<String> = layers
+            .iter()
+            .map(|t| Digest::sha256(t).to_string())
+            .collect();
+        let config = serde_json::json!({
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": layers.iter().enumerate().map(|(i, _)| serde_json::json!({"created_by": format!("layer {i}")})).collect::<Vec<_>>(),
+        });
+        let config = serde_json::to_vec(&config).expect("json");
+        let config_desc = descriptor(&config, media_types::OCI_CONFIG);
+        let mut blobs = BTreeMap::new();
+        let mut layer_descs = Vec::new();
+        for t in layers {
+            let (blob, mt) = if gzip_layers {
+                (gzip(t), media_types::OCI_LAYER_TAR_GZIP)
+            } else {
+                (t.clone(), media_types::OCI_LAYER_TAR)
+            };
+            let d = descriptor(&blob, mt);
+            blobs.insert(d.digest.clone(), blob);
+            layer_descs.push(d);
+        }
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media_types::OCI_MANIFEST,
+            "config": config_desc,
+            "layers": layer_descs,
+        });
+        let manifest = serde_json::to_vec(&manifest).expect("json");
+        let root = descriptor(&manifest, media_types::OCI_MANIFEST);
+        let mut image = ImageBlobs::new(root.clone());
+        image.insert(root.digest.clone(), BlobData::Bytes(Arc::new(manifest)));
+        image.insert(
+            config_desc.digest.clone(),
+            BlobData::Bytes(Arc::new(config)),
+        );
+        for (d, b) in blobs {
+            image.insert(d, BlobData::Bytes(Arc::new(b)));
+        }
+        envelope_oci::write_docker_archive(file, &image, Some("envelope-fs-test:latest"))
+            .expect("archive");
     }
-    l0.dir("var/cache/empty")
-        .sized("var/log", 10)
-        .dir("usr")
-        .sized("usr/lib", 123_456);
-    let l1 = Tar::new()
-        .dir("var")
-        .whiteout("var/cache")
-        .sized("var/log", 20)
-        .bytes();
-    let l2 = Tar::new()
-        .dir("var")
-        .dir("var/cache")
-        .sized("var/cache/new", 333)
-        .whiteout("usr")
-        .bytes();
-    let l3 = Tar::new().dir("usr").sized("usr/lib", 1).bytes();
-    cross_check("deleted-dirs", vec![l0.bytes(), l1, l2, l3], true);
-}
 
-#[test]
-fn efficiency_matches_dive_for_opaque_directories() {
-    let l0 = Tar::new()
-        .dir("data")
-        .sized("data/one", 4000)
-        .dir("data/sub")
-        .sized("data/sub/two", 2500)
-        .sized("top", 10)
-        .bytes();
-    let l1 = Tar::new()
-        .dir("data")
-        .opaque("data")
-        .sized("data/one", 100)
-        .sized("data/three", 50)
-        .bytes();
-    let l2 = Tar::new()
-        .dir("data")
-        .opaque("data")
-        .sized("data/three", 60)
-        .sized("top", 11)
-        .bytes();
-    // dive ignores opaque markers: data/sub/two is no waste for it, and
-    // the index agrees (while the filesystem itself drops it).
-    cross_check("opaque", vec![l0.clone(), l1.clone(), l2.clone()], false);
-    let fs = index(vec![l0, l1, l2]);
-    assert!(fs.get("/data/sub/two").is_none());
-    assert!(!fs
-        .efficiency
-        .inefficiencies
-        .iter()
-        .any(|i| i.path == "/data/sub/two"));
-}
+    struct DiveReport {
+        score: f64,
+        wasted: u64,
+        size: u64,
+        files: BTreeMap<String, (usize, u64)>,
+        user_wasted_percent: Option<f64>,
+    }
 
-#[test]
-fn efficiency_matches_dive_in_its_corner_cases() {
-    // A file replacing a directory without a whiteout, then deleted; a
-    // whiteout of something that never existed (dive stops walking that
-    // layer); parents no entry lists; a path twice in one layer; an empty
-    // directory replaced by a file.
-    let l0 = Tar::new()
-        .dir("p")
-        .sized("p/x", 900)
-        .sized("implied/deep/file", 77)
-        .dir("e")
-        .sized("z", 5)
-        .sized("twice", 1)
-        .sized("twice", 2)
-        .bytes();
-    let l1 = Tar::new()
-        .sized("p", 40)
-        .whiteout("nothing-here")
-        .sized("z", 6)
-        .sized("e", 3)
-        .bytes();
-    let l2 = Tar::new()
-        .whiteout("p")
-        .sized("implied/deep/file", 78)
-        .whiteout("implied/deep")
-        .sized("twice", 9)
-        .bytes();
-    cross_check("corners", vec![l0, l1, l2], false);
+    fn run_dive(dive: &Path, archive: &Path, dir: &Path) -> DiveReport {
+        let json = dir.join("dive.json");
+        let out = Command::new(dive)
+            .args(["--source", "docker-archive"])
+            .arg(archive)
+            .args(["--ci", "--json"])
+            .arg(&json)
+            .env("CI", "true")
+            .output()
+            .expect("run dive");
+        assert!(
+            out.status.success(),
+            "dive failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).expect("dive json")).expect("json");
+        let img = &v["image"];
+        let mut files = BTreeMap::new();
+        for f in img["fileReference"].as_array().cloned().unwrap_or_default() {
+            files.insert(
+                f["file"].as_str().expect("file").to_string(),
+                (
+                    f["count"].as_u64().expect("count") as usize,
+                    f["sizeBytes"].as_u64().expect("size"),
+                ),
+            );
+        }
+        // The CI report (without --json) has the user-wasted percentage, from
+        // which dive's user size follows.
+        let ci = Command::new(dive)
+            .args(["--source", "docker-archive"])
+            .arg(archive)
+            .args([
+                "--ci",
+                "--highestUserWastedPercent",
+                "disabled",
+                "--lowestEfficiency",
+                "disabled",
+            ])
+            .env("CI", "true")
+            .output()
+            .expect("run dive");
+        let text = String::from_utf8_lossy(&ci.stdout).to_string();
+        let user_wasted_percent = text.lines().find_map(|l| {
+            let l = l.trim();
+            let rest = l.strip_prefix("userWastedPercent:")?;
+            rest.trim().trim_end_matches('%').trim().parse::<f64>().ok()
+        });
+        DiveReport {
+            score: img["efficiencyScore"].as_f64().expect("score"),
+            wasted: img["inefficientBytes"].as_u64().expect("wasted"),
+            size: img["sizeBytes"].as_u64().expect("size"),
+            files,
+            user_wasted_percent,
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 0.001 * a.abs().max(b.abs()).max(1e-12)
+    }
+
+    fn cross_check(name: &str, layers: Vec<Vec<u8>>, gzip_layers: bool) {
+        let dive = find_dive();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let archive = dir.path().join(format!("{name}.tar"));
+        docker_archive(&archive, &layers, gzip_layers);
+        let report = run_dive(&dive, &archive, dir.path());
+        let fs = index(layers);
+        let eff = &fs.efficiency;
+        assert!(
+            close(eff.score, report.score),
+            "{name}: score {} vs dive {}",
+            eff.score,
+            report.score
+        );
+        assert!(
+            close(eff.wasted_bytes as f64, report.wasted as f64),
+            "{name}: wasted {} vs dive {}",
+            eff.wasted_bytes,
+            report.wasted
+        );
+        let ours: BTreeMap<String, (usize, u64)> = eff
+            .inefficiencies
+            .iter()
+            .map(|i| (i.path.clone(), (i.count, i.cumulative_size)))
+            .collect();
+        assert_eq!(ours, report.files, "{name}: inefficient files");
+        let size: u64 = fs.layers.iter().map(|l| l.dive_size).sum();
+        assert_eq!(size, report.size, "{name}: image size");
+        if eff.user_size > 0 {
+            let pct = report
+                .user_wasted_percent
+                .expect("dive prints userWastedPercent");
+            let ours = eff.wasted_bytes as f64 / eff.user_size as f64 * 100.0;
+            assert!(
+                (ours - pct).abs() < 0.01 * ours.abs().max(1.0),
+                "{name}: user wasted {ours}% vs dive {pct}%"
+            );
+        }
+    }
+
+    #[test]
+    fn efficiency_matches_dive_for_overwritten_and_deleted_files() {
+        let l0 = Tar::new()
+            .dir("etc")
+            .sized("etc/a", 1000)
+            .sized("etc/b", 200)
+            .sized("etc/c", 64)
+            .dir("app")
+            .sized("app/tmp", 5000)
+            .symlink("etc/link", "a")
+            .hardlink("etc/hard", "etc/a")
+            .dir("empty")
+            .bytes();
+        let l1 = Tar::new()
+            .dir("etc")
+            .sized("etc/a", 300)
+            .whiteout("etc/b")
+            .dir("app")
+            .sized("app/bin", 70_000)
+            .bytes();
+        let l2 = Tar::new()
+            .dir("app")
+            .sized("app/bin", 71_000)
+            .whiteout("app/tmp")
+            .sized("etc/c", 64)
+            .whiteout("empty")
+            .bytes();
+        cross_check("overwritten", vec![l0, l1, l2], false);
+    }
+
+    #[test]
+    fn efficiency_matches_dive_for_deleted_directories() {
+        let mut l0 = Tar::new();
+        l0.dir("var").dir("var/cache").dir("var/cache/apt");
+        for i in 0..20 {
+            l0.sized(&format!("var/cache/apt/pkg{i}.deb"), 1000 + 37 * i);
+        }
+        l0.dir("var/cache/empty")
+            .sized("var/log", 10)
+            .dir("usr")
+            .sized("usr/lib", 123_456);
+        let l1 = Tar::new()
+            .dir("var")
+            .whiteout("var/cache")
+            .sized("var/log", 20)
+            .bytes();
+        let l2 = Tar::new()
+            .dir("var")
+            .dir("var/cache")
+            .sized("var/cache/new", 333)
+            .whiteout("usr")
+            .bytes();
+        let l3 = Tar::new().dir("usr").sized("usr/lib", 1).bytes();
+        cross_check("deleted-dirs", vec![l0.bytes(), l1, l2, l3], true);
+    }
+
+    #[test]
+    fn efficiency_matches_dive_for_opaque_directories() {
+        let l0 = Tar::new()
+            .dir("data")
+            .sized("data/one", 4000)
+            .dir("data/sub")
+            .sized("data/sub/two", 2500)
+            .sized("top", 10)
+            .bytes();
+        let l1 = Tar::new()
+            .dir("data")
+            .opaque("data")
+            .sized("data/one", 100)
+            .sized("data/three", 50)
+            .bytes();
+        let l2 = Tar::new()
+            .dir("data")
+            .opaque("data")
+            .sized("data/three", 60)
+            .sized("top", 11)
+            .bytes();
+        // dive ignores opaque markers: data/sub/two is no waste for it, and
+        // the index agrees (while the filesystem itself drops it).
+        cross_check("opaque", vec![l0.clone(), l1.clone(), l2.clone()], false);
+        let fs = index(vec![l0, l1, l2]);
+        assert!(fs.get("/data/sub/two").is_none());
+        assert!(!fs
+            .efficiency
+            .inefficiencies
+            .iter()
+            .any(|i| i.path == "/data/sub/two"));
+    }
+
+    #[test]
+    fn efficiency_matches_dive_in_its_corner_cases() {
+        // A file replacing a directory without a whiteout, then deleted; a
+        // whiteout of something that never existed (dive stops walking that
+        // layer); parents no entry lists; a path twice in one layer; an empty
+        // directory replaced by a file.
+        let l0 = Tar::new()
+            .dir("p")
+            .sized("p/x", 900)
+            .sized("implied/deep/file", 77)
+            .dir("e")
+            .sized("z", 5)
+            .sized("twice", 1)
+            .sized("twice", 2)
+            .bytes();
+        let l1 = Tar::new()
+            .sized("p", 40)
+            .whiteout("nothing-here")
+            .sized("z", 6)
+            .sized("e", 3)
+            .bytes();
+        let l2 = Tar::new()
+            .whiteout("p")
+            .sized("implied/deep/file", 78)
+            .whiteout("implied/deep")
+            .sized("twice", 9)
+            .bytes();
+        cross_check("corners", vec![l0, l1, l2], false);
+    }
 }

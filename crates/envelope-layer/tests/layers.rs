@@ -1,6 +1,7 @@
 //! Layers are deterministic, readable by GNU tar, and their compressed
 //! bytes are pinned by golden digests.
 
+#[cfg(feature = "external-tools")]
 use std::process::Command;
 use std::sync::Arc;
 
@@ -60,6 +61,7 @@ fn same_entries_in_any_order_give_the_same_bytes() {
     assert_eq!(tar_bytes(&sample(false)).len() % 512, 0);
 }
 
+#[cfg(feature = "external-tools")]
 fn gnu_tar(args: &[&str], input: &std::path::Path) -> String {
     let out = Command::new("tar")
         .args(args)
@@ -79,6 +81,7 @@ fn gnu_tar(args: &[&str], input: &std::path::Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+#[cfg(feature = "external-tools")]
 #[test]
 fn gnu_tar_lists_exactly_the_entries() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -123,6 +126,7 @@ fn gnu_tar_lists_exactly_the_entries() {
     assert!(!named.contains("root/root"), "{named}");
 }
 
+#[cfg(feature = "external-tools")]
 #[test]
 fn long_paths_and_hard_links_extract_with_gnu_tar() {
     let mut b = LayerBuilder::new(0);
@@ -238,6 +242,7 @@ fn compressed_layers_decompress_to_the_tar() {
     }
 }
 
+#[cfg(feature = "external-tools")]
 #[test]
 fn a_multi_chunk_gzip_layer_is_read_by_gnu_gzip() {
     let mut data = Vec::new();

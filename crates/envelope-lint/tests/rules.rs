@@ -3,6 +3,10 @@
 //! finding of that rule and nothing else, `no-hits.Dockerfile` (or
 //! `no-hits/`) none. The findings and, for fixable rules, the fixed file are
 //! snapshots; the fixed file must no longer have the fixed findings.
+//!
+//! Each rule is a test of its own, named after its code (`cargo test -p
+//! envelope-lint --test rules go003`), and a rule registered without one
+//! fails `every_registered_rule_has_a_test`.
 
 use std::path::{Path, PathBuf};
 
@@ -52,77 +56,121 @@ fn concise(path: &str, result: &envelope_lint::FileResult) -> String {
         .replace(path, "hits.Dockerfile")
 }
 
-#[test]
-fn every_rule_has_a_fixture_pair_that_hits_and_does_not() {
+/// The fixture pair of one rule: what went wrong, one line each.
+fn check_fixtures(code: &str) -> Vec<String> {
     let mut failures = Vec::new();
-    // ENVELOPE_RULES=GO checks only the codes starting with GO.
-    let filter = std::env::var("ENVELOPE_RULES").unwrap_or_default();
-    for rule in all_rules() {
-        let info = rule.info();
-        let code = info.code;
-        if !code.starts_with(filter.as_str()) {
-            continue;
-        }
-        let settings = only(code);
-        let (hits, ctx) = fixture(code, "hits");
-        let Ok(bytes) = std::fs::read(&hits) else {
-            failures.push(format!("{code}: no fixture {}", hits.display()));
-            continue;
-        };
-        let shown = format!("{code}/hits.Dockerfile");
-        let result = lint(&shown, &bytes, Some(&ctx), &settings).expect("lint");
-        if result.diagnostics.is_empty() {
-            failures.push(format!("{code}: hits gave no finding"));
-        }
-        for d in &result.diagnostics {
-            if d.code != code {
-                failures.push(format!("{code}: hits gave {} ({})", d.code, d.message));
-            }
-        }
-        insta::assert_snapshot!(format!("{code}-hits"), concise(&shown, &result));
-
-        let (clean, ctx) = fixture(code, "no-hits");
-        match std::fs::read(&clean) {
-            Ok(bytes) => {
-                let result =
-                    lint("no-hits.Dockerfile", &bytes, Some(&ctx), &settings).expect("lint");
-                for d in &result.diagnostics {
-                    failures.push(format!(
-                        "{code}: no-hits gave {} at {:?}: {}",
-                        d.code, d.start, d.message
-                    ));
-                }
-            }
-            Err(_) => failures.push(format!("{code}: no fixture {}", clean.display())),
-        }
-
-        if info.fixable {
-            let (fixed, after, applied) = fix(&shown, &bytes, Some(&ctx), &settings).expect("fix");
-            if applied == 0 {
-                failures.push(format!("{code}: fixable but --fix changed nothing"));
-            }
-            let remaining: Vec<_> = after
-                .diagnostics
-                .iter()
-                .filter(|d| d.fix.is_some())
-                .collect();
-            if !remaining.is_empty() {
-                failures.push(format!(
-                    "{code}: fixable findings remain after --fix: {remaining:?}"
-                ));
-            }
-            // The fixed file still parses cleanly.
-            let reparsed = envelope_dockerfile::parse(fixed.as_bytes());
-            if !reparsed.errors.is_empty() {
-                failures.push(format!(
-                    "{code}: --fix broke the syntax: {:?}",
-                    reparsed.errors
-                ));
-            }
-            insta::assert_snapshot!(format!("{code}-fixed"), fixed);
+    let Some(info) = all_rules()
+        .iter()
+        .map(|r| r.info())
+        .find(|i| i.code == code)
+    else {
+        return vec![format!("{code}: no such rule is registered")];
+    };
+    let settings = only(code);
+    let (hits, ctx) = fixture(code, "hits");
+    let Ok(bytes) = std::fs::read(&hits) else {
+        return vec![format!("{code}: no fixture {}", hits.display())];
+    };
+    let shown = format!("{code}/hits.Dockerfile");
+    let result = lint(&shown, &bytes, Some(&ctx), &settings).expect("lint");
+    if result.diagnostics.is_empty() {
+        failures.push(format!("{code}: hits gave no finding"));
+    }
+    for d in &result.diagnostics {
+        if d.code != code {
+            failures.push(format!("{code}: hits gave {} ({})", d.code, d.message));
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    insta::assert_snapshot!(format!("{code}-hits"), concise(&shown, &result));
+
+    let (clean, ctx) = fixture(code, "no-hits");
+    match std::fs::read(&clean) {
+        Ok(bytes) => {
+            let result = lint("no-hits.Dockerfile", &bytes, Some(&ctx), &settings).expect("lint");
+            for d in &result.diagnostics {
+                failures.push(format!(
+                    "{code}: no-hits gave {} at {:?}: {}",
+                    d.code, d.start, d.message
+                ));
+            }
+        }
+        Err(_) => failures.push(format!("{code}: no fixture {}", clean.display())),
+    }
+
+    if info.fixable {
+        let (fixed, after, applied) = fix(&shown, &bytes, Some(&ctx), &settings).expect("fix");
+        if applied == 0 {
+            failures.push(format!("{code}: fixable but --fix changed nothing"));
+        }
+        let remaining: Vec<_> = after
+            .diagnostics
+            .iter()
+            .filter(|d| d.fix.is_some())
+            .collect();
+        if !remaining.is_empty() {
+            failures.push(format!(
+                "{code}: fixable findings remain after --fix: {remaining:?}"
+            ));
+        }
+        // The fixed file still parses cleanly.
+        let reparsed = envelope_dockerfile::parse(fixed.as_bytes());
+        if !reparsed.errors.is_empty() {
+            failures.push(format!(
+                "{code}: --fix broke the syntax: {:?}",
+                reparsed.errors
+            ));
+        }
+        insta::assert_snapshot!(format!("{code}-fixed"), fixed);
+    }
+    failures
+}
+
+/// One test per rule, named after its code, so a failure names its rule;
+/// [`every_registered_rule_has_a_test`] keeps the list complete.
+macro_rules! rule_tests {
+    ($($name:ident: $code:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let failures = check_fixtures($code);
+                assert!(failures.is_empty(), "{}", failures.join("\n"));
+            }
+        )*
+        const TESTED: &[&str] = &[$($code),*];
+    };
+}
+
+rule_tests! {
+    df000: "DF000",
+    df001: "DF001",
+    df002: "DF002",
+    df003: "DF003",
+    df004: "DF004",
+    df005: "DF005",
+    df006: "DF006",
+    df007: "DF007",
+    df008: "DF008",
+    df009: "DF009",
+    df010: "DF010",
+    df011: "DF011",
+    df012: "DF012",
+    df013: "DF013",
+    go001: "GO001",
+    go002: "GO002",
+    go003: "GO003",
+    go004: "GO004",
+    go005: "GO005",
+    go006: "GO006",
+    go007: "GO007",
+}
+
+#[test]
+fn every_registered_rule_has_a_test() {
+    let registered: Vec<&str> = all_rules().iter().map(|r| r.info().code).collect();
+    assert_eq!(
+        TESTED, registered,
+        "rule_tests! must list every registered Dockerfile rule, in code order"
+    );
 }
 
 #[test]

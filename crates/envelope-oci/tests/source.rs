@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+#[cfg(feature = "external-tools")]
 use std::process::Command;
 use std::sync::Arc;
 
@@ -1074,6 +1075,7 @@ fn hostile_docker_archives_are_errors_not_panics() {
 // ---------------------------------------------------------------------------
 // skopeo.
 
+#[cfg(feature = "external-tools")]
 fn skopeo(args: &[&str]) -> Vec<u8> {
     let out = Command::new("skopeo")
         .args(args)
@@ -1087,6 +1089,7 @@ fn skopeo(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+#[cfg(feature = "external-tools")]
 #[test]
 fn reads_the_docker_archive_skopeo_writes() {
     let tmp = tempfile::tempdir().expect("tmp");

@@ -1,5 +1,7 @@
 //! The tar reader against archives GNU tar writes, and against garbage.
 
+#![cfg(feature = "external-tools")]
+
 use std::process::Command;
 
 use envelope_oci::tar::{list_members, read_member};

@@ -4,6 +4,8 @@
 //! cache), an image `buildah bud` built from a naive Dockerfile and saved by
 //! podman, cross-checked with dive; hostile archives; bare binaries.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 
 use std::path::{Path, PathBuf};

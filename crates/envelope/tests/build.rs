@@ -1,6 +1,8 @@
 //! `envelope build` and `envelope package` end to end: real Go builds, images
 //! checked by skopeo and GNU tar, run by podman (and qemu for arm64).
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 
 use std::process::Command;

@@ -49,7 +49,9 @@
 //! `ENVELOPE_CONFORMANCE_ONLY=hey,nsq` runs only those programs;
 //! `ENVELOPE_CONFORMANCE_REPORT=PATH` also writes the summary table there.
 //!
-//!     cargo test -p envelope --test conformance -- --nocapture
+//!     cargo test -p envelope --features external-tools --test conformance -- --nocapture
+
+#![cfg(feature = "external-tools")]
 
 mod common;
 

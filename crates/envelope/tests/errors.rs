@@ -1,5 +1,7 @@
 //! Bad input gives a clear error, exit code 2, and no output written.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 
 use common::*;

@@ -3,6 +3,8 @@
 //! build info has `dep` lines with h1: sums, an indirect dependency and a
 //! module-to-module replacement.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 
 use std::process::Command;

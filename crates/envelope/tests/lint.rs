@@ -566,6 +566,7 @@ mod init {
         assert!(err(&o).contains("go.mod"), "{}", err(&o));
     }
 
+    #[cfg(feature = "external-tools")]
     /// The generated build command is run for real with the machine's Go:
     /// it produces a static, stripped binary.
     #[test]
@@ -615,6 +616,7 @@ mod init {
     }
 }
 
+#[cfg(feature = "external-tools")]
 mod hadolint {
     //! hadolint on the corpus, for the rules both tools have. Every
     //! disagreement must be one of the deliberate differences documented in

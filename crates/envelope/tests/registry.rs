@@ -1,6 +1,8 @@
 //! Pushes, pulls, copies and credentials against a real registry, checked
 //! by skopeo and podman.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 
 use std::io::Write;

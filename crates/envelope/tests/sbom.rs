@@ -5,6 +5,8 @@
 //! CycloneDX 1.6 schemas; attachment to OCI layouts and to a registry
 //! without the referrers API; a cross-check with syft.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 
 use std::collections::BTreeSet;

@@ -7,6 +7,8 @@
 //! database's entries apply, in programs that call the vulnerable symbol
 //! (inlined), import only its package, or only carry the module.
 
+#![cfg(feature = "external-tools")]
+
 mod common;
 
 use std::collections::BTreeSet;

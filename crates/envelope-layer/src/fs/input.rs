@@ -1,0 +1,366 @@
+//! A layer's bytes on their way to the tar reader: where they come from
+//! (read through or seekable), the compressed bytes counted and hashed
+//! against the descriptor, the format detected from the first bytes and
+//! decompressed, the uncompressed bytes counted against the layer limit,
+//! and a file's data handed to the visitor.
+
+use std::io::{self, Read, Seek};
+
+use envelope_oci::{Descriptor, Digest};
+use sha2::Digest as _;
+
+use super::error::{FsError, LayerId};
+
+/// One layer to index: its (possibly compressed) bytes, and its
+/// descriptor when known (the digest is then verified while reading).
+pub struct LayerInput {
+    pub reader: Box<dyn LayerRead>,
+    pub descriptor: Option<Descriptor>,
+}
+
+impl LayerInput {
+    /// A layer read from start to end (and verified against `descriptor`).
+    pub fn new(reader: impl Read + Send + 'static, descriptor: Option<Descriptor>) -> LayerInput {
+        LayerInput {
+            reader: Box::new(Streamed(reader)),
+            descriptor,
+        }
+    }
+
+    /// A layer whose file contents can be skipped by seeking when it is an
+    /// uncompressed tar: only headers and what the visitor wants are read.
+    /// Nothing is verified (a digest needs every byte).
+    pub fn seekable(reader: impl Read + Seek + Send + 'static) -> LayerInput {
+        LayerInput {
+            reader: Box::new(Seekable::new(reader)),
+            descriptor: None,
+        }
+    }
+}
+
+/// A layer's bytes, and whether some can be passed over without reading.
+pub trait LayerRead: Read + Send {
+    /// Moves `n` bytes ahead without reading them, when the source can;
+    /// `None` when it cannot (the bytes are then read and dropped).
+    fn skip_ahead(&mut self, _n: u64) -> Option<io::Result<()>> {
+        None
+    }
+}
+
+/// A reader that can only be read through.
+pub struct Streamed<R>(pub R);
+
+impl<R: Read> Read for Streamed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read + Send> LayerRead for Streamed<R> {}
+
+/// A reader that can seek forward.
+pub struct Seekable<R> {
+    inner: R,
+    /// The stream's length, learned on the first skip.
+    end: Option<u64>,
+}
+
+impl<R> Seekable<R> {
+    pub fn new(inner: R) -> Seekable<R> {
+        Seekable { inner, end: None }
+    }
+}
+
+impl<R: Read> Read for Seekable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<R: Read + Seek + Send> LayerRead for Seekable<R> {
+    fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
+        let d = i64::try_from(n).ok()?;
+        let r = (|| {
+            let here = self.inner.stream_position()?;
+            let end = match self.end {
+                Some(e) => e,
+                None => {
+                    let e = self.inner.seek(io::SeekFrom::End(0))?;
+                    self.inner.seek(io::SeekFrom::Start(here))?;
+                    self.end = Some(e);
+                    e
+                }
+            };
+            // Seeking past the end would hide a truncated layer.
+            if here.checked_add(n).is_none_or(|t| t > end) {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the layer ends {} bytes into a file's data of {n}",
+                        end.saturating_sub(here)
+                    ),
+                ));
+            }
+            self.inner.seek(io::SeekFrom::Current(d)).map(|_| ())
+        })();
+        Some(r)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reading: hashing, decompression, a byte limit.
+
+pub(super) enum Hasher {
+    Sha256(sha2::Sha256),
+    Sha512(sha2::Sha512),
+}
+
+impl Hasher {
+    pub(super) fn for_digest(d: &Digest) -> Hasher {
+        if d.algorithm() == "sha512" {
+            Hasher::Sha512(sha2::Sha512::new())
+        } else {
+            Hasher::Sha256(sha2::Sha256::new())
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(bytes),
+            Hasher::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    pub(super) fn finish(&mut self) -> String {
+        match self {
+            Hasher::Sha256(h) => format!("sha256:{:x}", h.finalize_reset()),
+            Hasher::Sha512(h) => format!("sha512:{:x}", h.finalize_reset()),
+        }
+    }
+}
+
+/// Counts (and hashes, with a descriptor) the compressed bytes.
+pub(super) struct Meter<'a> {
+    pub(super) inner: &'a mut dyn LayerRead,
+    pub(super) hasher: Option<Hasher>,
+    pub(super) count: u64,
+    pub(super) failed: bool,
+}
+
+impl Read for Meter<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                let n = n.min(buf.len());
+                if let Some(h) = &mut self.hasher {
+                    h.update(&buf[..n]);
+                }
+                self.count += n as u64;
+                Ok(n)
+            }
+            Err(e) => {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    self.failed = true;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Meter<'_> {
+    /// Skips without reading when nothing is being hashed and the source
+    /// can seek.
+    pub(super) fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
+        if self.hasher.is_some() {
+            return None;
+        }
+        let r = self.inner.skip_ahead(n)?;
+        if r.is_ok() {
+            self.count += n;
+        }
+        Some(r)
+    }
+}
+
+/// A decompressed stream that may pass over bytes without reading them.
+pub(super) trait SkipRead: Read {
+    fn skip_ahead(&mut self, _n: u64) -> Option<io::Result<()>> {
+        None
+    }
+}
+
+impl<R: Read> SkipRead for flate2::read::MultiGzDecoder<R> {}
+impl<R: io::BufRead> SkipRead for zstd::stream::read::Decoder<'_, R> {}
+
+/// A plain tar: the magic bytes already read, then the metered source.
+pub(super) struct PlainTar<'a, 'b> {
+    pub(super) head: io::Take<io::Cursor<[u8; 4]>>,
+    pub(super) meter: &'a mut Meter<'b>,
+}
+
+impl Read for PlainTar<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.head.limit() > 0 {
+            return self.head.read(buf);
+        }
+        self.meter.read(buf)
+    }
+}
+
+impl SkipRead for PlainTar<'_, '_> {
+    fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
+        if self.head.limit() > 0 {
+            return None;
+        }
+        self.meter.skip_ahead(n)
+    }
+}
+
+/// Counts the uncompressed bytes and stops past the limit.
+pub(super) struct Counted<'a> {
+    pub(super) inner: Box<dyn SkipRead + 'a>,
+    pub(super) pos: u64,
+    pub(super) limit: u64,
+    pub(super) over: bool,
+}
+
+impl Counted<'_> {
+    /// Passes over `n` bytes without reading them, when the source can and
+    /// the layer limit allows.
+    pub(super) fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
+        if self.over || self.pos.checked_add(n)? > self.limit {
+            return None;
+        }
+        let r = self.inner.skip_ahead(n)?;
+        if r.is_ok() {
+            self.pos += n;
+        }
+        Some(r)
+    }
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.over {
+            return Err(io::Error::other("the layer is over its size limit"));
+        }
+        let n = self.inner.read(buf)?.min(buf.len());
+        self.pos += n as u64;
+        if self.pos > self.limit {
+            self.over = true;
+            return Err(io::Error::other("the layer is over its size limit"));
+        }
+        Ok(n)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Format {
+    Tar,
+    Gzip,
+    Zstd,
+}
+
+impl Format {
+    pub(super) fn detect(magic: &[u8]) -> Format {
+        if magic.starts_with(&[0x1f, 0x8b]) {
+            Format::Gzip
+        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Format::Zstd
+        } else {
+            Format::Tar
+        }
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Format::Tar => "tar",
+            Format::Gzip => "gzip",
+            Format::Zstd => "zstd",
+        }
+    }
+}
+
+/// Reads until `buf` is full or the end; returns the bytes read.
+pub(super) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Reads and discards up to `n` bytes; returns how many there were.
+pub(super) fn skip(r: &mut dyn Read, n: u64, scratch: &mut [u8]) -> io::Result<u64> {
+    let mut left = n;
+    while left > 0 {
+        let want = usize::try_from(left).map_or(scratch.len(), |l| l.min(scratch.len()));
+        match r.read(&mut scratch[..want]) {
+            Ok(0) => break,
+            Ok(k) => left -= (k as u64).min(left),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n - left)
+}
+
+/// A file's bytes for the visitor: at most `remaining`, and a note of an
+/// error or an early end of the stream beneath.
+pub(super) struct EntryReader<'a, 'b> {
+    pub(super) src: &'a mut Counted<'b>,
+    pub(super) remaining: u64,
+    pub(super) failed: Option<io::Error>,
+    pub(super) short: bool,
+}
+
+impl Read for EntryReader<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = usize::try_from(self.remaining).map_or(buf.len(), |r| r.min(buf.len()));
+        match self.src.read(&mut buf[..want]) {
+            Ok(0) => {
+                self.short = true;
+                Ok(0)
+            }
+            Ok(k) => {
+                self.remaining -= (k as u64).min(self.remaining);
+                Ok(k)
+            }
+            Err(e) => {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    self.failed = Some(io::Error::new(e.kind(), e.to_string()));
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+pub(super) fn check_blob(
+    id: &LayerId,
+    d: &Descriptor,
+    meter: &mut Meter<'_>,
+    also: String,
+) -> Option<FsError> {
+    let actual = meter.hasher.as_mut()?.finish();
+    let expected = d.digest.to_string();
+    (actual != expected || meter.count != d.size).then(|| FsError::DigestMismatch {
+        layer: id.clone(),
+        expected,
+        actual,
+        expected_size: d.size,
+        actual_size: meter.count,
+        also,
+    })
+}

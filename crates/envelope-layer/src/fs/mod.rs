@@ -1,0 +1,293 @@
+//! The read-only filesystem of an image, indexed from its layers as they
+//! stream by: nothing is extracted, whiteouts and opaque directories are
+//! applied, and only the files of the final filesystem are offered to a
+//! [`ContentVisitor`] (layers are read from the top down, so what an upper
+//! layer hides is known before a lower one is read). Memory holds one
+//! record per path, never file contents.
+//!
+//! Per-layer records also give the wasted bytes and the efficiency score,
+//! computed as dive computes them so the numbers compare.
+//!
+//! Layer blobs may be gzip (one or more members), zstd or plain tar,
+//! detected by their first bytes. The tar reader is a streaming one of its
+//! own: ustar and old V7 headers, GNU long names and links, PAX local and
+//! global headers (`path`, `linkpath`, `size`, `uid`, `gid`), GNU base-256
+//! numbers, and both the unsigned and the signed header checksum. Hostile
+//! input is bounded by [`Limits`]; it gives an [`FsError`], never a panic.
+
+mod dive;
+mod error;
+mod index;
+mod input;
+mod limits;
+mod paths;
+mod read;
+mod tar;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+pub use error::{FsError, LayerId};
+pub use input::{LayerInput, LayerRead, Seekable, Streamed};
+pub use limits::Limits;
+pub use paths::{normalize, EscapesRoot};
+
+use index::Index;
+use limits::MAX_SYMLINK_HOPS;
+use paths::{join_parts, normalize_clamped};
+
+/// What a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    File,
+    Dir,
+    Symlink,
+    Hardlink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+}
+
+/// One path of the final filesystem.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// Permission bits with setuid/setgid/sticky (`0o7777`).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Bytes of a regular file (0 for everything else).
+    pub size: u64,
+    /// A symlink's target as written, or a hardlink's target as an
+    /// absolute normalized path.
+    pub link: Option<String>,
+    /// Index of the layer (0 = bottom) the path comes from.
+    pub layer: usize,
+}
+
+/// One layer, as measured while reading it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LayerSummary {
+    pub index: usize,
+    /// The layer blob's digest and size, when given.
+    pub digest: Option<String>,
+    pub compressed_size: u64,
+    /// Bytes of the uncompressed tar stream.
+    pub tar_size: u64,
+    /// Sum of the regular files' sizes in this layer.
+    pub files_size: u64,
+    pub entries: usize,
+    pub whiteouts: usize,
+    /// The largest regular files of this layer (path, size), largest
+    /// first, at most 10.
+    pub largest: Vec<(String, u64)>,
+    /// Sum of the size fields of all the layer's entries (whiteouts,
+    /// links, repeated paths included): what dive calls the layer's size.
+    pub dive_size: u64,
+}
+
+/// A path present in more than one layer (or deleted by a later one).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Inefficiency {
+    pub path: String,
+    /// How many layers hold it (whiteouts included).
+    pub count: usize,
+    /// Bytes over all its copies.
+    pub cumulative_size: u64,
+}
+
+/// dive's efficiency: the score, the wasted bytes (the cumulative size of
+/// every path found in more than one layer), and those paths, most
+/// wasteful first.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Efficiency {
+    pub score: f64,
+    pub wasted_bytes: u64,
+    /// Bytes of all layers but the first (dive's "user" size).
+    pub user_size: u64,
+    pub inefficiencies: Vec<Inefficiency>,
+}
+
+/// Something odd in a layer that is not fatal: a path that tried to leave
+/// the root, a device node, a hardlink to nothing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FsWarning {
+    pub layer: usize,
+    pub path: String,
+    pub message: String,
+}
+
+/// The final filesystem of an image.
+#[derive(Debug, Clone, Default)]
+pub struct ImageFs {
+    /// Absolute normalized paths (`/etc/passwd`) to their nodes; `/` itself
+    /// is not listed.
+    pub nodes: BTreeMap<String, Node>,
+    pub layers: Vec<LayerSummary>,
+    pub efficiency: Efficiency,
+    pub warnings: Vec<FsWarning>,
+}
+
+/// Sees the regular files of the final filesystem while they stream by.
+pub trait ContentVisitor {
+    /// Should `visit` get this file's bytes?
+    fn wants(&mut self, path: &str, node: &Node) -> bool;
+    /// Reads as much of the file as it needs; the rest is skipped.
+    fn visit(&mut self, path: &str, node: &Node, data: &mut dyn Read) -> std::io::Result<()>;
+    /// A file already given to `visit` is not in the final filesystem
+    /// after all: a later entry of the same layer replaced it (only odd
+    /// tars hold a path twice). The last `visit` of a path that is not
+    /// superseded is the one that counts.
+    fn superseded(&mut self, _path: &str) {}
+    /// A regular file of a lower layer that the final filesystem does not
+    /// show (deleted or replaced above): its bytes are still in the image.
+    /// Return true to get them through `visit` (`node.layer` says where).
+    fn hidden(&mut self, _path: &str, _node: &Node) -> bool {
+        false
+    }
+}
+
+/// A visitor that wants nothing.
+pub struct NoContent;
+
+impl ContentVisitor for NoContent {
+    fn wants(&mut self, _: &str, _: &Node) -> bool {
+        false
+    }
+    fn visit(&mut self, _: &str, _: &Node, _: &mut dyn Read) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The root directory, which no layer lists.
+static ROOT: Node = Node {
+    kind: NodeKind::Dir,
+    mode: 0o755,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    link: None,
+    layer: 0,
+};
+
+/// Indexes the final filesystem of an image from its layers (bottom layer
+/// first in `layers`; they are read from the last one down). Each layer's
+/// reader is read to its end; when its descriptor is given, its size and
+/// digest are checked. Regular files of the final filesystem are offered
+/// to `visitor` while they stream by; the visitor sees them before the
+/// layer's digest is checked at its end, so an error still voids what it
+/// saw.
+pub fn index_layers(
+    layers: Vec<LayerInput>,
+    visitor: &mut dyn ContentVisitor,
+    limits: &Limits,
+) -> Result<ImageFs, FsError> {
+    let count = layers.len();
+    let mut index = Index::new(count, visitor, limits);
+    let mut summaries = Vec::with_capacity(count);
+    for (i, input) in layers.into_iter().enumerate().rev() {
+        summaries.push(index.read_layer(i, input)?);
+    }
+    summaries.reverse();
+    Ok(index.finish(summaries))
+}
+
+impl ImageFs {
+    /// The node at `path` (normalized first; `/` is the root directory).
+    /// Symbolic links are not followed: see [`ImageFs::resolve`].
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        let p = normalize_clamped(path);
+        if p == "/" {
+            return Some(&ROOT);
+        }
+        self.nodes.get(&p)
+    }
+
+    /// Follows symbolic links (relative and absolute targets, in the path's
+    /// parent directories too) inside the image: an absolute target starts
+    /// again at the image's root and a `..` at the root stays there. Gives
+    /// the final path and its node, or `None` when a component is missing,
+    /// a non-directory has components after it, or more than 40 links are
+    /// followed (a loop).
+    pub fn resolve(&self, path: &str) -> Option<(String, &Node)> {
+        let mut pending: Vec<String> = path
+            .split('/')
+            .rev()
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::to_string)
+            .collect();
+        let mut cur: Vec<String> = Vec::new();
+        let mut hops = 0usize;
+        let mut node: &Node = &ROOT;
+        while let Some(c) = pending.pop() {
+            if node.kind != NodeKind::Dir {
+                return None;
+            }
+            if c == ".." {
+                cur.pop();
+                node = self.lookup_parts(&cur)?;
+                continue;
+            }
+            cur.push(c);
+            let n = self.lookup_parts(&cur)?;
+            if n.kind == NodeKind::Symlink {
+                hops += 1;
+                let target = n.link.as_deref().unwrap_or("");
+                if hops > MAX_SYMLINK_HOPS || target.is_empty() {
+                    return None;
+                }
+                cur.pop();
+                if target.starts_with('/') {
+                    cur.clear();
+                }
+                pending.extend(
+                    target
+                        .split('/')
+                        .rev()
+                        .filter(|c| !c.is_empty() && *c != ".")
+                        .map(str::to_string),
+                );
+                node = self.lookup_parts(&cur)?;
+            } else {
+                node = n;
+            }
+        }
+        Some((join_parts(&cur), node))
+    }
+
+    fn lookup_parts(&self, parts: &[String]) -> Option<&Node> {
+        if parts.is_empty() {
+            Some(&ROOT)
+        } else {
+            self.nodes.get(&join_parts(parts))
+        }
+    }
+
+    /// Every path of the final filesystem (the root excluded), sorted.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.nodes.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Bytes of the regular files of the final filesystem.
+    pub fn total_size(&self) -> u64 {
+        self.nodes
+            .values()
+            .filter(|n| n.kind == NodeKind::File)
+            .map(|n| n.size)
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// The direct children of `dir` (normalized first; symbolic links are
+    /// not followed, use [`ImageFs::resolve`] for that), sorted.
+    pub fn list_dir<'a>(&'a self, dir: &str) -> impl Iterator<Item = (&'a str, &'a Node)> + 'a {
+        let d = normalize_clamped(dir);
+        let prefix = if d == "/" { d } else { format!("{d}/") };
+        let plen = prefix.len();
+        self.nodes
+            .range::<String, _>(prefix.clone()..)
+            .take_while(move |(k, _)| k.starts_with(prefix.as_str()))
+            .filter(move |(k, _)| !k[plen..].contains('/'))
+            .map(|(k, v)| (k.as_str(), v))
+    }
+}
