@@ -373,7 +373,9 @@ impl Database {
             let fetched = checked_at.unwrap_or(0);
             warnings.push(format!(
                 "offline: using the copy of {source} cached {} ago ({}); the database was modified {}",
-                human_duration(Duration::from_secs(u64::try_from(now - fetched).unwrap_or(0))),
+                human_duration(Duration::from_secs(
+                    u64::try_from(now.saturating_sub(fetched)).unwrap_or(0),
+                )),
                 format_unix(fetched),
                 meta.modified,
             ));
