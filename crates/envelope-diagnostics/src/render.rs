@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::{Diagnostic, Position, Report, Severity};
+use crate::{sarif, Diagnostic, Position, Report, Severity};
 
 /// An output format for a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +30,7 @@ pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write)
             serde_json::to_writer_pretty(&mut *out, &json_report(report))?;
             writeln!(out)
         }
-        Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif(report))?;
-            writeln!(out)
-        }
+        Format::Sarif => sarif::write(&sarif(report), out),
         Format::Github => github(report, out),
     }
 }
@@ -260,113 +257,95 @@ pub fn json_report(report: &Report) -> Value {
     })
 }
 
-fn sarif_level(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "note",
-    }
-}
-
-fn region(start: Option<Position>, end: Option<Position>) -> Value {
+/// SARIF 2.1.0 regions: a finding without a position points at line 1, and
+/// an empty range is widened to one column.
+fn region(start: Option<Position>, end: Option<Position>) -> sarif::Region {
     match (start, end) {
-        (Some(s), Some(e)) => json!({
-            "startLine": s.line, "startColumn": s.column,
-            "endLine": e.line, "endColumn": e.column.max(if e.line == s.line { s.column + 1 } else { 1 }),
-        }),
-        _ => json!({"startLine": 1}),
+        (Some(s), Some(e)) => sarif::Region {
+            end_column: Some(
+                e.column
+                    .max(if e.line == s.line { s.column + 1 } else { 1 }),
+            ),
+            end_line: Some(e.line),
+            start_column: Some(s.column),
+            start_line: s.line,
+        },
+        _ => sarif::Region::line(1),
     }
 }
 
-fn sarif(report: &Report) -> Value {
-    let rules: Vec<Value> = report
+fn sarif(report: &Report) -> sarif::Log {
+    let rules = report
         .rules
         .iter()
         .map(|r| {
             let md = r.markdown();
-            json!({
-                "id": r.code,
-                "name": r.name,
-                "shortDescription": {"text": r.summary()},
-                "fullDescription": {"text": crate::section(r.doc, "What it does").unwrap_or_else(|| r.summary())},
-                "help": {"text": md, "markdown": md},
-                "defaultConfiguration": {"level": sarif_level(r.severity), "enabled": r.enabled_by_default},
-                "properties": {"fixable": r.fixable},
-            })
+            sarif::Rule {
+                default_configuration: Some(sarif::Configuration {
+                    enabled: r.enabled_by_default,
+                    level: r.severity.into(),
+                }),
+                full_description: sarif::Message::text(
+                    crate::section(r.doc, "What it does").unwrap_or_else(|| r.summary()),
+                ),
+                help: sarif::Message {
+                    markdown: Some(md.clone()),
+                    text: md,
+                },
+                help_uri: None,
+                id: r.code.to_string(),
+                name: Some(r.name.to_string()),
+                properties: sarif::Properties::from([("fixable".into(), json!(r.fixable))]),
+                short_description: sarif::Message::text(r.summary()),
+            }
         })
         .collect();
-    let results: Vec<Value> = report
+    let results = report
         .diagnostics
         .iter()
         .map(|d| {
-            let mut result = json!({
-                "ruleId": d.code,
-                "level": sarif_level(d.severity),
-                "message": {"text": match &d.help {
+            let fixes = match (&d.fix, report.source(&d.path)) {
+                (Some(fix), Some(src)) => vec![sarif::Fix {
+                    artifact_changes: vec![sarif::ArtifactChange {
+                        artifact_location: sarif::ArtifactLocation::path(&d.path),
+                        replacements: fix
+                            .edits
+                            .iter()
+                            .map(|e| sarif::Replacement {
+                                deleted_region: region(
+                                    Some(src.position(e.start)),
+                                    Some(src.position(e.end)),
+                                ),
+                                inserted_content: sarif::ArtifactContent {
+                                    text: e.content.clone(),
+                                },
+                            })
+                            .collect(),
+                    }],
+                    description: sarif::Message::text(fix.message.clone()),
+                }],
+                _ => Vec::new(),
+            };
+            sarif::SarifResult {
+                fixes,
+                level: d.severity.into(),
+                locations: vec![sarif::Location::file(&d.path, Some(region(d.start, d.end)))],
+                message: sarif::Message::text(match &d.help {
                     Some(h) => format!("{} ({h})", d.message),
                     None => d.message.clone(),
-                }},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&d.path)},
-                        "region": region(d.start, d.end),
-                    }
-                }],
-            });
-            if let Some(i) = report.rules.iter().position(|r| r.code == d.code) {
-                result["ruleIndex"] = json!(i);
+                }),
+                properties: sarif::Properties::new(),
+                rule_id: d.code.to_string(),
+                rule_index: report.rules.iter().position(|r| r.code == d.code),
             }
-            if let (Some(fix), Some(src)) = (&d.fix, report.source(&d.path)) {
-                let replacements: Vec<Value> = fix
-                    .edits
-                    .iter()
-                    .map(|e| {
-                        json!({
-                            "deletedRegion": region(Some(src.position(e.start)), Some(src.position(e.end))),
-                            "insertedContent": {"text": e.content},
-                        })
-                    })
-                    .collect();
-                result["fixes"] = json!([{
-                    "description": {"text": fix.message},
-                    "artifactChanges": [{
-                        "artifactLocation": {"uri": uri(&d.path)},
-                        "replacements": replacements,
-                    }],
-                }]);
-            }
-            result
         })
         .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "envelope",
-                "version": report.tool_version,
-                "informationUri": "https://github.com/envelope-dev/envelope",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    })
-}
-
-/// A relative path as a URI reference (spaces and `%` escaped).
-fn uri(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        match c {
-            ' ' => out.push_str("%20"),
-            '%' => out.push_str("%25"),
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            '\\' => out.push('/'),
-            _ => out.push(c),
-        }
-    }
-    out
+    sarif::Log::new(vec![sarif::Run {
+        results,
+        tool: sarif::Tool {
+            driver: sarif::Driver::envelope(report.tool_version.clone(), rules),
+        },
+    }])
 }
 
 fn github(report: &Report, out: &mut dyn Write) -> io::Result<()> {

@@ -4,9 +4,13 @@
 //! this: where the `\xff Go buildinf:` header is and how virtual addresses
 //! map to file bytes.
 //!
-//! The Mach-O and PE readers are small and bounds-checked; every length and
-//! count in the headers is checked against the file before use, and counts
-//! are capped so hostile headers cannot make us allocate much.
+//! The headers are read with `object`, as ELF is, which checks every
+//! header and table against the file; load command and section counts are
+//! capped on top so hostile headers cannot make us allocate much.
+
+use object::read::macho::{MachHeader, Section as _, Segment as _};
+use object::read::pe::{ImageNtHeaders, ImageOptionalHeader as _};
+use object::{macho, pe, Endianness, LittleEndian};
 
 use crate::elf::Elf;
 use crate::Error;
@@ -23,14 +27,15 @@ pub enum Format {
 impl Format {
     /// Recognizes the format from the first bytes of a file.
     pub fn detect(data: &[u8]) -> Option<Format> {
-        if data.starts_with(b"\x7fELF") {
+        if data.starts_with(&object::elf::ELFMAG) {
             return Some(Format::Elf);
         }
-        if data.starts_with(b"MZ") {
+        if data.starts_with(&pe::IMAGE_DOS_SIGNATURE.to_le_bytes()) {
             return Some(Format::Pe);
         }
-        match data.get(..4) {
-            Some([0xfe, 0xed, 0xfa, 0xce | 0xcf]) | Some([0xce | 0xcf, 0xfa, 0xed, 0xfe]) => {
+        let magic = u32::from_be_bytes(data.get(..4)?.try_into().ok()?);
+        match magic {
+            macho::MH_MAGIC | macho::MH_CIGAM | macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => {
                 Some(Format::MachO)
             }
             _ => None,
@@ -96,8 +101,22 @@ impl<'a> AddressSpace<'a> {
     pub fn parse(data: &'a [u8]) -> Result<AddressSpace<'a>, Error> {
         match Format::detect(data) {
             Some(Format::Elf) => Ok(Self::from_elf(&Elf::parse(data)?)),
-            Some(Format::MachO) => parse_macho(data),
-            Some(Format::Pe) => parse_pe(data),
+            Some(Format::MachO) => {
+                let magic = data.get(..4).and_then(|m| m.try_into().ok());
+                if matches!(
+                    magic.map(u32::from_be_bytes),
+                    Some(macho::MH_MAGIC_64 | macho::MH_CIGAM_64)
+                ) {
+                    parse_macho::<macho::MachHeader64<Endianness>>(data)
+                } else {
+                    parse_macho::<macho::MachHeader32<Endianness>>(data)
+                }
+            }
+            Some(Format::Pe) => match object::read::pe::optional_header_magic(data) {
+                Ok(pe::IMAGE_NT_OPTIONAL_HDR64_MAGIC) => parse_pe::<pe::ImageNtHeaders64>(data),
+                Ok(_) => parse_pe::<pe::ImageNtHeaders32>(data),
+                Err(e) => Err(pe_err(&e.to_string())),
+            },
             None => Err(Error::UnknownFormat),
         }
     }
@@ -175,59 +194,23 @@ impl<'a> AddressSpace<'a> {
     }
 }
 
-/// Bounds-checked fixed-width reads in one byte order.
-#[derive(Clone, Copy)]
-struct Reader<'a> {
-    data: &'a [u8],
-    big: bool,
+/// File bytes `[off, off+size)`, clamped to the end of the file: a
+/// segment or section that runs past it keeps the bytes there are.
+fn clamped(data: &[u8], off: u64, size: u64) -> &[u8] {
+    let Some(rest) = usize::try_from(off)
+        .ok()
+        .and_then(|start| data.get(start..))
+    else {
+        return &[];
+    };
+    let n = usize::try_from(size).unwrap_or(usize::MAX).min(rest.len());
+    &rest[..n]
 }
 
-impl<'a> Reader<'a> {
-    fn bytes(&self, off: u64, n: u64) -> Option<&'a [u8]> {
-        let start = usize::try_from(off).ok()?;
-        let end = start.checked_add(usize::try_from(n).ok()?)?;
-        self.data.get(start..end)
-    }
-
-    fn uint(&self, off: u64, n: u64) -> Option<u64> {
-        let b = self.bytes(off, n)?;
-        let mut v = 0u64;
-        for i in 0..b.len() {
-            let byte = if self.big { b[i] } else { b[b.len() - 1 - i] };
-            v = (v << 8) | u64::from(byte);
-        }
-        Some(v)
-    }
-
-    fn u16(&self, off: u64) -> Option<u64> {
-        self.uint(off, 2)
-    }
-
-    fn u32(&self, off: u64) -> Option<u64> {
-        self.uint(off, 4)
-    }
-
-    fn u64(&self, off: u64) -> Option<u64> {
-        self.uint(off, 8)
-    }
-
-    fn name(&self, off: u64, n: u64) -> Option<String> {
-        let b = self.bytes(off, n)?;
-        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-        Some(String::from_utf8_lossy(&b[..end]).into_owned())
-    }
-
-    /// File bytes `[off, off+size)`, clamped to the end of the file.
-    fn clamped(&self, off: u64, size: u64) -> &'a [u8] {
-        let Ok(start) = usize::try_from(off) else {
-            return &[];
-        };
-        let Some(rest) = self.data.get(start..) else {
-            return &[];
-        };
-        let n = usize::try_from(size).unwrap_or(usize::MAX).min(rest.len());
-        &rest[..n]
-    }
+/// A fixed-size header name up to its first NUL.
+fn name(raw: &[u8]) -> String {
+    let end = raw.iter().position(|&c| c == 0).unwrap_or(raw.len());
+    String::from_utf8_lossy(&raw[..end]).into_owned()
 }
 
 fn macho_err(detail: &str) -> Error {
@@ -237,103 +220,74 @@ fn macho_err(detail: &str) -> Error {
     }
 }
 
-fn parse_macho(data: &[u8]) -> Result<AddressSpace<'_>, Error> {
-    let magic = data.get(..4).ok_or_else(|| macho_err("short header"))?;
-    // The magic is 0xfeedface/0xfeedfacf in the file's byte order.
-    let big = magic[0] == 0xfe;
-    let is_64 = if big {
-        magic[3] == 0xcf
-    } else {
-        magic[0] == 0xcf
-    };
-    let r = Reader { data, big };
-    let trunc = |offset| Error::Truncated {
-        what: "Mach-O load commands",
-        offset,
-    };
-    let ncmds = r.u32(16).ok_or_else(|| trunc(16))?;
-    if ncmds > u64::from(MAX_LOAD_COMMANDS) {
+fn parse_macho<'a, Mach>(data: &'a [u8]) -> Result<AddressSpace<'a>, Error>
+where
+    Mach: MachHeader<Endian = Endianness>,
+{
+    let e = |err: object::read::Error| macho_err(&err.to_string());
+    let header = Mach::parse(data, 0).map_err(e)?;
+    let endian = header.endian().map_err(e)?;
+    if header.ncmds(endian) > MAX_LOAD_COMMANDS {
         return Err(macho_err("too many load commands"));
     }
-    let mut off: u64 = if is_64 { 32 } else { 28 };
+    let mut commands = header.load_commands(endian, data, 0).map_err(e)?;
     let mut segments = Vec::new();
     let mut sections = Vec::new();
     let mut hint = None;
-    for _ in 0..ncmds {
-        let cmd = r.u32(off).ok_or_else(|| trunc(off))?;
-        let size = r.u32(off + 4).ok_or_else(|| trunc(off + 4))?;
-        if size < 8 || r.bytes(off, size).is_none() {
-            return Err(trunc(off));
-        }
-        // LC_SEGMENT (32-bit) and LC_SEGMENT_64.
-        let seg64 = match cmd {
-            0x1 => Some(false),
-            0x19 => Some(true),
-            _ => None,
+    while let Some(command) = commands.next().map_err(e)? {
+        // LC_SEGMENT or LC_SEGMENT_64, whichever this file's width uses.
+        let Some((segment, section_data)) = Mach::Segment::from_command(command).map_err(e)? else {
+            continue;
         };
-        if let Some(w) = seg64 {
-            // Field widths: addresses and sizes are 4 or 8 bytes.
-            let (ws, hdr, sect_size) = if w { (8, 72, 80) } else { (4, 56, 68) };
-            if size < hdr {
-                return Err(trunc(off));
-            }
-            let segname = r.name(off + 8, 16).ok_or_else(|| trunc(off))?;
-            let f = |i: u64| r.uint(off + 24 + i * ws, ws).ok_or_else(|| trunc(off));
-            let (vmaddr, fileoff, filesize) = (f(0)?, f(2)?, f(3)?);
-            let p = off + 24 + 4 * ws;
-            let initprot = r.u32(p + 4).ok_or_else(|| trunc(p))?;
-            let nsects = r.u32(p + 8).ok_or_else(|| trunc(p))?;
-            if nsects > u64::from(MAX_SECTIONS)
-                || hdr.saturating_add(nsects.saturating_mul(sect_size)) > size
-            {
-                return Err(macho_err("sections past the load command"));
-            }
-            segments.push(Segment {
-                name: segname.clone(),
-                vaddr: vmaddr,
-                data: r.clamped(fileoff, filesize),
-                // VM_PROT_WRITE and VM_PROT_EXECUTE.
-                writable: initprot & 2 != 0,
-                executable: initprot & 4 != 0,
-            });
-            for i in 0..nsects {
-                let s = off + hdr + i * sect_size;
-                let sectname = r.name(s, 16).ok_or_else(|| trunc(s))?;
-                let addr = r.uint(s + 32, ws).ok_or_else(|| trunc(s))?;
-                let ssize = r.uint(s + 32 + ws, ws).ok_or_else(|| trunc(s))?;
-                let soff = r.u32(s + 32 + 2 * ws).ok_or_else(|| trunc(s))?;
-                let flags = r.u32(s + 32 + 2 * ws + 16).ok_or_else(|| trunc(s))?;
-                // S_ZEROFILL and friends have no file bytes.
-                let zerofill = matches!(flags & 0xff, 0x1 | 0xc | 0x12);
-                let sdata = if zerofill || soff == 0 {
-                    &[][..]
-                } else {
-                    r.clamped(soff, ssize)
-                };
-                if sectname == "__go_buildinfo" && hint.is_none() {
-                    hint = Some(sdata);
-                }
-                sections.push(Section {
-                    name: sectname,
-                    vaddr: addr,
-                    data: sdata,
-                });
-            }
+        if segment.nsects(endian) > MAX_SECTIONS {
+            return Err(macho_err("sections past the load command"));
         }
-        off += size;
+        let table = segment
+            .sections(endian, section_data)
+            .map_err(|_| macho_err("sections past the load command"))?;
+        let initprot = segment.initprot(endian);
+        let (fileoff, filesize) = segment.file_range(endian);
+        segments.push(Segment {
+            name: name(segment.name()),
+            vaddr: segment.vmaddr(endian).into(),
+            data: clamped(data, fileoff, filesize),
+            writable: initprot & macho::VM_PROT_WRITE != 0,
+            executable: initprot & macho::VM_PROT_EXECUTE != 0,
+        });
+        for section in table {
+            let sectname = name(section.name());
+            let offset = section.offset(endian);
+            // S_ZEROFILL and friends have no file bytes.
+            let zerofill = matches!(
+                section.flags(endian) & macho::SECTION_TYPE,
+                macho::S_ZEROFILL | macho::S_GB_ZEROFILL | macho::S_THREAD_LOCAL_ZEROFILL
+            );
+            let sdata = if zerofill || offset == 0 {
+                &[][..]
+            } else {
+                clamped(data, offset.into(), section.size(endian).into())
+            };
+            if sectname == "__go_buildinfo" && hint.is_none() {
+                hint = Some(sdata);
+            }
+            sections.push(Section {
+                name: sectname,
+                vaddr: section.addr(endian).into(),
+                data: sdata,
+            });
+        }
     }
-    // cputype: CPU_TYPE_X86 (7), CPU_TYPE_ARM (12), with CPU_ARCH_ABI64.
-    let goarch = match r.u32(4) {
-        Some(0x7) => Some("386"),
-        Some(0x0100_0007) => Some("amd64"),
-        Some(0xc) => Some("arm"),
-        Some(0x0100_000c) => Some("arm64"),
+    let goarch = match header.cputype(endian) {
+        macho::CPU_TYPE_X86 => Some("386"),
+        macho::CPU_TYPE_X86_64 => Some("amd64"),
+        macho::CPU_TYPE_ARM => Some("arm"),
+        macho::CPU_TYPE_ARM64 => Some("arm64"),
         _ => None,
     };
     Ok(AddressSpace {
         format: Format::MachO,
-        big_endian: big,
-        is_64,
+        big_endian: header.is_big_endian(),
+        is_64: header.is_type_64(),
         segments,
         sections,
         buildinfo_hint: hint,
@@ -351,34 +305,23 @@ fn pe_err(detail: &str) -> Error {
     }
 }
 
-fn parse_pe(data: &[u8]) -> Result<AddressSpace<'_>, Error> {
-    let r = Reader { data, big: false };
-    let trunc = |offset| Error::Truncated {
-        what: "PE headers",
-        offset,
-    };
-    let pe = r.u32(0x3c).ok_or_else(|| trunc(0x3c))?;
-    if r.bytes(pe, 4) != Some(b"PE\0\0") {
-        return Err(pe_err("no PE signature"));
-    }
-    let coff = pe + 4;
-    let nsections = r.u16(coff + 2).ok_or_else(|| trunc(coff))?;
-    let opt_size = r.u16(coff + 16).ok_or_else(|| trunc(coff))?;
-    let opt = coff + 20;
-    let (is_64, image_base) = match r.u16(opt).ok_or_else(|| trunc(opt))? {
-        0x10b => (false, r.u32(opt + 28).ok_or_else(|| trunc(opt))?),
-        0x20b => (true, r.u64(opt + 24).ok_or_else(|| trunc(opt))?),
-        m => return Err(pe_err(&format!("optional header magic {m:#x}"))),
-    };
-    let table = opt + opt_size;
+fn parse_pe<'a, Pe: ImageNtHeaders>(data: &'a [u8]) -> Result<AddressSpace<'a>, Error> {
+    let e = |err: object::read::Error| pe_err(&err.to_string());
+    let dos = pe::ImageDosHeader::parse(data).map_err(e)?;
+    let mut offset = dos.nt_headers_offset().into();
+    let (nt, _) = Pe::parse(data, &mut offset).map_err(e)?;
+    let image_base = nt.optional_header().image_base();
+    let table = nt.sections(data, offset).map_err(e)?;
     let mut segments = Vec::new();
     let mut sections = Vec::new();
     let mut hint = None;
-    for i in 0..nsections {
-        let s = table + i * 40;
-        let name = r.name(s, 8).ok_or_else(|| trunc(s))?;
-        let f = |o: u64| r.u32(s + o).ok_or_else(|| trunc(s));
-        let (vsize, vaddr, raw_size, raw_ptr, chars) = (f(8)?, f(12)?, f(16)?, f(20)?, f(36)?);
+    for section in table.iter() {
+        let name = name(section.raw_name());
+        let vsize = u64::from(section.virtual_size.get(LittleEndian));
+        let vaddr = u64::from(section.virtual_address.get(LittleEndian));
+        let raw_size = u64::from(section.size_of_raw_data.get(LittleEndian));
+        let raw_ptr = u64::from(section.pointer_to_raw_data.get(LittleEndian));
+        let chars = section.characteristics.get(LittleEndian);
         // Raw data is padded to the file alignment; the virtual size is the
         // real one (0 in object files).
         let size = if vsize != 0 {
@@ -389,20 +332,18 @@ fn parse_pe(data: &[u8]) -> Result<AddressSpace<'_>, Error> {
         let sdata = if raw_ptr == 0 {
             &[][..]
         } else {
-            r.clamped(raw_ptr, size)
+            clamped(data, raw_ptr, size)
         };
         let addr = image_base.wrapping_add(vaddr);
-        const CNT_INITIALIZED_DATA: u64 = 0x40;
-        const MEM_EXECUTE: u64 = 0x2000_0000;
-        const MEM_READ: u64 = 0x4000_0000;
-        const MEM_WRITE: u64 = 0x8000_0000;
-        const ALIGN_MASK: u64 = 0x00f0_0000;
         // Go's reader: the first section that is exactly initialized,
         // readable, writable data (any alignment).
         if hint.is_none()
             && vaddr != 0
             && !sdata.is_empty()
-            && chars & !ALIGN_MASK == CNT_INITIALIZED_DATA | MEM_READ | MEM_WRITE
+            && chars & !pe::IMAGE_SCN_ALIGN_MASK
+                == pe::IMAGE_SCN_CNT_INITIALIZED_DATA
+                    | pe::IMAGE_SCN_MEM_READ
+                    | pe::IMAGE_SCN_MEM_WRITE
         {
             hint = Some(sdata);
         }
@@ -410,8 +351,8 @@ fn parse_pe(data: &[u8]) -> Result<AddressSpace<'_>, Error> {
             name: name.clone(),
             vaddr: addr,
             data: sdata,
-            writable: chars & MEM_WRITE != 0,
-            executable: chars & MEM_EXECUTE != 0,
+            writable: chars & pe::IMAGE_SCN_MEM_WRITE != 0,
+            executable: chars & pe::IMAGE_SCN_MEM_EXECUTE != 0,
         });
         sections.push(Section {
             name,
@@ -419,17 +360,17 @@ fn parse_pe(data: &[u8]) -> Result<AddressSpace<'_>, Error> {
             data: sdata,
         });
     }
-    let goarch = match r.u16(coff) {
-        Some(0x8664) => Some("amd64"),
-        Some(0x14c) => Some("386"),
-        Some(0xaa64) => Some("arm64"),
-        Some(0x1c4) => Some("arm"),
+    let goarch = match nt.file_header().machine.get(LittleEndian) {
+        pe::IMAGE_FILE_MACHINE_AMD64 => Some("amd64"),
+        pe::IMAGE_FILE_MACHINE_I386 => Some("386"),
+        pe::IMAGE_FILE_MACHINE_ARM64 => Some("arm64"),
+        pe::IMAGE_FILE_MACHINE_ARMNT => Some("arm"),
         _ => None,
     };
     Ok(AddressSpace {
         format: Format::Pe,
         big_endian: false,
-        is_64,
+        is_64: nt.is_type_64(),
         segments,
         sections,
         buildinfo_hint: hint,

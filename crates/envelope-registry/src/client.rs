@@ -1,7 +1,8 @@
 //! The HTTP side of the distribution spec: one request function that adds
-//! authentication (answering 401 challenges once per scope), retries 408,
-//! 429, 5xx and dropped connections with backoff (honoring Retry-After),
-//! and counts what it did; and the registry operations built on it.
+//! authentication (answering 401 challenges once per scope), retries what
+//! the shared retry policy calls transient (busy statuses, dropped
+//! connections; honoring Retry-After), and counts what it did; and the
+//! registry operations built on it.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -10,6 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine;
+use envelope_http::RetryPolicy;
 use envelope_oci::{Descriptor, Digest};
 use ureq::http::Response;
 use ureq::Body;
@@ -53,6 +55,7 @@ pub struct Client {
     agent: ureq::Agent,
     creds: CredentialStore,
     options: ClientOptions,
+    retry: RetryPolicy,
     /// Authorization header values by "host scope".
     tokens: Mutex<HashMap<String, String>>,
     /// The scheme found for registries that may be plain HTTP.
@@ -78,40 +81,23 @@ pub(crate) struct Req<'a> {
 
 impl Client {
     pub fn new(creds: CredentialStore, options: ClientOptions) -> Result<Client, Error> {
-        let mut tls = ureq::tls::TlsConfig::builder();
-        let pem_file = options.ca_file.clone().or_else(|| {
-            std::env::var_os("SSL_CERT_FILE")
-                .filter(|v| !v.is_empty())
-                .map(Into::into)
-        });
-        if let Some(path) = pem_file {
-            let pem = std::fs::read(&path)
-                .map_err(|e| Error::Credentials(format!("CA file {}: {e}", path.display())))?;
-            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                return Err(Error::Credentials(format!(
-                    "CA file {} holds no PEM certificate",
-                    path.display()
-                )));
-            }
-            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
-        }
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(15)))
-            .timeout_recv_response(Some(Duration::from_secs(120)))
-            .user_agent(concat!("envelope/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls.build())
-            .build();
+        let agent = envelope_http::agent(&envelope_http::AgentOptions {
+            ca_file: options.ca_file.clone(),
+            connect_timeout: Duration::from_secs(15),
+            response_timeout: Some(Duration::from_secs(120)),
+            total_timeout: None,
+        })?;
+        let default = RetryPolicy::default();
+        let retry = RetryPolicy {
+            retries: MAX_ATTEMPTS - 1,
+            backoff: options.backoff.unwrap_or(default.backoff),
+            ..default
+        };
         Ok(Client {
-            agent: ureq::Agent::new_with_config(config),
+            agent,
             creds,
             options,
+            retry,
             tokens: Mutex::new(HashMap::new()),
             schemes: Mutex::new(HashMap::new()),
             stats: Stats::default(),
@@ -149,8 +135,7 @@ impl Client {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.options.backoff.unwrap_or(Duration::from_millis(250));
-        (base * 2u32.saturating_pow(attempt)).min(Duration::from_secs(10))
+        self.retry.backoff(attempt)
     }
 
     fn counter(&self, method: &str) -> &AtomicU64 {
@@ -210,13 +195,14 @@ impl Client {
             let auth = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned());
             match self.raw(req, auth.as_deref()) {
                 Err(e) => {
-                    if attempt + 1 >= MAX_ATTEMPTS {
+                    if !RetryPolicy::retries_error(&e) || !self.retry.allows(attempt) {
                         return Err(Error::Transport {
                             method: req.method,
                             url: redact_url(&req.url),
                             detail: e.to_string(),
                         });
                     }
+                    std::thread::sleep(self.retry.backoff(attempt));
                 }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
@@ -242,24 +228,16 @@ impl Client {
                             detail: error_detail(resp),
                         });
                     }
-                    let retryable = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
-                    if !retryable || attempt + 1 >= MAX_ATTEMPTS {
+                    if !RetryPolicy::retries_status(status) || !self.retry.allows(attempt) {
                         return Ok(resp);
                     }
-                    if let Some(secs) = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                    {
-                        std::thread::sleep(Duration::from_secs(secs.min(30)));
-                        attempt += 1;
-                        self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
+                    let retry_after = resp.headers().get("retry-after");
+                    std::thread::sleep(
+                        self.retry
+                            .delay(attempt, retry_after.and_then(|v| v.to_str().ok())),
+                    );
                 }
             }
-            std::thread::sleep(self.backoff(attempt));
             attempt += 1;
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
         }

@@ -67,4 +67,7 @@ pub enum Error {
 
     #[error(transparent)]
     Oci(#[from] envelope_oci::Error),
+
+    #[error(transparent)]
+    Http(#[from] envelope_http::Error),
 }

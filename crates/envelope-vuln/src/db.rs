@@ -108,8 +108,8 @@ pub struct OpenOptions {
     pub connect_timeout: Duration,
     /// One whole request, body included (default 60 s).
     pub timeout: Duration,
-    /// Retries of a request that failed with 429, 5xx or a broken
-    /// connection (default 2).
+    /// Retries of a request that failed with a busy status (408, 429,
+    /// 500, 502, 503, 504) or a broken connection (default 2).
     pub retries: u32,
     /// PEM roots to trust instead of the bundled ones; `SSL_CERT_FILE` is
     /// used when this is unset.
@@ -373,7 +373,9 @@ impl Database {
             let fetched = checked_at.unwrap_or(0);
             warnings.push(format!(
                 "offline: using the copy of {source} cached {} ago ({}); the database was modified {}",
-                human_duration(Duration::from_secs(u64::try_from(now - fetched).unwrap_or(0))),
+                human_duration(Duration::from_secs(
+                    u64::try_from(now.saturating_sub(fetched)).unwrap_or(0),
+                )),
                 format_unix(fetched),
                 meta.modified,
             ));

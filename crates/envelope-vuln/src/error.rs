@@ -67,8 +67,8 @@ pub enum Error {
         source: ZipError,
     },
 
-    #[error("CA file {}: {reason}", path.display())]
-    Tls { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Tls(#[from] envelope_http::Error),
 
     #[error("writing the vulnerability database cache {}: {source}; check that the cache folder is writable", path.display())]
     CacheWrite {

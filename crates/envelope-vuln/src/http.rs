@@ -1,16 +1,17 @@
-//! Bounded GETs: timeouts, size limits, a few retries, and gzip when the
-//! server offers it.
+//! Bounded GETs: size limits, gzip when the server offers it, and the
+//! shared agent and retry policy.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use envelope_http::RetryPolicy;
+
 use crate::error::{Error, Result};
 
 pub(crate) struct Http {
     agent: ureq::Agent,
-    retries: u32,
-    backoff: Duration,
+    retry: RetryPolicy,
     /// (connect, whole request), for messages.
     timeouts: (Duration, Duration),
     pub(crate) requests: AtomicU64,
@@ -23,42 +24,18 @@ impl Http {
         retries: u32,
         ca_file: Option<&std::path::Path>,
     ) -> Result<Http> {
-        let mut tls = ureq::tls::TlsConfig::builder();
-        let roots = ca_file.map(std::path::Path::to_path_buf).or_else(|| {
-            std::env::var_os("SSL_CERT_FILE")
-                .filter(|v| !v.is_empty())
-                .map(Into::into)
-        });
-        if let Some(path) = roots {
-            let pem = std::fs::read(&path).map_err(|e| Error::Tls {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(cert)) => Some(cert),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                return Err(Error::Tls {
-                    path,
-                    reason: "no PEM certificate in it".into(),
-                });
-            }
-            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
-        }
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(connect_timeout))
-            .timeout_global(Some(timeout))
-            .user_agent(concat!("envelope-vuln/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls.build())
-            .build();
+        let agent = envelope_http::agent(&envelope_http::AgentOptions {
+            ca_file: ca_file.map(std::path::Path::to_path_buf),
+            connect_timeout,
+            response_timeout: None,
+            total_timeout: Some(timeout),
+        })?;
         Ok(Http {
-            agent: ureq::Agent::new_with_config(config),
-            retries,
-            backoff: Duration::from_millis(250),
+            agent,
+            retry: RetryPolicy {
+                retries,
+                ..RetryPolicy::default()
+            },
             timeouts: (connect_timeout, timeout),
             requests: AtomicU64::new(0),
         })
@@ -70,11 +47,11 @@ impl Http {
         let mut attempt = 0;
         loop {
             match self.get_once(url, limit) {
-                Err(Attempt::Retry(_)) if attempt < self.retries => {
-                    std::thread::sleep(self.backoff * 2u32.saturating_pow(attempt));
+                Err(Attempt::Retry(_, retry_after)) if self.retry.allows(attempt) => {
+                    std::thread::sleep(self.retry.delay(attempt, retry_after.as_deref()));
                     attempt += 1;
                 }
-                Err(Attempt::Retry(e) | Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Retry(e, _) | Attempt::Fatal(e)) => return Err(e),
                 Ok(body) => return Ok(body),
             }
         }
@@ -87,17 +64,27 @@ impl Http {
                 location: url.to_string(),
                 limit,
             }),
-            ureq::Error::Timeout(_) => Attempt::Retry(Error::Transport {
-                url: url.to_string(),
-                message: format!(
-                    "timed out ({e}; limits: {:?} to connect, {:?} per request)",
-                    self.timeouts.0, self.timeouts.1
-                ),
-            }),
-            e => Attempt::Retry(Error::Transport {
+            e if !RetryPolicy::retries_error(&e) => Attempt::Fatal(Error::Transport {
                 url: url.to_string(),
                 message: e.to_string(),
             }),
+            ureq::Error::Timeout(_) => Attempt::Retry(
+                Error::Transport {
+                    url: url.to_string(),
+                    message: format!(
+                        "timed out ({e}; limits: {:?} to connect, {:?} per request)",
+                        self.timeouts.0, self.timeouts.1
+                    ),
+                },
+                None,
+            ),
+            e => Attempt::Retry(
+                Error::Transport {
+                    url: url.to_string(),
+                    message: e.to_string(),
+                },
+                None,
+            ),
         };
         let resp = self
             .agent
@@ -109,11 +96,19 @@ impl Http {
         match status {
             200 => {}
             404 | 410 => return Ok(None),
-            429 | 500..=599 => {
-                return Err(Attempt::Retry(Error::Http {
-                    url: url.to_string(),
-                    status,
-                }))
+            s if RetryPolicy::retries_status(s) => {
+                let retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                return Err(Attempt::Retry(
+                    Error::Http {
+                        url: url.to_string(),
+                        status,
+                    },
+                    retry_after,
+                ));
             }
             _ => {
                 return Err(Attempt::Fatal(Error::Http {
@@ -159,6 +154,7 @@ impl Http {
 }
 
 enum Attempt {
-    Retry(Error),
+    /// With the server's Retry-After, if it sent one.
+    Retry(Error, Option<String>),
     Fatal(Error),
 }

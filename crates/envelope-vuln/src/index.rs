@@ -4,20 +4,20 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::time::{parse_rfc3339, Timestamp};
+use crate::time::{parse_rfc3339, unix_seconds};
 
 /// `index/db.json`: when the database last changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbMeta {
     /// As the database wrote it (RFC 3339).
     pub modified: String,
-    pub(crate) at: Timestamp,
+    pub(crate) at: jiff::Timestamp,
 }
 
 impl DbMeta {
     /// Seconds since the Unix epoch of `modified` (negative before 1970).
     pub fn modified_unix(&self) -> i64 {
-        self.at.secs
+        unix_seconds(self.at)
     }
 }
 

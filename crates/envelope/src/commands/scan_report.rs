@@ -263,76 +263,75 @@ pub fn human(report: &ScanReport, verbose: bool, out: &mut dyn Write) -> Result<
 /// SARIF 2.1.0: a rule per vulnerability, a result per finding located at
 /// the binary, level error (called), warning (imported) or note (module).
 pub fn sarif(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
+    use envelope_diagnostics::sarif;
+
     let mut rules: BTreeMap<&str, &Finding> = BTreeMap::new();
     for f in report.binaries.iter().flat_map(|b| &b.findings) {
         rules.entry(f.id.as_str()).or_insert(f);
     }
     let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-    let rules_json: Vec<serde_json::Value> = rules
+    let rules = rules
         .values()
-        .map(|f| {
-            json!({
-                "id": f.id,
-                "shortDescription": { "text": f.summary },
-                "fullDescription": { "text": if f.aliases.is_empty() {
-                    f.summary.clone()
-                } else {
-                    format!("{} ({})", f.summary, f.aliases.join(", "))
-                } },
-                "helpUri": f.url,
-                "help": { "text": format!("{}: see {}", f.id, f.url) },
-                "properties": { "aliases": f.aliases },
-            })
+        .map(|f| sarif::Rule {
+            default_configuration: None,
+            full_description: sarif::Message::text(if f.aliases.is_empty() {
+                f.summary.clone()
+            } else {
+                format!("{} ({})", f.summary, f.aliases.join(", "))
+            }),
+            help: sarif::Message::text(format!("{}: see {}", f.id, f.url)),
+            help_uri: Some(f.url.clone()),
+            id: f.id.clone(),
+            name: None,
+            properties: sarif::Properties::from([("aliases".into(), json!(f.aliases))]),
+            short_description: sarif::Message::text(f.summary.clone()),
         })
         .collect();
     let mut results = Vec::new();
     for b in &report.binaries {
         for f in &b.findings {
             let level = match f.reachability {
-                Reach::Called => "error",
-                Reach::Imported => "warning",
-                Reach::Module => "note",
+                Reach::Called => sarif::Level::Error,
+                Reach::Imported => sarif::Level::Warning,
+                Reach::Module => sarif::Level::Note,
             };
             let fixed = f
                 .fixed
                 .as_deref()
                 .map_or("no fixed version".to_string(), |v| format!("fixed in {v}"));
-            results.push(json!({
-                "ruleId": f.id,
-                "ruleIndex": index.get(f.id.as_str()).copied().unwrap_or(0),
-                "level": level,
-                "message": { "text": format!(
+            results.push(sarif::SarifResult {
+                fixes: Vec::new(),
+                level,
+                // Relative to the image root.
+                locations: vec![sarif::Location::file(b.path.trim_start_matches('/'), None)],
+                message: sarif::Message::text(format!(
                     "{} {} in {} ({}): {}; {}",
-                    f.module, f.version, b.path, f.reachability.label(), f.summary, fixed
-                ) },
-                "locations": [ { "physicalLocation": {
-                    "artifactLocation": { "uri": b.path.trim_start_matches('/') }
-                } } ],
-                "properties": {
-                    "reachability": f.reachability,
-                    "module": f.module,
-                    "version": f.version,
-                    "fixed": f.fixed,
-                    "symbols": f.symbols,
-                },
-            }));
+                    f.module,
+                    f.version,
+                    b.path,
+                    f.reachability.label(),
+                    f.summary,
+                    fixed
+                )),
+                properties: sarif::Properties::from([
+                    ("reachability".into(), json!(f.reachability)),
+                    ("module".into(), json!(f.module)),
+                    ("version".into(), json!(f.version)),
+                    ("fixed".into(), json!(f.fixed)),
+                    ("symbols".into(), json!(f.symbols)),
+                ]),
+                rule_id: f.id.clone(),
+                rule_index: Some(index.get(f.id.as_str()).copied().unwrap_or(0)),
+            });
         }
     }
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [ {
-            "tool": { "driver": {
-                "name": "envelope",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/envelope-dev/envelope",
-                "rules": rules_json,
-            } },
-            "results": results,
-        } ],
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)?;
+    let log = sarif::Log::new(vec![sarif::Run {
+        results,
+        tool: sarif::Tool {
+            driver: sarif::Driver::envelope(env!("CARGO_PKG_VERSION"), rules),
+        },
+    }]);
+    sarif::write(&log, out)?;
     Ok(())
 }
 
