@@ -5,6 +5,7 @@
 
 mod archive;
 pub mod artifact;
+pub mod atomic;
 mod digest;
 mod error;
 mod image;
@@ -17,10 +18,11 @@ pub mod tar;
 
 pub use archive::{read_docker_archive, read_oci_archive, write_docker_archive, write_oci_archive};
 pub use artifact::{artifact, Artifact};
+pub use atomic::{write_atomic, write_atomic_with, AtomicFile};
 pub use digest::{Digest, Sha256Writer};
 pub use error::Error;
 pub use image::{BlobData, ImageBlobs};
-pub use layout::{read_oci_layout, write_atomic, write_oci_layout, OciLayout};
+pub use layout::{read_oci_layout, write_oci_layout, OciLayout};
 pub use model::{
     to_json, Config, Descriptor, EmptyObject, History, ImageConfiguration, ImageIndex,
     ImageManifest, Platform, RootFs,

@@ -243,29 +243,14 @@ pub fn run(args: PinArgs, printer: &Printer) -> Result<ExitCode> {
         }
         if !pins.is_empty() {
             let new = rewrite(&text, &pins);
-            write_keeping_mode(file, &new)?;
+            envelope_oci::write_atomic(file, new.as_bytes())
+                .with_context(|| format!("writing {}", file.display()))?;
         }
     }
     if args.check && unpinned > 0 {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Replaces the file atomically, keeping its permissions.
-fn write_keeping_mode(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let perms = std::fs::metadata(path)?.permissions();
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().set_permissions(perms)?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]
