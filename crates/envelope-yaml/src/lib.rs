@@ -270,7 +270,7 @@ fn classify(
     found.values.push(Value {
         value: value.to_string(),
         // The parser counts the span's line; a tag may stand lines above.
-        line: span.start.line() + raw[..value_start - start].matches('\n').count(),
+        line: span.start.line() + line_breaks(raw.get(..value_start - start).unwrap_or_default()),
         range: value_start..value_end,
         style,
     });
@@ -309,6 +309,16 @@ impl<'a> Positions<'a> {
         self.bytes += skipped;
         self.bytes
     }
+}
+
+/// Line breaks as YAML counts them: LF, CRLF, and a CR alone.
+pub fn line_breaks(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count()
 }
 
 /// Replaces each range of `text` with its text, leaving every other byte
@@ -475,6 +485,13 @@ mod tests {
             pinned(text),
             text.replace("app:v1", "app:v1@D").replace("x:1", "x:1@D")
         );
+    }
+
+    #[test]
+    fn lines_count_every_yaml_line_break() {
+        let text = "a: 1\rb: 2\r\nc:\n  image: !!str\r    x:1\n";
+        assert_eq!(values(text), [(5, "x:1", Style::Plain)]);
+        assert_eq!(line_breaks(text), 5);
     }
 
     #[test]

@@ -124,7 +124,7 @@ pub fn find_yaml(text: &str) -> Result<(Vec<Candidate>, Vec<Skipped>)> {
         .map(|v| {
             let reason = skip_reason(&v.value, &[]);
             let found = Found {
-                line: v.line - 1,
+                line: v.line.saturating_sub(1),
                 start: v.range.start,
                 end: v.range.end,
                 image: v.value,
