@@ -6,12 +6,12 @@
 //! back is checked against its recorded digest, so a torn or tampered entry
 //! is rebuilt rather than shipped.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use envelope_layer::{Compression, Layer};
-use envelope_oci::Digest;
+use envelope_oci::atomic::Options;
+use envelope_oci::{write_atomic_with, Digest};
 
 use crate::BuildError;
 
@@ -83,15 +83,16 @@ impl Cache {
         }
         let layer = envelope_layer::compress_tar(&tar, compression)?;
         // A cache that cannot be written is not an error: the build goes on.
-        let _ = std::fs::create_dir_all(&dir)
-            .and_then(|()| write_atomic(&blob_path, &layer.blob))
-            .and_then(|()| {
-                let meta = serde_json::json!({
-                    "digest": layer.digest.to_string(),
-                    "size": layer.size,
-                });
-                write_atomic(&meta_path, meta.to_string().as_bytes())
+        // Entries are verified when read, so they need not be synced.
+        if std::fs::create_dir_all(&dir).is_ok() {
+            let meta = serde_json::json!({
+                "digest": layer.digest.to_string(),
+                "size": layer.size,
             });
+            let cached = Options::new().durable(false);
+            let _ = write_atomic_with(&blob_path, cached, &layer.blob)
+                .and_then(|()| write_atomic_with(&meta_path, cached, meta.to_string().as_bytes()));
+        }
         Ok((layer, false))
     }
 
@@ -125,14 +126,6 @@ fn read_cached(
         diff_id: diff_id.clone(),
         uncompressed_size,
     })
-}
-
-pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(data)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 #[cfg(test)]

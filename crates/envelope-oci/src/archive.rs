@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::atomic::{AtomicFile, Options};
 use crate::image::{BlobData, ImageBlobs};
 use crate::layout::REF_NAME;
 use crate::tar::{self, EntryType, Header};
@@ -22,21 +23,13 @@ enum Content<'a> {
 }
 
 fn write_tar(file: &Path, entries: &BTreeMap<String, Content<'_>>) -> Result<(), Error> {
-    let dir = file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     if file.is_dir() {
         return Err(Error::Layout {
             path: file.to_path_buf(),
             detail: "is a directory; an archive needs a file name".into(),
         });
     }
-    let tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    let mut w = std::io::BufWriter::new(tmp);
+    let mut w = AtomicFile::create(file, Options::new())?;
     let io = |e| Error::io(file, e);
     for (path, content) in entries {
         let (entry, mode, len) = match content {
@@ -90,11 +83,7 @@ fn write_tar(file: &Path, entries: &BTreeMap<String, Content<'_>>) -> Result<(),
         w.write_all(&vec![0u8; tar::padding(len)]).map_err(io)?;
     }
     tar::write_end(&mut w).map_err(io)?;
-    let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
-    crate::layout::make_readable(tmp.as_file(), file)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(file).map_err(|e| Error::io(file, e.error))?;
-    Ok(())
+    w.commit()
 }
 
 fn blob_entry(d: &Digest) -> String {

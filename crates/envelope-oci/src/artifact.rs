@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::layout::{write_atomic, OciLayout};
+use crate::atomic::write_atomic;
+use crate::layout::OciLayout;
 use crate::{media_types, to_json, Descriptor, Digest, Error, ImageIndex, ImageManifest};
 
 /// The empty JSON object `{}` every artifact without a config points to.

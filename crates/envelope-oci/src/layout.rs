@@ -3,9 +3,10 @@
 //! is replaced atomically and only after every blob it names is in place —
 //! so a layout is valid before, during and after any write.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::atomic::{write_atomic, AtomicFile, Options};
 use crate::image::{BlobData, ImageBlobs};
 use crate::{media_types, to_json, Descriptor, Digest, Error, ImageIndex, Sha256Writer};
 
@@ -101,16 +102,9 @@ impl OciLayout {
             }
         }
         let dir = self.root.join("blobs/sha256");
-        let tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?;
-        let mut w = Sha256Writer::new(std::io::BufWriter::new(tmp));
+        let mut w = Sha256Writer::new(AtomicFile::create_in(&dir, Options::new())?);
         std::io::copy(&mut reader, &mut w).map_err(|e| Error::io(&dir, e))?;
-        let (buf, digest, size) = w.finish();
-        let tmp = buf
-            .into_inner()
-            .map_err(|e| Error::io(&dir, e.into_error()))?;
+        let (file, digest, size) = w.finish();
         if let Some((d, s)) = expected {
             if d.algorithm() == "sha256" && *d != digest {
                 return Err(Error::DigestMismatch {
@@ -127,13 +121,7 @@ impl OciLayout {
                 });
             }
         }
-        make_readable(tmp.as_file(), tmp.path())?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io(tmp.path(), e))?;
-        let target = self.blob_path(&digest);
-        tmp.persist(&target)
-            .map_err(|e| Error::io(&target, e.error))?;
+        file.commit_as(std::ffi::OsStr::new(digest.hex()))?;
         Ok((digest, size))
     }
 
@@ -224,32 +212,6 @@ fn ref_name(d: &Descriptor) -> Option<&str> {
         .as_ref()
         .and_then(|a| a.get(REF_NAME))
         .map(String::as_str)
-}
-
-/// Temporary files are created 0600; what we publish is 0644, as any tool
-/// writing a layout or an archive would leave it.
-pub(crate) fn make_readable(f: &std::fs::File, path: &Path) -> Result<(), Error> {
-    use std::os::unix::fs::PermissionsExt;
-    f.set_permissions(std::fs::Permissions::from_mode(0o644))
-        .map_err(|e| Error::io(path, e))
-}
-
-/// Writes `data` to `path` whole or not at all: a 0644 temporary file
-/// beside it, synced, then renamed over it.
-pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(data).map_err(|e| Error::io(path, e))?;
-    make_readable(tmp.as_file(), path)?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
 }
 
 /// Writes every blob of `image`, then points index.json at its root.

@@ -5,6 +5,7 @@
 
 mod archive;
 pub mod artifact;
+pub mod atomic;
 mod digest;
 mod error;
 mod image;
@@ -18,10 +19,11 @@ pub mod tar;
 
 pub use archive::{write_docker_archive, write_oci_archive};
 pub use artifact::{artifact, Artifact};
+pub use atomic::{write_atomic, write_atomic_with, AtomicFile};
 pub use digest::{Digest, Sha256Writer};
 pub use error::Error;
 pub use image::{BlobData, ImageBlobs};
-pub use layout::{write_atomic, write_oci_layout, OciLayout};
+pub use layout::{write_oci_layout, OciLayout};
 pub use model::{
     to_json, Config, Descriptor, EmptyObject, History, ImageConfiguration, ImageIndex,
     ImageManifest, RootFs,

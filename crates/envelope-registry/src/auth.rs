@@ -267,28 +267,17 @@ pub fn remove_docker_login(config: &Path, host: &str) -> Result<bool, Error> {
     Ok(removed)
 }
 
+/// Replaces the config atomically, 0600 whatever its mode was: it holds
+/// credentials.
 fn write_private(config: &Path, cfg: &serde_json::Value) -> Result<(), Error> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let err = |e: std::io::Error| Error::Credentials(format!("{}: {e}", config.display()));
     if let Some(dir) = config.parent() {
-        std::fs::create_dir_all(dir).map_err(err)?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Credentials(format!("{}: {e}", config.display())))?;
     }
-    let tmp = config.with_extension("json.tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(err)?;
-    f.write_all(
-        serde_json::to_string_pretty(cfg)
-            .unwrap_or_default()
-            .as_bytes(),
-    )
-    .map_err(err)?;
-    f.sync_all().map_err(err)?;
-    std::fs::rename(&tmp, config).map_err(err)
+    let text = serde_json::to_string_pretty(cfg).unwrap_or_default();
+    let private = envelope_oci::atomic::Options::new().private();
+    envelope_oci::write_atomic_with(config, private, text.as_bytes())
+        .map_err(|e| Error::Credentials(e.to_string()))
 }
 
 pub fn default_docker_config() -> Option<PathBuf> {

@@ -3,7 +3,6 @@
 //! Every cached file was verified before it was renamed into place and is
 //! verified again when read; a bad one is fetched anew.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use envelope_oci::{
@@ -70,9 +69,9 @@ impl BlobCache {
         let path = self.path(d);
         let dir = path.parent()?;
         std::fs::create_dir_all(dir).ok()?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).ok()?;
-        tmp.write_all(bytes).ok()?;
-        tmp.persist(&path).ok()?;
+        // Verified when read: no need to sync.
+        let options = envelope_oci::atomic::Options::new().durable(false);
+        envelope_oci::write_atomic_with(&path, options, bytes).ok()?;
         Some(path)
     }
 

@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -284,24 +284,22 @@ fn read_limited(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
     Ok(Some(buf))
 }
 
-/// Writes `dir/name` through a temporary file in `dir` renamed into place.
+/// Writes `dir/name` atomically; `sync` makes it durable (the index and
+/// state), records re-downloaded when damaged skip it.
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8], sync: bool) -> Result<()> {
     let path = dir.join(name);
-    let err = |source| Error::CacheWrite {
+    std::fs::create_dir_all(dir).map_err(|source| Error::CacheWrite {
         path: path.clone(),
         source,
-    };
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    if sync {
-        tmp.as_file().sync_all().map_err(err)?;
-    }
-    tmp.persist(&path).map_err(|e| err(e.error))?;
-    Ok(())
+    })?;
+    let options = envelope_oci::atomic::Options::new().durable(sync);
+    envelope_oci::write_atomic_with(&path, options, bytes).map_err(|e| Error::CacheWrite {
+        path: path.clone(),
+        source: match e {
+            envelope_oci::Error::Io { source, .. } => source,
+            other => std::io::Error::other(other),
+        },
+    })
 }
 
 fn corrupt(location: impl Into<String>, reason: impl fmt::Display) -> Error {

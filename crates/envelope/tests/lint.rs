@@ -288,6 +288,44 @@ fn fix_writes_and_diff_shows_the_same_change() {
 }
 
 #[test]
+fn fix_writes_through_a_symlinked_dockerfile() {
+    let tmp = tempdir();
+    let real = tmp.path().join("shared");
+    std::fs::create_dir(&real).expect("mkdir");
+    let target = real.join("Dockerfile");
+    std::fs::copy(fixture("sample").join("Dockerfile"), &target).expect("copy");
+    let before = std::fs::read_to_string(&target).expect("read");
+    let app = tmp.path().join("app");
+    std::fs::create_dir(&app).expect("mkdir");
+    let link = app.join("Dockerfile");
+    std::os::unix::fs::symlink("../shared/Dockerfile", &link).expect("symlink");
+
+    let o = run(lint_cmd(&app).args(["--fix", "Dockerfile"]));
+    assert!(err(&o).contains("fixed"), "{}", err(&o));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("lstat")
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a file"
+    );
+    let after = std::fs::read_to_string(&target).expect("read");
+    assert_ne!(after, before, "the link's target was not fixed");
+    assert!(after.contains(" -trimpath"), "{after}");
+    let mut left: Vec<String> = std::fs::read_dir(&real)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.append(
+        &mut std::fs::read_dir(&app)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect(),
+    );
+    assert_eq!(left, ["Dockerfile", "Dockerfile"], "temporary files left");
+}
+
+#[test]
 fn directories_are_walked_respecting_gitignore() {
     let tmp = tempdir();
     let root = tmp.path();

@@ -60,7 +60,8 @@ pub fn run(args: InitArgs, printer: &Printer) -> Result<ExitCode> {
     }
 
     for (path, text) in &targets {
-        write_new(path, text).with_context(|| format!("writing {}", path.display()))?;
+        envelope_oci::write_atomic(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     printer.status(format!(
         "wrote {} and {} for {} (main package {pkg}, Go {})",
@@ -355,15 +356,4 @@ fn dockerignore() -> &'static str {
      .dockerignore\n\
      bin/\n\
      dist/\n"
-}
-
-fn write_new(path: &Path, text: &str) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

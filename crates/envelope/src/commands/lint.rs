@@ -90,7 +90,7 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
             if args.diff {
                 diffs.push_str(&unified_diff(&input.shown, &outcome.original, text));
             } else if let Some(path) = &input.path {
-                write_atomically(path, text)
+                envelope_oci::write_atomic(path, text.as_bytes())
                     .with_context(|| format!("writing the fixes to {}", path.display()))?;
             } else {
                 // Fixing standard input: the fixed text is the output.
@@ -311,16 +311,6 @@ fn parent_dir(p: &Path) -> PathBuf {
 fn shown(p: &Path) -> String {
     let s = p.display().to_string();
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
-}
-
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let dir = parent_dir(path);
-    let perms = std::fs::metadata(path)?.permissions();
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().set_permissions(perms)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 fn prefixed(side: &str, name: &str) -> String {

@@ -1,7 +1,9 @@
 //! `envelope pin`: image references in Dockerfiles (`FROM`) and Kubernetes
 //! or Compose YAML (`image:`) get their digest, `image:tag@sha256:...`.
-//! The rewrite works on the exact bytes of each line: only the reference
-//! changes, so comments, quotes, spacing and line endings stay as they were.
+//! The rewrite replaces the exact bytes of each reference: comments,
+//! quotes, spacing and line endings stay as they were. YAML is read by
+//! envelope-yaml's parser; a value it cannot rewrite exactly (an anchor, an
+//! alias, a block scalar) is reported with its line and left alone.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,6 +11,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use envelope_cli::PinArgs;
+
+use envelope_yaml::Skipped;
 
 use crate::images::{client, parse_registry_ref, tls_hint};
 use crate::printer::Printer;
@@ -34,7 +38,8 @@ fn kind_of(path: &Path) -> Option<Kind> {
     }
 }
 
-/// One image reference found in a file: its byte range on its line.
+/// One image reference found in a file: its line (0-based) and its byte
+/// range in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
     pub line: usize,
@@ -42,6 +47,9 @@ pub struct Found {
     pub end: usize,
     pub image: String,
 }
+
+/// A reference found, and why it is left alone (None: pin it).
+type Candidate = (Found, Option<&'static str>);
 
 /// Why a reference is left alone, or None when it should be pinned.
 fn skip_reason(image: &str, stages: &[String]) -> Option<&'static str> {
@@ -60,10 +68,13 @@ fn skip_reason(image: &str, stages: &[String]) -> Option<&'static str> {
 
 /// `FROM [--flag=...]... IMAGE [AS NAME]` lines. Stage names are collected
 /// so `FROM builder` is not taken for an image.
-pub fn find_dockerfile(text: &str) -> Vec<(Found, Option<&'static str>)> {
+pub fn find_dockerfile(text: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut stages: Vec<String> = Vec::new();
+    let mut line_start = 0;
     for (n, line) in text.split_inclusive('\n').enumerate() {
+        let at_line = line_start;
+        line_start += line.len();
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
         let Some(first) = trimmed.split_whitespace().next() else {
@@ -88,8 +99,8 @@ pub fn find_dockerfile(text: &str) -> Vec<(Found, Option<&'static str>)> {
         out.push((
             Found {
                 line: n,
-                start,
-                end: start + word.len(),
+                start: at_line + start,
+                end: at_line + start + word.len(),
                 image: word.to_string(),
             },
             reason,
@@ -103,68 +114,35 @@ pub fn find_dockerfile(text: &str) -> Vec<(Found, Option<&'static str>)> {
     out
 }
 
-/// `image: VALUE` lines in YAML (a list item's `- image:` too), quoted or not.
-pub fn find_yaml(text: &str) -> Vec<(Found, Option<&'static str>)> {
-    let mut out = Vec::new();
-    for (n, line) in text.split_inclusive('\n').enumerate() {
-        let body = line.trim_start();
-        let indent = line.len() - body.len();
-        let (body, indent) = match body.strip_prefix("- ") {
-            Some(b) => (b.trim_start(), line.len() - b.trim_start().len()),
-            None => (body, indent),
-        };
-        let Some(after) = body.strip_prefix("image:") else {
-            continue;
-        };
-        let value_at = indent + "image:".len() + (after.len() - after.trim_start().len());
-        let value = after.trim_start();
-        let (start, len) = match value.chars().next() {
-            Some(q @ ('"' | '\'')) => match value[1..].find(q) {
-                Some(e) => (value_at + 1, e),
-                None => continue,
-            },
-            Some(_) => {
-                let end = value
-                    .find(|c: char| c.is_whitespace() || c == '#')
-                    .unwrap_or(value.len());
-                (value_at, end)
-            }
-            None => continue,
-        };
-        let image = line[start..start + len].to_string();
-        if image.is_empty() {
-            continue;
-        }
-        let reason = skip_reason(&image, &[]);
-        out.push((
-            Found {
-                line: n,
-                start,
-                end: start + len,
-                image,
-            },
-            reason,
-        ));
-    }
-    out
+/// `image:` values in YAML (every document, block and flow mappings), with
+/// the values that cannot be rewritten exactly, which are left alone.
+pub fn find_yaml(text: &str) -> Result<(Vec<Candidate>, Vec<Skipped>)> {
+    let found = envelope_yaml::find_values(text, "image")?;
+    let refs = found
+        .values
+        .into_iter()
+        .map(|v| {
+            let reason = skip_reason(&v.value, &[]);
+            let found = Found {
+                line: v.line.saturating_sub(1),
+                start: v.range.start,
+                end: v.range.end,
+                image: v.value,
+            };
+            (found, reason)
+        })
+        .collect();
+    Ok((refs, found.skipped))
 }
 
-/// Rewrites the found references with their digests; lines keep every
-/// other byte.
-pub fn rewrite(text: &str, pins: &[(Found, String)]) -> String {
-    let mut out = String::with_capacity(text.len() + pins.len() * 72);
-    for (n, line) in text.split_inclusive('\n').enumerate() {
-        match pins.iter().find(|(f, _)| f.line == n) {
-            Some((f, digest)) => {
-                out.push_str(&line[..f.end]);
-                out.push('@');
-                out.push_str(digest);
-                out.push_str(&line[f.end..]);
-            }
-            None => out.push_str(line),
-        }
-    }
-    out
+/// Rewrites the found references with their digests; every other byte
+/// stays.
+pub fn rewrite(text: &str, pins: &[(Found, String)]) -> Result<String> {
+    let edits: Vec<(std::ops::Range<usize>, String)> = pins
+        .iter()
+        .map(|(f, digest)| (f.start..f.end, format!("{}@{digest}", f.image)))
+        .collect();
+    Ok(envelope_yaml::splice(text, &edits)?)
 }
 
 pub fn run(args: PinArgs, printer: &Printer) -> Result<ExitCode> {
@@ -184,7 +162,23 @@ pub fn run(args: PinArgs, printer: &Printer) -> Result<ExitCode> {
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         let found = match kind {
             Kind::Dockerfile => find_dockerfile(&text),
-            Kind::Yaml => find_yaml(&text),
+            Kind::Yaml => {
+                let (found, skipped) = find_yaml(&text).with_context(|| {
+                    format!("{}: not valid YAML; nothing was pinned", file.display())
+                })?;
+                for s in skipped {
+                    let pinned = s.value.as_ref().is_some_and(|v| v.contains('@'));
+                    if !pinned {
+                        printer.warn(format!(
+                            "{}:{}: the image: value {}; pin it by hand",
+                            file.display(),
+                            s.line,
+                            s.reason
+                        ));
+                    }
+                }
+                found
+            }
         };
         let mut pins = Vec::new();
         for (f, reason) in found {
@@ -242,30 +236,15 @@ pub fn run(args: PinArgs, printer: &Printer) -> Result<ExitCode> {
             pins.push((f, digest.to_string()));
         }
         if !pins.is_empty() {
-            let new = rewrite(&text, &pins);
-            write_keeping_mode(file, &new)?;
+            let new = rewrite(&text, &pins)?;
+            envelope_oci::write_atomic(file, new.as_bytes())
+                .with_context(|| format!("writing {}", file.display()))?;
         }
     }
     if args.check && unpinned > 0 {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Replaces the file atomically, keeping its permissions.
-fn write_keeping_mode(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let perms = std::fs::metadata(path)?.permissions();
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().set_permissions(perms)?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -298,7 +277,7 @@ mod tests {
             .filter(|(_, r)| r.is_none())
             .map(|(f, _)| (f, D.to_string()))
             .collect();
-        let out = rewrite(text, &pins);
+        let out = rewrite(text, &pins).expect("rewrite");
         assert_eq!(
             out,
             text.replace("golang:1.23 as", &format!("golang:1.23@{D} as"))
@@ -309,7 +288,8 @@ mod tests {
     #[test]
     fn yaml_references_keep_quotes_and_comments() {
         let text = "services:\n  web:\n    image: \"nginx:1.27\" # web\n  db:\n    image: postgres:16\r\nspec:\n  containers:\n    - image: 'ghcr.io/o/app:v1'\n      name: app\n    - name: x\n      image: busybox@sha256:1\n";
-        let found = find_yaml(text);
+        let (found, skipped) = find_yaml(text).expect("valid YAML");
+        assert!(skipped.is_empty(), "{skipped:?}");
         let images: Vec<&str> = found.iter().map(|(f, _)| f.image.as_str()).collect();
         assert_eq!(
             images,
@@ -325,7 +305,7 @@ mod tests {
             .filter(|(_, r)| r.is_none())
             .map(|(f, _)| (f, D.to_string()))
             .collect();
-        let out = rewrite(text, &pins);
+        let out = rewrite(text, &pins).expect("rewrite");
         assert!(
             out.contains(&format!("image: \"nginx:1.27@{D}\" # web\n")),
             "{out}"
