@@ -70,6 +70,14 @@ pub enum Error {
     #[error("CA file {}: {reason}", path.display())]
     Tls { path: PathBuf, reason: String },
 
+    #[error("looking up {module} {version}")]
+    Lookup {
+        module: String,
+        version: String,
+        #[source]
+        source: Box<Error>,
+    },
+
     #[error("writing the vulnerability database cache {}: {source}; check that the cache folder is writable", path.display())]
     CacheWrite {
         path: PathBuf,
