@@ -15,6 +15,7 @@ use envelope_lint::all_infos;
 use envelope_lint::audit::{audit, binary_facts, Collector, ImageFacts};
 use envelope_oci::{ImageRef, ImageSource, Platform};
 
+use super::inputs::is_binary_path;
 use crate::printer::{hinted, Printer, BOLD, DIM};
 
 /// An opened image: its source and how the user named it.
@@ -103,32 +104,6 @@ fn is_elf_file(path: &Path) -> bool {
         .and_then(|mut f| f.read_exact(&mut magic))
         .is_ok()
         && &magic == b"\x7fELF"
-}
-
-/// Does `image` name a file on disk rather than an image? Errors for a
-/// directory (an OCI layout is named oci:DIR) and a missing path.
-pub(crate) fn is_binary_path(image: &str) -> Result<bool> {
-    let path = Path::new(image);
-    let transport = ["oci:", "oci-archive:", "docker-archive:", "docker://"]
-        .iter()
-        .any(|t| image.starts_with(t));
-    if transport {
-        return Ok(false);
-    }
-    if path.is_dir() {
-        return Err(hinted(
-            format!("{} is a directory", path.display()),
-            format!("an OCI layout is named oci:{}", path.display()),
-        ));
-    }
-    let looks_like_path = image.starts_with(['.', '/', '~']);
-    if looks_like_path && !path.exists() {
-        return Err(hinted(
-            format!("{}: no such file", path.display()),
-            "give a binary's path, or an image as oci:DIR, docker-archive:FILE, docker://REF",
-        ));
-    }
-    Ok(path.is_file())
 }
 
 fn facts(args: &AuditArgs) -> Result<ImageFacts> {

@@ -12,7 +12,7 @@ use envelope_cli::{FailOn, ScanArgs, ScanFormat};
 use envelope_vuln::scan::{self, Binary};
 use envelope_vuln::{Database, OpenOptions, RefreshPolicy, Source};
 
-use super::sbom::{collect_image, read_go_binary};
+use super::inputs::{collect_image, epoch_time, is_binary_path, read_go_binary};
 use super::scan_report::{self, BinaryReport, DbReport, Reach, ScanReport};
 use crate::printer::{hinted, Printer};
 
@@ -44,7 +44,7 @@ fn open_db(args: &ScanArgs) -> Result<Database> {
 }
 
 fn binaries(args: &ScanArgs, image: &str, printer: &Printer) -> Result<Vec<Binary>> {
-    if super::audit::is_binary_path(image)? {
+    if is_binary_path(image)? {
         let b = read_go_binary(Path::new(image), image, image, Binary::read)?;
         return Ok(vec![b]);
     }
@@ -63,7 +63,7 @@ fn binaries(args: &ScanArgs, image: &str, printer: &Printer) -> Result<Vec<Binar
 
 /// SOURCE_DATE_EPOCH when set, else the database's modified time.
 fn timestamp(db_modified: &str) -> Result<String> {
-    Ok(super::sbom::epoch_time()?.unwrap_or_else(|| db_modified.to_string()))
+    Ok(epoch_time()?.unwrap_or_else(|| db_modified.to_string()))
 }
 
 pub fn run(args: ScanArgs, printer: &Printer) -> Result<ExitCode> {
