@@ -1,8 +1,9 @@
 //! What the commands that read an image or a Go binary (`audit`, `sbom`,
-//! `scan`) share, so that none of them reaches into another: telling a
-//! binary's path from an image reference, reading a Go binary on disk,
-//! collecting an image's Go binaries and package databases, and the
-//! SOURCE_DATE_EPOCH time their documents carry.
+//! `scan`) share, so that sbom and scan do not reach into each other:
+//! telling a binary's path from an image reference, reading a Go binary on
+//! disk, collecting an image's Go binaries and package databases, and the
+//! SOURCE_DATE_EPOCH time their documents carry. Images are opened with
+//! audit's `open` and `index`, the opener every image-reading command uses.
 
 use std::path::Path;
 
