@@ -1,11 +1,13 @@
 //! Image building: the Go toolchain driver, the generated base (users, CA
-//! certificates, time zones), image assembly and the layer cache. It never
-//! prints; the binary crate reports what it returns.
+//! certificates, time zones), image assembly, the per-platform build
+//! pipeline and the layer cache. It never prints; the binary crate reports
+//! what it returns and what the pipeline tells its [`Reporter`].
 
 pub mod base;
 pub mod cache;
 pub mod gobuild;
 pub mod image;
+pub mod pipeline;
 
 use std::path::PathBuf;
 
@@ -16,6 +18,7 @@ pub use image::{
     assemble, platform_image, rfc3339, BaseImage, ImageOptions, Include, PlatformBinary,
     PlatformImage, PlatformReport,
 };
+pub use pipeline::{build_images, BuildPlan, BuiltImage, Reporter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -34,6 +37,13 @@ pub enum BuildError {
     NotMainPackage {
         package: String,
         name: Option<String>,
+    },
+
+    #[error("reading the binary go built at {}", path.display())]
+    BuiltBinary {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
     },
 
     #[error("bad platform {platform:?}: {detail}")]

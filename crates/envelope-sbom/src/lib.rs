@@ -1,8 +1,11 @@
 //! Deterministic SBOM writers for images of Go services: SPDX 2.3 JSON and
 //! CycloneDX 1.6 JSON, each with its own serde structs.
 //!
-//! The input is a plain model ([`SbomInput`]); this crate depends on nothing
-//! else of the workspace. Both writers render the same package graph:
+//! The input is a plain model ([`SbomInput`]); the writers depend on nothing
+//! else of the workspace. [`collect`] gathers that model's Go binaries and
+//! OS packages from an image's layers (with envelope-layer's indexer and
+//! envelope-golang's build-info reader). Both writers render the same
+//! package graph:
 //!
 //! - the subject (image or binary; a subject whose digest is the SHA-256 of
 //!   one of its binaries is that binary),
@@ -27,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod collect;
 pub mod cyclonedx;
 pub mod os;
 pub mod purl;

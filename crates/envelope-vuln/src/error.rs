@@ -70,6 +70,14 @@ pub enum Error {
     #[error(transparent)]
     Tls(#[from] envelope_http::Error),
 
+    #[error("looking up {module} {version}")]
+    Lookup {
+        module: String,
+        version: String,
+        #[source]
+        source: Box<Error>,
+    },
+
     #[error("writing the vulnerability database cache {}: {source}; check that the cache folder is writable", path.display())]
     CacheWrite {
         path: PathBuf,

@@ -3,6 +3,10 @@
 //! folder, a `vulndb.zip` or an HTTP(S) server with an on-disk cache, and
 //! matched against module versions with Go's semver rules.
 //!
+//! [`scan`] matches one Go binary's modules, packages and symbols against
+//! it: which records apply, and whether their code is called, imported or
+//! only required.
+//!
 //! ```no_run
 //! use envelope_vuln::{Database, OpenOptions, Source};
 //!
@@ -26,6 +30,7 @@ mod error;
 mod http;
 pub mod index;
 pub mod osv;
+pub mod scan;
 pub mod semver;
 mod time;
 pub mod zip;

@@ -1,8 +1,9 @@
 //! What every command that reads or pushes images shares: the registry
 //! client made from the flags, opening an image from any transport (through
 //! `envelope_registry::open`, the one opening path), indexing its layers,
-//! and telling a binary's path from an image reference. Commands use this
-//! module, never each other.
+//! collecting its Go binaries and package databases, telling a binary's
+//! path from an image reference, pushing, the bases of a build, and
+//! SOURCE_DATE_EPOCH. Commands use this module, never each other.
 
 use std::io::Read;
 use std::path::Path;
@@ -12,6 +13,7 @@ use envelope_cli::RegistryArgs;
 use envelope_layer::fs::{index_layers, ContentVisitor, ImageFs, LayerInput, Limits};
 use envelope_oci::{ImageRef, ImageSource, Platform};
 use envelope_registry::{BlobCache, Client, ClientOptions, CredentialStore, RegistryRef};
+use envelope_sbom::collect::{BinaryCollector, BinaryReader};
 
 use envelope_oci::ImageBlobs;
 use envelope_registry::PushEvent;
@@ -281,4 +283,71 @@ pub fn resolve_bases(
         });
     }
     Ok(Some(bases))
+}
+
+/// The executable at `path` (shown as `shown`) read with `read` under the
+/// name `name`: an error saying what to do when it is not a complete
+/// executable or carries no Go build info.
+pub(crate) fn read_go_binary<T>(
+    path: &Path,
+    shown: &str,
+    name: &str,
+    read: BinaryReader<T>,
+) -> Result<T> {
+    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    read(name, &data)
+        .map_err(|e| hinted(format!("{shown}: {e}"), "is the file a complete executable?"))?
+        .ok_or_else(|| {
+            hinted(
+                format!("{shown}: no Go build info (not a Go binary, or one built without module support)"),
+                "envelope reads the build info the Go linker writes (Go 1.13 and later, built as a module)",
+            )
+        })
+}
+
+/// The Go binaries (as `read` makes them) and package databases of the
+/// final filesystem of the image `image` names, streamed from any
+/// transport.
+pub(crate) fn collect_image<T>(
+    image: &str,
+    platform: Option<&str>,
+    registry: &envelope_cli::RegistryArgs,
+    verify: bool,
+    read: BinaryReader<T>,
+) -> Result<(Opened, BinaryCollector<T>)> {
+    let platform = self::platform(platform)?;
+    let opened = open(image, platform.as_ref(), registry)?;
+    let mut collector = BinaryCollector::new(read);
+    index(&opened, &mut collector, verify)?;
+    Ok((opened, collector))
+}
+
+/// SOURCE_DATE_EPOCH as RFC 3339, when set.
+pub(crate) fn epoch_time() -> Result<Option<String>> {
+    if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
+        return Ok(None);
+    }
+    let e = source_date_epoch()?;
+    Ok(Some(envelope_build::rfc3339(e)))
+}
+
+const EPOCH_HINT: &str =
+    "set SOURCE_DATE_EPOCH to whole seconds since 1970, e.g. $(git log -1 --format=%ct)";
+
+/// SOURCE_DATE_EPOCH, or 0 when unset.
+pub fn source_date_epoch() -> Result<u64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Err(std::env::VarError::NotPresent) => Ok(0),
+        Err(std::env::VarError::NotUnicode(v)) => Err(hinted(
+            format!("SOURCE_DATE_EPOCH={v:?} is not a number"),
+            EPOCH_HINT,
+        )),
+        Ok(v) if v.trim().is_empty() => Ok(0),
+        Ok(v) => v.trim().parse::<u64>().map_err(|_| {
+            hinted(
+                format!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds since 1970"),
+                EPOCH_HINT,
+            )
+        }),
+    }
 }

@@ -3,8 +3,11 @@
 //! closed stdout (`envelope ... | head`) is a success.
 
 mod commands;
+mod findings;
 mod images;
+mod outputs;
 mod printer;
+mod sboms;
 
 use std::process::ExitCode;
 

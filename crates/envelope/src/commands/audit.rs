@@ -62,7 +62,7 @@ fn facts(args: &AuditArgs) -> Result<ImageFacts> {
 }
 
 pub fn run(args: AuditArgs, printer: &Printer) -> Result<ExitCode> {
-    let settings = super::lint::settings(&args.selection, "audit")?;
+    let settings = crate::findings::settings(&args.selection, "audit")?;
     let facts = facts(&args)?;
     let diagnostics = audit(&facts, &settings);
     let report = Report {
@@ -72,7 +72,7 @@ pub fn run(args: AuditArgs, printer: &Printer) -> Result<ExitCode> {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         ..Report::default()
     };
-    let format = super::lint::format_of(args.format);
+    let format = crate::findings::format_of(args.format);
     let mut out = printer.stdout();
     if format == Format::Json {
         let mut v = envelope_diagnostics::json_report(&report);

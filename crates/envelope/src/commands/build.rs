@@ -1,20 +1,24 @@
-//! `envelope build`: `go build` each package for each platform with the
-//! hardened flags, then assemble and write the images.
+//! `envelope build`: envelope-build's pipeline builds each package for
+//! each platform (`go build` with the hardened flags, the checks, the
+//! images); this command parses the arguments, draws its progress, writes
+//! the images and prints the reports.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use envelope_build::{gobuild, BuildError, Cache, GoBuild, GoTool, PlatformBinary};
+use envelope_build::{
+    build_images, gobuild, BuildError, BuildPlan, Cache, GoBuild, GoTool, Reporter,
+};
 use envelope_cli::BuildArgs;
 use envelope_oci::Platform;
+use indicatif::ProgressBar;
 
-use super::image::{self, ImageReport};
+use crate::outputs::{self as image, ImageReport};
 use crate::printer::Printer;
 
 pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
-    let epoch = image::source_date_epoch()?;
+    let epoch = crate::images::source_date_epoch()?;
     let platforms = parse_platforms(&args.platform)?;
     let outputs = image::parse_outputs(&args.image.outputs)?;
     let packages = if args.packages.is_empty() {
@@ -38,87 +42,47 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
     let mut reports: Vec<ImageReport> = Vec::new();
     for package in &packages {
         let started = Instant::now();
-        let key = format!("{}\0{package}", cwd.display());
-        let bin_dir = cache.binary_dir(&key)?;
-        let mut binaries = Vec::new();
-        for platform in &platforms {
-            let out = bin_dir.join(platform.to_string().replace('/', "-"));
-            let build = GoBuild {
-                package,
-                platform,
-                ldflags: args.ldflags.as_deref(),
-                tags: args.tags.as_deref(),
-                output: &out,
-            };
-            printer.detail(format!(
-                "CGO_ENABLED=0 {} go {}",
-                gobuild::go_env(platform)?
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                build
-                    .args()
-                    .iter()
-                    .map(|a| shell_quote(&a.to_string_lossy()))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ));
-            let spinner = printer.spinner(format!("go build {package} ({platform})"));
-            let result = envelope_build::go_build(&go, &build, &mut |line| {
-                if spinner.is_hidden() {
-                    eprintln!("{line}");
-                } else {
-                    spinner.println(line);
-                }
-            });
-            spinner.finish_and_clear();
-            result?;
-            let data = std::fs::read(&out)
-                .with_context(|| format!("reading the binary go built at {}", out.display()))?;
-            if !data.starts_with(b"\x7fELF") {
-                return Err(BuildError::NotMainPackage {
-                    package: package.clone(),
-                    name: gobuild::package_name(&go, package, platform),
-                }
-                .into());
-            }
-            binaries.push(PlatformBinary {
-                platform: platform.clone(),
-                data: Arc::new(data),
-                source: format!("{package} ({platform})"),
-            });
-        }
-        let name = match &args.image.name {
-            Some(n) => n.clone(),
-            None => name_from_binary(&binaries[0].data, package),
+        let plan = BuildPlan {
+            go: &go,
+            cache: &cache,
+            workdir: &cwd,
+            package,
+            platforms: &platforms,
+            ldflags: args.ldflags.as_deref(),
+            tags: args.tags.as_deref(),
+            bases: bases.as_deref(),
+            name: args.image.name.as_deref(),
         };
-        let created_by = format!("envelope build {package}");
-        let opts = image::image_options(&args.image, &name, epoch, created_by)?;
-        let mut images = Vec::new();
-        for (i, bin) in binaries.iter().enumerate() {
-            let base = bases.as_ref().and_then(|b| b.get(i));
-            images.push(envelope_build::platform_image(&opts, bin, base, &cache)?);
-        }
-        let built = envelope_build::assemble(&images, false);
+        let mut progress = Progress {
+            printer,
+            spinner: None,
+        };
+        let built = build_images(
+            &plan,
+            |name| {
+                let created_by = format!("envelope build {package}");
+                image::image_options(&args.image, name, epoch, created_by)
+            },
+            &mut progress,
+        )?;
         let outs = if outputs.is_empty() {
-            vec![image::default_output(&name)]
+            vec![image::default_output(&built.name)]
         } else {
             outputs.clone()
         };
         let written = image::write_outputs(
-            &built,
+            &built.image,
             &outs,
-            &name,
+            &built.name,
             packages.len() > 1,
             &args.image,
             printer,
         )?;
         reports.push(image::report_of(
-            &name,
+            &built.name,
             Some(package),
-            &built,
-            &images,
+            &built.image,
+            &built.platforms,
             written,
             started.elapsed().as_secs_f64(),
         ));
@@ -170,48 +134,45 @@ pub fn host_platform() -> Platform {
     }
 }
 
-/// The binary's name as `go build` would choose it: the main package path's
-/// last element, skipping a major-version suffix (example.com/x/v2 → x).
-pub fn name_from_binary(data: &[u8], package: &str) -> String {
-    let path = envelope_golang::buildinfo::read(data)
-        .ok()
-        .flatten()
-        .map(|b| b.path)
-        .filter(|p| !p.is_empty() && p != "command-line-arguments");
-    let path = path.unwrap_or_else(|| {
-        let p = package.trim_end_matches('/');
-        let p = p.strip_suffix(".go").unwrap_or(p);
-        p.to_string()
-    });
-    let mut parts: Vec<&str> = path
-        .split('/')
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect();
-    if parts.len() > 1 {
-        if let Some(last) = parts.last() {
-            let major = last
-                .strip_prefix('v')
-                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-            if major {
-                parts.pop();
-            }
+/// The build's progress on stderr: the `go build` command line with
+/// --verbose, a spinner while it runs, and its output as it comes.
+struct Progress<'a> {
+    printer: &'a Printer,
+    spinner: Option<ProgressBar>,
+}
+
+impl Reporter for Progress<'_> {
+    fn go_build_started(&mut self, build: &GoBuild<'_>, env: &[(&'static str, String)]) {
+        self.printer.detail(format!(
+            "CGO_ENABLED=0 {} go {}",
+            env.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            build
+                .args()
+                .iter()
+                .map(|a| shell_quote(&a.to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+        self.spinner = Some(
+            self.printer
+                .spinner(format!("go build {} ({})", build.package, build.platform)),
+        );
+    }
+
+    fn go_output(&mut self, line: &str) {
+        match &self.spinner {
+            Some(spinner) if !spinner.is_hidden() => spinner.println(line),
+            _ => eprintln!("{line}"),
         }
     }
-    let name = parts.last().copied().unwrap_or("app");
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if name.is_empty() || name == ".." {
-        "app".to_string()
-    } else {
-        name
+
+    fn go_build_finished(&mut self, _package: &str, _platform: &Platform) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.finish_and_clear();
+        }
     }
 }
 

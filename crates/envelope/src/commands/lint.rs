@@ -9,10 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
-use envelope_cli::{
-    FindingsFormat, LintArgs, ListFormat, RuleArgs, RulesArgs, SelectionArgs, SeverityArg,
-};
-use envelope_diagnostics::{render, Format, Report, Severity};
+use envelope_cli::{LintArgs, ListFormat, RuleArgs, RulesArgs};
+use envelope_diagnostics::{render, Format, Report};
 use envelope_lint::{all_infos, all_rules, is_dockerfile_name, rule_by_code, FileResult, Settings};
 
 use crate::printer::{hinted, Printer, BOLD, DIM};
@@ -33,7 +31,7 @@ struct Outcome {
 }
 
 pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
-    let settings = settings(&args.selection, "lint")?;
+    let settings = crate::findings::settings(&args.selection, "lint")?;
     let inputs = inputs(&args, printer)?;
     let want_fixes = args.fix || args.diff;
 
@@ -129,7 +127,7 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     }
     let fixing_stdin = args.fix && inputs.iter().any(|i| i.path.is_none());
     if !fixing_stdin {
-        let format = format_of(args.format);
+        let format = crate::findings::format_of(args.format);
         let quiet_clean = printer.quiet && report.diagnostics.is_empty();
         if !(quiet_clean && format == Format::Human) {
             let mut out = printer.stdout();
@@ -180,57 +178,6 @@ fn lint_one(
         fixed: None,
         original: String::new(),
     })
-}
-
-/// The renderer for a `--format`.
-pub fn format_of(f: FindingsFormat) -> Format {
-    match f {
-        FindingsFormat::Human => Format::Human,
-        FindingsFormat::Concise => Format::Concise,
-        FindingsFormat::Json => Format::Json,
-        FindingsFormat::Sarif => Format::Sarif,
-        FindingsFormat::Github => Format::Github,
-    }
-}
-
-/// Settings from envelope.toml's `[lint]` or `[audit]` table (unless
-/// `--isolated`), with the command line on top.
-pub fn settings(args: &SelectionArgs, table: &str) -> Result<Settings> {
-    let cwd = std::env::current_dir().context("the current directory")?;
-    let mut s = if args.isolated {
-        Settings::default()
-    } else {
-        let file = match &args.config {
-            Some(p) => Some(p.clone()),
-            None => Settings::discover(&cwd),
-        };
-        match file {
-            Some(p) => Settings::from_file_table(&p, table).map_err(|e| {
-                hinted(
-                    e.to_string(),
-                    format!(
-                        "see `envelope {table} --help` and `envelope rules` for the keys and codes"
-                    ),
-                )
-            })?,
-            None => Settings::default(),
-        }
-    };
-    if !args.select.is_empty() {
-        s.select = Some(args.select.clone());
-    }
-    s.extend_select.extend(args.extend_select.iter().cloned());
-    s.ignore.extend(args.ignore.iter().cloned());
-    if let Some(f) = args.fail_on {
-        s.fail_on = match f {
-            SeverityArg::Error => Severity::Error,
-            SeverityArg::Warning => Severity::Warning,
-            SeverityArg::Info => Severity::Info,
-        };
-    }
-    s.validate()
-        .map_err(|e| hinted(e.to_string(), "`envelope rules` lists the codes"))?;
-    Ok(s)
 }
 
 fn inputs(args: &LintArgs, printer: &Printer) -> Result<Vec<Input>> {

@@ -1,9 +1,9 @@
-//! One module per command; `image` holds what `build` and `package` share:
-//! turning flags into image options, writing outputs, and the report.
+//! One module per command. What several commands share lives beside this
+//! folder, never in a command file: `images` (opening, pushing, clients),
+//! `outputs` (what `build` and `package` write and report) and `sboms`.
 
 pub mod audit;
 pub mod build;
-pub mod image;
 pub mod init;
 pub mod lint;
 pub mod package;
@@ -11,4 +11,3 @@ pub mod pin;
 pub mod registry;
 pub mod sbom;
 pub mod scan;
-pub mod scan_report;

@@ -10,12 +10,12 @@ use envelope_build::{BuildError, Cache, PlatformBinary};
 use envelope_cli::PackageArgs;
 use envelope_oci::Platform;
 
-use super::image;
+use crate::outputs as image;
 use crate::printer::Printer;
 
 pub fn run(args: PackageArgs, printer: &Printer) -> Result<ExitCode> {
     let started = Instant::now();
-    let epoch = image::source_date_epoch()?;
+    let epoch = crate::images::source_date_epoch()?;
     let outputs = image::parse_outputs(&args.image.outputs)?;
     let path = &args.binary;
     let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;

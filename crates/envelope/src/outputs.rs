@@ -14,27 +14,6 @@ use serde::Serialize;
 
 use crate::printer::{hinted, human_size, Printer, BOLD, DIM, GREEN, YELLOW};
 
-const EPOCH_HINT: &str =
-    "set SOURCE_DATE_EPOCH to whole seconds since 1970, e.g. $(git log -1 --format=%ct)";
-
-/// SOURCE_DATE_EPOCH, or 0 when unset.
-pub fn source_date_epoch() -> Result<u64> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Err(std::env::VarError::NotPresent) => Ok(0),
-        Err(std::env::VarError::NotUnicode(v)) => Err(hinted(
-            format!("SOURCE_DATE_EPOCH={v:?} is not a number"),
-            EPOCH_HINT,
-        )),
-        Ok(v) if v.trim().is_empty() => Ok(0),
-        Ok(v) => v.trim().parse::<u64>().map_err(|_| {
-            hinted(
-                format!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds since 1970"),
-                EPOCH_HINT,
-            )
-        }),
-    }
-}
-
 /// The outputs asked for, checked before anything is built.
 pub fn parse_outputs(outputs: &[String]) -> Result<Vec<ImageRef>> {
     outputs
@@ -231,7 +210,7 @@ pub fn write_outputs(
     args: &ImageArgs,
     printer: &Printer,
 ) -> Result<(Vec<String>, Vec<AttachedSbom>)> {
-    let epoch = source_date_epoch()?;
+    let epoch = crate::images::source_date_epoch()?;
     // Only layouts with a tag and registries hold an SBOM: make it only
     // when one of the outputs is such.
     let wanted = args.sbom != envelope_cli::SbomKind::None;
@@ -242,7 +221,7 @@ pub fn write_outputs(
         )
     });
     let sboms = if wanted && holder {
-        super::sbom::artifacts_for(image, name, args.sbom, epoch, printer)?
+        crate::sboms::artifacts_for(image, name, args.sbom, epoch, printer)?
     } else {
         Vec::new()
     };

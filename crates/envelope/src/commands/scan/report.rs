@@ -10,46 +10,7 @@ use serde_json::json;
 
 use crate::printer::{BOLD, DIM, GREEN, RED, YELLOW};
 
-/// How much of a vulnerable module's code is in the binary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Reach {
-    /// The module is there, none of its vulnerable packages are.
-    Module,
-    /// A vulnerable package is linked in, none of the listed symbols are.
-    Imported,
-    /// A vulnerable symbol is in the binary (as a function or inlined).
-    Called,
-}
-
-impl Reach {
-    pub fn label(self) -> &'static str {
-        match self {
-            Reach::Called => "called",
-            Reach::Imported => "imported",
-            Reach::Module => "module only",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub id: String,
-    pub aliases: Vec<String>,
-    pub summary: String,
-    /// The module as compiled in (`stdlib` for the standard library).
-    pub module: String,
-    /// Its version in the binary (`v1.23.5` for the stdlib).
-    pub version: String,
-    /// The lowest fixed version above it, when the entry names one.
-    pub fixed: Option<String>,
-    pub reachability: Reach,
-    /// Vulnerable symbols present, as `package.Symbol`.
-    pub symbols: Vec<String>,
-    /// Vulnerable packages present.
-    pub packages: Vec<String>,
-    pub url: String,
-}
+pub use envelope_vuln::scan::{Finding, Reach};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BinaryReport {

@@ -1,0 +1,180 @@
+//! One package's build, platform by platform: `go build` with the hardened
+//! flags into the cache, the checks on what it made, then the image of each
+//! platform and the image (a manifest, or an index of them) of them all.
+//!
+//! It never prints: what happens is told to a [`Reporter`], which the
+//! binary turns into progress output. Writing the image is the caller's.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use envelope_oci::{ImageBlobs, Platform};
+
+use crate::gobuild::{self, GoBuild, GoTool};
+use crate::image::{
+    assemble, platform_image, BaseImage, ImageOptions, PlatformBinary, PlatformImage,
+};
+use crate::{BuildError, Cache};
+
+/// What a build tells as it goes. Every method does nothing by default.
+pub trait Reporter {
+    /// `go build` is about to run for `build`, with `env` set besides
+    /// `CGO_ENABLED=0`.
+    fn go_build_started(&mut self, _build: &GoBuild<'_>, _env: &[(&'static str, String)]) {}
+    /// A line `go build` wrote to its stderr, as it comes.
+    fn go_output(&mut self, _line: &str) {}
+    /// `go build` for `platform` ended, well or not.
+    fn go_build_finished(&mut self, _package: &str, _platform: &Platform) {}
+    /// One platform's image is assembled (not yet written anywhere).
+    fn platform_image_built(&mut self, _image: &PlatformImage) {}
+}
+
+/// What to build: one package, for every platform.
+pub struct BuildPlan<'a> {
+    pub go: &'a GoTool,
+    pub cache: &'a Cache,
+    /// The directory `go build` runs in (its binaries are cached per
+    /// directory and package).
+    pub workdir: &'a Path,
+    pub package: &'a str,
+    pub platforms: &'a [Platform],
+    pub ldflags: Option<&'a str>,
+    pub tags: Option<&'a str>,
+    /// The base image of each platform, in the order of `platforms`; None
+    /// for the generated scratch base.
+    pub bases: Option<&'a [BaseImage]>,
+    /// The image's name; None to name it after the binary, as `go build`
+    /// would.
+    pub name: Option<&'a str>,
+}
+
+/// One package's image, ready to be written.
+pub struct BuiltImage {
+    pub name: String,
+    pub platforms: Vec<PlatformImage>,
+    pub image: ImageBlobs,
+}
+
+/// Builds `plan.package` for every platform and assembles its image.
+/// `options` turns the image's name into the image options once the
+/// binaries are built (its errors are the caller's, so they pass through
+/// as they are).
+pub fn build_images<E: From<BuildError>>(
+    plan: &BuildPlan<'_>,
+    options: impl FnOnce(&str) -> Result<ImageOptions, E>,
+    reporter: &mut dyn Reporter,
+) -> Result<BuiltImage, E> {
+    let package = plan.package;
+    let key = format!("{}\0{package}", plan.workdir.display());
+    let bin_dir = plan.cache.binary_dir(&key)?;
+    let mut binaries = Vec::new();
+    for platform in plan.platforms {
+        let out = bin_dir.join(platform.to_string().replace('/', "-"));
+        let build = GoBuild {
+            package,
+            platform,
+            ldflags: plan.ldflags,
+            tags: plan.tags,
+            output: &out,
+        };
+        reporter.go_build_started(&build, &gobuild::go_env(platform)?);
+        let result = gobuild::go_build(plan.go, &build, &mut |line| reporter.go_output(line));
+        reporter.go_build_finished(package, platform);
+        result?;
+        let data = std::fs::read(&out).map_err(|source| BuildError::BuiltBinary {
+            path: out.clone(),
+            source,
+        })?;
+        if !data.starts_with(b"\x7fELF") {
+            return Err(BuildError::NotMainPackage {
+                package: package.to_string(),
+                name: gobuild::package_name(plan.go, package, platform),
+            }
+            .into());
+        }
+        binaries.push(PlatformBinary {
+            platform: platform.clone(),
+            data: Arc::new(data),
+            source: format!("{package} ({platform})"),
+        });
+    }
+    let name = match (plan.name, binaries.first()) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(b)) => name_from_binary(&b.data, package),
+        (None, None) => name_from_binary(&[], package),
+    };
+    let opts = options(&name)?;
+    let mut platforms = Vec::new();
+    for (i, bin) in binaries.iter().enumerate() {
+        let base = plan.bases.and_then(|b| b.get(i));
+        let image = platform_image(&opts, bin, base, plan.cache)?;
+        reporter.platform_image_built(&image);
+        platforms.push(image);
+    }
+    let image = assemble(&platforms, false);
+    Ok(BuiltImage {
+        name,
+        platforms,
+        image,
+    })
+}
+
+/// The binary's name as `go build` would choose it: the main package path's
+/// last element, skipping a major-version suffix (example.com/x/v2 → x).
+pub fn name_from_binary(data: &[u8], package: &str) -> String {
+    let path = envelope_golang::buildinfo::read(data)
+        .ok()
+        .flatten()
+        .map(|b| b.path)
+        .filter(|p| !p.is_empty() && p != "command-line-arguments");
+    let path = path.unwrap_or_else(|| {
+        let p = package.trim_end_matches('/');
+        let p = p.strip_suffix(".go").unwrap_or(p);
+        p.to_string()
+    });
+    let mut parts: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    if parts.len() > 1 {
+        if let Some(last) = parts.last() {
+            let major = last
+                .strip_prefix('v')
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            if major {
+                parts.pop();
+            }
+        }
+    }
+    let name = parts.last().copied().unwrap_or("app");
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if name.is_empty() || name == ".." {
+        "app".to_string()
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_from_binary;
+
+    #[test]
+    fn names_without_build_info_come_from_the_package() {
+        assert_eq!(name_from_binary(b"", "./cmd/server"), "server");
+        assert_eq!(name_from_binary(b"", "example.com/svc/v2"), "svc");
+        assert_eq!(name_from_binary(b"", "./main.go"), "main");
+        assert_eq!(name_from_binary(b"", "."), "app");
+        assert_eq!(name_from_binary(b"", "example.com/a+b"), "a-b");
+        assert_eq!(name_from_binary(b"not an executable", "v2"), "v2");
+    }
+}
