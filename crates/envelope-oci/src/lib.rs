@@ -1,7 +1,8 @@
 //! The OCI image model and its storage: digests, descriptors, manifests,
 //! indexes and image configs (with Docker's schema2 media types for
-//! reading), skopeo-style transport references, and writers for image
-//! layouts and archives. It depends on nothing else of envelope's.
+//! reading), image references (registry references and skopeo-style
+//! transports, one parser), and writers for image layouts and archives. It
+//! depends on nothing else of envelope's.
 
 mod archive;
 pub mod artifact;
@@ -29,7 +30,7 @@ pub use model::{
     ImageManifest, RootFs,
 };
 pub use platform::{default_variant, Platform};
-pub use reference::{normalize_docker_reference, valid_tag, ImageRef};
+pub use reference::{normalize_docker_reference, valid_tag, ImageRef, ReferenceParts, RegistryRef};
 pub use source::{
     open_blob_dir, open_docker_archive, open_oci_archive, open_oci_layout, BlobRegion, Fetch,
     ImageSource, ImageStore, VerifyingReader, JSON_LIMIT,

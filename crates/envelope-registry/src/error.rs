@@ -5,9 +5,6 @@ use envelope_oci::Digest;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("invalid image reference {value:?}: {detail}")]
-    Reference { value: String, detail: String },
-
     #[error("{method} {url}: HTTP {status}{}", if detail.is_empty() { String::new() } else { format!(": {detail}") })]
     Status {
         method: &'static str,

@@ -1,6 +1,7 @@
-//! An OCI distribution client: registry references, credentials (Docker and
-//! Podman config files, credential helpers), the WWW-Authenticate flows
-//! (anonymous, Basic, Bearer), verified pulls, and pushes with retries.
+//! An OCI distribution client: credentials (Docker and Podman config files,
+//! credential helpers), the WWW-Authenticate flows (anonymous, Basic,
+//! Bearer), verified pulls, and pushes with retries. Its references are
+//! envelope-oci's `RegistryRef`, re-exported.
 //! Secrets never reach Debug, Display or error messages.
 
 // Errors carry the expected and actual digests and the URL by design; they
@@ -12,7 +13,6 @@ mod base;
 mod client;
 mod error;
 mod open;
-mod reference;
 pub mod referrers;
 mod secret;
 mod transfer;
@@ -22,8 +22,8 @@ pub use auth::{
 };
 pub use base::{blob_cache_dir, pull_base, resolve_root, BlobCache, PulledBase};
 pub use client::{Client, ClientOptions, Stats};
+pub use envelope_oci::RegistryRef;
 pub use error::Error;
 pub use open::{open, Opened};
-pub use reference::RegistryRef;
 pub use secret::Secret;
 pub use transfer::{push_image, PushEvent};
