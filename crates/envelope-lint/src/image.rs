@@ -1,6 +1,9 @@
 //! Image references in FROM lines, and what kind of base an image is.
 
-/// A parsed image reference: `[registry/]repository[:tag][@digest]`.
+use envelope_oci::ReferenceParts;
+
+/// A FROM line's view of an image reference `[registry/]repository[:tag][@digest]`,
+/// split as envelope-oci splits every reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageName {
     /// The registry host, `docker.io` when none is written.
@@ -12,33 +15,18 @@ pub struct ImageName {
 }
 
 impl ImageName {
+    /// Never fails: FROM lines may hold `${VAR}`, so nothing is checked.
     pub fn parse(reference: &str) -> ImageName {
-        let (rest, digest) = match reference.split_once('@') {
-            Some((r, d)) => (r, Some(d.to_string())),
-            None => (reference, None),
-        };
-        let slash = rest.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match rest[slash..].rfind(':') {
-            Some(i) => (&rest[..slash + i], Some(rest[slash + i + 1..].to_string())),
-            None => (rest, None),
-        };
-        let (registry, repository) = match name.split_once('/') {
-            Some((first, repo))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                (first.to_string(), repo.to_string())
-            }
-            _ => ("docker.io".to_string(), name.to_string()),
-        };
-        let repository = repository
-            .strip_prefix("library/")
-            .unwrap_or(&repository)
-            .to_string();
+        let parts = ReferenceParts::split(reference);
         ImageName {
-            registry,
-            repository,
-            tag,
-            digest,
+            registry: parts.host.unwrap_or("docker.io").to_string(),
+            repository: parts
+                .path
+                .strip_prefix("library/")
+                .unwrap_or(parts.path)
+                .to_string(),
+            tag: parts.tag.map(str::to_string),
+            digest: parts.digest.map(str::to_string),
         }
     }
 
@@ -187,6 +175,78 @@ mod tests {
         assert_eq!(
             ImageName::parse("docker.io/library/alpine:3").repository,
             "alpine"
+        );
+    }
+
+    /// The same split as envelope-oci's strict readers: `RegistryRef`
+    /// agrees on registry, repository (but for `library/`), tag and digest.
+    #[test]
+    fn agrees_with_registry_ref() {
+        let d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        for (s, registry, repository, tag, digest) in [
+            ("alpine".to_string(), "docker.io", "alpine", None, None),
+            (
+                "library/alpine:3".into(),
+                "docker.io",
+                "alpine",
+                Some("3"),
+                None,
+            ),
+            (
+                format!("localhost:5000/a/b:v1@{d}"),
+                "localhost:5000",
+                "a/b",
+                Some("v1"),
+                Some(d),
+            ),
+            ("[::1]:5000/x".into(), "[::1]:5000", "x", None, None),
+            (format!("ghcr.io/o/r@{d}"), "ghcr.io", "o/r", None, Some(d)),
+            (
+                "registry.example.com:443/team/app".into(),
+                "registry.example.com:443",
+                "team/app",
+                None,
+                None,
+            ),
+        ] {
+            let n = ImageName::parse(&s);
+            assert_eq!(
+                (
+                    n.registry.as_str(),
+                    n.repository.as_str(),
+                    n.tag.as_deref(),
+                    n.digest.as_deref()
+                ),
+                (registry, repository, tag, digest),
+                "{s}"
+            );
+            let r: envelope_oci::RegistryRef = s.parse().expect(&s);
+            assert_eq!(r.registry, n.registry, "{s}");
+            let hub = format!("library/{}", n.repository);
+            let want = if r.registry == "docker.io" {
+                &hub
+            } else {
+                &n.repository
+            };
+            assert_eq!(&r.repository, want, "{s}");
+            assert_eq!(r.tag, n.tag, "{s}");
+            assert_eq!(r.digest.map(|d| d.to_string()), n.digest, "{s}");
+        }
+        // Where the strict readers refuse, this one still splits.
+        let n = ImageName::parse("${REGISTRY:-ghcr.io}/app:${TAG}@${DIGEST}");
+        assert_eq!(
+            (
+                n.registry.as_str(),
+                n.repository.as_str(),
+                n.tag.as_deref(),
+                n.digest.as_deref()
+            ),
+            (
+                "${REGISTRY:-ghcr.io}",
+                "app",
+                Some("${TAG}"),
+                Some("${DIGEST}")
+            )
         );
     }
 
