@@ -83,6 +83,66 @@ pub fn image_ref(image: &str) -> Result<ImageRef> {
     })
 }
 
+/// Where an image is written (`-o`, `copy`'s destination), refused before
+/// anything is built or read when it is not clearly one: a registry
+/// reference must name its registry (`server:v1`, `myuser/server` and a
+/// misspelt transport such as `oci-dir:out` would otherwise push to Docker
+/// Hub), and its tag and repository must be valid.
+pub fn output_ref(output: &str, what: &str) -> Result<ImageRef> {
+    let r: ImageRef = output.parse().map_err(|e: envelope_oci::Error| {
+        hinted(format!("bad {what} {output:?}: {e}"), OUTPUT_FORMS)
+    })?;
+    if let ImageRef::Docker { reference } = &r {
+        parse_registry_ref(reference).with_context(|| format!("bad {what} {output:?}"))?;
+        let first = reference.split('/').next().unwrap_or_default();
+        let has_host = reference.contains('/')
+            && (first.contains('.') || first.contains(':') || first == "localhost");
+        if !has_host {
+            let hint = match reference.split_once(':') {
+                Some((word, rest)) if !rest.contains('/') && looks_like_a_transport(word) => {
+                    format!("did you mean oci:{rest}? ({OUTPUT_FORMS})")
+                }
+                _ if !reference.contains(['/', ':', '@']) => {
+                    format!("did you mean oci:{reference}? To push, name the registry: docker.io/{reference} for Docker Hub")
+                }
+                _ => format!(
+                    "name the registry: docker.io/{} for Docker Hub, or registry.example.com/{}; an OCI layout is oci:DIR[:TAG]",
+                    reference.trim_start_matches("docker.io/"),
+                    reference.trim_start_matches("docker.io/")
+                ),
+            };
+            return Err(hinted(
+                format!("{what} {output:?} names no registry, so it would be pushed to Docker Hub"),
+                hint,
+            ));
+        }
+    }
+    Ok(r)
+}
+
+const OUTPUT_FORMS: &str =
+    "write oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF] or REGISTRY/REPOSITORY[:TAG]";
+
+/// A word that reads as an attempt at a transport (`oci-dir`, `ocidir`,
+/// `docker-dir`, `archive`), not an image name.
+fn looks_like_a_transport(word: &str) -> bool {
+    let w = word.to_ascii_lowercase();
+    w.starts_with("oci") || w.starts_with("docker") || w.contains("archive") || w == "dir"
+}
+
+/// `--tag` values, checked before anything is built or uploaded.
+pub fn check_tags(tags: &[String]) -> Result<()> {
+    for t in tags {
+        if !envelope_oci::valid_tag(t) {
+            return Err(hinted(
+                format!("bad --tag {t:?}"),
+                "a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Opens `image` from any transport; the caller narrows it to a platform
 /// or reads it whole.
 pub fn open_store<'c>(image: &str, client: &'c Client) -> Result<envelope_registry::Opened<'c>> {

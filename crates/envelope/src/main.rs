@@ -46,9 +46,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// A write to a closed stdout, however it reached us: an io::Error, or one
+/// inside serde_json's error (JSON is written straight to stdout).
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || e.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
     })
 }

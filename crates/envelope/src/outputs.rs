@@ -15,17 +15,11 @@ use serde::Serialize;
 use crate::printer::{hinted, human_size, Printer, BOLD, DIM, GREEN, YELLOW};
 
 /// The outputs asked for, checked before anything is built.
-pub fn parse_outputs(outputs: &[String]) -> Result<Vec<ImageRef>> {
+pub fn parse_outputs(outputs: &[String], tags: &[String]) -> Result<Vec<ImageRef>> {
+    crate::images::check_tags(tags)?;
     outputs
         .iter()
-        .map(|o| {
-            let r: ImageRef = o.parse().with_context(|| format!("bad --output {o:?}"))?;
-            if let ImageRef::Docker { reference } = &r {
-                crate::images::parse_registry_ref(reference)
-                    .with_context(|| format!("bad --output {o:?}"))?;
-            }
-            Ok(r)
-        })
+        .map(|o| crate::images::output_ref(o, "--output"))
         .collect()
 }
 
@@ -382,9 +376,19 @@ pub fn print_reports(
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
+        // The essential result: what a script uses next. A pushed image by
+        // its full reference (`REF:TAG@sha256:...`, usable as it is),
+        // otherwise the digest.
         ReportFormat::Human if printer.quiet => {
             for r in reports {
-                writeln!(out, "{}", r.digest)?;
+                let pushed: Vec<&String> =
+                    r.outputs.iter().filter(|o| !is_local_output(o)).collect();
+                if pushed.is_empty() {
+                    writeln!(out, "{}", r.digest)?;
+                }
+                for o in pushed {
+                    writeln!(out, "{o}")?;
+                }
             }
         }
         ReportFormat::Human => {
@@ -395,6 +399,13 @@ pub fn print_reports(
     }
     out.flush()?;
     Ok(())
+}
+
+/// An output written to disk rather than pushed.
+fn is_local_output(o: &str) -> bool {
+    ["oci:", "oci-archive:", "docker-archive:"]
+        .iter()
+        .any(|t| o.starts_with(t))
 }
 
 fn yes_no(ok: bool, what: &str) -> String {

@@ -129,6 +129,12 @@ fn bad_outputs_are_refused_before_building() {
         ("tarball:x", "transport"),
         ("docker://UPPER/x:v1", "repository name"),
         ("docker://", "image name"),
+        // No registry named: these pushed to Docker Hub after the build.
+        ("server:v1", "names no registry"),
+        ("out", "did you mean oci:out?"),
+        ("myuser/server", "docker.io/myuser/server"),
+        ("oci-dir:out", "did you mean oci:out?"),
+        ("docker://myuser/server:v1", "names no registry"),
     ] {
         let err = fails(
             envelope(&example("hello"), &tmp.path().join("cache"))
@@ -140,6 +146,60 @@ fn bad_outputs_are_refused_before_building() {
             !err.contains("Go toolchain"),
             "outputs are checked first: {err}"
         );
+        // copy's destination, checked before the source is read.
+        let err =
+            fails(envelope(tmp.path(), &tmp.path().join("cache")).args(["copy", "oci:missing", o]));
+        assert!(err.to_lowercase().contains(want), "copy to {o}: {err}");
+    }
+}
+
+#[test]
+fn bad_tags_are_refused_before_building() {
+    let tmp = tempdir();
+    let err = fails(
+        envelope(&example("hello"), &tmp.path().join("cache"))
+            .env("PATH", "/nonexistent")
+            .args(["build", "--tag", "bad!tag", "-o", "127.0.0.1:9/team/app"]),
+    );
+    assert!(err.contains("bad --tag \"bad!tag\""), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert!(
+        !err.contains("Go toolchain"),
+        "tags are checked first: {err}"
+    );
+}
+
+/// `envelope ... | head` ends quietly: a closed stdout is a success,
+/// whatever writes to it (the JSON writers once reported it as an error).
+#[test]
+fn a_closed_stdout_is_a_success() {
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    let layout = format!("oci:{}:v1", tmp.path().join("img").display());
+    ok(envelope(&example("hello"), &cache).args(["build", "-q", "-o", &layout]));
+    let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/govulndb");
+    let db = db.to_str().expect("utf-8 path");
+    for args in [
+        vec!["audit", &layout],
+        vec!["audit", "--format", "json", &layout],
+        vec!["inspect", "--format", "json", &layout],
+        vec!["sbom", "--format", "json", &layout],
+        vec!["scan", "--db", db, &layout],
+        vec!["scan", "--db", db, "--format", "json", &layout],
+        vec!["rules", "--format", "json"],
+    ] {
+        let mut child = envelope(tmp.path(), &cache)
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Close the reading end before anything is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
     }
 }
 

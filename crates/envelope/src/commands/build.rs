@@ -20,7 +20,7 @@ use crate::printer::Printer;
 pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
     let epoch = crate::images::source_date_epoch()?;
     let platforms = parse_platforms(&args.platform)?;
-    let outputs = image::parse_outputs(&args.image.outputs)?;
+    let outputs = image::parse_outputs(&args.image.outputs, &args.image.push_tags)?;
     let packages = if args.packages.is_empty() {
         vec![".".to_string()]
     } else {

@@ -16,7 +16,7 @@ use crate::printer::Printer;
 pub fn run(args: PackageArgs, printer: &Printer) -> Result<ExitCode> {
     let started = Instant::now();
     let epoch = crate::images::source_date_epoch()?;
-    let outputs = image::parse_outputs(&args.image.outputs)?;
+    let outputs = image::parse_outputs(&args.image.outputs, &args.image.push_tags)?;
     let path = &args.binary;
     let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if !meta.is_file() {

@@ -13,10 +13,7 @@ use crate::printer::Printer;
 
 pub fn copy(args: CopyArgs, printer: &Printer) -> Result<ExitCode> {
     let client = images::client(&args.registry)?;
-    let dst: ImageRef = args
-        .destination
-        .parse()
-        .with_context(|| format!("bad destination {:?}", args.destination))?;
+    let dst = images::output_ref(&args.destination, "destination")?;
     let platform = images::platform(args.platform.as_deref())?;
     let opened = images::open_store(&args.source, &client)?;
     // With --platform the image of that platform alone, from any transport;
