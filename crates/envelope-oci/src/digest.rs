@@ -45,6 +45,38 @@ impl Digest {
     }
 }
 
+/// Hashes bytes with a digest's algorithm (sha256 or sha512, the two
+/// [`Digest`] parses), for readers that verify a blob as it streams.
+pub enum DigestHasher {
+    Sha256(Sha256),
+    Sha512(Sha512),
+}
+
+impl DigestHasher {
+    pub fn for_digest(d: &Digest) -> DigestHasher {
+        if d.algorithm() == "sha512" {
+            DigestHasher::Sha512(Sha512::new())
+        } else {
+            DigestHasher::Sha256(Sha256::new())
+        }
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        match self {
+            DigestHasher::Sha256(h) => h.update(bytes),
+            DigestHasher::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    /// `ALGORITHM:HEX` of what was hashed so far; resets the hasher.
+    pub fn finish(&mut self) -> String {
+        match self {
+            DigestHasher::Sha256(h) => format!("sha256:{}", hex::encode(h.finalize_reset())),
+            DigestHasher::Sha512(h) => format!("sha512:{}", hex::encode(h.finalize_reset())),
+        }
+    }
+}
+
 impl FromStr for Digest {
     type Err = Error;
 

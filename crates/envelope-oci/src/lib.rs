@@ -21,7 +21,7 @@ pub mod tar;
 pub use archive::{write_docker_archive, write_oci_archive};
 pub use artifact::{artifact, Artifact};
 pub use atomic::{write_atomic, write_atomic_with, AtomicFile};
-pub use digest::{Digest, Sha256Writer};
+pub use digest::{Digest, DigestHasher, Sha256Writer};
 pub use error::Error;
 pub use image::{BlobData, ImageBlobs};
 pub use layout::{write_oci_layout, OciLayout};

@@ -24,8 +24,8 @@ use sha2::Digest as _;
 use crate::layout::{OciLayout, REF_NAME};
 use crate::tar::Member;
 use crate::{
-    media_types, to_json, BlobData, Descriptor, Digest, Error, ImageBlobs, ImageConfiguration,
-    ImageIndex, ImageManifest, Platform,
+    media_types, to_json, BlobData, Descriptor, Digest, DigestHasher, Error, ImageBlobs,
+    ImageConfiguration, ImageIndex, ImageManifest, Platform,
 };
 
 /// The largest JSON document (index.json, manifest.json, an image index, a
@@ -143,37 +143,6 @@ impl Seek for BlobRegion {
 // ---------------------------------------------------------------------------
 // Verification while streaming.
 
-enum Hasher {
-    Sha256(sha2::Sha256),
-    Sha512(sha2::Sha512),
-}
-
-impl Hasher {
-    fn for_digest(d: &Digest) -> Hasher {
-        // Digest only parses sha256 and sha512.
-        if d.algorithm() == "sha512" {
-            Hasher::Sha512(sha2::Sha512::new())
-        } else {
-            Hasher::Sha256(sha2::Sha256::new())
-        }
-    }
-
-    fn update(&mut self, bytes: &[u8]) {
-        match self {
-            Hasher::Sha256(h) => h.update(bytes),
-            Hasher::Sha512(h) => h.update(bytes),
-        }
-    }
-
-    /// `ALGORITHM:HEX` of what was hashed so far; resets the hasher.
-    fn finish(&mut self) -> String {
-        match self {
-            Hasher::Sha256(h) => format!("sha256:{}", hex::encode(h.finalize_reset())),
-            Hasher::Sha512(h) => format!("sha512:{}", hex::encode(h.finalize_reset())),
-        }
-    }
-}
-
 enum State {
     Reading,
     Verified,
@@ -190,7 +159,7 @@ pub struct VerifyingReader<R> {
     inner: R,
     expected: Digest,
     expected_size: u64,
-    hasher: Hasher,
+    hasher: DigestHasher,
     count: u64,
     label: String,
     state: State,
@@ -218,7 +187,7 @@ impl<R: Read> VerifyingReader<R> {
     pub fn with_label(inner: R, expected: &Descriptor, label: impl Into<String>) -> Self {
         VerifyingReader {
             inner,
-            hasher: Hasher::for_digest(&expected.digest),
+            hasher: DigestHasher::for_digest(&expected.digest),
             expected: expected.digest.clone(),
             expected_size: expected.size,
             count: 0,
@@ -604,7 +573,7 @@ impl<'f> Store<'f> {
                 ),
             });
         }
-        let mut h = Hasher::for_digest(&d.digest);
+        let mut h = DigestHasher::for_digest(&d.digest);
         h.update(&bytes);
         let actual = h.finish();
         if actual != d.digest.to_string() {

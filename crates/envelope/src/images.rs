@@ -94,10 +94,10 @@ pub fn output_ref(output: &str, what: &str) -> Result<ImageRef> {
     })?;
     if let ImageRef::Docker { reference } = &r {
         parse_registry_ref(reference).with_context(|| format!("bad {what} {output:?}"))?;
-        let first = reference.split('/').next().unwrap_or_default();
-        let has_host = reference.contains('/')
-            && (first.contains('.') || first.contains(':') || first == "localhost");
-        if !has_host {
+        if envelope_oci::ReferenceParts::split(reference)
+            .host
+            .is_none()
+        {
             let hint = match reference.split_once(':') {
                 Some((word, rest)) if !rest.contains('/') && looks_like_a_transport(word) => {
                     format!("did you mean oci:{rest}? ({OUTPUT_FORMS})")

@@ -6,8 +6,7 @@
 
 use std::io::{self, Read, Seek};
 
-use envelope_oci::{Descriptor, Digest};
-use sha2::Digest as _;
+use envelope_oci::{Descriptor, DigestHasher};
 
 use super::error::{FsError, LayerId};
 
@@ -110,39 +109,10 @@ impl<R: Read + Seek + Send> LayerRead for Seekable<R> {
 // ---------------------------------------------------------------------------
 // Reading: hashing, decompression, a byte limit.
 
-pub(super) enum Hasher {
-    Sha256(sha2::Sha256),
-    Sha512(sha2::Sha512),
-}
-
-impl Hasher {
-    pub(super) fn for_digest(d: &Digest) -> Hasher {
-        if d.algorithm() == "sha512" {
-            Hasher::Sha512(sha2::Sha512::new())
-        } else {
-            Hasher::Sha256(sha2::Sha256::new())
-        }
-    }
-
-    fn update(&mut self, bytes: &[u8]) {
-        match self {
-            Hasher::Sha256(h) => h.update(bytes),
-            Hasher::Sha512(h) => h.update(bytes),
-        }
-    }
-
-    pub(super) fn finish(&mut self) -> String {
-        match self {
-            Hasher::Sha256(h) => format!("sha256:{:x}", h.finalize_reset()),
-            Hasher::Sha512(h) => format!("sha512:{:x}", h.finalize_reset()),
-        }
-    }
-}
-
 /// Counts (and hashes, with a descriptor) the compressed bytes.
 pub(super) struct Meter<'a> {
     pub(super) inner: &'a mut dyn LayerRead,
-    pub(super) hasher: Option<Hasher>,
+    pub(super) hasher: Option<DigestHasher>,
     pub(super) count: u64,
     pub(super) failed: bool,
 }

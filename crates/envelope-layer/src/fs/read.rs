@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use super::error::{FsError, LayerId};
 use super::index::{Index, LayerState};
 use super::input::{
-    check_blob, read_full, skip, Counted, Format, Hasher, LayerInput, Meter, PlainTar, SkipRead,
+    check_blob, read_full, skip, Counted, Format, LayerInput, Meter, PlainTar, SkipRead,
 };
 use super::tar::{
     check_checksum, cstr, header_name, header_only, lossy_string, padding, parse_numeric,
@@ -59,7 +59,9 @@ impl Index<'_> {
         };
         let mut meter = Meter {
             inner: &mut *reader,
-            hasher: descriptor.as_ref().map(|d| Hasher::for_digest(&d.digest)),
+            hasher: descriptor
+                .as_ref()
+                .map(|d| envelope_oci::DigestHasher::for_digest(&d.digest)),
             count: 0,
             failed: false,
         };
