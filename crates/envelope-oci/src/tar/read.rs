@@ -96,6 +96,12 @@ impl<S: Skip + ?Sized> Skip for &mut S {
     }
 }
 
+impl<S: Skip + ?Sized> Skip for Box<S> {
+    fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
+        (**self).skip_ahead(n)
+    }
+}
+
 /// Bytes in memory are read through.
 impl Skip for &[u8] {}
 
@@ -680,4 +686,378 @@ fn parse_pax(mut data: &[u8], into: &mut Pax) -> Result<(), Malformed> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::super::{list_members, read_member, write_end, write_header, EntryType, Header};
+    use super::*;
+
+    /// A header block as the writer writes it, with another type and
+    /// size field, and its checksum made right again.
+    fn raw(path: &str, typeflag: u8, size: &[u8]) -> [u8; 512] {
+        let mut b = [0u8; 512];
+        let entry = EntryType::File { size: 0 };
+        write_header(
+            &mut &mut b[..],
+            &Header {
+                path,
+                entry,
+                ..FILE
+            },
+        )
+        .expect("header");
+        b[124..136].fill(0);
+        b[124..124 + size.len()].copy_from_slice(size);
+        b[156] = typeflag;
+        b[148..156].fill(b' ');
+        let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
+        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        b
+    }
+
+    fn octal(size: u64) -> Vec<u8> {
+        format!("{size:011o}\0").into_bytes()
+    }
+
+    /// `data` and its padding to the next block.
+    fn padded(data: &[u8]) -> Vec<u8> {
+        let mut v = data.to_vec();
+        v.resize(data.len() + padding(data.len() as u64), 0);
+        v
+    }
+
+    /// The owner, mode and time of every file [`archive`] writes.
+    const FILE: Header<'static> = Header {
+        path: "",
+        entry: EntryType::Dir,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+    };
+
+    /// An archive of regular files, as the writer writes it.
+    fn archive(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &(path, data) in files {
+            let size = data.len() as u64;
+            let entry = EntryType::File { size };
+            write_header(
+                &mut out,
+                &Header {
+                    path,
+                    entry,
+                    ..FILE
+                },
+            )
+            .expect("header");
+            out.extend(padded(data));
+        }
+        write_end(&mut out).expect("end");
+        out
+    }
+
+    fn entries(bytes: &[u8]) -> Result<Vec<(Entry, Vec<u8>)>, TarError> {
+        let mut tar = Reader::new(bytes, 1 << 20);
+        let mut out = Vec::new();
+        while let Some(e) = tar.next_entry()? {
+            let mut data = Vec::new();
+            tar.data().read_to_end(&mut data).expect("data");
+            out.push((e, data));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn pax_path_overrides_the_name() {
+        let long = "p".repeat(300);
+        let bytes = archive(&[(&long, b"hello"), ("next", b"x")]);
+        // The writer needed a PAX header for it.
+        assert_eq!(bytes[156], b'x');
+        let got = entries(&bytes).expect("reads");
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0.name, long.as_bytes());
+        assert_eq!(got[0].0.size, 5);
+        assert_eq!(got[0].1, b"hello");
+        assert_eq!(got[1].0.name, b"next");
+        assert_eq!(got[1].1, b"x");
+
+        let members = list_members(&mut Cursor::new(&bytes), 10).expect("lists");
+        let m = &members[&long];
+        assert_eq!(m.offset, got[0].0.data_offset);
+        assert_eq!(
+            read_member(&mut Cursor::new(&bytes), m, 100).expect("member"),
+            b"hello"
+        );
+        assert!(matches!(
+            read_member(&mut Cursor::new(&bytes), m, 4),
+            Err(TarError::MemberTooLarge {
+                size: 5,
+                limit: 4,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn gnu_long_name_and_link() {
+        let name = format!("{}/file", "d".repeat(150));
+        let target = "t".repeat(120);
+        let mut bytes = Vec::new();
+        for (flag, value) in [(b'L', &name), (b'K', &target)] {
+            let mut v = value.as_bytes().to_vec();
+            v.push(0);
+            bytes.extend(raw("././@LongLink", flag, &octal(v.len() as u64)));
+            bytes.extend(padded(&v));
+        }
+        bytes.extend(raw(&name[..100], b'2', &octal(0)));
+        bytes.extend([0u8; 1024]);
+        let got = entries(&bytes).expect("reads");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0.name, name.as_bytes());
+        assert_eq!(got[0].0.link, target.as_bytes());
+        assert_eq!(got[0].0.typeflag, b'2');
+        assert_eq!(got[0].0.data_len, 0);
+    }
+
+    #[test]
+    fn base_256_size() {
+        let mut size = [0u8; 12];
+        size[0] = 0x80;
+        size[10..].copy_from_slice(&700u16.to_be_bytes());
+        let mut bytes = raw("big", b'0', &size).to_vec();
+        bytes.extend(padded(&[9u8; 700]));
+        bytes.extend(raw("after", b'0', &octal(0)));
+        bytes.extend([0u8; 1024]);
+        let got = entries(&bytes).expect("reads");
+        assert_eq!(got[0].0.size, 700);
+        assert_eq!(got[0].1, vec![9u8; 700]);
+        assert_eq!(got[1].0.name, b"after");
+        assert_eq!(got[1].0.offset, 512 + 1024);
+
+        // Values beyond what octal fields hold; negative and overflowing
+        // ones are refused.
+        let mut big = [0u8; 12];
+        big[0] = 0x80;
+        big[7] = 2;
+        assert_eq!(parse_numeric(&big), Some(2 << 32));
+        big[0] = 0xc0;
+        assert_eq!(parse_numeric(&big), None);
+        assert_eq!(parse_numeric(&[0xbf; 12]), None);
+        assert_eq!(parse_numeric(b"0000644 \0"), Some(0o644));
+        assert_eq!(parse_numeric(b"12345678"), None);
+        assert_eq!(parse_numeric(b"\0\0\0"), Some(0));
+    }
+
+    #[test]
+    fn bad_checksum_is_a_typed_error() {
+        let mut bytes = archive(&[("a", b"1"), ("b", b"2")]);
+        bytes[1024 + 10] ^= 0x20;
+        match entries(&bytes) {
+            Err(TarError::Checksum {
+                offset, recorded, ..
+            }) => {
+                assert_eq!(offset, 1024);
+                assert!(recorded.parse::<u64>().is_ok(), "{recorded}");
+            }
+            other => panic!("{other:?}"),
+        }
+        bytes[1024 + 148..1024 + 156].copy_from_slice(b"zzzzzzz\0");
+        let e = entries(&bytes).expect_err("unreadable checksum");
+        assert!(matches!(e, TarError::Checksum { offset: 1024, .. }), "{e}");
+        assert!(e.to_string().contains("unreadable"), "{e}");
+        let e = list_members(&mut Cursor::new(&bytes), 10).expect_err("refused");
+        assert!(
+            e.to_string()
+                .contains("bad tar header checksum at byte 1024"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn truncated_headers_and_data() {
+        let bytes = archive(&[("a", &[5u8; 600])]);
+        let e = entries(&bytes[..300]).expect_err("cut header");
+        assert!(
+            matches!(
+                e,
+                TarError::Truncated {
+                    offset: 0,
+                    what: "a header",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // Cut inside the data: read through, and skipped by seeking.
+        let e = entries(&bytes[..900]).expect_err("cut data");
+        assert!(e.to_string().contains("truncated"), "{e}");
+        let mut tar = Reader::new(Seekable::new(Cursor::new(&bytes[..900])), 1 << 20);
+        tar.next_entry().expect("header").expect("entry");
+        let e = tar.next_entry().expect_err("cut data");
+        match &e {
+            TarError::Io { offset, error } => {
+                assert_eq!(*offset, 512);
+                assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().contains("truncated"), "{e}");
+        // Skipping without reading: the name is known.
+        let mut tar = Reader::new(&bytes[..900], 1 << 20);
+        tar.next_entry().expect("header").expect("entry");
+        match tar.skip_data() {
+            Err(TarError::Truncated {
+                offset: 900,
+                what: "file data",
+                path,
+            }) => assert_eq!(path.as_deref(), Some("a")),
+            other => panic!("{other:?}"),
+        }
+        // Ending on a block boundary without the marker.
+        let end = 512 + 1024;
+        let mut tar = Reader::new(&bytes[..end], 1 << 20);
+        assert!(tar.next_entry().expect("entry").is_some());
+        assert!(tar.next_entry().expect("end").is_none());
+        assert_eq!(tar.end(), Some(End::Eof));
+        assert_eq!(tar.offset(), end as u64);
+        let e = list_members(&mut Cursor::new(&bytes[..end]), 10).expect_err("no marker");
+        assert!(
+            matches!(e, TarError::Truncated { offset, .. } if offset == end as u64),
+            "{e}"
+        );
+        let mut tar = Reader::new(&bytes[..], 1 << 20);
+        while tar.next_entry().expect("reads").is_some() {}
+        assert_eq!(tar.end(), Some(End::Marker));
+    }
+
+    #[test]
+    fn pax_records_local_and_global() {
+        let mut bytes = Vec::new();
+        let global = b"18 uid=4294967296\n12 gid=1000\n";
+        bytes.extend(raw("pax_global_header", b'g', &octal(global.len() as u64)));
+        bytes.extend(padded(global));
+        let local = b"10 size=3\n22 GNU.sparse.major=1\n";
+        bytes.extend(raw("PaxHeaders/a", b'x', &octal(local.len() as u64)));
+        bytes.extend(padded(local));
+        bytes.extend(raw("a", b'0', &octal(1)));
+        bytes.extend(padded(b"abc"));
+        bytes.extend(raw("b/", 0, &octal(0)));
+        bytes.extend([0u8; 1024]);
+        let got = entries(&bytes).expect("reads");
+        assert_eq!(got[0].0.size, 3, "the PAX size wins");
+        assert_eq!(got[0].1, b"abc");
+        assert!(got[0].0.sparse);
+        assert_eq!(got[0].0.uid, Some(1 << 32));
+        assert_eq!(got[0].0.gid, Some(1000));
+        // Local records end with their entry, global ones do not.
+        assert!(!got[1].0.sparse);
+        assert_eq!(got[1].0.size, 0);
+        assert_eq!(got[1].0.gid, Some(1000));
+        // An old V7 entry named with a slash is a directory.
+        assert_eq!(got[1].0.typeflag, b'5');
+
+        let bad = b"5 x\n";
+        let mut bytes = raw("PaxHeaders/a", b'x', &octal(bad.len() as u64)).to_vec();
+        bytes.extend(padded(bad));
+        let e = entries(&bytes).expect_err("bad record");
+        assert!(
+            matches!(
+                e,
+                TarError::Malformed {
+                    offset: 0,
+                    problem: Malformed::PaxOverrun { len: 5 },
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn extended_headers_are_bounded() {
+        let mut bytes = raw("PaxHeaders/x", b'x', &octal(1 << 32)).to_vec();
+        bytes.extend([0u8; 1024]);
+        let e = Reader::new(&bytes[..], 4096)
+            .next_entry()
+            .expect_err("too large");
+        assert!(
+            matches!(
+                e,
+                TarError::HeaderTooLarge {
+                    size: 4_294_967_296,
+                    limit: 4096,
+                    kind: "PAX extended",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let bytes = raw("x", b'0', b"12345678901z");
+        let e = entries(&bytes).expect_err("bad size");
+        assert!(
+            matches!(
+                e,
+                TarError::Malformed {
+                    problem: Malformed::SizeField,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn data_left_unread_is_passed_over() {
+        let bytes = archive(&[("a", &[1u8; 2000]), ("b", b"bb")]);
+        for source in [true, false] {
+            let mut tar: Reader<Box<dyn Skip>> = if source {
+                Reader::new(Box::new(Seekable::new(Cursor::new(bytes.clone()))), 1 << 20)
+            } else {
+                Reader::new(Box::new(&bytes[..]), 1 << 20)
+            };
+            tar.next_entry().expect("a").expect("a");
+            let mut some = [0u8; 100];
+            let mut data = tar.data();
+            data.read_exact(&mut some).expect("part");
+            assert_eq!(data.remaining(), 1900);
+            let b = tar.next_entry().expect("b").expect("b");
+            assert_eq!(b.name, b"b");
+            assert_eq!(b.offset, 512 + 2048);
+            let mut rest = Vec::new();
+            tar.data().read_to_end(&mut rest).expect("b data");
+            assert_eq!(rest, b"bb");
+        }
+    }
+
+    #[test]
+    fn list_members_normalizes_and_limits() {
+        let bytes = archive(&[("./a", b"1"), ("dir/b", b"2"), ("c", b"3")]);
+        let m = list_members(&mut Cursor::new(&bytes), 10).expect("lists");
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "c", "dir/b"]);
+        let e = list_members(&mut Cursor::new(&bytes), 2).expect_err("limit");
+        assert!(
+            matches!(e, TarError::TooManyEntries { limit: 2, .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_never_a_panic() {
+        let long = "q".repeat(200);
+        let bytes = archive(&[(&long, &[3u8; 700]), ("x", b"y")]);
+        for n in 0..bytes.len() {
+            let _ = entries(&bytes[..n]);
+            let _ = list_members(&mut Cursor::new(&bytes[..n]), 100);
+        }
+        for i in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0xa5;
+            let _ = entries(&flipped);
+            let _ = list_members(&mut Cursor::new(&flipped), 100);
+        }
+    }
 }
