@@ -5,13 +5,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use envelope_oci::tar::read::{lossy_name, Reader};
+
 use super::dive::{dive_efficiency, DiveLayer, DiveRec};
 use super::error::{FsError, LayerId};
 use super::input::{Counted, EntryReader};
 use super::limits::{Limits, LARGEST, MAX_PATH_BYTES, MAX_WARNINGS};
 use super::paths::{join, normalize, split_last, Paths};
 use super::read::{Entry, Fail};
-use super::tar::{lossy_string, Pax};
 use super::{ContentVisitor, FsWarning, ImageFs, LayerSummary, Node, NodeKind};
 
 // ---------------------------------------------------------------------------
@@ -36,7 +37,6 @@ pub(super) struct LayerState {
     /// Nodes no upper layer hides, last entry per path.
     pub(super) seen: HashMap<u32, Node>,
     pub(super) visited: HashSet<u32>,
-    pub(super) global: Pax,
     pub(super) summary: LayerSummary,
 }
 
@@ -151,16 +151,15 @@ impl<'a> Index<'a> {
     }
 
     /// Records one entry, offers it to the visitor when it is a file of
-    /// the final filesystem; gives the data bytes the visitor consumed and
-    /// the entry's path.
+    /// the final filesystem; gives the entry's path.
     pub(super) fn entry(
         &mut self,
         ls: &mut LayerState,
-        src: &mut Counted<'_>,
+        tar: &mut Reader<&mut Counted<'_>>,
         e: &Entry,
-    ) -> Result<(u64, String), Fail> {
+    ) -> Result<String, Fail> {
         let li = ls.index();
-        let (name, lossy) = lossy_string(&e.name);
+        let (name, lossy) = lossy_name(&e.tar.name);
         let path = match normalize(&name) {
             Ok(p) => p,
             Err(esc) => {
@@ -177,7 +176,7 @@ impl<'a> Index<'a> {
             );
         }
         if path == "/" {
-            return Ok((0, path));
+            return Ok(path);
         }
         if path.len() > MAX_PATH_BYTES {
             self.warn(
@@ -185,10 +184,10 @@ impl<'a> Index<'a> {
                 &path,
                 format!("the path is longer than {MAX_PATH_BYTES} bytes; the entry is skipped"),
             );
-            return Ok((0, path));
+            return Ok(path);
         }
         ls.summary.entries += 1;
-        ls.summary.dive_size = ls.summary.dive_size.saturating_add(e.size);
+        ls.summary.dive_size = ls.summary.dive_size.saturating_add(e.tar.size);
         let (parent, base) = split_last(&path);
         if let Some(rest) = base.strip_prefix(".wh.") {
             ls.summary.whiteouts += 1;
@@ -210,15 +209,15 @@ impl<'a> Index<'a> {
                     (t, true),
                     DiveRec {
                         is_dir: false,
-                        size: e.size,
+                        size: e.tar.size,
                     },
                 );
             }
-            return Ok((0, path));
+            return Ok(path);
         }
 
-        let kind = match e.typeflag {
-            _ if e.sparse => None,
+        let kind = match e.tar.typeflag {
+            _ if e.tar.sparse => None,
             b'0' | 0 | b'7' => Some(NodeKind::File),
             b'1' => Some(NodeKind::Hardlink),
             b'2' => Some(NodeKind::Symlink),
@@ -234,25 +233,25 @@ impl<'a> Index<'a> {
             (pid, false),
             DiveRec {
                 is_dir: kind == Some(NodeKind::Dir),
-                size: e.size,
+                size: e.tar.size,
             },
         );
         let Some(kind) = kind else {
-            let what = if e.sparse {
+            let what = if e.tar.sparse {
                 "a sparse file, which is not supported".to_string()
             } else {
                 format!(
                     "an unsupported entry type {:?}",
-                    char::from(e.typeflag).escape_default().to_string()
+                    char::from(e.tar.typeflag).escape_default().to_string()
                 )
             };
             self.warn(li, &path, format!("{what}; the entry is skipped"));
             self.forget(ls, pid, &path);
-            return Ok((0, path));
+            return Ok(path);
         };
         let link = match kind {
             NodeKind::Symlink => {
-                let (l, lossy) = lossy_string(&e.link);
+                let (l, lossy) = lossy_name(&e.tar.link);
                 if lossy {
                     self.warn(
                         li,
@@ -263,7 +262,7 @@ impl<'a> Index<'a> {
                 Some(l)
             }
             NodeKind::Hardlink => {
-                let (l, lossy) = lossy_string(&e.link);
+                let (l, lossy) = lossy_name(&e.tar.link);
                 if lossy {
                     self.warn(
                         li,
@@ -290,7 +289,11 @@ impl<'a> Index<'a> {
             NodeKind::Fifo => self.warn(li, &path, "a named pipe (fifo)".to_string()),
             _ => {}
         }
-        let size = if kind == NodeKind::File { e.size } else { 0 };
+        let size = if kind == NodeKind::File {
+            e.tar.size
+        } else {
+            0
+        };
         if kind == NodeKind::File {
             ls.summary.files_size = ls.summary.files_size.saturating_add(size);
             push_largest(&mut ls.summary.largest, &path, size);
@@ -307,7 +310,7 @@ impl<'a> Index<'a> {
         if self.hidden_above(pid, kind == NodeKind::Dir) {
             self.forget(ls, pid, &path);
             if kind != NodeKind::File || !self.visitor.hidden(&path, &node) {
-                return Ok((0, path));
+                return Ok(path);
             }
         } else {
             if ls.seen.insert(pid, node.clone()).is_some() && ls.visited.remove(&pid) {
@@ -317,25 +320,23 @@ impl<'a> Index<'a> {
                 || ls.inside_nondir(&self.paths, pid)
                 || !self.visitor.wants(&path, &node)
             {
-                return Ok((0, path));
+                return Ok(path);
             }
             ls.visited.insert(pid);
         }
         let mut r = EntryReader {
-            src,
-            remaining: e.data_len,
+            data: tar.data(),
             failed: None,
             short: false,
         };
         let res = self.visitor.visit(&path, &node, &mut r);
-        let consumed = e.data_len - r.remaining;
         let (failed, short) = (r.failed.take(), r.short);
-        let pos = src.pos;
+        let pos = tar.offset();
         if let Some(err) = failed {
             return Err(Fail::Io(err, pos));
         }
         match res {
-            Ok(()) => Ok((consumed, path)),
+            Ok(()) => Ok(path),
             Err(_) if short => Err(FsError::Truncated {
                 layer: ls.id.clone(),
                 offset: pos,
@@ -346,7 +347,7 @@ impl<'a> Index<'a> {
             Err(source) => Err(FsError::Visitor {
                 layer: ls.id.clone(),
                 path,
-                offset: e.offset,
+                offset: e.tar.offset,
                 source,
             }
             .into()),

@@ -6,6 +6,7 @@
 
 use std::io::{self, Read, Seek};
 
+use envelope_oci::tar::read::{Data, Skip};
 use envelope_oci::{Descriptor, DigestHasher};
 
 use super::error::{FsError, LayerId};
@@ -57,52 +58,13 @@ impl<R: Read> Read for Streamed<R> {
 
 impl<R: Read + Send> LayerRead for Streamed<R> {}
 
-/// A reader that can seek forward.
-pub struct Seekable<R> {
-    inner: R,
-    /// The stream's length, learned on the first skip.
-    end: Option<u64>,
-}
-
-impl<R> Seekable<R> {
-    pub fn new(inner: R) -> Seekable<R> {
-        Seekable { inner, end: None }
-    }
-}
-
-impl<R: Read> Read for Seekable<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf)
-    }
-}
+/// A reader that can seek forward: file data is passed over without
+/// reading it, never past the end (that would hide a truncated layer).
+pub use envelope_oci::tar::read::Seekable;
 
 impl<R: Read + Seek + Send> LayerRead for Seekable<R> {
     fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
-        let d = i64::try_from(n).ok()?;
-        let r = (|| {
-            let here = self.inner.stream_position()?;
-            let end = match self.end {
-                Some(e) => e,
-                None => {
-                    let e = self.inner.seek(io::SeekFrom::End(0))?;
-                    self.inner.seek(io::SeekFrom::Start(here))?;
-                    self.end = Some(e);
-                    e
-                }
-            };
-            // Seeking past the end would hide a truncated layer.
-            if here.checked_add(n).is_none_or(|t| t > end) {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "the layer ends {} bytes into a file's data of {n}",
-                        end.saturating_sub(here)
-                    ),
-                ));
-            }
-            self.inner.seek(io::SeekFrom::Current(d)).map(|_| ())
-        })();
-        Some(r)
+        Skip::skip_ahead(self, n)
     }
 }
 
@@ -195,10 +157,10 @@ pub(super) struct Counted<'a> {
     pub(super) over: bool,
 }
 
-impl Counted<'_> {
-    /// Passes over `n` bytes without reading them, when the source can and
-    /// the layer limit allows.
-    pub(super) fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
+/// Passes over bytes without reading them, when the source can and the
+/// layer limit allows.
+impl Skip for Counted<'_> {
+    fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
         if self.over || self.pos.checked_add(n)? > self.limit {
             return None;
         }
@@ -252,59 +214,25 @@ impl Format {
     }
 }
 
-/// Reads until `buf` is full or the end; returns the bytes read.
-pub(super) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-/// Reads and discards up to `n` bytes; returns how many there were.
-pub(super) fn skip(r: &mut dyn Read, n: u64, scratch: &mut [u8]) -> io::Result<u64> {
-    let mut left = n;
-    while left > 0 {
-        let want = usize::try_from(left).map_or(scratch.len(), |l| l.min(scratch.len()));
-        match r.read(&mut scratch[..want]) {
-            Ok(0) => break,
-            Ok(k) => left -= (k as u64).min(left),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n - left)
-}
-
-/// A file's bytes for the visitor: at most `remaining`, and a note of an
-/// error or an early end of the stream beneath.
-pub(super) struct EntryReader<'a, 'b> {
-    pub(super) src: &'a mut Counted<'b>,
-    pub(super) remaining: u64,
+/// A file's bytes for the visitor, and a note of an error or an early end
+/// of the stream beneath.
+pub(super) struct EntryReader<'a, 'b, 'c> {
+    pub(super) data: Data<'a, &'b mut Counted<'c>>,
     pub(super) failed: Option<io::Error>,
     pub(super) short: bool,
 }
 
-impl Read for EntryReader<'_, '_> {
+impl Read for EntryReader<'_, '_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.remaining == 0 || buf.is_empty() {
+        if self.data.remaining() == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let want = usize::try_from(self.remaining).map_or(buf.len(), |r| r.min(buf.len()));
-        match self.src.read(&mut buf[..want]) {
+        match self.data.read(buf) {
             Ok(0) => {
                 self.short = true;
                 Ok(0)
             }
-            Ok(k) => {
-                self.remaining -= (k as u64).min(self.remaining);
-                Ok(k)
-            }
+            Ok(k) => Ok(k),
             Err(e) => {
                 if e.kind() != io::ErrorKind::Interrupted {
                     self.failed = Some(io::Error::new(e.kind(), e.to_string()));

@@ -9,11 +9,12 @@
 //! computed as dive computes them so the numbers compare.
 //!
 //! Layer blobs may be gzip (one or more members), zstd or plain tar,
-//! detected by their first bytes. The tar reader is a streaming one of its
-//! own: ustar and old V7 headers, GNU long names and links, PAX local and
-//! global headers (`path`, `linkpath`, `size`, `uid`, `gid`), GNU base-256
-//! numbers, and both the unsigned and the signed header checksum. Hostile
-//! input is bounded by [`Limits`]; it gives an [`FsError`], never a panic.
+//! detected by their first bytes. The tar stream is read with the one
+//! streaming reader, [`envelope_oci::tar::read`]: ustar and old V7 headers,
+//! GNU long names and links, PAX local and global headers (`path`,
+//! `linkpath`, `size`, `uid`, `gid`), GNU base-256 numbers, and both the
+//! unsigned and the signed header checksum. Hostile input is bounded by
+//! [`Limits`]; it gives an [`FsError`], never a panic.
 
 mod dive;
 mod error;
@@ -22,7 +23,6 @@ mod input;
 mod limits;
 mod paths;
 mod read;
-mod tar;
 
 use std::collections::BTreeMap;
 use std::io::Read;

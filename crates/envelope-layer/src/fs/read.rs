@@ -5,15 +5,11 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 
+use envelope_oci::tar::read::{lossy_name, End, Entry as TarEntry, Reader, TarError};
+
 use super::error::{FsError, LayerId};
 use super::index::{Index, LayerState};
-use super::input::{
-    check_blob, read_full, skip, Counted, Format, LayerInput, Meter, PlainTar, SkipRead,
-};
-use super::tar::{
-    check_checksum, cstr, header_name, header_only, lossy_string, padding, parse_numeric,
-    parse_pax, Pax, TarError, BLOCK,
-};
+use super::input::{check_blob, Counted, Format, LayerInput, Meter, PlainTar, SkipRead};
 use super::LayerSummary;
 
 pub(super) enum Fail {
@@ -27,20 +23,13 @@ impl From<FsError> for Fail {
     }
 }
 
-/// One tar entry, with its PAX and GNU overrides applied.
+/// One tar entry, and the numeric fields the index keeps (an unreadable
+/// or too large one is 0, with a warning).
 pub(super) struct Entry {
-    pub(super) name: Vec<u8>,
-    pub(super) link: Vec<u8>,
-    pub(super) typeflag: u8,
-    /// The size field (what dive counts).
-    pub(super) size: u64,
-    /// Bytes of data that follow in the stream.
-    pub(super) data_len: u64,
+    pub(super) tar: TarEntry,
     pub(super) mode: u32,
     pub(super) uid: u32,
     pub(super) gid: u32,
-    pub(super) sparse: bool,
-    pub(super) offset: u64,
 }
 
 impl Index<'_> {
@@ -65,13 +54,19 @@ impl Index<'_> {
             count: 0,
             failed: false,
         };
+        let mut head = Vec::with_capacity(4);
+        (&mut meter)
+            .take(4)
+            .read_to_end(&mut head)
+            .map_err(|e| FsError::Read {
+                layer: id.clone(),
+                offset: meter.count,
+                source: e,
+            })?;
+        let format = Format::detect(&head);
+        let got = head.len();
         let mut magic = [0u8; 4];
-        let got = read_full(&mut meter, &mut magic).map_err(|e| FsError::Read {
-            layer: id.clone(),
-            offset: meter.count,
-            source: e,
-        })?;
-        let format = Format::detect(&magic[..got]);
+        magic[..got].copy_from_slice(&head);
         let mut ls = LayerState {
             id: id.clone(),
             recs: HashMap::new(),
@@ -79,7 +74,6 @@ impl Index<'_> {
             opaque: Vec::new(),
             seen: HashMap::new(),
             visited: HashSet::new(),
-            global: Pax::default(),
             summary: LayerSummary {
                 index,
                 digest: id.digest.clone(),
@@ -112,8 +106,7 @@ impl Index<'_> {
                     let mut r = self.read_tar(&mut ls, &mut src);
                     if r.is_ok() {
                         // Trailing blocks after the end-of-archive marker.
-                        let mut scratch = vec![0u8; 64 << 10];
-                        r = skip(&mut src, u64::MAX, &mut scratch)
+                        r = io::copy(&mut src, &mut io::sink())
                             .map(|_| ())
                             .map_err(|e| Fail::Io(e, src.pos));
                     }
@@ -185,235 +178,114 @@ impl Index<'_> {
     }
 
     fn read_tar(&mut self, ls: &mut LayerState, src: &mut Counted<'_>) -> Result<(), Fail> {
-        let mut local = Pax::default();
-        let mut long_name: Option<Vec<u8>> = None;
-        let mut long_link: Option<Vec<u8>> = None;
-        let mut block = [0u8; 512];
-        let mut scratch = vec![0u8; 64 << 10];
-        let max_header = self.limits.max_header_bytes;
-        loop {
-            let at = src.pos;
-            let n = read_full(src, &mut block).map_err(|e| Fail::Io(e, src.pos))?;
-            if n == 0 {
-                let message = if at == 0 {
-                    "the layer is empty (not even an end-of-archive marker)"
-                } else {
-                    "the tar ends without an end-of-archive marker"
-                };
-                self.warn(ls.index(), "", message.to_string());
-                return Ok(());
-            }
-            if n < block.len() {
-                return Err(FsError::Truncated {
-                    layer: ls.id.clone(),
-                    offset: at,
-                    what: "a header",
-                    path: None,
-                }
-                .into());
-            }
-            if block.iter().all(|&b| b == 0) {
-                return Ok(());
-            }
-            check_checksum(&block).map_err(|e| header_error(&ls.id, at, e))?;
-            let bad_header = |detail: &str, path: Option<String>| FsError::BadHeader {
-                layer: ls.id.clone(),
-                offset: at,
-                path,
-                detail: detail.to_string(),
-            };
-            let raw_name = header_name(&block);
-            let hdr_size = parse_numeric(&block[124..136]).ok_or_else(|| {
-                bad_header(
-                    "the size field is not a number",
-                    Some(lossy_string(&raw_name).0),
-                )
-            })?;
-            let typeflag = block[156];
-            if matches!(typeflag, b'x' | b'g' | b'L' | b'K') {
-                let kind = match typeflag {
-                    b'x' => "PAX extended",
-                    b'g' => "PAX global",
-                    b'L' => "GNU long name",
-                    _ => "GNU long link",
-                };
-                if hdr_size > max_header {
-                    return Err(FsError::HeaderTooLarge {
-                        layer: ls.id.clone(),
-                        offset: at,
-                        kind,
-                        size: hdr_size,
-                        limit: max_header,
-                    }
-                    .into());
-                }
-                let mut data = Vec::new();
-                let got = (&mut *src)
-                    .take(hdr_size)
-                    .read_to_end(&mut data)
-                    .map_err(|e| Fail::Io(e, src.pos))?;
-                let pad = padding(hdr_size);
-                let padded = skip(src, pad, &mut scratch).map_err(|e| Fail::Io(e, src.pos))?;
-                if (got as u64) < hdr_size || padded < pad {
-                    return Err(FsError::Truncated {
-                        layer: ls.id.clone(),
-                        offset: at,
-                        what: "an extended header",
-                        path: None,
-                    }
-                    .into());
-                }
-                match typeflag {
-                    b'x' => parse_pax(&data, &mut local),
-                    b'g' => parse_pax(&data, &mut ls.global),
-                    b'L' => {
-                        long_name = Some(cstr(&data).to_vec());
-                        Ok(())
-                    }
-                    _ => {
-                        long_link = Some(cstr(&data).to_vec());
-                        Ok(())
-                    }
-                }
-                .map_err(|e| header_error(&ls.id, at, e))?;
-                continue;
-            }
-
+        let mut tar = Reader::new(src, self.limits.max_header_bytes);
+        while let Some(t) = tar.next_entry().map_err(|e| tar_error(&ls.id, e))? {
             self.entries += 1;
             if self.entries > self.limits.max_entries {
                 return Err(FsError::TooManyEntries {
                     layer: ls.id.clone(),
-                    offset: at,
+                    offset: t.offset,
                     limit: self.limits.max_entries,
                 }
                 .into());
             }
-            // GNU long names win over PAX, as in Go's archive/tar.
-            let name = long_name
-                .take()
-                .or_else(|| local.path.take())
-                .or_else(|| ls.global.path.clone())
-                .unwrap_or(raw_name);
-            let link = long_link
-                .take()
-                .or_else(|| local.linkpath.take())
-                .or_else(|| ls.global.linkpath.clone())
-                .unwrap_or_else(|| cstr(&block[157..257]).to_vec());
-            let size = local.size.or(ls.global.size).unwrap_or(hdr_size);
             let lenient = |v: Option<u64>, field: &str, this: &mut Self| -> u32 {
                 match v.map(u32::try_from) {
                     Some(Ok(v)) => v,
                     _ => {
                         this.warn(
                             ls.id.index,
-                            &lossy_string(&name).0,
+                            &lossy_name(&t.name).0,
                             format!("the {field} field is unreadable or too large; 0 is used"),
                         );
                         0
                     }
                 }
             };
-            let mode = lenient(parse_numeric(&block[100..108]), "mode", self);
-            let uid = lenient(
-                local
-                    .uid
-                    .or(ls.global.uid)
-                    .or_else(|| parse_numeric(&block[108..116])),
-                "uid",
-                self,
-            );
-            let gid = lenient(
-                local
-                    .gid
-                    .or(ls.global.gid)
-                    .or_else(|| parse_numeric(&block[116..124])),
-                "gid",
-                self,
-            );
-            let sparse = local.sparse || ls.global.sparse || typeflag == b'S';
-            local = Pax::default();
-            if typeflag == b'S' && block[482] != 0 {
-                // Old GNU sparse: extension blocks of the sparse map.
-                let mut ext = [0u8; 512];
-                let mut total = 0u64;
-                loop {
-                    total += BLOCK;
-                    if total > max_header {
-                        return Err(FsError::HeaderTooLarge {
-                            layer: ls.id.clone(),
-                            offset: at,
-                            kind: "GNU sparse map",
-                            size: total,
-                            limit: max_header,
-                        }
-                        .into());
-                    }
-                    let n = read_full(src, &mut ext).map_err(|e| Fail::Io(e, src.pos))?;
-                    if n < ext.len() {
-                        return Err(FsError::Truncated {
-                            layer: ls.id.clone(),
-                            offset: src.pos,
-                            what: "a GNU sparse map",
-                            path: Some(lossy_string(&name).0),
-                        }
-                        .into());
-                    }
-                    if ext[504] == 0 {
-                        break;
-                    }
-                }
-            }
-            let dir_by_name = typeflag == 0 && name.last() == Some(&b'/');
-            let data_len = if header_only(typeflag) || dir_by_name {
-                0
-            } else {
-                size
-            };
+            let mode = lenient(t.mode, "mode", self);
+            let uid = lenient(t.uid, "uid", self);
+            let gid = lenient(t.gid, "gid", self);
             let entry = Entry {
-                name,
-                link,
-                typeflag: if dir_by_name { b'5' } else { typeflag },
-                size,
-                data_len,
+                tar: t,
                 mode,
                 uid,
                 gid,
-                sparse,
-                offset: at,
             };
-            let (consumed, path) = self.entry(ls, src, &entry)?;
-            let rest = (data_len - consumed.min(data_len)).saturating_add(padding(data_len));
-            let skipped = match src.skip_ahead(rest) {
-                Some(r) => r.map(|()| rest).map_err(|e| Fail::Io(e, src.pos))?,
-                None => skip(src, rest, &mut scratch).map_err(|e| Fail::Io(e, src.pos))?,
-            };
-            if skipped < rest {
-                return Err(FsError::Truncated {
+            let path = self.entry(ls, &mut tar, &entry)?;
+            tar.skip_data().map_err(|e| match e {
+                // Named by the path the index knows it by.
+                TarError::Truncated { offset, what, .. } => FsError::Truncated {
                     layer: ls.id.clone(),
-                    offset: src.pos,
-                    what: "file data",
+                    offset,
+                    what,
                     path: Some(path),
                 }
-                .into());
-            }
+                .into(),
+                e => tar_error(&ls.id, e),
+            })?;
         }
+        if tar.end() == Some(End::Eof) {
+            let message = if tar.offset() == 0 {
+                "the layer is empty (not even an end-of-archive marker)"
+            } else {
+                "the tar ends without an end-of-archive marker"
+            };
+            self.warn(ls.index(), "", message.to_string());
+        }
+        Ok(())
     }
 }
 
-/// The layer's error for a tar header that could not be read at `offset`.
-fn header_error(layer: &LayerId, offset: u64, e: TarError) -> FsError {
-    match e {
-        TarError::Checksum { recorded, computed } => FsError::BadChecksum {
-            layer: layer.clone(),
+/// The layer's error for a tar stream that could not be read.
+fn tar_error(layer: &LayerId, e: TarError) -> Fail {
+    let layer = layer.clone();
+    Fail::Fs(match e {
+        TarError::Io { offset, error } => return Fail::Io(error, offset),
+        TarError::Truncated { offset, what, path } => FsError::Truncated {
+            layer,
+            offset,
+            what,
+            path,
+        },
+        TarError::Checksum {
+            offset,
+            recorded,
+            computed,
+        } => FsError::BadChecksum {
+            layer,
             offset,
             recorded,
             computed,
         },
-        e => FsError::BadHeader {
-            layer: layer.clone(),
+        TarError::Malformed {
             offset,
-            path: None,
-            detail: e.to_string(),
+            path,
+            problem,
+        } => FsError::BadHeader {
+            layer,
+            offset,
+            path,
+            detail: problem.to_string(),
         },
-    }
+        TarError::HeaderTooLarge {
+            offset,
+            kind,
+            size,
+            limit,
+        } => FsError::HeaderTooLarge {
+            layer,
+            offset,
+            kind,
+            size,
+            limit,
+        },
+        e @ (TarError::TooManyEntries { .. } | TarError::MemberTooLarge { .. }) => {
+            FsError::BadHeader {
+                layer,
+                offset: 0,
+                path: None,
+                detail: e.to_string(),
+            }
+        }
+    })
 }
