@@ -118,6 +118,7 @@ impl OciLayout {
         if !self.has_blob(&a.descriptor.digest) {
             self.write_blob(&a.manifest)?;
         }
+        let _lock = self.lock()?;
         let mut index = self.index()?;
         if add_referrer(&mut index, a) {
             if index.media_type.is_none() {

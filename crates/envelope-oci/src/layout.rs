@@ -20,24 +20,31 @@ pub struct OciLayout {
 
 impl OciLayout {
     /// Opens a layout, creating it when `dir` does not exist or is empty.
+    /// Writers of one layout may run at once (builds in parallel, copies
+    /// into one layout): creating it and changing index.json hold an
+    /// exclusive lock on the directory, so none loses another's image.
     pub fn open_or_create(dir: &Path) -> Result<OciLayout, Error> {
         if dir.join("oci-layout").is_file() {
             return Self::open(dir);
         }
-        if dir.exists() {
-            if !dir.is_dir() {
-                return Err(Error::Layout {
-                    path: dir.to_path_buf(),
-                    detail: "exists and is not a directory".into(),
-                });
-            }
-            let mut entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-            if entries.next().is_some() {
-                return Err(Error::Layout {
-                    path: dir.to_path_buf(),
-                    detail: "is a non-empty directory that is not an OCI image layout (no oci-layout file); choose another directory".into(),
-                });
-            }
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Layout {
+                path: dir.to_path_buf(),
+                detail: "exists and is not a directory".into(),
+            });
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let _lock = lock_dir(dir)?;
+        // Another writer may have made it while this one waited.
+        if dir.join("oci-layout").is_file() {
+            return Self::open(dir);
+        }
+        let mut entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+        if entries.next().is_some() {
+            return Err(Error::Layout {
+                path: dir.to_path_buf(),
+                detail: "is a non-empty directory that is not an OCI image layout (no oci-layout file); choose another directory".into(),
+            });
         }
         std::fs::create_dir_all(dir.join("blobs/sha256")).map_err(|e| Error::io(dir, e))?;
         write_atomic(&dir.join("oci-layout"), OCI_LAYOUT)?;
@@ -71,6 +78,12 @@ impl OciLayout {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Held while index.json is read, changed and replaced, so that
+    /// concurrent writers of one layout never lose each other's entries.
+    pub(crate) fn lock(&self) -> Result<std::fs::File, Error> {
+        lock_dir(&self.root)
     }
 
     pub fn blob_path(&self, d: &Digest) -> PathBuf {
@@ -184,6 +197,8 @@ impl OciLayout {
     /// Adds `desc` to index.json (replacing an entry with the same tag, or
     /// the same digest when untagged), atomically.
     pub fn set_root(&self, mut desc: Descriptor, tag: Option<&str>) -> Result<(), Error> {
+        // Read, change and replace index.json as one step among writers.
+        let _lock = self.lock()?;
         let mut index = self.index()?;
         // An image manifest keeps its platform (tools choosing an image of
         // a layout by platform read it there); an index has none.
@@ -205,6 +220,15 @@ impl OciLayout {
         }
         write_atomic(&self.root.join("index.json"), &to_json(&index))
     }
+}
+
+/// An exclusive advisory lock on directory `dir`, held until the file is
+/// dropped (flock(2) on the directory itself: no lock file is left in the
+/// layout).
+fn lock_dir(dir: &Path) -> Result<std::fs::File, Error> {
+    let f = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
+    f.lock().map_err(|e| Error::io(dir, e))?;
+    Ok(f)
 }
 
 fn ref_name(d: &Descriptor) -> Option<&str> {
@@ -306,6 +330,44 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(err.contains("not an OCI image layout"), "{err}");
+    }
+
+    #[test]
+    fn concurrent_writers_keep_every_tag() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("l");
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    for round in 0..10 {
+                        let layout = OciLayout::open_or_create(&root).expect("layout");
+                        let data = format!("{i}-{round}");
+                        let d = layout.write_blob(data.as_bytes()).expect("blob");
+                        let desc = Descriptor {
+                            media_type: media_types::OCI_MANIFEST.into(),
+                            digest: d,
+                            size: data.len() as u64,
+                            urls: None,
+                            annotations: None,
+                            platform: None,
+                            artifact_type: None,
+                        };
+                        layout
+                            .set_root(desc, Some(&format!("t{i}-{round}")))
+                            .expect("set");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        let index = OciLayout::open(&root)
+            .expect("open")
+            .index()
+            .expect("index");
+        assert_eq!(index.manifests.len(), 80, "every tag kept");
     }
 
     #[test]

@@ -1233,3 +1233,38 @@ fn crane_and_cosign_read_what_envelope_pushes() {
         "cosign does not see the SBOM {sbom_digest}:\n{tree}"
     );
 }
+
+/// Copies into one layout at once keep every image: eight writers over
+/// three rounds once left about a third of the tags (exit 0 each time).
+#[test]
+fn concurrent_copies_into_one_layout_keep_every_tag() {
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    let good = format!("oci:{}:v1", tmp.path().join("good").display());
+    ok(envelope(&example("hello"), &cache).args(["build", "-q", "-o", &good]));
+    let layout = tmp.path().join("shared");
+    for round in 0..3 {
+        let children: Vec<_> = (0..8)
+            .map(|i| {
+                envelope(tmp.path(), &cache)
+                    .args(["copy", "-q", &good])
+                    .arg(format!("oci:{}:r{round}t{i}", layout.display()))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let index = json(&std::fs::read_to_string(layout.join("index.json")).expect("index"));
+    let tags = index["manifests"].as_array().expect("manifests").len();
+    assert_eq!(tags, 24, "{index}");
+}
