@@ -856,7 +856,21 @@ fn basic(user: &str, pass: &str) -> String {
     )
 }
 
+/// The whole body, refused when it is larger than `limit`: a manifest cut
+/// at the limit would hash to a digest that names nothing.
 fn read_limited(resp: Response<Body>, limit: u64) -> std::io::Result<Vec<u8>> {
+    let buf = read_prefix(resp, limit.saturating_add(1))?;
+    if buf.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the response is larger than the {limit} bytes envelope reads"),
+        ));
+    }
+    Ok(buf)
+}
+
+/// At most the first `limit` bytes of the body.
+fn read_prefix(resp: Response<Body>, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     resp.into_body()
         .into_reader()
@@ -867,7 +881,7 @@ fn read_limited(resp: Response<Body>, limit: u64) -> std::io::Result<Vec<u8>> {
 
 /// The registry's own error message (OCI error codes), short.
 fn error_detail(resp: Response<Body>) -> String {
-    let Ok(body) = read_limited(resp, 64 * 1024) else {
+    let Ok(body) = read_prefix(resp, 64 * 1024) else {
         return String::new();
     };
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
@@ -955,5 +969,24 @@ mod tests {
             "repository%3Aa%2Fb%3Apull%2Cpush"
         );
         assert_eq!(host_of_url("http://127.0.0.1:5000/v2/"), "127.0.0.1:5000");
+    }
+
+    /// A manifest over the limit was hashed cut at the limit when the
+    /// registry sent no digest header, so `digest` printed (and `pin`
+    /// wrote) a digest that names nothing. It is refused now.
+    #[test]
+    fn bodies_over_the_limit_are_refused_not_cut() {
+        let body = |n: usize| {
+            Response::builder()
+                .body(Body::builder().data(vec![b'x'; n]))
+                .expect("response")
+        };
+        assert_eq!(read_limited(body(10), 10).expect("at the limit").len(), 10);
+        let err = read_limited(body(11), 10).expect_err("over the limit");
+        assert!(
+            err.to_string().contains("larger than the 10 bytes"),
+            "{err}"
+        );
+        assert_eq!(read_prefix(body(11), 10).expect("prefix").len(), 10);
     }
 }
