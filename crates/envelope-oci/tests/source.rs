@@ -1265,3 +1265,50 @@ fn a_large_layer_streams_in_bounded_memory() {
         SIZE >> 20
     );
 }
+
+// ---------------------------------------------------------------------------
+// The copy path has the limits of the streaming one.
+
+/// `copy` once read any nesting of indexes and trusted index.json's digest
+/// of the root; it reads through ImageStore now, with the same limits as
+/// every other command.
+#[test]
+fn whole_copies_refuse_deep_nesting_and_a_corrupt_root() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut blobs = BTreeMap::new();
+    let b = build("linux/amd64", "deep", &mut blobs);
+    let mut root = b.manifest.clone();
+    for _ in 0..12 {
+        root = index_of(vec![root], &mut blobs);
+    }
+    let mut image = ImageBlobs::new(root);
+    image.blobs = blobs;
+    let dir = tmp.path().join("deep");
+    write_oci_layout(&dir, &image, Some("v1")).expect("write");
+    let store = ImageStore::oci_layout(&dir, Some("v1")).expect("store");
+    let e = err_text(store.blobs(None));
+    assert!(e.contains("nested more than"), "{e}");
+    let e = err_text(store.image(None));
+    assert!(e.contains("nested more than"), "{e}");
+
+    // A root whose bytes are not its digest: digest and copy refuse it.
+    let (image, _) = single("linux/amd64");
+    let dir = tmp.path().join("corrupt");
+    write_oci_layout(&dir, &image, Some("v1")).expect("write");
+    let path = layer_blob_path(&dir, &image.root.digest);
+    let mut bytes = std::fs::read(&path).expect("root");
+    bytes[0] ^= 1;
+    std::fs::write(&path, bytes).expect("corrupt");
+    let store = ImageStore::oci_layout(&dir, Some("v1")).expect("store");
+    let e = err_text(store.root_bytes());
+    assert!(e.contains("digest mismatch"), "{e}");
+    assert!(store.blobs(None).is_err());
+
+    // An index.json larger than any JSON document is read: refused before
+    // it is read, as by every other command.
+    let mut big = std::fs::read_to_string(dir.join("index.json")).expect("index");
+    big.insert_str(1, &format!("\"pad\":\"{}\",", "x".repeat(9 << 20)));
+    std::fs::write(dir.join("index.json"), big).expect("write");
+    let e = err_text(ImageStore::oci_layout(&dir, Some("v1")));
+    assert!(e.contains("more than the"), "{e}");
+}
