@@ -25,7 +25,9 @@ impl OciLayout {
     /// exclusive lock on the directory, so none loses another's image.
     pub fn open_or_create(dir: &Path) -> Result<OciLayout, Error> {
         if dir.join("oci-layout").is_file() {
-            return Self::open(dir);
+            let layout = Self::open(dir)?;
+            layout.sweep_temporaries(STALE_TEMPORARY);
+            return Ok(layout);
         }
         if dir.exists() && !dir.is_dir() {
             return Err(Error::Layout {
@@ -51,6 +53,44 @@ impl OciLayout {
         Ok(OciLayout {
             root: dir.to_path_buf(),
         })
+    }
+
+    /// Removes the temporary files (`.tmp-*`) that writers killed before
+    /// they could rename them left in the layout and its blob directories,
+    /// when nothing has written to them for `stale`: a live writer's file
+    /// changes as it is written, and a request that stalls that long has
+    /// timed out. Best effort: what cannot be removed stays.
+    pub fn sweep_temporaries(&self, stale: std::time::Duration) -> usize {
+        let now = std::time::SystemTime::now();
+        let mut dirs = vec![self.root.clone()];
+        if let Ok(algs) = std::fs::read_dir(self.root.join("blobs")) {
+            dirs.extend(algs.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
+        let mut removed = 0;
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                if !name.to_string_lossy().starts_with(".tmp-") {
+                    continue;
+                }
+                // Only regular files: never follow a link out of the layout.
+                let Ok(meta) = e.path().symlink_metadata() else {
+                    continue;
+                };
+                let old = meta
+                    .modified()
+                    .ok()
+                    .and_then(|m| now.duration_since(m).ok())
+                    .is_some_and(|age| age >= stale);
+                if meta.is_file() && old && std::fs::remove_file(e.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
     }
 
     /// Opens an existing layout.
@@ -222,6 +262,10 @@ impl OciLayout {
     }
 }
 
+/// How long a temporary file in a layout must have been left alone before
+/// a later writer removes it.
+pub const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// An exclusive advisory lock on directory `dir`, held until the file is
 /// dropped (flock(2) on the directory itself: no lock file is left in the
 /// layout).
@@ -368,6 +412,42 @@ mod tests {
             .index()
             .expect("index");
         assert_eq!(index.manifests.len(), 80, "every tag kept");
+    }
+
+    #[test]
+    fn a_later_writer_removes_stale_temporaries_only() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("l");
+        let layout = OciLayout::open_or_create(&root).expect("layout");
+        let d = layout.write_blob(b"kept").expect("blob");
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let make = |p: &Path, age: Option<std::time::SystemTime>| {
+            std::fs::write(p, b"partial").expect("write");
+            if let Some(t) = age {
+                std::fs::File::options()
+                    .write(true)
+                    .open(p)
+                    .and_then(|f| f.set_modified(t))
+                    .expect("mtime");
+            }
+        };
+        let stale_blob = root.join("blobs/sha256/.tmp-killed");
+        let stale_index = root.join(".tmp-index");
+        let fresh = root.join("blobs/sha256/.tmp-writing");
+        let other = root.join("blobs/sha256/notes");
+        make(&stale_blob, Some(old));
+        make(&stale_index, Some(old));
+        make(&fresh, None);
+        make(&other, Some(old));
+        // A link named like a temporary is not followed or removed.
+        let outside = dir.path().join("outside");
+        make(&outside, Some(old));
+        std::os::unix::fs::symlink(&outside, root.join(".tmp-link")).expect("link");
+        OciLayout::open_or_create(&root).expect("reopen");
+        assert!(!stale_blob.exists() && !stale_index.exists());
+        assert!(fresh.exists() && other.exists() && outside.exists());
+        assert!(root.join(".tmp-link").symlink_metadata().is_ok());
+        assert_eq!(layout.read_blob(&d).expect("blob"), b"kept");
     }
 
     #[test]
