@@ -45,7 +45,8 @@ pub fn list_members<R: Read + Seek>(
                 limit: limit_entries,
             });
         }
-        if matches!(e.typeflag, b'0' | 0) {
+        // A sparse file's stored bytes are not its contents.
+        if matches!(e.typeflag, b'0' | 0) && !e.sparse && !e.expanded {
             let name = lossy_name(&e.name).0;
             out.insert(
                 name.trim_start_matches("./").to_string(),

@@ -6,7 +6,8 @@
 //! checksum (the unsigned sum POSIX specifies or the signed one some old
 //! writers used), names with the ustar prefix, PAX local and global
 //! records (`path`, `linkpath`, `size`, `uid`, `gid`), GNU long names and
-//! links, and skips old GNU sparse maps. It knows nothing of layers or
+//! links, PAX sparse files (GNU sparse 0.0, 0.1 and 1.0, whose data it
+//! expands), and skips old GNU sparse maps. It knows nothing of layers or
 //! archives: it gives [`Entry`]s with their overrides applied, and a
 //! malformed or truncated stream is a [`TarError`] naming the byte offset,
 //! never a panic. Extended headers are bounded by the caller's limit.
@@ -16,6 +17,9 @@ use std::io::{self, Read, Seek};
 use super::write::padding;
 
 const BLOCK: u64 = 512;
+
+/// Chunks of data a sparse file's map may list.
+pub const MAX_SPARSE_CHUNKS: usize = 1 << 16;
 
 /// Why a tar stream could not be read. Offsets are bytes from the start
 /// of the stream the [`Reader`] was given.
@@ -79,6 +83,20 @@ pub enum Malformed {
     PaxNoEquals,
     #[error("the PAX size is not a number")]
     PaxSize,
+    #[error("a GNU sparse record or map holds something other than a number")]
+    SparseNumber,
+    #[error("the GNU sparse map lists more than {limit} chunks")]
+    SparseTooManyChunks { limit: usize },
+    #[error("the GNU sparse map has an offset without a size")]
+    SparseOddMap,
+    #[error("the GNU sparse chunks overlap or are out of order")]
+    SparseOrder,
+    #[error("a GNU sparse chunk ends beyond the file's real size of {size} bytes")]
+    SparseBeyondSize { size: u64 },
+    #[error("the GNU sparse file has no real size")]
+    SparseNoSize,
+    #[error("the GNU sparse chunks hold {mapped} bytes but the entry stores {stored}")]
+    SparseDataSize { mapped: u64, stored: u64 },
 }
 
 /// A byte source that may pass over bytes without reading them.
@@ -175,9 +193,15 @@ pub struct Entry {
     pub mode: Option<u64>,
     pub uid: Option<u64>,
     pub gid: Option<u64>,
-    /// A GNU sparse file (old format, or PAX `GNU.sparse.*` records): its
-    /// data in the stream is not the file's bytes.
+    /// A GNU sparse file this reader does not expand (the old format, or
+    /// PAX `GNU.sparse.*` records of an unknown version): its data in the
+    /// stream is not the file's bytes.
     pub sparse: bool,
+    /// A PAX sparse file (GNU sparse 0.0, 0.1 or 1.0) that [`Reader::data`]
+    /// expands: `name` and `size` are the real file's, and its data reads
+    /// as the whole file with zeros in the holes; `data_offset` and
+    /// `data_len` are of the stored bytes (a 1.0 map, then the chunks).
+    pub expanded: bool,
     /// Where the entry's own header starts (after its extended headers).
     pub offset: u64,
     /// Where its data starts.
@@ -205,8 +229,19 @@ pub struct Reader<S> {
     pad_left: u64,
     /// The current entry's name, for errors about its data.
     name: Vec<u8>,
+    /// The current entry's sparse map, when its data is expanded.
+    expand: Option<Expand>,
     end: Option<End>,
     scratch: Vec<u8>,
+}
+
+/// Where a sparse file's data chunks lie, and how far it has been read.
+struct Expand {
+    /// (offset, size) in the real file, in order, not overlapping.
+    chunks: Vec<(u64, u64)>,
+    next: usize,
+    pos: u64,
+    size: u64,
 }
 
 impl<S: Skip> Reader<S> {
@@ -221,6 +256,7 @@ impl<S: Skip> Reader<S> {
             data_left: 0,
             pad_left: 0,
             name: Vec::new(),
+            expand: None,
             end: None,
             scratch: Vec::new(),
         }
@@ -246,6 +282,7 @@ impl<S: Skip> Reader<S> {
         let rest = self.data_left.saturating_add(self.pad_left);
         self.data_left = 0;
         self.pad_left = 0;
+        self.expand = None;
         if rest == 0 {
             return Ok(());
         }
@@ -341,9 +378,12 @@ impl<S: Skip> Reader<S> {
                 continue;
             }
 
-            // GNU long names win over PAX, as in Go's archive/tar.
-            let name = long_name
+            // GNU long names win over PAX, as in Go's archive/tar; the
+            // real name of a PAX sparse file wins over both.
+            let name = local
+                .sparse_name
                 .take()
+                .or_else(|| long_name.take())
                 .or_else(|| local.path.take())
                 .or_else(|| self.global.path.clone())
                 .unwrap_or(raw_name);
@@ -361,7 +401,7 @@ impl<S: Skip> Reader<S> {
                 .gid
                 .or(self.global.gid)
                 .or_else(|| parse_numeric(&block[116..124]));
-            let sparse = local.sparse || self.global.sparse || typeflag == b'S';
+            let mut sparse = local.sparse || self.global.sparse || typeflag == b'S';
             if typeflag == b'S' && block[482] != 0 {
                 self.skip_sparse_map(at, &name)?;
             }
@@ -374,6 +414,14 @@ impl<S: Skip> Reader<S> {
             self.data_left = data_len;
             self.pad_left = padding(data_len) as u64;
             self.name.clone_from(&name);
+            let data_offset = self.pos;
+            let regular = matches!(typeflag, b'0' | 0 | b'7') && !dir_by_name;
+            let expanded = regular && local.sparse && self.start_expand(at, &name, &mut local)?;
+            let size = match &self.expand {
+                Some(x) if expanded => x.size,
+                _ => size,
+            };
+            sparse &= !expanded;
             return Ok(Some(Entry {
                 name,
                 link,
@@ -384,9 +432,86 @@ impl<S: Skip> Reader<S> {
                 uid,
                 gid,
                 sparse,
+                expanded,
                 offset: at,
-                data_offset: self.pos,
+                data_offset,
             }));
+        }
+    }
+
+    /// Reads the sparse map of a PAX sparse file of a known version (from
+    /// its records, or for 1.0 from the start of its data) and sets up its
+    /// expansion; `false` for a version it does not know.
+    fn start_expand(&mut self, at: u64, name: &[u8], pax: &mut Pax) -> Result<bool, TarError> {
+        let malformed = |problem| TarError::Malformed {
+            offset: at,
+            path: Some(lossy_name(name).0),
+            problem,
+        };
+        let numbers = match (pax.sparse_major, pax.sparse_minor) {
+            (Some(1), Some(0)) => self.read_sparse_map(at, name)?,
+            (Some(1), _) | (Some(2..), _) => return Ok(false),
+            _ => match pax.sparse_map.take() {
+                Some(m) => m,
+                None if !pax.sparse_pairs.is_empty() => std::mem::take(&mut pax.sparse_pairs),
+                None => return Ok(false),
+            },
+        };
+        let size = pax
+            .sparse_size
+            .ok_or_else(|| malformed(Malformed::SparseNoSize))?;
+        let chunks = sparse_chunks(&numbers, size, self.data_left).map_err(malformed)?;
+        self.expand = Some(Expand {
+            chunks,
+            next: 0,
+            pos: 0,
+            size,
+        });
+        Ok(true)
+    }
+
+    /// GNU sparse 1.0: the map opens the entry's data, as decimal lines
+    /// (the number of chunks, then each one's offset and size) padded to
+    /// a block; gives the offsets and sizes.
+    fn read_sparse_map(&mut self, at: u64, name: &[u8]) -> Result<Vec<u64>, TarError> {
+        let malformed = |problem| TarError::Malformed {
+            offset: at,
+            path: Some(lossy_name(name).0),
+            problem,
+        };
+        let mut buf: Vec<u8> = Vec::new();
+        let mut parsed = 0usize;
+        let mut count: Option<usize> = None;
+        let mut numbers = Vec::new();
+        let mut block = [0u8; 512];
+        loop {
+            while let Some(nl) = buf[parsed..].iter().position(|&b| b == b'\n') {
+                let n = decimal(&buf[parsed..parsed + nl])
+                    .ok_or_else(|| malformed(Malformed::SparseNumber))?;
+                parsed += nl + 1;
+                match count {
+                    None => {
+                        let c = usize::try_from(n)
+                            .ok()
+                            .filter(|&c| c <= MAX_SPARSE_CHUNKS)
+                            .ok_or_else(|| {
+                                malformed(Malformed::SparseTooManyChunks {
+                                    limit: MAX_SPARSE_CHUNKS,
+                                })
+                            })?;
+                        count = Some(c);
+                    }
+                    Some(_) => numbers.push(n),
+                }
+                if count.is_some_and(|c| numbers.len() == 2 * c) {
+                    return Ok(numbers);
+                }
+            }
+            let total = buf.len() as u64 + BLOCK;
+            let room = self.data_left >= BLOCK;
+            self.sparse_map_block(at, name, total, room, &mut block)?;
+            self.data_left -= BLOCK;
+            buf.extend_from_slice(&block);
         }
     }
 
@@ -397,25 +522,40 @@ impl<S: Skip> Reader<S> {
         let mut total = 0u64;
         loop {
             total += BLOCK;
-            if total > self.max_header {
-                return Err(TarError::HeaderTooLarge {
-                    offset: at,
-                    kind: "GNU sparse map",
-                    size: total,
-                    limit: self.max_header,
-                });
-            }
-            if self.read_into(&mut ext)? < ext.len() {
-                return Err(TarError::Truncated {
-                    offset: self.pos,
-                    what: "a GNU sparse map",
-                    path: Some(lossy_name(name).0),
-                });
-            }
+            self.sparse_map_block(at, name, total, true, &mut ext)?;
             if ext[504] == 0 {
                 return Ok(());
             }
         }
+    }
+
+    /// Reads the next block of a sparse map, `total` bytes long with it:
+    /// refused over the header limit, truncated when the stream (or with
+    /// no `room`, the entry) ends first.
+    fn sparse_map_block(
+        &mut self,
+        at: u64,
+        name: &[u8],
+        total: u64,
+        room: bool,
+        block: &mut [u8; 512],
+    ) -> Result<(), TarError> {
+        if total > self.max_header {
+            return Err(TarError::HeaderTooLarge {
+                offset: at,
+                kind: "GNU sparse map",
+                size: total,
+                limit: self.max_header,
+            });
+        }
+        if !room || self.read_into(block)? < block.len() {
+            return Err(TarError::Truncated {
+                offset: self.pos,
+                what: "a GNU sparse map",
+                path: Some(lossy_name(name).0),
+            });
+        }
+        Ok(())
     }
 
     /// Reads until `buf` is full or the end; gives the bytes read.
@@ -494,15 +634,22 @@ pub struct Data<'a, S> {
 }
 
 impl<S> Data<'_, S> {
-    /// Bytes of the entry's data not read yet.
+    /// Bytes of the entry's data not read yet (of the expanded file, for
+    /// a sparse one).
     pub fn remaining(&self) -> u64 {
-        self.tar.data_left
+        match &self.tar.expand {
+            Some(x) => x.size - x.pos,
+            None => self.tar.data_left,
+        }
     }
 }
 
 impl<S: Read> Read for Data<'_, S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let tar = &mut *self.tar;
+        if let Some(x) = &mut tar.expand {
+            return expand_read(x, &mut tar.src, &mut tar.data_left, &mut tar.pos, buf);
+        }
         if tar.data_left == 0 || buf.is_empty() {
             return Ok(0);
         }
@@ -512,6 +659,80 @@ impl<S: Read> Read for Data<'_, S> {
         tar.pos += k as u64;
         Ok(k)
     }
+}
+
+/// Reads a sparse file's expanded bytes: zeros in the holes, the stored
+/// chunks from `src` (`Ok(0)` early when the stream ends inside one).
+fn expand_read<S: Read>(
+    x: &mut Expand,
+    src: &mut S,
+    data_left: &mut u64,
+    pos: &mut u64,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    while let Some(&(off, len)) = x.chunks.get(x.next) {
+        if x.pos < off.saturating_add(len) {
+            break;
+        }
+        x.next += 1;
+    }
+    if x.pos >= x.size || buf.is_empty() {
+        return Ok(0);
+    }
+    let (upto, stored) = match x.chunks.get(x.next) {
+        Some(&(off, _)) if x.pos < off => (off, false),
+        Some(&(off, len)) => (off + len, true),
+        None => (x.size, false),
+    };
+    let want = usize::try_from(upto - x.pos).map_or(buf.len(), |l| l.min(buf.len()));
+    let k = if stored {
+        let want = usize::try_from(*data_left).map_or(want, |l| l.min(want));
+        if want == 0 {
+            return Ok(0);
+        }
+        let k = src.read(&mut buf[..want])?.min(want);
+        *data_left -= k as u64;
+        *pos += k as u64;
+        k
+    } else {
+        buf[..want].fill(0);
+        want
+    };
+    x.pos += k as u64;
+    Ok(k)
+}
+
+/// A sparse map's chunks from its numbers (offset, size, ...), checked:
+/// bounded in number, in order, within the real `size`, and holding
+/// exactly the `stored` bytes.
+fn sparse_chunks(numbers: &[u64], size: u64, stored: u64) -> Result<Vec<(u64, u64)>, Malformed> {
+    if !numbers.len().is_multiple_of(2) {
+        return Err(Malformed::SparseOddMap);
+    }
+    if numbers.len() / 2 > MAX_SPARSE_CHUNKS {
+        return Err(Malformed::SparseTooManyChunks {
+            limit: MAX_SPARSE_CHUNKS,
+        });
+    }
+    let mut chunks = Vec::with_capacity(numbers.len() / 2);
+    let mut end = 0u64;
+    let mut mapped = 0u64;
+    for pair in numbers.chunks_exact(2) {
+        let (off, len) = (pair[0], pair[1]);
+        if off < end {
+            return Err(Malformed::SparseOrder);
+        }
+        end = off
+            .checked_add(len)
+            .filter(|&e| e <= size)
+            .ok_or(Malformed::SparseBeyondSize { size })?;
+        mapped += len;
+        chunks.push((off, len));
+    }
+    if mapped != stored {
+        return Err(Malformed::SparseDataSize { mapped, stored });
+    }
+    Ok(chunks)
 }
 
 /// A name or link target as a string; `true` when it had to be converted
@@ -635,6 +856,14 @@ struct Pax {
     uid: Option<u64>,
     gid: Option<u64>,
     sparse: bool,
+    /// GNU sparse records: the format version, the real name and size,
+    /// the 0.1 map, and the 0.0 offset and size pairs.
+    sparse_major: Option<u64>,
+    sparse_minor: Option<u64>,
+    sparse_name: Option<Vec<u8>>,
+    sparse_size: Option<u64>,
+    sparse_map: Option<Vec<u64>>,
+    sparse_pairs: Vec<u64>,
 }
 
 fn decimal(v: &[u8]) -> Option<u64> {
@@ -681,7 +910,37 @@ fn parse_pax(mut data: &[u8], into: &mut Pax) -> Result<(), Malformed> {
             }
             b"uid" => into.uid = bytes.and_then(|v| decimal(&v)),
             b"gid" => into.gid = bytes.and_then(|v| decimal(&v)),
-            k if k.starts_with(b"GNU.sparse.") => into.sparse = true,
+            k if k.starts_with(b"GNU.sparse.") => {
+                into.sparse = true;
+                let number = || decimal(value).ok_or(Malformed::SparseNumber);
+                match &k[b"GNU.sparse.".len()..] {
+                    b"major" => into.sparse_major = Some(number()?),
+                    b"minor" => into.sparse_minor = Some(number()?),
+                    b"name" => into.sparse_name = bytes,
+                    b"size" | b"realsize" => into.sparse_size = Some(number()?),
+                    b"map" => {
+                        let mut map = Vec::new();
+                        for n in value.split(|&b| b == b',') {
+                            if map.len() >= 2 * MAX_SPARSE_CHUNKS {
+                                return Err(Malformed::SparseTooManyChunks {
+                                    limit: MAX_SPARSE_CHUNKS,
+                                });
+                            }
+                            map.push(decimal(n).ok_or(Malformed::SparseNumber)?);
+                        }
+                        into.sparse_map = Some(map);
+                    }
+                    b"offset" | b"numbytes" => {
+                        if into.sparse_pairs.len() >= 2 * MAX_SPARSE_CHUNKS {
+                            return Err(Malformed::SparseTooManyChunks {
+                                limit: MAX_SPARSE_CHUNKS,
+                            });
+                        }
+                        into.sparse_pairs.push(number()?);
+                    }
+                    _ => {}
+                }
+            }
             _ => {}
         }
     }
@@ -977,25 +1236,202 @@ mod tests {
         );
     }
 
-    #[test]
-    fn extended_headers_are_bounded() {
-        let mut bytes = raw("PaxHeaders/x", b'x', &octal(1 << 32)).to_vec();
+    /// One PAX record, its length counting itself.
+    fn record(key: &str, value: &str) -> String {
+        let body = format!(" {key}={value}\n");
+        let mut len = body.len() + 1;
+        while format!("{len}").len() + body.len() > len {
+            len += 1;
+        }
+        format!("{len}{body}")
+    }
+
+    /// A PAX sparse entry with `records`, its stored `data`, then a file
+    /// "next" and the end.
+    fn sparse_archive(records: &[(&str, &str)], data: &[u8]) -> Vec<u8> {
+        let pax: String = records.iter().map(|(k, v)| record(k, v)).collect();
+        let mut bytes = raw("PaxHeaders/s", b'x', &octal(pax.len() as u64)).to_vec();
+        bytes.extend(padded(pax.as_bytes()));
+        bytes.extend(raw("GNUSparseFile.1/s", b'0', &octal(data.len() as u64)));
+        bytes.extend(padded(data));
+        bytes.extend(raw("next", b'0', &octal(2)));
+        bytes.extend(padded(b"nn"));
         bytes.extend([0u8; 1024]);
-        let e = Reader::new(&bytes[..], 4096)
-            .next_entry()
-            .expect_err("too large");
+        bytes
+    }
+
+    /// A GNU sparse 1.0 map block followed by `chunks`.
+    fn map_1_0(map: &str, chunks: &[u8]) -> Vec<u8> {
+        let mut data = padded(map.as_bytes());
+        data.extend_from_slice(chunks);
+        data
+    }
+
+    const V1_0: [(&str, &str); 4] = [
+        ("GNU.sparse.major", "1"),
+        ("GNU.sparse.minor", "0"),
+        ("GNU.sparse.name", "usr/bin/real"),
+        ("GNU.sparse.realsize", "12"),
+    ];
+
+    /// The size of the `kind` header over `limit` that reading the first
+    /// entry of `bytes` refuses.
+    fn too_large(bytes: &[u8], limit: u64, kind: &str) -> u64 {
+        match Reader::new(bytes, limit).next_entry() {
+            Err(TarError::HeaderTooLarge {
+                kind: k,
+                limit: l,
+                size,
+                ..
+            }) if k == kind && l == limit => size,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn pax_sparse_files_are_expanded() {
+        let expanded = b"\0\0abc\0\0\0z\0\0\0";
+        let v0_1 = [
+            ("GNU.sparse.name", "usr/bin/real"),
+            ("GNU.sparse.size", "12"),
+            ("GNU.sparse.numblocks", "2"),
+            ("GNU.sparse.map", "2,3,8,1"),
+        ];
+        let v0_0 = [
+            ("path", "usr/bin/real"),
+            ("GNU.sparse.size", "12"),
+            ("GNU.sparse.numblocks", "2"),
+            ("GNU.sparse.offset", "2"),
+            ("GNU.sparse.numbytes", "3"),
+            ("GNU.sparse.offset", "8"),
+            ("GNU.sparse.numbytes", "1"),
+        ];
+        let archives = [
+            sparse_archive(&V1_0, &map_1_0("2\n2\n3\n8\n1\n", b"abcz")),
+            sparse_archive(&v0_1, b"abcz"),
+            sparse_archive(&v0_0, b"abcz"),
+        ];
+        for bytes in &archives {
+            let got = entries(bytes).expect("reads");
+            assert_eq!(got.len(), 2);
+            let (e, data) = &got[0];
+            assert_eq!(e.name, b"usr/bin/real");
+            assert_eq!(e.size, 12);
+            assert!(e.expanded && !e.sparse);
+            assert_eq!(data, expanded);
+            assert_eq!(got[1].0.name, b"next");
+            assert_eq!(got[1].1, b"nn");
+            // Read in small pieces, and skipped half read.
+            let mut tar = Reader::new(&bytes[..], 1 << 20);
+            tar.next_entry().expect("reads").expect("sparse");
+            let mut piece = [0u8; 3];
+            let mut data = tar.data();
+            assert_eq!(data.remaining(), 12);
+            let k = data.read(&mut piece).expect("read");
+            assert_eq!(&piece[..k], &expanded[..k]);
+            assert_eq!(data.remaining(), 12 - k as u64);
+            let next = tar.next_entry().expect("reads").expect("next");
+            assert_eq!(next.name, b"next");
+            // Image archives do not list a sparse file's stored bytes.
+            let members = list_members(&mut Cursor::new(bytes), 10).expect("lists");
+            assert_eq!(members.keys().collect::<Vec<_>>(), ["next"]);
+        }
+        // A trailing hole, a zero-length last chunk, and no chunks at all.
+        let trail = [("GNU.sparse.realsize", "6"), V1_0[0], V1_0[1]];
+        let bytes = sparse_archive(&trail, &map_1_0("2\n0\n2\n6\n0\n", b"ab"));
+        let got = entries(&bytes).expect("reads");
+        assert_eq!(got[0].0.name, b"GNUSparseFile.1/s");
+        assert_eq!(got[0].1, b"ab\0\0\0\0");
+        let bytes = sparse_archive(&trail, &map_1_0("0\n", b""));
+        assert_eq!(entries(&bytes).expect("reads")[0].1, [0u8; 6]);
+        // An unknown version is left as it is stored.
+        let v2 = [("GNU.sparse.major", "2"), ("GNU.sparse.minor", "0")];
+        let got = entries(&sparse_archive(&v2, b"raw")).expect("reads");
+        assert!(got[0].0.sparse && !got[0].0.expanded);
+        assert_eq!(got[0].1, b"raw");
+    }
+
+    #[test]
+    fn malformed_sparse_maps_are_typed_errors() {
+        let problem = |bytes: &[u8]| match entries(bytes) {
+            Err(TarError::Malformed { problem, path, .. }) => {
+                assert!(path.is_some());
+                problem
+            }
+            other => panic!("{other:?}"),
+        };
+        let v1 = |map: &str, chunks: &[u8]| sparse_archive(&V1_0, &map_1_0(map, chunks));
+        assert_eq!(
+            problem(&v1("2\n8\n1\n2\n3\n", b"abcz")),
+            Malformed::SparseOrder
+        );
+        assert_eq!(
+            problem(&v1("2\n2\n3\n3\n1\n", b"abcz")),
+            Malformed::SparseOrder
+        );
+        assert_eq!(
+            problem(&v1("1\n10\n3\n", b"abc")),
+            Malformed::SparseBeyondSize { size: 12 }
+        );
+        assert_eq!(
+            problem(&v1("1\n18446744073709551615\n3\n", b"abc")),
+            Malformed::SparseBeyondSize { size: 12 }
+        );
+        assert_eq!(
+            problem(&v1("1\n2\n3\n", b"abcz")),
+            Malformed::SparseDataSize {
+                mapped: 3,
+                stored: 4
+            }
+        );
+        assert_eq!(problem(&v1("1\n2x\n3\n", b"abc")), Malformed::SparseNumber);
+        assert_eq!(
+            problem(&v1("99999999\n", b"")),
+            Malformed::SparseTooManyChunks {
+                limit: MAX_SPARSE_CHUNKS
+            }
+        );
+        let no_size = &V1_0[..3];
+        assert_eq!(
+            problem(&sparse_archive(no_size, &map_1_0("0\n", b""))),
+            Malformed::SparseNoSize
+        );
+        let odd = [("GNU.sparse.size", "12"), ("GNU.sparse.map", "2,3,8")];
+        assert_eq!(
+            problem(&sparse_archive(&odd, b"abcz")),
+            Malformed::SparseOddMap
+        );
+        // A map that never ends within the entry's data, or beyond the
+        // header limit.
+        let e = entries(&v1("2\n2\n", b"")).expect_err("cut map");
         assert!(
             matches!(
                 e,
-                TarError::HeaderTooLarge {
-                    size: 4_294_967_296,
-                    limit: 4096,
-                    kind: "PAX extended",
+                TarError::Truncated {
+                    what: "a GNU sparse map",
                     ..
                 }
             ),
             "{e}"
         );
+        let long = format!("3\n{}", "0".repeat(2000));
+        let bytes = v1(&long, b"");
+        assert!(too_large(&bytes, 1024, "GNU sparse map") > 1024);
+        // Whatever the bytes, no panic.
+        let bytes = v1("2\n2\n3\n8\n1\n", b"abcz");
+        for i in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x5a;
+            let _ = entries(&flipped);
+            let _ = entries(&bytes[..i]);
+        }
+    }
+
+    #[test]
+    fn extended_headers_are_bounded() {
+        let mut bytes = raw("PaxHeaders/x", b'x', &octal(1 << 32)).to_vec();
+        bytes.extend([0u8; 1024]);
+        assert_eq!(too_large(&bytes, 4096, "PAX extended"), 4_294_967_296);
         let bytes = raw("x", b'0', b"12345678901z");
         let e = entries(&bytes).expect_err("bad size");
         assert!(
