@@ -6,7 +6,8 @@ declare_rule! {
     /// Reports odd entries in the image's layers that no build tool writes:
     /// paths that try to leave the root (`../../etc/x`), hard links to
     /// nothing or outside the root, device nodes, named pipes, names that
-    /// are not UTF-8, sparse files and over-long paths.
+    /// are not UTF-8, sparse files envelope cannot expand (old GNU entries;
+    /// PAX sparse files are read as the files they are) and over-long paths.
     ///
     /// ## Why
     /// Extracting such a layer with a careless tool writes outside the
