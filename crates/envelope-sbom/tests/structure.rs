@@ -206,9 +206,9 @@ fn replacements() {
         Some("pkg:golang/github.com/example/shared")
     );
     let notes = annotations(shared);
-    assert!(notes.contains(&"envelope:go:replacement-dir=../sharedlib".to_string()));
+    assert!(notes.contains(&"envelope:go:replacement-dir=../locallib".to_string()));
     assert!(notes.contains(&"envelope:go:replaced=github.com/example/shared@v0.3.0".to_string()));
-    assert!(s(&shared["sourceInfo"]).contains("local directory ../sharedlib"));
+    assert!(s(&shared["sourceInfo"]).contains("local directory ../locallib"));
 
     // h1 sums and build settings are annotations, not checksums.
     let cobra = spdx_one(&doc, "github.com/spf13/cobra");

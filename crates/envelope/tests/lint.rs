@@ -290,7 +290,7 @@ fn fix_writes_and_diff_shows_the_same_change() {
 #[test]
 fn fix_writes_through_a_symlinked_dockerfile() {
     let tmp = tempdir();
-    let real = tmp.path().join("shared");
+    let real = tmp.path().join("common-docker");
     std::fs::create_dir(&real).expect("mkdir");
     let target = real.join("Dockerfile");
     std::fs::copy(fixture("sample").join("Dockerfile"), &target).expect("copy");
@@ -298,7 +298,7 @@ fn fix_writes_through_a_symlinked_dockerfile() {
     let app = tmp.path().join("app");
     std::fs::create_dir(&app).expect("mkdir");
     let link = app.join("Dockerfile");
-    std::os::unix::fs::symlink("../shared/Dockerfile", &link).expect("symlink");
+    std::os::unix::fs::symlink("../common-docker/Dockerfile", &link).expect("symlink");
 
     let o = run(lint_cmd(&app).args(["--fix", "Dockerfile"]));
     assert!(err(&o).contains("fixed"), "{}", err(&o));

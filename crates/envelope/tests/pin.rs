@@ -38,14 +38,14 @@ fn pin_writes_through_a_symlinked_dockerfile() {
     let (image, digest) = pushed(&reg, "test/linked:v1");
     let tmp = tempdir();
     let cache = tmp.path().join("cache");
-    let shared = tmp.path().join("shared");
-    std::fs::create_dir(&shared).expect("mkdir");
-    let target = shared.join("Dockerfile");
+    let real_dir = tmp.path().join("common-docker");
+    std::fs::create_dir(&real_dir).expect("mkdir");
+    let target = real_dir.join("Dockerfile");
     std::fs::write(&target, format!("FROM {image}\n")).expect("write");
     let app = tmp.path().join("app");
     std::fs::create_dir(&app).expect("mkdir");
     let link = app.join("Dockerfile");
-    std::os::unix::fs::symlink("../shared/Dockerfile", &link).expect("symlink");
+    std::os::unix::fs::symlink("../common-docker/Dockerfile", &link).expect("symlink");
 
     ok(envelope(&app, &cache).args(["pin", "Dockerfile"]));
     assert!(is_symlink(&link), "the link was replaced by a file");
@@ -53,7 +53,7 @@ fn pin_writes_through_a_symlinked_dockerfile() {
         std::fs::read_to_string(&target).expect("read"),
         format!("FROM {image}@{digest}\n")
     );
-    let mut names: Vec<String> = std::fs::read_dir(&shared)
+    let mut names: Vec<String> = std::fs::read_dir(&real_dir)
         .expect("read dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();

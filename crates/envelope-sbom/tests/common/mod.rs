@@ -95,7 +95,7 @@ pub fn image() -> SbomInput {
             ),
             replaced(
                 module("github.com/example/shared", "v0.3.0", None),
-                module("../sharedlib", "", None),
+                module("../locallib", "", None),
             ),
         ],
         settings: settings(&[
