@@ -376,6 +376,19 @@ mod tests {
         assert!(err.contains("not an OCI image layout"), "{err}");
     }
 
+    /// `data` stored as a blob, described as an image manifest.
+    fn manifest_blob(layout: &OciLayout, data: &[u8]) -> Descriptor {
+        Descriptor {
+            media_type: media_types::OCI_MANIFEST.into(),
+            digest: layout.write_blob(data).expect("blob"),
+            size: data.len() as u64,
+            urls: None,
+            annotations: None,
+            platform: None,
+            artifact_type: None,
+        }
+    }
+
     #[test]
     fn concurrent_writers_keep_every_tag() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -387,16 +400,7 @@ mod tests {
                     for round in 0..10 {
                         let layout = OciLayout::open_or_create(&root).expect("layout");
                         let data = format!("{i}-{round}");
-                        let d = layout.write_blob(data.as_bytes()).expect("blob");
-                        let desc = Descriptor {
-                            media_type: media_types::OCI_MANIFEST.into(),
-                            digest: d,
-                            size: data.len() as u64,
-                            urls: None,
-                            annotations: None,
-                            platform: None,
-                            artifact_type: None,
-                        };
+                        let desc = manifest_blob(&layout, data.as_bytes());
                         layout
                             .set_root(desc, Some(&format!("t{i}-{round}")))
                             .expect("set");
@@ -454,20 +458,8 @@ mod tests {
     fn tags_replace_and_keep() {
         let dir = tempfile::tempdir().expect("tmp");
         let layout = OciLayout::open_or_create(dir.path()).expect("layout");
-        let mk = |data: &[u8]| {
-            let d = layout.write_blob(data).expect("blob");
-            Descriptor {
-                media_type: media_types::OCI_MANIFEST.into(),
-                digest: d,
-                size: data.len() as u64,
-                urls: None,
-                annotations: None,
-                platform: None,
-                artifact_type: None,
-            }
-        };
-        let a = mk(b"a");
-        let b = mk(b"b");
+        let a = manifest_blob(&layout, b"a");
+        let b = manifest_blob(&layout, b"b");
         layout.set_root(a.clone(), Some("one")).expect("set");
         layout.set_root(b.clone(), Some("two")).expect("set");
         layout.set_root(b.clone(), Some("one")).expect("set");

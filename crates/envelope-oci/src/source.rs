@@ -990,10 +990,15 @@ impl<'f> ImageStore<'f> {
     pub fn docker_archive(file: &Path, reference: Option<&str>) -> Result<ImageStore<'f>, Error> {
         let store = Store::archive(file)?;
         if store.member("index.json").is_some() {
-            let opened = archive_root(&store, reference)
+            // The index yields the image when it opens, or when only the
+            // platform is left to choose (that is decided later).
+            let found = archive_root(&store, reference)
                 .map_err(Failure::other)
-                .and_then(|root| from_root(&store, root.clone(), None).map(|_| root));
-            match opened {
+                .and_then(|root| match from_root(&store, root.clone(), None) {
+                    Err(f) if !f.platform => Err(f),
+                    _ => Ok(root),
+                });
+            match found {
                 Ok(root) => {
                     return Ok(ImageStore {
                         store,
@@ -1001,16 +1006,6 @@ impl<'f> ImageStore<'f> {
                         transport: "docker-archive".into(),
                         legacy: None,
                     })
-                }
-                // The image is there; which platform is decided later.
-                Err(f) if f.platform => {
-                    let root = archive_root(&store, reference)?;
-                    return Ok(ImageStore {
-                        store,
-                        root,
-                        transport: "docker-archive".into(),
-                        legacy: None,
-                    });
                 }
                 Err(f) if store.member("manifest.json").is_none() => return Err(*f.error),
                 // An index.json that does not yield the image leaves
