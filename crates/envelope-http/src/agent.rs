@@ -2,33 +2,21 @@
 //! (callers decide what a 404 means).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+
+use crate::Timeouts;
 
 /// What every request says it is.
 pub const USER_AGENT: &str = concat!("envelope/", env!("CARGO_PKG_VERSION"));
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AgentOptions {
     /// PEM roots to trust instead of the bundled ones; `SSL_CERT_FILE`
     /// (when set and not empty) is used when this is `None`.
     pub ca_file: Option<PathBuf>,
-    /// Establishing the connection, TLS handshake included.
-    pub connect_timeout: Duration,
-    /// From sending the request to the response head.
-    pub response_timeout: Option<Duration>,
-    /// The whole request, body included.
-    pub total_timeout: Option<Duration>,
-}
-
-impl Default for AgentOptions {
-    fn default() -> Self {
-        AgentOptions {
-            ca_file: None,
-            connect_timeout: Duration::from_secs(15),
-            response_timeout: None,
-            total_timeout: None,
-        }
-    }
+    /// Connect, first-byte and idle timeouts of every request; the rate
+    /// floor and the small-response cap are applied per request
+    /// ([`crate::BodyReader`], [`crate::bounded`]).
+    pub timeouts: Timeouts,
 }
 
 /// Building an agent fails only on the extra roots file.
@@ -60,9 +48,10 @@ pub fn agent(options: &AgentOptions) -> Result<ureq::Agent, Error> {
     }
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_connect(Some(options.connect_timeout))
-        .timeout_recv_response(options.response_timeout)
-        .timeout_global(options.total_timeout)
+        .timeout_connect(Some(options.timeouts.connect))
+        .timeout_recv_response(Some(options.timeouts.first_byte))
+        .timeout_per_read(Some(options.timeouts.idle))
+        .timeout_per_write(Some(options.timeouts.idle))
         .user_agent(USER_AGENT)
         .tls_config(tls.build())
         .build();

@@ -1,8 +1,11 @@
 //! When a failed request is worth another attempt, and how long to wait
 //! first: the server's Retry-After (seconds or an HTTP date) when it sends
-//! one, up to a cap; otherwise an exponential backoff, also capped.
+//! one, up to a cap; otherwise an exponential backoff, also capped. An
+//! operation's attempts ([`Attempts`]) stay within its deadline, and a
+//! timeout is tried again only once: a server that let one attempt hang
+//! will most likely let the next hang too.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
@@ -16,6 +19,8 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// A server's Retry-After is honoured up to this.
     pub max_retry_after: Duration,
+    /// Of the retries, how many may follow a timeout.
+    pub timeout_retries: u32,
 }
 
 impl Default for RetryPolicy {
@@ -25,6 +30,7 @@ impl Default for RetryPolicy {
             backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(30),
+            timeout_retries: 1,
         }
     }
 }
@@ -70,6 +76,61 @@ impl RetryPolicy {
             Some(wait) => wait.min(self.max_retry_after),
             None => self.backoff(attempt),
         }
+    }
+}
+
+/// The attempts of one operation (a request with its retries, or a
+/// download or upload that starts over): whether another may follow and
+/// after which wait, within the operation's deadline.
+#[derive(Debug, Clone)]
+pub struct Attempts {
+    policy: RetryPolicy,
+    deadline: Instant,
+    retries: u32,
+    timeout_retries: u32,
+}
+
+impl Attempts {
+    /// An operation starting now that no retry may outlast `deadline`.
+    pub fn new(policy: RetryPolicy, deadline: Duration) -> Attempts {
+        let now = Instant::now();
+        Attempts {
+            policy,
+            deadline: now
+                .checked_add(deadline)
+                .unwrap_or(now + Duration::from_secs(86_400 * 365)),
+            retries: 0,
+            timeout_retries: 0,
+        }
+    }
+
+    /// Retries made so far.
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    /// The wait before another attempt after a failure (a timeout or not;
+    /// the response's Retry-After if it had one), counting that retry; or
+    /// `None` when none may follow: the retries are used up, a timeout was
+    /// already tried again, or the wait would end past the deadline.
+    pub fn retry(&mut self, timed_out: bool, retry_after: Option<&str>) -> Option<Duration> {
+        if !self.policy.allows(self.retries)
+            || (timed_out && self.timeout_retries >= self.policy.timeout_retries)
+        {
+            return None;
+        }
+        let wait = self.policy.delay(self.retries, retry_after);
+        if Instant::now()
+            .checked_add(wait)
+            .is_none_or(|at| at >= self.deadline)
+        {
+            return None;
+        }
+        self.retries += 1;
+        if timed_out {
+            self.timeout_retries += 1;
+        }
+        Some(wait)
     }
 }
 
@@ -208,5 +269,29 @@ mod tests {
             ..RetryPolicy::default()
         };
         assert!(two.allows(0) && two.allows(1) && !two.allows(2));
+    }
+
+    #[test]
+    fn attempts_stop_at_the_count_after_one_timeout_and_at_the_deadline() {
+        let policy = RetryPolicy {
+            retries: 3,
+            backoff: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        };
+        let mut a = Attempts::new(policy, Duration::from_secs(60));
+        assert_eq!(a.retry(false, None), Some(Duration::from_millis(1)));
+        assert_eq!(a.retry(true, None), Some(Duration::from_millis(2)));
+        // A second timeout is not tried again; other failures still are.
+        assert_eq!(a.retry(true, None), None);
+        assert_eq!(a.retry(false, None), Some(Duration::from_millis(4)));
+        assert_eq!(a.retry(false, None), None);
+        assert_eq!(a.retries(), 3);
+
+        // A Retry-After that ends past the deadline is no retry at all.
+        let mut a = Attempts::new(policy, Duration::from_secs(10));
+        assert_eq!(a.retry(false, Some("20")), None);
+        assert_eq!(a.retry(false, Some("2")), Some(Duration::from_secs(2)));
+        let mut spent = Attempts::new(policy, Duration::ZERO);
+        assert_eq!(spent.retry(false, None), None);
     }
 }

@@ -1,8 +1,11 @@
 //! The HTTP side of the distribution spec: one request function that adds
 //! authentication (answering 401 challenges once per scope), retries what
 //! the shared retry policy calls transient (busy statuses, dropped
-//! connections; honoring Retry-After), and counts what it did; and the
-//! registry operations built on it.
+//! connections, one timeout; honoring Retry-After) within the operation's
+//! deadline, and counts what it did; and the registry operations built on
+//! it. Every request runs under the shared timeouts: blobs, up or down,
+//! under the idle timeout and the minimum rate; everything else also under
+//! the small-response cap.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -11,7 +14,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine;
-use envelope_http::RetryPolicy;
+use envelope_http::{Attempts, BodyReader, RetryPolicy, TimedOut, Timeouts};
 use envelope_oci::{Descriptor, Digest};
 use ureq::http::Response;
 use ureq::Body;
@@ -35,6 +38,8 @@ pub struct ClientOptions {
     pub backoff: Option<Duration>,
     /// Chunk size for large uploads (default 16 MiB).
     pub chunk_size: Option<u64>,
+    /// Connect, first-byte, idle, rate, and the deadline of an operation.
+    pub timeouts: Timeouts,
 }
 
 /// What a client did, for reports and tests.
@@ -77,15 +82,16 @@ pub(crate) struct Req<'a> {
     pub scope: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<&'a [u8]>,
+    /// A blob goes up or comes down: bounded by the idle timeout and the
+    /// minimum rate, not by the small-response cap.
+    pub large: bool,
 }
 
 impl Client {
     pub fn new(creds: CredentialStore, options: ClientOptions) -> Result<Client, Error> {
         let agent = envelope_http::agent(&envelope_http::AgentOptions {
             ca_file: options.ca_file.clone(),
-            connect_timeout: Duration::from_secs(15),
-            response_timeout: Some(Duration::from_secs(120)),
-            total_timeout: None,
+            timeouts: options.timeouts,
         })?;
         let default = RetryPolicy::default();
         let retry = RetryPolicy {
@@ -125,7 +131,8 @@ impl Client {
         // A TLS server with a certificate we do not trust stays HTTPS, so the
         // error says so; anything else that fails the handshake is plain HTTP.
         self.stats.probes.fetch_add(1, Ordering::Relaxed);
-        let scheme = match self.agent.get(format!("https://{host}/v2/")).call() {
+        let probe = self.agent.get(format!("https://{host}/v2/"));
+        let scheme = match envelope_http::bounded(probe, &self.options.timeouts).call() {
             Ok(_) => "https",
             Err(e) if e.to_string().to_ascii_lowercase().contains("certificate") => "https",
             Err(_) => "http",
@@ -134,8 +141,44 @@ impl Client {
         format!("{scheme}://{host}")
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        self.retry.backoff(attempt)
+    /// The attempts of one operation, within its deadline.
+    fn attempts(&self) -> Attempts {
+        Attempts::new(self.retry, self.options.timeouts.deadline)
+    }
+
+    /// A request that failed in transport: a timeout names which one.
+    fn transport_error(&self, method: &'static str, url: &str, e: &ureq::Error) -> Error {
+        let timed_out = TimedOut::from_ureq(e, &self.options.timeouts);
+        failure(method, url, timed_out, e)
+    }
+
+    /// A body that could not be read whole: a timeout names which one.
+    fn body_error(&self, method: &'static str, url: &str, e: &std::io::Error) -> Error {
+        let timed_out = TimedOut::from_io(e, &self.options.timeouts);
+        failure(method, url, timed_out, e)
+    }
+
+    /// The whole body, refused when it is larger than `limit`, read under
+    /// the minimum rate.
+    fn read_limited(&self, resp: Response<Body>, limit: u64) -> std::io::Result<Vec<u8>> {
+        read_limited(
+            BodyReader::new(resp.into_body().into_reader(), &self.options.timeouts),
+            limit,
+        )
+    }
+
+    fn status_error(&self, method: &'static str, url: &str, resp: Response<Body>) -> Error {
+        let status = resp.status().as_u16();
+        let detail = error_detail(BodyReader::new(
+            resp.into_body().into_reader(),
+            &self.options.timeouts,
+        ));
+        Error::Status {
+            method,
+            url: redact_url(url),
+            status,
+            detail,
+        }
     }
 
     fn counter(&self, method: &str) -> &AtomicU64 {
@@ -149,9 +192,13 @@ impl Client {
 
     fn raw(&self, req: &Req<'_>, auth: Option<&str>) -> Result<Response<Body>, ureq::Error> {
         self.counter(req.method).fetch_add(1, Ordering::Relaxed);
+        let timeouts = &self.options.timeouts;
         macro_rules! with_headers {
             ($b:expr) => {{
                 let mut b = $b;
+                if !req.large {
+                    b = envelope_http::bounded(b, timeouts);
+                }
                 for (k, v) in &req.headers {
                     b = b.header(*k, v.as_str());
                 }
@@ -185,24 +232,36 @@ impl Client {
         }
     }
 
-    /// Sends a request with authentication and retries.
+    /// Sends a request with authentication and retries, as an operation
+    /// of its own.
     pub(crate) fn send(&self, req: &Req<'_>) -> Result<Response<Body>, Error> {
+        self.send_within(req, &mut self.attempts())
+    }
+
+    /// Sends a request with authentication and retries, the retries
+    /// counted in (and bounded by the deadline of) `attempts`.
+    pub(crate) fn send_within(
+        &self,
+        req: &Req<'_>,
+        attempts: &mut Attempts,
+    ) -> Result<Response<Body>, Error> {
         let host = host_of_url(&req.url);
         let key = format!("{host} {}", req.scope);
         let mut authenticated = false;
-        let mut attempt = 0;
         loop {
             let auth = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned());
             match self.raw(req, auth.as_deref()) {
                 Err(e) => {
-                    if !RetryPolicy::retries_error(&e) || !self.retry.allows(attempt) {
-                        return Err(Error::Transport {
-                            method: req.method,
-                            url: redact_url(&req.url),
-                            detail: e.to_string(),
-                        });
-                    }
-                    std::thread::sleep(self.retry.backoff(attempt));
+                    let timed_out = TimedOut::from_ureq(&e, &self.options.timeouts).is_some();
+                    let wait = if RetryPolicy::retries_error(&e) {
+                        attempts.retry(timed_out, None)
+                    } else {
+                        None
+                    };
+                    let Some(wait) = wait else {
+                        return Err(self.transport_error(req.method, &req.url, &e));
+                    };
+                    std::thread::sleep(wait);
                 }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
@@ -225,20 +284,25 @@ impl Client {
                             method: req.method,
                             url: redact_url(&req.url),
                             status,
-                            detail: error_detail(resp),
+                            detail: error_detail(BodyReader::new(
+                                resp.into_body().into_reader(),
+                                &self.options.timeouts,
+                            )),
                         });
                     }
-                    if !RetryPolicy::retries_status(status) || !self.retry.allows(attempt) {
+                    if !RetryPolicy::retries_status(status) {
                         return Ok(resp);
                     }
-                    let retry_after = resp.headers().get("retry-after");
-                    std::thread::sleep(
-                        self.retry
-                            .delay(attempt, retry_after.and_then(|v| v.to_str().ok())),
-                    );
+                    let retry_after = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok());
+                    let Some(wait) = attempts.retry(false, retry_after) else {
+                        return Ok(resp);
+                    };
+                    std::thread::sleep(wait);
                 }
             }
-            attempt += 1;
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -324,42 +388,29 @@ impl Client {
                     form.push_str(&format!("&scope={}", urlencode(s)));
                 }
                 self.stats.post.fetch_add(1, Ordering::Relaxed);
-                self.agent
-                    .post(realm)
+                self.bounded(self.agent.post(realm))
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .send(form.as_bytes())
             }
             Some(Credentials::Basic { username, password }) => {
                 self.stats.get.fetch_add(1, Ordering::Relaxed);
-                self.agent
-                    .get(&url)
+                self.bounded(self.agent.get(&url))
                     .header("Authorization", basic(username, password.expose()))
                     .call()
             }
             None => {
                 self.stats.get.fetch_add(1, Ordering::Relaxed);
-                self.agent.get(&url).call()
+                self.bounded(self.agent.get(&url)).call()
             }
         }
-        .map_err(|e| Error::Transport {
-            method: "GET",
-            url: redact_url(realm),
-            detail: e.to_string(),
-        })?;
+        .map_err(|e| self.transport_error("GET", realm, &e))?;
         let status = resp.status().as_u16();
         if status != 200 {
-            return Err(Error::Status {
-                method: "GET",
-                url: redact_url(realm),
-                status,
-                detail: error_detail(resp),
-            });
+            return Err(self.status_error("GET", realm, resp));
         }
-        let body = read_limited(resp, 1 << 20).map_err(|e| Error::Transport {
-            method: "GET",
-            url: redact_url(realm),
-            detail: e.to_string(),
-        })?;
+        let body = self
+            .read_limited(resp, 1 << 20)
+            .map_err(|e| self.body_error("GET", realm, &e))?;
         let v: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
             Error::Malformed(format!(
                 "token server {} did not answer JSON",
@@ -387,14 +438,8 @@ impl Client {
         )
     }
 
-    fn status_error(method: &'static str, url: &str, resp: Response<Body>) -> Error {
-        let status = resp.status().as_u16();
-        Error::Status {
-            method,
-            url: redact_url(url),
-            status,
-            detail: error_detail(resp),
-        }
+    fn bounded<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        envelope_http::bounded(request, &self.options.timeouts)
     }
 
     /// `GET /v2/`: reachable, and authentication works.
@@ -406,11 +451,12 @@ impl Client {
             scope: String::new(),
             headers: vec![],
             body: None,
+            large: false,
         })?;
         if resp.status().is_success() {
             Ok(())
         } else {
-            Err(Self::status_error("GET", &url, resp))
+            Err(self.status_error("GET", &url, resp))
         }
     }
 
@@ -430,9 +476,10 @@ impl Client {
             scope: Self::scope(r, false),
             headers: vec![("Accept", MANIFEST_ACCEPT.into())],
             body: None,
+            large: false,
         })?;
         if !resp.status().is_success() {
-            return Err(Self::status_error("GET", &url, resp));
+            return Err(self.status_error("GET", &url, resp));
         }
         let media_type = resp
             .headers()
@@ -449,11 +496,9 @@ impl Client {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<Digest>().ok());
-        let body = read_limited(resp, MANIFEST_LIMIT).map_err(|e| Error::Transport {
-            method: "GET",
-            url: redact_url(&url),
-            detail: e.to_string(),
-        })?;
+        let body = self
+            .read_limited(resp, MANIFEST_LIMIT)
+            .map_err(|e| self.body_error("GET", &url, &e))?;
         self.stats
             .bytes_down
             .fetch_add(body.len() as u64, Ordering::Relaxed);
@@ -497,6 +542,7 @@ impl Client {
             scope: Self::scope(r, false),
             headers: vec![("Accept", MANIFEST_ACCEPT.into())],
             body: None,
+            large: false,
         })?;
         match resp.status().as_u16() {
             404 => Ok(None),
@@ -524,7 +570,7 @@ impl Client {
                         .map(|(b, mt, d)| Some((d, mt, b.len() as u64))),
                 }
             }
-            _ => Err(Self::status_error("HEAD", &url, resp)),
+            _ => Err(self.status_error("HEAD", &url, resp)),
         }
     }
 
@@ -543,6 +589,7 @@ impl Client {
             scope: Self::scope(r, true),
             headers: vec![("Accept", MANIFEST_ACCEPT.into())],
             body: None,
+            large: false,
         })?;
         match resp.status().as_u16() {
             s if (200..300).contains(&s) => Ok(resp
@@ -551,7 +598,7 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<Digest>().ok())),
             404 => Ok(None),
-            _ => Err(Self::status_error("HEAD", &url, resp)),
+            _ => Err(self.status_error("HEAD", &url, resp)),
         }
     }
 
@@ -563,22 +610,25 @@ impl Client {
             r.repository,
             desc.digest
         );
-        let mut last = None;
-        for attempt in 0..3 {
-            let resp = self.send(&Req {
-                method: "GET",
-                url: url.clone(),
-                scope: Self::scope(r, false),
-                headers: vec![],
-                body: None,
-            })?;
+        let mut attempts = self.attempts();
+        loop {
+            let resp = self.send_within(
+                &Req {
+                    method: "GET",
+                    url: url.clone(),
+                    scope: Self::scope(r, false),
+                    headers: vec![],
+                    body: None,
+                    large: true,
+                },
+                &mut attempts,
+            )?;
             if !resp.status().is_success() {
-                return Err(Self::status_error("GET", &url, resp));
+                return Err(self.status_error("GET", &url, resp));
             }
-            let mut reader = resp
-                .into_body()
-                .into_reader()
-                .take(desc.size.saturating_add(1));
+            let mut reader =
+                BodyReader::new(resp.into_body().into_reader(), &self.options.timeouts)
+                    .take(desc.size.saturating_add(1));
             let mut buf = Vec::with_capacity(usize::try_from(desc.size.min(64 << 20)).unwrap_or(0));
             match reader.read_to_end(&mut buf) {
                 Ok(_) => {
@@ -603,18 +653,18 @@ impl Client {
                     }
                     return Ok(buf);
                 }
-                // A connection cut mid-body: fetch it again.
+                // A connection cut mid-body: fetch it again, while the
+                // operation has retries and time left.
                 Err(e) => {
-                    last = Some(e.to_string());
-                    std::thread::sleep(self.backoff(attempt));
+                    let timed_out = TimedOut::from_io(&e, &self.options.timeouts).is_some();
+                    let Some(wait) = attempts.retry(timed_out, None) else {
+                        return Err(self.body_error("GET", &url, &e));
+                    };
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(wait);
                 }
             }
         }
-        Err(Error::Transport {
-            method: "GET",
-            url: redact_url(&url),
-            detail: last.unwrap_or_default(),
-        })
     }
 
     pub fn blob_exists(&self, r: &RegistryRef, digest: &Digest) -> Result<bool, Error> {
@@ -625,11 +675,12 @@ impl Client {
             scope: Self::scope(r, true),
             headers: vec![],
             body: None,
+            large: false,
         })?;
         match resp.status().as_u16() {
             s if (200..300).contains(&s) => Ok(true),
             404 => Ok(false),
-            _ => Err(Self::status_error("HEAD", &url, resp)),
+            _ => Err(self.status_error("HEAD", &url, resp)),
         }
     }
 
@@ -648,6 +699,7 @@ impl Client {
             scope,
             headers: vec![("Content-Length", "0".into())],
             body: None,
+            large: false,
         })?;
         Ok(resp.status().as_u16() == 201)
     }
@@ -668,17 +720,24 @@ impl Client {
         let chunk = usize::try_from(self.options.chunk_size.unwrap_or(DEFAULT_CHUNK))
             .unwrap_or(usize::MAX)
             .max(1);
+        // One operation: the sessions and their requests share the retries
+        // and the deadline.
+        let mut attempts = self.attempts();
         for attempt in 0..3 {
             let url = format!("{base}/v2/{}/blobs/uploads/", r.repository);
-            let resp = self.send(&Req {
-                method: "POST",
-                url: url.clone(),
-                scope: Self::scope(r, true),
-                headers: vec![("Content-Length", "0".into())],
-                body: None,
-            })?;
+            let resp = self.send_within(
+                &Req {
+                    method: "POST",
+                    url: url.clone(),
+                    scope: Self::scope(r, true),
+                    headers: vec![("Content-Length", "0".into())],
+                    body: None,
+                    large: false,
+                },
+                &mut attempts,
+            )?;
             if resp.status().as_u16() != 202 {
-                return Err(Self::status_error("POST", &url, resp));
+                return Err(self.status_error("POST", &url, resp));
             }
             let mut location = upload_location(&base, &url, &resp)?;
             let mut sent = 0usize;
@@ -686,16 +745,20 @@ impl Client {
             if data.len() > chunk {
                 for piece in data.chunks(chunk) {
                     let range = format!("{}-{}", sent, sent + piece.len() - 1);
-                    let result = self.send(&Req {
-                        method: "PATCH",
-                        url: location.clone(),
-                        scope: Self::scope(r, true),
-                        headers: vec![
-                            ("Content-Type", "application/octet-stream".into()),
-                            ("Content-Range", range),
-                        ],
-                        body: Some(piece),
-                    });
+                    let result = self.send_within(
+                        &Req {
+                            method: "PATCH",
+                            url: location.clone(),
+                            scope: Self::scope(r, true),
+                            headers: vec![
+                                ("Content-Type", "application/octet-stream".into()),
+                                ("Content-Range", range),
+                            ],
+                            body: Some(piece),
+                            large: true,
+                        },
+                        &mut attempts,
+                    );
                     match result {
                         Ok(resp) if resp.status().as_u16() == 202 => {
                             location = upload_location(&base, &location, &resp)?;
@@ -703,7 +766,7 @@ impl Client {
                             progress(sent as u64);
                         }
                         Ok(resp) => {
-                            failed = Some(Self::status_error("PATCH", &location, resp));
+                            failed = Some(self.status_error("PATCH", &location, resp));
                             break;
                         }
                         Err(e) => {
@@ -718,31 +781,42 @@ impl Client {
                 put.push(if put.contains('?') { '&' } else { '?' });
                 put.push_str(&format!("digest={digest}"));
                 let rest = &data[sent..];
-                let result = self.send(&Req {
-                    method: "PUT",
-                    url: put.clone(),
-                    scope: Self::scope(r, true),
-                    headers: vec![("Content-Type", "application/octet-stream".into())],
-                    body: Some(rest),
-                });
+                let result = self.send_within(
+                    &Req {
+                        method: "PUT",
+                        url: put.clone(),
+                        scope: Self::scope(r, true),
+                        headers: vec![("Content-Type", "application/octet-stream".into())],
+                        body: Some(rest),
+                        large: true,
+                    },
+                    &mut attempts,
+                );
                 match result {
                     Ok(resp) if resp.status().as_u16() == 201 => {
                         progress(data.len() as u64);
                         return Ok(());
                     }
-                    Ok(resp) => failed = Some(Self::status_error("PUT", &put, resp)),
+                    Ok(resp) => failed = Some(self.status_error("PUT", &put, resp)),
                     Err(e) => failed = Some(e),
                 }
             }
-            // Transport errors and statuses are worth a new session; other
+            // Transport errors, timeouts and statuses are worth a new
+            // session while the operation has retries and time left; other
             // errors (digest or auth trouble) are not.
             if let Some(e) = failed {
-                if attempt == 2 || !matches!(e, Error::Transport { .. } | Error::Status { .. }) {
+                let timed_out = matches!(e, Error::TimedOut { .. });
+                let worth =
+                    timed_out || matches!(e, Error::Transport { .. } | Error::Status { .. });
+                let wait = (worth && attempt < 2)
+                    .then(|| attempts.retry(timed_out, None))
+                    .flatten();
+                let Some(wait) = wait else {
                     return Err(e);
-                }
+                };
+                std::thread::sleep(wait);
             }
             progress(0);
-            std::thread::sleep(self.backoff(attempt));
         }
         Err(Error::Malformed(format!(
             "upload of {digest} did not complete after 3 sessions"
@@ -780,17 +854,16 @@ impl Client {
             scope: Self::scope(r, false),
             headers: vec![("Accept", envelope_oci::media_types::OCI_INDEX.into())],
             body: None,
+            large: false,
         })?;
         match resp.status().as_u16() {
             404 | 405 => return Ok(None),
             s if (200..300).contains(&s) => {}
-            _ => return Err(Self::status_error("GET", &url, resp)),
+            _ => return Err(self.status_error("GET", &url, resp)),
         }
-        let body = read_limited(resp, MANIFEST_LIMIT).map_err(|e| Error::Transport {
-            method: "GET",
-            url: redact_url(&url),
-            detail: e.to_string(),
-        })?;
+        let body = self
+            .read_limited(resp, MANIFEST_LIMIT)
+            .map_err(|e| self.body_error("GET", &url, &e))?;
         Ok(serde_json::from_slice(&body).ok())
     }
 
@@ -815,9 +888,10 @@ impl Client {
             scope: Self::scope(r, true),
             headers: vec![("Content-Type", media_type.into())],
             body: Some(bytes),
+            large: false,
         })?;
         if resp.status().as_u16() != 201 && !resp.status().is_success() {
-            return Err(Self::status_error("PUT", &url, resp));
+            return Err(self.status_error("PUT", &url, resp));
         }
         let subject_seen = resp.headers().get("oci-subject").is_some();
         let ours = Digest::sha256(bytes);
@@ -840,6 +914,28 @@ impl Client {
     }
 }
 
+/// A transport failure: the timeout that fired, or what went wrong.
+fn failure(
+    method: &'static str,
+    url: &str,
+    timed_out: Option<TimedOut>,
+    e: &dyn std::fmt::Display,
+) -> Error {
+    let url = redact_url(url);
+    match timed_out {
+        Some(source) => Error::TimedOut {
+            method,
+            url,
+            source,
+        },
+        None => Error::Transport {
+            method,
+            url,
+            detail: e.to_string(),
+        },
+    }
+}
+
 /// The upload session URL from a POST or PATCH response.
 fn upload_location(base: &str, url: &str, resp: &Response<Body>) -> Result<String, Error> {
     resp.headers()
@@ -858,8 +954,8 @@ fn basic(user: &str, pass: &str) -> String {
 
 /// The whole body, refused when it is larger than `limit`: a manifest cut
 /// at the limit would hash to a digest that names nothing.
-fn read_limited(resp: Response<Body>, limit: u64) -> std::io::Result<Vec<u8>> {
-    let buf = read_prefix(resp, limit.saturating_add(1))?;
+fn read_limited(body: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    let buf = read_prefix(body, limit.saturating_add(1))?;
     if buf.len() as u64 > limit {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -870,18 +966,15 @@ fn read_limited(resp: Response<Body>, limit: u64) -> std::io::Result<Vec<u8>> {
 }
 
 /// At most the first `limit` bytes of the body.
-fn read_prefix(resp: Response<Body>, limit: u64) -> std::io::Result<Vec<u8>> {
+fn read_prefix(body: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();
-    resp.into_body()
-        .into_reader()
-        .take(limit)
-        .read_to_end(&mut buf)?;
+    body.take(limit).read_to_end(&mut buf)?;
     Ok(buf)
 }
 
 /// The registry's own error message (OCI error codes), short.
-fn error_detail(resp: Response<Body>) -> String {
-    let Ok(body) = read_prefix(resp, 64 * 1024) else {
+fn error_detail(body: impl Read) -> String {
+    let Ok(body) = read_prefix(body, 64 * 1024) else {
         return String::new();
     };
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
@@ -980,6 +1073,8 @@ mod tests {
             Response::builder()
                 .body(Body::builder().data(vec![b'x'; n]))
                 .expect("response")
+                .into_body()
+                .into_reader()
         };
         assert_eq!(read_limited(body(10), 10).expect("at the limit").len(), 10);
         let err = read_limited(body(11), 10).expect_err("over the limit");

@@ -21,6 +21,15 @@ pub enum Error {
         detail: String,
     },
 
+    /// A timeout fired: the source says which, and its limit.
+    #[error("{method} {url}: timed out")]
+    TimedOut {
+        method: &'static str,
+        url: String,
+        #[source]
+        source: envelope_http::TimedOut,
+    },
+
     #[error("{method} {url}: {detail}")]
     Transport {
         method: &'static str,

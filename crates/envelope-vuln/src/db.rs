@@ -104,10 +104,10 @@ pub struct OpenOptions {
     /// HTTP sources: use the cache only, never the network.
     pub offline: bool,
     pub refresh: RefreshPolicy,
-    /// Connecting to the server (default 10 s).
-    pub connect_timeout: Duration,
-    /// One whole request, body included (default 60 s).
-    pub timeout: Duration,
+    /// Connect, first-byte, idle and rate timeouts, the total of one
+    /// request (each file here is a small response) and the deadline of a
+    /// request with its retries (`Timeouts::default()`, documented there).
+    pub timeouts: envelope_http::Timeouts,
     /// Retries of a request that failed with a busy status (408, 429,
     /// 500, 502, 503, 504) or a broken connection (default 2).
     pub retries: u32,
@@ -125,8 +125,7 @@ impl Default for OpenOptions {
             cache_dir: None,
             offline: false,
             refresh: RefreshPolicy::IfChanged,
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(60),
+            timeouts: envelope_http::Timeouts::default(),
             retries: 2,
             ca_file: None,
             stale_after: Some(Duration::from_secs(14 * 86_400)),
@@ -859,12 +858,7 @@ fn open_url(base: &str, opts: &OpenOptions) -> Result<Opened> {
         });
     }
 
-    let http = Http::new(
-        opts.connect_timeout,
-        opts.timeout,
-        opts.retries,
-        opts.ca_file.as_deref(),
-    )?;
+    let http = Http::new(opts.timeouts, opts.retries, opts.ca_file.as_deref())?;
     let db_url = format!("{base}/index/db.json");
     let db = http
         .get(&db_url, DB_JSON_LIMIT)?

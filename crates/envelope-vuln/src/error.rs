@@ -28,7 +28,12 @@ pub enum Error {
     Http { url: String, status: u16 },
 
     #[error("GET {url}: {message}; check the network (and proxy settings), or use offline mode with a cached database")]
-    Transport { url: String, message: String },
+    Transport {
+        url: String,
+        message: String,
+        /// The timeout that fired, when one did (`message` says it too).
+        timed_out: Option<envelope_http::TimedOut>,
+    },
 
     #[error("the index lists {id} for module {module}, but {location} does not exist; the database is incomplete")]
     MissingRecord {

@@ -1,34 +1,30 @@
 //! Bounded GETs: size limits, gzip when the server offers it, and the
-//! shared agent and retry policy.
+//! shared agent, timeouts (every file here is a small response: the total
+//! cap applies, with the minimum rate) and retry policy.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use envelope_http::RetryPolicy;
+use envelope_http::{Attempts, BodyReader, RetryPolicy, TimedOut, Timeouts};
 
 use crate::error::{Error, Result};
 
 pub(crate) struct Http {
     agent: ureq::Agent,
     retry: RetryPolicy,
-    /// (connect, whole request), for messages.
-    timeouts: (Duration, Duration),
+    timeouts: Timeouts,
     pub(crate) requests: AtomicU64,
 }
 
 impl Http {
     pub(crate) fn new(
-        connect_timeout: Duration,
-        timeout: Duration,
+        timeouts: Timeouts,
         retries: u32,
         ca_file: Option<&std::path::Path>,
     ) -> Result<Http> {
         let agent = envelope_http::agent(&envelope_http::AgentOptions {
             ca_file: ca_file.map(std::path::Path::to_path_buf),
-            connect_timeout,
-            response_timeout: None,
-            total_timeout: Some(timeout),
+            timeouts,
         })?;
         Ok(Http {
             agent,
@@ -36,7 +32,7 @@ impl Http {
                 retries,
                 ..RetryPolicy::default()
             },
-            timeouts: (connect_timeout, timeout),
+            timeouts,
             requests: AtomicU64::new(0),
         })
     }
@@ -44,14 +40,23 @@ impl Http {
     /// The body of `url`, at most `limit` bytes once decompressed;
     /// `Ok(None)` for 404 and 410.
     pub(crate) fn get(&self, url: &str, limit: u64) -> Result<Option<Vec<u8>>> {
-        let mut attempt = 0;
+        let mut attempts = Attempts::new(self.retry, self.timeouts.deadline);
         loop {
             match self.get_once(url, limit) {
-                Err(Attempt::Retry(_, retry_after)) if self.retry.allows(attempt) => {
-                    std::thread::sleep(self.retry.delay(attempt, retry_after.as_deref()));
-                    attempt += 1;
+                Err(Attempt::Retry(e, retry_after)) => {
+                    let timed_out = matches!(
+                        e,
+                        Error::Transport {
+                            timed_out: Some(_),
+                            ..
+                        }
+                    );
+                    match attempts.retry(timed_out, retry_after.as_deref()) {
+                        Some(wait) => std::thread::sleep(wait),
+                        None => return Err(e),
+                    }
                 }
-                Err(Attempt::Retry(e, _) | Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Fatal(e)) => return Err(e),
                 Ok(body) => return Ok(body),
             }
         }
@@ -59,36 +64,28 @@ impl Http {
 
     fn get_once(&self, url: &str, limit: u64) -> Result<Option<Vec<u8>>, Attempt> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let transport = |e: ureq::Error| match e {
-            ureq::Error::BodyExceedsLimit(_) => Attempt::Fatal(Error::TooLarge {
-                location: url.to_string(),
-                limit,
-            }),
-            e if !RetryPolicy::retries_error(&e) => Attempt::Fatal(Error::Transport {
+        let transport = |e: ureq::Error| {
+            if matches!(e, ureq::Error::BodyExceedsLimit(_)) {
+                return Attempt::Fatal(Error::TooLarge {
+                    location: url.to_string(),
+                    limit,
+                });
+            }
+            let timed_out = TimedOut::from_ureq(&e, &self.timeouts);
+            let error = Error::Transport {
                 url: url.to_string(),
-                message: e.to_string(),
-            }),
-            ureq::Error::Timeout(_) => Attempt::Retry(
-                Error::Transport {
-                    url: url.to_string(),
-                    message: format!(
-                        "timed out ({e}; limits: {:?} to connect, {:?} per request)",
-                        self.timeouts.0, self.timeouts.1
-                    ),
-                },
-                None,
-            ),
-            e => Attempt::Retry(
-                Error::Transport {
-                    url: url.to_string(),
-                    message: e.to_string(),
-                },
-                None,
-            ),
+                message: timed_out
+                    .as_ref()
+                    .map_or_else(|| e.to_string(), |t| format!("timed out: {t}")),
+                timed_out,
+            };
+            if RetryPolicy::retries_error(&e) {
+                Attempt::Retry(error, None)
+            } else {
+                Attempt::Fatal(error)
+            }
         };
-        let resp = self
-            .agent
-            .get(url)
+        let resp = envelope_http::bounded(self.agent.get(url), &self.timeouts)
             .header("Accept-Encoding", "gzip")
             .call()
             .map_err(transport)?;
@@ -122,12 +119,13 @@ impl Http {
             .get("content-encoding")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
-        let body = resp
-            .into_body()
-            .into_with_config()
-            .limit(limit)
-            .read_to_vec()
-            .map_err(transport)?;
+        let mut body = Vec::new();
+        BodyReader::new(
+            resp.into_body().into_with_config().limit(limit).reader(),
+            &self.timeouts,
+        )
+        .read_to_end(&mut body)
+        .map_err(|e| transport(ureq::Error::from(e)))?;
         // If ureq was built with its own gzip support elsewhere in the
         // build it has decoded already; the magic bytes tell.
         if gzipped && body.starts_with(&[0x1f, 0x8b]) {

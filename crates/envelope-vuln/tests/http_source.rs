@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{Behavior, Server, FIXTURE_MODIFIED};
+use envelope_http::Timeouts;
 use envelope_vuln::{Database, Error, OpenOptions, RefreshPolicy, Source};
 
 /// A module of the fixture whose one record matches every version below
@@ -17,7 +18,7 @@ fn opts(cache: &Path) -> OpenOptions {
     OpenOptions {
         cache_dir: Some(cache.to_path_buf()),
         retries: 0,
-        timeout: Duration::from_secs(10),
+        timeouts: Timeouts::scaled(Duration::from_secs(10)),
         ..OpenOptions::default()
     }
 }
@@ -279,7 +280,7 @@ fn timeouts() {
         Behavior::Delay(Duration::from_secs(5)),
     );
     let short = OpenOptions {
-        timeout: Duration::from_millis(300),
+        timeouts: Timeouts::scaled(Duration::from_millis(300)),
         ..opts(cache.path())
     };
     let start = Instant::now();

@@ -33,6 +33,7 @@ pub fn client(args: &RegistryArgs) -> Result<Client> {
         chunk_size: std::env::var("ENVELOPE_UPLOAD_CHUNK")
             .ok()
             .and_then(|v| v.parse().ok()),
+        timeouts: envelope_http::Timeouts::default(),
     };
     Ok(Client::new(CredentialStore::from_env(), options)?)
 }
