@@ -45,6 +45,39 @@ pub struct GlobalArgs {
     /// When to use color on the terminal (NO_COLOR is honored by `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Network timeout for registries and the vulnerability database, in
+    /// seconds or with a unit (30, 30s, 500ms, 2m; default 30s): how long to
+    /// wait for a response and for the next byte of one, and the window of
+    /// the minimum rate (1 KiB/s). Connecting gets half of it, a manifest or
+    /// other small response 4 times it in all, a request with its retries
+    /// 20 times it.
+    #[arg(long, global = true, env = "ENVELOPE_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// `30`, `1.5`, `30s`, `500ms`, `2m`/`2min`, `1h`: a positive duration
+/// (seconds without a unit).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 30, 30s or 2m"))?;
+    std::time::Duration::try_from_secs_f64(value * scale)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{text:?}: a timeout must be more than zero"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -786,5 +819,32 @@ mod tests {
             panic!("not build")
         };
         assert_eq!(b.image.args, ["-v", "--addr=:80"]);
+    }
+
+    #[test]
+    fn timeouts_take_seconds_or_a_unit_anywhere_on_the_line() {
+        use std::time::Duration;
+        for (text, want) in [
+            ("30", Duration::from_secs(30)),
+            ("1.5", Duration::from_millis(1500)),
+            ("30s", Duration::from_secs(30)),
+            ("500ms", Duration::from_millis(500)),
+            ("2m", Duration::from_secs(120)),
+            ("2min", Duration::from_secs(120)),
+            ("1h", Duration::from_secs(3600)),
+        ] {
+            assert_eq!(parse_duration(text), Ok(want), "{text}");
+        }
+        for bad in ["", "0", "0s", "-1", "s", "10 days", "1e9999"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        // A global option: before or after the command.
+        for args in [
+            &["envelope", "--timeout", "2", "digest", "x"][..],
+            &["envelope", "digest", "x", "--timeout=2s"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            assert_eq!(cli.global.timeout, Some(Duration::from_secs(2)));
+        }
     }
 }

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use envelope_cli::RegistryArgs;
+use envelope_http::Timeouts;
 use envelope_layer::fs::{index_layers, ContentVisitor, ImageFs, LayerInput, Limits};
 use envelope_oci::{ImageRef, ImageSource, Platform};
 use envelope_registry::{BlobCache, Client, ClientOptions, CredentialStore, RegistryRef};
@@ -19,6 +20,20 @@ use envelope_oci::ImageBlobs;
 use envelope_registry::PushEvent;
 
 use crate::printer::{hinted, human_size, Printer};
+
+/// The network timeouts of this run: `--timeout` (or `ENVELOPE_TIMEOUT`)
+/// scales them, set once before the command runs.
+static TIMEOUTS: std::sync::OnceLock<Timeouts> = std::sync::OnceLock::new();
+
+/// Sets the network timeouts from `--timeout` (the defaults without it).
+pub fn set_timeout(timeout: Option<std::time::Duration>) {
+    let _ = TIMEOUTS.set(timeout.map_or_else(Timeouts::default, Timeouts::scaled));
+}
+
+/// The network timeouts of registry and vulnerability database requests.
+pub fn timeouts() -> Timeouts {
+    TIMEOUTS.get().copied().unwrap_or_default()
+}
 
 /// A registry client from the flags.
 pub fn client(args: &RegistryArgs) -> Result<Client> {
@@ -33,7 +48,7 @@ pub fn client(args: &RegistryArgs) -> Result<Client> {
         chunk_size: std::env::var("ENVELOPE_UPLOAD_CHUNK")
             .ok()
             .and_then(|v| v.parse().ok()),
-        timeouts: envelope_http::Timeouts::default(),
+        timeouts: timeouts(),
     };
     Ok(Client::new(CredentialStore::from_env(), options)?)
 }

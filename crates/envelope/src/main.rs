@@ -19,6 +19,7 @@ use crate::printer::Printer;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let printer = Printer::new(&cli.global);
+    images::set_timeout(cli.global.timeout);
     let result = match cli.command {
         Command::Build(args) => commands::build::run(args, &printer),
         Command::Package(args) => commands::package::run(args, &printer),

@@ -76,6 +76,11 @@ impl Printer {
             .or_else(|| {
                 err.chain()
                     .find_map(|e| e.downcast_ref::<Hinted>().map(|h| h.hint.clone()))
+            })
+            .or_else(|| {
+                err.chain()
+                    .any(|e| e.is::<envelope_http::TimedOut>())
+                    .then(|| TIMEOUT_HINT.to_string())
             });
         if let Some(hint) = hint {
             let _ = writeln!(out, "{CYAN}hint{CYAN:#}: {hint}");
@@ -173,6 +178,10 @@ impl Printer {
         }
     }
 }
+
+/// The hint of a network timeout.
+pub const TIMEOUT_HINT: &str =
+    "a slow network or registry may need more time: --timeout SECONDS (or ENVELOPE_TIMEOUT); see `envelope --help`";
 
 /// An error of the binary's own with a hint for the user; the printer
 /// shows the message as the error and the hint on its own line.

@@ -88,6 +88,7 @@ pub fn login(args: LoginArgs, printer: &Printer) -> Result<ExitCode> {
     let options = ClientOptions {
         insecure: args.registry_args.insecure.clone(),
         ca_file: args.registry_args.registry_ca_file.clone(),
+        timeouts: images::timeouts(),
         ..ClientOptions::default()
     };
     let probe = Client::new(CredentialStore { files: vec![tmp] }, options)?;

@@ -29,10 +29,21 @@ fn open_db(args: &ScanArgs) -> Result<Database> {
             RefreshPolicy::IfChanged
         },
         ca_file: args.registry.registry_ca_file.clone(),
+        timeouts: crate::images::timeouts(),
         ..OpenOptions::default()
     };
     Database::open(source.clone(), &opts).map_err(|e| {
         let hint = match &source {
+            _ if matches!(
+                e,
+                envelope_vuln::Error::Transport {
+                    timed_out: Some(_),
+                    ..
+                }
+            ) =>
+            {
+                crate::printer::TIMEOUT_HINT
+            }
             Source::Url(_) if args.offline => {
                 "run `envelope scan --update-db` once with network access, or give --db DIR|ZIP"
             }
