@@ -2,7 +2,7 @@
 //! one that accepts and never answers, one that trickles a manifest, and
 //! one that sends a blob slowly but above the minimum rate.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -10,32 +10,24 @@ use envelope_http::{TimedOut, Timeouts};
 use envelope_oci::{Descriptor, Digest};
 use envelope_registry::{Client, ClientOptions, CredentialStore, Error, RegistryRef};
 
-/// A plain-HTTP server on 127.0.0.1 handing each request (its request
-/// line) and connection to `answer`; TLS probes are hung up on. Its
-/// registry address.
+/// A plain-HTTP server on 127.0.0.1 handing each request (its head) and
+/// connection to `answer`, one request per connection; TLS probes are hung
+/// up on. Its registry address.
 fn serve(answer: fn(&str, TcpStream)) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
+        listener.incoming().flatten().for_each(|mut stream| {
             std::thread::spawn(move || {
-                let Ok(clone) = stream.try_clone() else {
-                    return;
-                };
-                let mut reader = BufReader::new(clone);
-                // A TLS ClientHello starts with 0x16: not for us.
-                if reader.fill_buf().map_or(true, |b| b.first() == Some(&0x16)) {
-                    return;
+                // On loopback one read holds a request head whole; a TLS
+                // ClientHello starts with 0x16.
+                let mut head = [0u8; 8192];
+                let n = stream.read(&mut head).unwrap_or(0);
+                if n > 0 && head[0] != 0x16 {
+                    answer(&String::from_utf8_lossy(&head[..n]), stream);
                 }
-                let mut request = String::new();
-                let mut line = String::new();
-                let _ = reader.read_line(&mut request);
-                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
-                    line.clear();
-                }
-                answer(&request, stream);
             });
-        }
+        });
     });
     addr
 }
