@@ -253,7 +253,10 @@ impl Client {
             match self.raw(req, auth.as_deref()) {
                 Err(e) => {
                     let timed_out = TimedOut::from_ureq(&e, &self.options.timeouts).is_some();
-                    let wait = if RetryPolicy::retries_error(&e) {
+                    // A cut upload spoils its session: the caller starts
+                    // a new one instead of sending the bytes to it again.
+                    let upload = req.large && req.body.is_some();
+                    let wait = if RetryPolicy::retries_error(&e) && !upload {
                         attempts.retry(timed_out, None)
                     } else {
                         None
