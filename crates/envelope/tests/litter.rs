@@ -224,7 +224,7 @@ impl Setup {
             started_writing(
                 &mut cmd,
                 &case.watched,
-                Duration::from_millis(20),
+                Duration::from_millis(2),
                 seed() ^ i,
             )
         } else {
@@ -288,77 +288,162 @@ fn each_case(test: impl Fn(&Setup, &Case, Duration)) {
 
 #[test]
 fn killed_copies_leave_nothing_once_the_next_run_has_swept() {
-    each_case(|setup, case, took| {
-        let mut littered = 0;
-        for i in 0..4u64 {
-            let mut child = setup.start(case, i, took);
-            child.kill().expect("SIGKILL");
-            child.wait().expect("wait");
-            littered += usize::from(!temporaries(&case.watched).is_empty());
-            if let Some(l) = &case.layout {
-                if l.join("blobs/sha256").is_dir() {
-                    assert_blobs_whole(l);
-                }
-            }
-            (case.reset)();
-        }
-        assert!(
-            littered > 0,
-            "no kill of `copy {}` caught a temporary: nothing was tested (a copy took {took:?})",
-            case.to
-        );
-        ok(&mut setup.copy(&case.to));
-        let left = temporaries(&case.watched);
-        assert!(left.is_empty(), "after `copy {}`: {left:?}", case.to);
-        if let Some(l) = &case.layout {
-            assert_eq!(
-                assert_blobs_whole(l),
-                5,
-                "three layers, a config, a manifest"
-            );
-        }
-    });
+    each_case(kill_then_rerun);
 }
 
 #[test]
 fn sigterm_and_sigint_remove_the_temporaries_at_once_and_exit_128_plus_the_signal() {
-    each_case(|setup, case, took| {
-        let mut interrupted = 0;
-        for (i, (name, code)) in [("TERM", 143), ("INT", 130)]
-            .iter()
-            .cycle()
-            .take(4)
-            .enumerate()
-        {
-            let child = setup.start(case, i as u64, took);
-            signal(&child, name);
-            let out = child.wait_with_output().expect("wait");
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(
-                out.status.signal(),
-                None,
-                "SIG{name} was not handled: {stderr}"
-            );
-            match out.status.code() {
-                Some(0) => {}
-                Some(c) if c == *code => interrupted += 1,
-                other => panic!("`copy {}` after SIG{name}: {other:?}\n{stderr}", case.to),
-            }
-            let left = temporaries(&case.watched);
-            assert!(
-                left.is_empty(),
-                "SIG{name} on `copy {}` left {left:?}",
-                case.to
-            );
-            if let Some(l) = &case.layout {
+    each_case(signal_each);
+}
+
+/// SIGKILLs four copies to `case`; then a whole copy leaves no temporary.
+fn kill_then_rerun(setup: &Setup, case: &Case, took: Duration) {
+    let mut littered = 0;
+    for i in 0..4u64 {
+        let mut child = setup.start(case, i, took);
+        child.kill().expect("SIGKILL");
+        child.wait().expect("wait");
+        littered += usize::from(!temporaries(&case.watched).is_empty());
+        if let Some(l) = &case.layout {
+            if l.join("blobs/sha256").is_dir() {
                 assert_blobs_whole(l);
             }
-            (case.reset)();
         }
+        (case.reset)();
+    }
+    assert!(
+        littered > 0,
+        "no kill of `copy {}` caught a temporary: nothing was tested (a copy took {took:?})",
+        case.to
+    );
+    ok(&mut setup.copy(&case.to));
+    let left = temporaries(&case.watched);
+    assert!(left.is_empty(), "after `copy {}`: {left:?}", case.to);
+    if let Some(l) = &case.layout {
+        assert_eq!(
+            assert_blobs_whole(l),
+            5,
+            "three layers, a config, a manifest"
+        );
+    }
+}
+
+/// Ends four copies to `case` with SIGTERM or SIGINT: each leaves nothing.
+fn signal_each(setup: &Setup, case: &Case, took: Duration) {
+    let mut interrupted = 0;
+    for (i, (name, code)) in [("TERM", 143), ("INT", 130)]
+        .iter()
+        .cycle()
+        .take(4)
+        .enumerate()
+    {
+        let child = setup.start(case, i as u64, took);
+        signal(&child, name);
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.signal(),
+            None,
+            "SIG{name} was not handled: {stderr}"
+        );
+        match out.status.code() {
+            Some(0) => {}
+            Some(c) if c == *code => interrupted += 1,
+            other => panic!("`copy {}` after SIG{name}: {other:?}\n{stderr}", case.to),
+        }
+        let left = temporaries(&case.watched);
         assert!(
-            interrupted >= 2,
-            "`copy {}` finished before its signal too often (a copy took {took:?})",
+            left.is_empty(),
+            "SIG{name} on `copy {}` left {left:?}",
             case.to
         );
-    });
+        if let Some(l) = &case.layout {
+            assert_blobs_whole(l);
+        }
+        (case.reset)();
+    }
+    assert!(
+        interrupted >= 2,
+        "`copy {}` finished before its signal too often (a copy took {took:?})",
+        case.to
+    );
+}
+
+/// Pulls from a real registry into envelope's blob cache.
+#[cfg(feature = "external-tools")]
+mod pulls {
+    use super::common::registry::Registry;
+    use super::*;
+
+    /// The big image pushed to a fresh registry; `setup` then copies from
+    /// there.
+    fn pushed(setup: &mut Setup) -> Registry {
+        let reg = Registry::start();
+        let remote = format!("docker://{}/litter/big:v1", reg.addr);
+        ok(&mut setup.copy(&remote));
+        setup.source = remote;
+        reg
+    }
+
+    fn remove_blobs(dirs: &[PathBuf]) {
+        for dir in dirs {
+            for e in std::fs::read_dir(dir.join("blobs/sha256"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+
+    #[test]
+    fn killed_and_signalled_pulls_leave_nothing_in_the_cache() {
+        let mut setup = Setup::new();
+        let _reg = pushed(&mut setup);
+        let pulled = setup.tmp.path().join("pulled");
+        let stores = [setup.cache.clone(), pulled.clone()];
+        let case = Case {
+            to: format!("oci:{}:v1", pulled.display()),
+            // The cache and the layout pulled into.
+            watched: setup.tmp.path().to_path_buf(),
+            layout: Some(setup.cache.clone()),
+            // Whole blobs go from both, so the next pull fetches again.
+            reset: Box::new(move || remove_blobs(&stores)),
+        };
+        let took = setup.measure(&case);
+        kill_then_rerun(&setup, &case, took);
+        assert_eq!(assert_blobs_whole(&pulled), 5);
+        (case.reset)();
+        signal_each(&setup, &case, took);
+    }
+
+    /// Parallel pulls of one image sharing the cache: each writer stages
+    /// its own copy of a blob and renames it into place, so none sees a
+    /// partial blob, and a writer's sweep leaves the others' files alone.
+    #[test]
+    fn concurrent_pulls_sharing_the_cache_all_succeed_with_whole_blobs() {
+        let mut setup = Setup::new();
+        let _reg = pushed(&mut setup);
+        for round in 0..2 {
+            let _ = std::fs::remove_dir_all(&setup.cache);
+            let outs: Vec<PathBuf> = (0..6)
+                .map(|i| setup.tmp.path().join(format!("pulled-{round}-{i}")))
+                .collect();
+            // A failed copy panics its thread, and the scope with it.
+            let setup = &setup;
+            std::thread::scope(|s| {
+                for o in &outs {
+                    let to = format!("oci:{}:v1", o.display());
+                    s.spawn(move || ok(&mut setup.copy(&to)));
+                }
+            });
+            assert_eq!(assert_blobs_whole(&setup.cache), 5, "round {round}");
+            for o in &outs {
+                assert_eq!(assert_blobs_whole(o), 5, "{}", o.display());
+            }
+            let left = temporaries(setup.tmp.path());
+            assert!(left.is_empty(), "round {round}: {left:?}");
+        }
+    }
 }
