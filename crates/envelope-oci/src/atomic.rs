@@ -163,7 +163,7 @@ impl AtomicFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let prefix = format!(".{name}{BESIDE_MARK}");
-        sweep_where(&dir, STALE_TEMPORARY, |n| n.starts_with(&prefix));
+        sweep_beside(&dir, &prefix);
         let tmp = start(
             &dir,
             &format!("{prefix}{}-", std::process::id()),
@@ -339,15 +339,33 @@ pub fn remove_temporaries() -> usize {
 /// older envelope left `.tmp-*` files. Best effort: what cannot be removed
 /// stays. Returns how many were removed.
 pub fn sweep(dir: &Path, stale: Duration) -> usize {
-    sweep_where(dir, stale, |_| true)
+    sweep_where(dir, stale, |_| true).0
 }
 
-fn sweep_where(dir: &Path, stale: Duration, wanted: impl Fn(&str) -> bool) -> usize {
+/// Sweeps the temporaries named `prefix…` in `dir`. A directory found
+/// without any temporary is not read again by this process: writing many
+/// files into one (a cache) costs one read of it, not one per file.
+fn sweep_beside(dir: &Path, prefix: &str) {
+    static CLEAN: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+    let clean = || CLEAN.lock().unwrap_or_else(|e| e.into_inner());
+    let key = absolute(dir);
+    if clean().contains(&key) {
+        return;
+    }
+    let (_, left) = sweep_where(dir, STALE_TEMPORARY, |n| n.starts_with(prefix));
+    if left == 0 {
+        clean().insert(key);
+    }
+}
+
+/// Removes the stale temporaries in `dir` whose names are `wanted`;
+/// returns how many were removed and how many temporaries are left.
+fn sweep_where(dir: &Path, stale: Duration, wanted: impl Fn(&str) -> bool) -> (usize, usize) {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
+        return (0, 0);
     };
     let now = SystemTime::now();
-    let mut removed = 0;
+    let (mut removed, mut left) = (0, 0);
     for e in entries.flatten() {
         let name = e.file_name();
         let Some(name) = name.to_str() else {
@@ -356,6 +374,7 @@ fn sweep_where(dir: &Path, stale: Duration, wanted: impl Fn(&str) -> bool) -> us
         let Some(pid) = temporary_pid(name) else {
             continue;
         };
+        left += 1;
         if !wanted(name) {
             continue;
         }
@@ -375,9 +394,10 @@ fn sweep_where(dir: &Path, stale: Duration, wanted: impl Fn(&str) -> bool) -> us
         let ended = pid.is_some_and(|p| !running(p, &path));
         if (old || ended) && std::fs::remove_file(&path).is_ok() {
             removed += 1;
+            left -= 1;
         }
     }
-    removed
+    (removed, left)
 }
 
 /// Whether `name` is a temporary, and the pid of its writer when it
@@ -763,6 +783,28 @@ mod tests {
                 "out.tar".into()
             ]
         );
+    }
+
+    #[test]
+    fn a_directory_found_clean_is_not_read_again() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        write_atomic(&dir.join("a"), b"x").expect("write");
+        // Left after the directory was found clean: the next run sweeps it.
+        let late = dir.join(format!(".b.envelope-{GONE}-abc.tmp"));
+        make(&late, None);
+        write_atomic(&dir.join("b"), b"x").expect("write");
+        assert!(late.exists());
+        // A directory with a temporary in it is read at every write.
+        let other = tempfile::tempdir().expect("tempdir");
+        let kept = other.path().join(format!(".{}.envelope-1-live.tmp", "x"));
+        make(&kept, None);
+        write_atomic(&other.path().join("a"), b"x").expect("write");
+        let dead = other.path().join(format!(".b.envelope-{GONE}-abc.tmp"));
+        make(&dead, None);
+        write_atomic(&other.path().join("b"), b"x").expect("write");
+        assert!(!dead.exists());
+        assert!(kept.exists(), "pid 1 runs");
     }
 
     #[test]
