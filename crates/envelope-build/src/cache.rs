@@ -6,12 +6,13 @@
 //! back is checked against its recorded digest, so a torn or tampered entry
 //! is rebuilt rather than shipped.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use envelope_layer::{Compression, Layer};
-use envelope_oci::atomic::Options;
-use envelope_oci::{write_atomic_with, Digest};
+use envelope_oci::atomic::{self, Options};
+use envelope_oci::{AtomicFile, Digest};
 
 use crate::BuildError;
 
@@ -83,17 +84,32 @@ impl Cache {
         }
         let layer = envelope_layer::compress_tar(&tar, compression)?;
         // A cache that cannot be written is not an error: the build goes on.
-        // Entries are verified when read, so they need not be synced.
         if std::fs::create_dir_all(&dir).is_ok() {
             let meta = serde_json::json!({
                 "digest": layer.digest.to_string(),
                 "size": layer.size,
             });
-            let cached = Options::new().durable(false);
-            let _ = write_atomic_with(&blob_path, cached, &layer.blob)
-                .and_then(|()| write_atomic_with(&meta_path, cached, meta.to_string().as_bytes()));
+            let _ = self
+                .write(&blob_path, &layer.blob)
+                .and_then(|()| self.write(&meta_path, meta.to_string().as_bytes()));
         }
         Ok((layer, false))
+    }
+
+    /// Writes an entry, staged in the cache's `.tmp/` (where killed
+    /// writers' files are swept first) and renamed into place. Entries are
+    /// verified when read, so they need not be synced.
+    fn write(&self, path: &Path, data: &[u8]) -> Result<(), envelope_oci::Error> {
+        atomic::sweep(
+            &self.root.join(atomic::STAGING_DIR),
+            atomic::STALE_TEMPORARY,
+        );
+        let mut f = AtomicFile::staged(&self.root, Options::new().durable(false))?;
+        f.write_all(data).map_err(|e| envelope_oci::Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        f.commit_to(path)
     }
 
     fn error(&self, path: &Path, e: std::io::Error) -> BuildError {
@@ -155,5 +171,14 @@ mod tests {
         let (c, hit) = cache.layer(tar, Compression::Gzip).expect("layer");
         assert!(!hit);
         assert_eq!(c.digest, a.digest);
+        // Entries were staged in the cache's .tmp/, which nothing is left in.
+        let staged = std::fs::read_dir(dir.path().join(".tmp")).map(|d| d.count());
+        assert_eq!(staged.ok(), Some(0));
+        let mut layers: Vec<_> = std::fs::read_dir(dir.path().join("layers"))
+            .expect("layers")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        layers.sort();
+        assert_eq!(layers.len(), 2, "{layers:?}");
     }
 }

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::atomic::write_atomic;
 use crate::layout::OciLayout;
 use crate::{media_types, to_json, Descriptor, Digest, Error, ImageIndex, ImageManifest};
 
@@ -124,7 +123,7 @@ impl OciLayout {
             if index.media_type.is_none() {
                 index.media_type = Some(media_types::OCI_INDEX.to_string());
             }
-            write_atomic(&self.root().join("index.json"), &to_json(&index))?;
+            self.write_index(&index)?;
         }
         Ok(())
     }

@@ -1,24 +1,57 @@
-//! Writing a file whole or not at all: the bytes go to a temporary file in
-//! the target's directory, which is synced, renamed over the target, and
-//! the directory synced, so a reader (or a crash) sees the old file or the
-//! new one, never half of one. A symlinked target is written through: the
-//! link's final target is replaced and the link stays a link. An existing
-//! file keeps its permission mode; a new one gets [`Options::mode`].
+//! Writing a file whole or not at all: the bytes go to a temporary file,
+//! which is synced, renamed over the target, and the directory synced, so
+//! a reader (or a crash) sees the old file or the new one, never half of
+//! one. A symlinked target is written through: the link's final target is
+//! replaced and the link stays a link. An existing file keeps its
+//! permission mode; a new one gets [`Options::mode`].
+//!
+//! Temporaries live in one place per target and say whose they are:
+//! - a single file (an archive, a Dockerfile, an SBOM) is written beside
+//!   itself, as `.<name>.envelope-<pid>-<random>.tmp`;
+//! - a blob store (an OCI layout, the blob cache) stages its files in the
+//!   `.tmp/` directory at its root ([`STAGING_DIR`]), as
+//!   `.tmp-envelope-<pid>-<random>`, and renames them into `blobs/`, so a
+//!   partial blob never appears among the blobs.
+//!
+//! A writer holds an advisory lock on its temporary while it writes it.
+//! A later run removes a temporary (a regular file, never a link) that
+//! nobody holds when the process its name gives has ended, or when it has
+//! been left alone for [`STALE_TEMPORARY`] (its pid may have been reused);
+//! writing a file sweeps that file's temporaries, opening a blob store
+//! sweeps its `.tmp/`. The temporaries of the running process are listed
+//! here, so that [`remove_temporaries`] can delete them when a signal ends
+//! the process.
 //!
 //! This is the one place envelope replaces files: layouts, archives, caches,
 //! edited Dockerfiles and YAML, SBOMs.
 
-use std::collections::HashSet;
-use std::ffi::OsStr;
+use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
 
 use crate::Error;
 
 /// Symlinks followed before giving up, as Linux's `MAXSYMLINKS`.
 const MAX_LINKS: usize = 40;
+
+/// The directory at the root of a blob store where its files are written
+/// before they are renamed into place.
+pub const STAGING_DIR: &str = ".tmp";
+
+/// How long a temporary must have been left alone before a later run
+/// removes it even though the pid in its name belongs to a running
+/// process (another one may have been given that pid).
+pub const STALE_TEMPORARY: Duration = Duration::from_secs(15 * 60);
+
+/// The prefix of a blob store's staged files.
+const STAGED_PREFIX: &str = ".tmp-envelope-";
+/// Between a file's name and the writer's pid in a temporary beside it.
+const BESIDE_MARK: &str = ".envelope-";
+const BESIDE_SUFFIX: &str = ".tmp";
 
 /// How a file is written.
 #[derive(Debug, Clone, Copy)]
@@ -88,13 +121,15 @@ pub fn write_atomic_with(path: &Path, options: Options, data: &[u8]) -> Result<(
 /// [`commit`]: AtomicFile::commit
 pub struct AtomicFile {
     out: BufWriter<tempfile::NamedTempFile>,
-    dir: PathBuf,
     /// The final target (symlinks resolved), None when named at commit.
     target: Option<PathBuf>,
     /// The path the caller named, for messages.
     shown: PathBuf,
     mode: u32,
     durable: bool,
+    /// Listed among the process's temporaries until dropped (after the
+    /// file above is renamed or removed).
+    _live: Live,
 }
 
 impl std::fmt::Debug for AtomicFile {
@@ -106,7 +141,8 @@ impl std::fmt::Debug for AtomicFile {
 }
 
 impl AtomicFile {
-    /// Starts replacing `path` (or the file its symlinks lead to).
+    /// Starts replacing `path` (or the file its symlinks lead to), with a
+    /// temporary beside it; stale temporaries of the same file go first.
     pub fn create(path: &Path, options: Options) -> Result<AtomicFile, Error> {
         let target = resolve(path)?;
         let dir = parent(&target);
@@ -122,36 +158,57 @@ impl AtomicFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => options.mode,
             Err(e) => return Err(Error::io(path, e)),
         };
-        Self::start(dir, Some(target), path, mode, options.durable)
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let prefix = format!(".{name}{BESIDE_MARK}");
+        sweep_beside(&dir, &prefix);
+        let tmp = start(
+            &dir,
+            &format!("{prefix}{}-", std::process::id()),
+            BESIDE_SUFFIX,
+        )
+        .map_err(|e| Error::io(path, e))?;
+        Ok(Self::wrap(tmp, Some(target), path, mode, options))
     }
 
-    /// Starts a file in `dir` whose name is known only once it is written
-    /// (a blob named by its digest); finish it with [`commit_as`].
+    /// Starts a file in the staging directory of the blob store at `root`
+    /// (`root/.tmp`, made when missing), to be renamed into the store with
+    /// [`commit_to`] once its name is known (a blob named by its digest).
     ///
-    /// [`commit_as`]: AtomicFile::commit_as
-    pub fn create_in(dir: &Path, options: Options) -> Result<AtomicFile, Error> {
-        Self::start(dir.to_path_buf(), None, dir, options.mode, options.durable)
+    /// [`commit_to`]: AtomicFile::commit_to
+    pub fn staged(root: &Path, options: Options) -> Result<AtomicFile, Error> {
+        let dir = root.join(STAGING_DIR);
+        let prefix = format!("{STAGED_PREFIX}{}-", std::process::id());
+        // Another writer may remove the staging directory when it finds
+        // it empty: make it again.
+        let mut attempt = 0;
+        let tmp = loop {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            match start(&dir, &prefix, "") {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempt < 3 => attempt += 1,
+                r => break r.map_err(|e| Error::io(&dir, e))?,
+            }
+        };
+        Ok(Self::wrap(tmp, None, root, options.mode, options))
     }
 
-    fn start(
-        dir: PathBuf,
+    fn wrap(
+        tmp: (tempfile::NamedTempFile, Live),
         target: Option<PathBuf>,
         shown: &Path,
         mode: u32,
-        durable: bool,
-    ) -> Result<AtomicFile, Error> {
-        let tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(shown, e))?;
-        Ok(AtomicFile {
-            out: BufWriter::new(tmp),
-            dir,
+        options: Options,
+    ) -> AtomicFile {
+        AtomicFile {
+            out: BufWriter::new(tmp.0),
             target,
             shown: shown.to_path_buf(),
             mode,
-            durable,
-        })
+            durable: options.durable,
+            _live: tmp.1,
+        }
     }
 
     /// Renames the written file over the target named at creation.
@@ -159,20 +216,20 @@ impl AtomicFile {
         let Some(target) = self.target.clone() else {
             return Err(Error::Layout {
                 path: self.shown,
-                detail: "a file started in a directory needs a name to be committed".into(),
+                detail: "a staged file needs a name to be committed".into(),
             });
         };
         self.finish(&target)
     }
 
-    /// Renames the written file to `name` in its directory (a symlink
-    /// there is written through, as by [`AtomicFile::create`]).
-    pub fn commit_as(self, name: &OsStr) -> Result<(), Error> {
-        let named = self.dir.join(name);
-        let target = resolve(&named)?;
-        if parent(&target) != self.dir {
+    /// Renames the written file to `path` (a symlink there is written
+    /// through, as by [`AtomicFile::create`], when it stays in its
+    /// directory).
+    pub fn commit_to(self, path: &Path) -> Result<(), Error> {
+        let target = resolve(path)?;
+        if parent(&target) != parent(path) {
             return Err(Error::Layout {
-                path: named,
+                path: path.to_path_buf(),
                 detail: "is a symlink out of its directory; cannot replace it atomically".into(),
             });
         }
@@ -192,7 +249,8 @@ impl AtomicFile {
         }
         tmp.persist(target).map_err(|e| io(e.error))?;
         if self.durable {
-            sync_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+            let dir = parent(target);
+            sync_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         }
         Ok(())
     }
@@ -210,6 +268,184 @@ impl Write for AtomicFile {
     fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
     }
+}
+
+/// The temporaries this process is writing, and whether it is exiting.
+struct Registry {
+    closing: bool,
+    paths: BTreeSet<PathBuf>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    closing: false,
+    paths: BTreeSet::new(),
+});
+
+fn registry() -> MutexGuard<'static, Registry> {
+    // A panic elsewhere while holding it leaves a set that is still whole.
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A temporary's entry in the registry, removed when dropped.
+struct Live(PathBuf);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        registry().paths.remove(&self.0);
+    }
+}
+
+/// Creates, locks and registers a temporary named `prefix`, random
+/// letters and `suffix` in `dir`; refused once the process is exiting.
+fn start(
+    dir: &Path,
+    prefix: &str,
+    suffix: &str,
+) -> std::io::Result<(tempfile::NamedTempFile, Live)> {
+    let mut live = registry();
+    if live.closing {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "interrupted: envelope is exiting",
+        ));
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(suffix)
+        .tempfile_in(dir)?;
+    // Best effort: the lock tells a later run that the file is in use,
+    // and the pid in its name tells it when the lock cannot.
+    let _ = tmp.as_file().try_lock();
+    let path = absolute(tmp.path());
+    live.paths.insert(path.clone());
+    Ok((tmp, Live(path)))
+}
+
+/// Removes every temporary this process is writing and refuses new ones:
+/// for the thread that handles a terminating signal, just before the
+/// process exits. Returns how many were removed.
+pub fn remove_temporaries() -> usize {
+    let mut live = registry();
+    live.closing = true;
+    let paths = std::mem::take(&mut live.paths);
+    paths
+        .iter()
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .count()
+}
+
+/// Removes the stale temporaries in `dir` (see the module documentation):
+/// a blob store's staging directory, or a directory where writers of an
+/// older envelope left `.tmp-*` files. Best effort: what cannot be removed
+/// stays. Returns how many were removed.
+pub fn sweep(dir: &Path, stale: Duration) -> usize {
+    sweep_where(dir, stale, |_| true).0
+}
+
+/// Sweeps the temporaries named `prefix…` in `dir`. A directory found
+/// without any temporary is not read again by this process: writing many
+/// files into one (a cache) costs one read of it, not one per file.
+fn sweep_beside(dir: &Path, prefix: &str) {
+    static CLEAN: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+    let clean = || CLEAN.lock().unwrap_or_else(|e| e.into_inner());
+    let key = absolute(dir);
+    if clean().contains(&key) {
+        return;
+    }
+    let (_, left) = sweep_where(dir, STALE_TEMPORARY, |n| n.starts_with(prefix));
+    if left == 0 {
+        clean().insert(key);
+    }
+}
+
+/// Removes the stale temporaries in `dir` whose names are `wanted`;
+/// returns how many were removed and how many temporaries are left.
+fn sweep_where(dir: &Path, stale: Duration, wanted: impl Fn(&str) -> bool) -> (usize, usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (0, 0);
+    };
+    let now = SystemTime::now();
+    let (mut removed, mut left) = (0, 0);
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        let Some(pid) = temporary_pid(name) else {
+            continue;
+        };
+        left += 1;
+        if !wanted(name) {
+            continue;
+        }
+        let path = e.path();
+        // Only regular files: never follow a link out of the directory.
+        let Ok(meta) = path.symlink_metadata() else {
+            continue;
+        };
+        if !meta.is_file() || held(&path) {
+            continue;
+        }
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age >= stale);
+        let ended = pid.is_some_and(|p| !running(p, &path));
+        if (old || ended) && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+            left -= 1;
+        }
+    }
+    (removed, left)
+}
+
+/// Whether `name` is a temporary, and the pid of its writer when it
+/// names one (`.tmp-*` files of older versions name none).
+fn temporary_pid(name: &str) -> Option<Option<u32>> {
+    let rest = if let Some(rest) = name.strip_prefix(STAGED_PREFIX) {
+        rest
+    } else if name.starts_with('.') && name.ends_with(BESIDE_SUFFIX) {
+        let inner = name.strip_suffix(BESIDE_SUFFIX)?;
+        let (_, rest) = inner.rsplit_once(BESIDE_MARK)?;
+        rest
+    } else if name.starts_with(".tmp-") {
+        return Some(None);
+    } else {
+        return None;
+    };
+    let (pid, random) = rest.split_once('-')?;
+    let pid_ok = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    if !pid_ok || random.is_empty() || !random.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some(pid.parse().ok())
+}
+
+/// Whether a live writer holds the lock on `path` (in this process or
+/// another: flock(2) locks belong to an open file).
+fn held(path: &Path) -> bool {
+    File::open(path).is_ok_and(|f| match f.try_lock() {
+        Ok(()) => false,
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        // A file system without locks: the pid and the age decide.
+        Err(std::fs::TryLockError::Error(_)) => false,
+    })
+}
+
+/// Whether the writer `pid` of temporary `path` may still be running.
+fn running(pid: u32, path: &Path) -> bool {
+    if pid == std::process::id() {
+        // This process: its own temporaries are registered; any other
+        // was left by an earlier process given the same pid.
+        return registry().paths.contains(&absolute(path));
+    }
+    // Without /proc nothing can be told: only the age decides.
+    !Path::new("/proc/self").exists() || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The directory of `path`, `.` for a bare file name.
@@ -370,14 +606,15 @@ mod tests {
         let d = tmp.path().join("d");
         std::fs::create_dir(&d).expect("mkdir");
         std::fs::write(d.join("inside"), "x").expect("write");
-        let mut f = AtomicFile::create_in(tmp.path(), Options::new()).expect("create");
+        let mut f = AtomicFile::staged(tmp.path(), Options::new()).expect("create");
         f.write_all(b"new").expect("write");
-        let e = f.commit_as(OsStr::new("d")).expect_err("a directory");
+        let e = f.commit_to(&d).expect_err("a directory");
         assert!(
             e.to_string().contains(&tmp.path().display().to_string()),
             "{e}"
         );
-        assert_eq!(entries(tmp.path()), ["d", "f"]);
+        assert_eq!(entries(tmp.path()), [".tmp", "d", "f"]);
+        assert!(entries(&tmp.path().join(STAGING_DIR)).is_empty());
         // A directory as the target is refused up front.
         let e = write_atomic(&d, b"x").expect_err("a directory");
         assert!(e.to_string().contains("is a directory"), "{e}");
@@ -389,18 +626,202 @@ mod tests {
     }
 
     #[test]
-    fn a_file_named_at_commit_lands_in_its_directory() {
+    fn a_staged_file_lands_where_it_is_named_and_only_there() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let mut f = AtomicFile::create_in(tmp.path(), Options::new()).expect("create");
+        let blobs = tmp.path().join("blobs");
+        std::fs::create_dir(&blobs).expect("mkdir");
+        let mut f = AtomicFile::staged(tmp.path(), Options::new()).expect("create");
         f.write_all(b"blob").expect("write");
-        f.commit_as(OsStr::new("abc")).expect("commit");
-        assert_eq!(
-            std::fs::read(tmp.path().join("abc")).expect("read"),
-            b"blob"
-        );
-        assert_eq!(mode_of(&tmp.path().join("abc")), 0o644);
-        let f = AtomicFile::create_in(tmp.path(), Options::new()).expect("create");
+        // While written, the file is in the staging directory, named for
+        // this process, and nothing is among the blobs.
+        let staged = entries(&tmp.path().join(STAGING_DIR));
+        assert_eq!(staged.len(), 1, "{staged:?}");
+        let prefix = format!(".tmp-envelope-{}-", std::process::id());
+        assert!(staged[0].starts_with(&prefix), "{staged:?}");
+        assert!(entries(&blobs).is_empty());
+        f.commit_to(&blobs.join("abc")).expect("commit");
+        assert_eq!(std::fs::read(blobs.join("abc")).expect("read"), b"blob");
+        assert_eq!(mode_of(&blobs.join("abc")), 0o644);
+        assert!(entries(&tmp.path().join(STAGING_DIR)).is_empty());
+        let f = AtomicFile::staged(tmp.path(), Options::new()).expect("create");
         assert!(f.commit().is_err(), "no name");
-        assert_eq!(entries(tmp.path()), ["abc"]);
+        assert_eq!(entries(&blobs), ["abc"]);
+        // A link out of the directory is not written through.
+        let outside = tmp.path().join("outside");
+        std::os::unix::fs::symlink(&outside, blobs.join("def")).expect("link");
+        let f = AtomicFile::staged(tmp.path(), Options::new()).expect("create");
+        let e = f.commit_to(&blobs.join("def")).expect_err("a link out");
+        assert!(
+            e.to_string().contains("symlink out of its directory"),
+            "{e}"
+        );
+        assert!(!outside.exists());
+    }
+
+    #[test]
+    fn a_temporary_beside_its_file_names_the_file_and_the_writer() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let p = tmp.path().join("image.tar");
+        let mut f = AtomicFile::create(&p, Options::new()).expect("create");
+        f.write_all(b"half").expect("write");
+        let names = entries(tmp.path());
+        assert_eq!(names.len(), 1, "{names:?}");
+        let prefix = format!(".image.tar.envelope-{}-", std::process::id());
+        assert!(
+            names[0].starts_with(&prefix) && names[0].ends_with(".tmp"),
+            "{names:?}"
+        );
+        assert_eq!(temporary_pid(&names[0]), Some(Some(std::process::id())));
+        // A writer of the same file does not take a live temporary away.
+        write_atomic(&p, b"other").expect("write");
+        assert_eq!(entries(tmp.path()).len(), 2);
+        f.commit().expect("commit");
+        assert_eq!(entries(tmp.path()), ["image.tar"]);
+        assert_eq!(std::fs::read(&p).expect("read"), b"half");
+    }
+
+    /// A pid no process has: above the kernel's largest.
+    const GONE: u32 = 4_194_305;
+
+    fn make(p: &Path, age: Option<Duration>) {
+        std::fs::write(p, b"partial").expect("write");
+        if let Some(age) = age {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .and_then(|f| f.set_modified(SystemTime::now() - age))
+                .expect("mtime");
+        }
+    }
+
+    #[test]
+    fn temporaries_of_ended_writers_are_swept_and_live_ones_kept() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        let hour = Some(Duration::from_secs(3600));
+        let me = std::process::id();
+        let parent_pid = std::os::unix::process::parent_id();
+        // Ended writers, whatever the age.
+        let dead_staged = dir.join(format!(".tmp-envelope-{GONE}-abc123"));
+        let dead_beside = dir.join(format!(".f.tar.envelope-{GONE}-Xy9.tmp"));
+        // This pid but not this process's (a pid reused in a container).
+        let reused = dir.join(format!(".tmp-envelope-{me}-zzz"));
+        // A running process (the test's parent), recent: kept; old: its
+        // pid may have been reused, removed.
+        let running_new = dir.join(format!(".tmp-envelope-{parent_pid}-new"));
+        let running_old = dir.join(format!(".tmp-envelope-{parent_pid}-old"));
+        // An older version's temporary, by age only.
+        let legacy_new = dir.join(".tmp-AbCd12");
+        let legacy_old = dir.join(".tmp-EfGh34");
+        // Not temporaries.
+        let blob = dir.join("0123abcd");
+        let almost = dir.join(".f.tar.envelope-12-a.b.tmp");
+        make(&dead_staged, None);
+        make(&dead_beside, None);
+        make(&reused, None);
+        make(&running_new, None);
+        make(&running_old, hour);
+        make(&legacy_new, None);
+        make(&legacy_old, hour);
+        make(&blob, hour);
+        make(&almost, hour);
+        // A dead writer's name on a link or a directory: left alone.
+        let outside = tmp.path().join("outside");
+        let other = tempfile::tempdir().expect("tempdir");
+        make(&other.path().join("x"), hour);
+        std::os::unix::fs::symlink(
+            other.path().join("x"),
+            dir.join(format!(".tmp-envelope-{GONE}-lnk")),
+        )
+        .expect("link");
+        std::fs::create_dir(dir.join(format!(".tmp-envelope-{GONE}-dir"))).expect("mkdir");
+        // A file whose writer holds its lock is in use, even when old.
+        let locked = dir.join(format!(".tmp-envelope-{GONE}-held"));
+        make(&locked, hour);
+        let holder = File::open(&locked).expect("open");
+        holder.lock().expect("lock");
+        let removed = sweep(dir, STALE_TEMPORARY);
+        let left = entries(dir);
+        assert_eq!(removed, 5, "{left:?}");
+        for gone in [
+            &dead_staged,
+            &dead_beside,
+            &reused,
+            &running_old,
+            &legacy_old,
+        ] {
+            assert!(!gone.exists(), "{} kept: {left:?}", gone.display());
+        }
+        for kept in [&running_new, &legacy_new, &blob, &almost, &locked] {
+            assert!(kept.exists(), "{} removed: {left:?}", kept.display());
+        }
+        assert!(!outside.exists());
+        assert!(other.path().join("x").exists());
+        assert!(dir
+            .join(format!(".tmp-envelope-{GONE}-lnk"))
+            .symlink_metadata()
+            .is_ok());
+        assert!(dir.join(format!(".tmp-envelope-{GONE}-dir")).is_dir());
+        drop(holder);
+        assert_eq!(sweep(dir, STALE_TEMPORARY), 1);
+        assert!(!locked.exists());
+    }
+
+    #[test]
+    fn writing_a_file_sweeps_that_files_temporaries_only() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        let mine = dir.join(format!(".out.tar.envelope-{GONE}-abc.tmp"));
+        let other = dir.join(format!(".other.tar.envelope-{GONE}-abc.tmp"));
+        make(&mine, None);
+        make(&other, None);
+        write_atomic(&dir.join("out.tar"), b"x").expect("write");
+        assert_eq!(
+            entries(dir),
+            [
+                format!(".other.tar.envelope-{GONE}-abc.tmp"),
+                "out.tar".into()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_directory_found_clean_is_not_read_again() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        write_atomic(&dir.join("a"), b"x").expect("write");
+        // Left after the directory was found clean: the next run sweeps it.
+        let late = dir.join(format!(".b.envelope-{GONE}-abc.tmp"));
+        make(&late, None);
+        write_atomic(&dir.join("b"), b"x").expect("write");
+        assert!(late.exists());
+        // A directory with a temporary in it is read at every write.
+        let other = tempfile::tempdir().expect("tempdir");
+        let kept = other.path().join(format!(".{}.envelope-1-live.tmp", "x"));
+        make(&kept, None);
+        write_atomic(&other.path().join("a"), b"x").expect("write");
+        let dead = other.path().join(format!(".b.envelope-{GONE}-abc.tmp"));
+        make(&dead, None);
+        write_atomic(&other.path().join("b"), b"x").expect("write");
+        assert!(!dead.exists());
+        assert!(kept.exists(), "pid 1 runs");
+    }
+
+    #[test]
+    fn names_of_temporaries() {
+        assert_eq!(temporary_pid(".tmp-envelope-42-aB3"), Some(Some(42)));
+        assert_eq!(temporary_pid(".x.y.envelope-7-q.tmp"), Some(Some(7)));
+        assert_eq!(temporary_pid(".tmp-Qw12"), Some(None));
+        for not in [
+            "sha256",
+            ".tmp-envelope--a",
+            ".tmp-envelope-42-",
+            ".tmp-envelope-4x-a",
+            ".x.envelope-7-q.r.tmp",
+            "x.envelope-7-q.tmp",
+            ".x.envelope-99999999999-q.tmp",
+        ] {
+            assert_eq!(temporary_pid(not).flatten(), None, "{not} names no writer");
+        }
     }
 }

@@ -3,10 +3,11 @@
 //! is replaced atomically and only after every blob it names is in place —
 //! so a layout is valid before, during and after any write.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use crate::atomic::{write_atomic, AtomicFile, Options};
+use crate::atomic::{self, AtomicFile, Options, STAGING_DIR};
 use crate::image::{BlobData, ImageBlobs};
 use crate::{media_types, to_json, Descriptor, Digest, Error, ImageIndex, Sha256Writer};
 
@@ -23,6 +24,7 @@ impl OciLayout {
     /// Writers of one layout may run at once (builds in parallel, copies
     /// into one layout): creating it and changing index.json hold an
     /// exclusive lock on the directory, so none loses another's image.
+    /// Temporaries that killed writers left behind are removed.
     pub fn open_or_create(dir: &Path) -> Result<OciLayout, Error> {
         if dir.join("oci-layout").is_file() {
             let layout = Self::open(dir)?;
@@ -36,7 +38,7 @@ impl OciLayout {
             });
         }
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let _lock = lock_dir(dir)?;
+        let _lock = lock_dir(dir, LOCK_WAIT)?;
         // Another writer may have made it while this one waited.
         if dir.join("oci-layout").is_file() {
             return Self::open(dir);
@@ -49,48 +51,26 @@ impl OciLayout {
             });
         }
         std::fs::create_dir_all(dir.join("blobs/sha256")).map_err(|e| Error::io(dir, e))?;
-        write_atomic(&dir.join("oci-layout"), OCI_LAYOUT)?;
-        Ok(OciLayout {
+        let layout = OciLayout {
             root: dir.to_path_buf(),
-        })
+        };
+        layout.write_file("oci-layout", OCI_LAYOUT)?;
+        layout.tidy();
+        Ok(layout)
     }
 
-    /// Removes the temporary files (`.tmp-*`) that writers killed before
-    /// they could rename them left in the layout and its blob directories,
-    /// when nothing has written to them for `stale`: a live writer's file
-    /// changes as it is written, and a request that stalls that long has
-    /// timed out. Best effort: what cannot be removed stays.
+    /// Removes the temporary files that writers killed before they could
+    /// rename them left in the layout: in its staging directory (`.tmp/`),
+    /// and the `.tmp-*` files older versions wrote in its root and blob
+    /// directories. A file is stale when its writer has ended, or when
+    /// nothing has written to it for `stale` (see [`crate::atomic`]).
+    /// Best effort: what cannot be removed stays.
     pub fn sweep_temporaries(&self, stale: std::time::Duration) -> usize {
-        let now = std::time::SystemTime::now();
-        let mut dirs = vec![self.root.clone()];
+        let mut dirs = vec![self.root.join(STAGING_DIR), self.root.clone()];
         if let Ok(algs) = std::fs::read_dir(self.root.join("blobs")) {
             dirs.extend(algs.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
         }
-        let mut removed = 0;
-        for dir in dirs {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let name = e.file_name();
-                if !name.to_string_lossy().starts_with(".tmp-") {
-                    continue;
-                }
-                // Only regular files: never follow a link out of the layout.
-                let Ok(meta) = e.path().symlink_metadata() else {
-                    continue;
-                };
-                let old = meta
-                    .modified()
-                    .ok()
-                    .and_then(|m| now.duration_since(m).ok())
-                    .is_some_and(|age| age >= stale);
-                if meta.is_file() && old && std::fs::remove_file(e.path()).is_ok() {
-                    removed += 1;
-                }
-            }
-        }
-        removed
+        dirs.iter().map(|d| atomic::sweep(d, stale)).sum()
     }
 
     /// Opens an existing layout.
@@ -123,7 +103,29 @@ impl OciLayout {
     /// Held while index.json is read, changed and replaced, so that
     /// concurrent writers of one layout never lose each other's entries.
     pub(crate) fn lock(&self) -> Result<std::fs::File, Error> {
-        lock_dir(&self.root)
+        lock_dir(&self.root, LOCK_WAIT)
+    }
+
+    /// Replaces the file `name` at the root of the layout, staged in its
+    /// `.tmp/`.
+    fn write_file(&self, name: &str, data: &[u8]) -> Result<(), Error> {
+        let mut f = AtomicFile::staged(&self.root, Options::new())?;
+        f.write_all(data)
+            .map_err(|e| Error::io(self.root.join(name), e))?;
+        f.commit_to(&self.root.join(name))
+    }
+
+    /// Replaces index.json; the caller holds [`OciLayout::lock`].
+    pub(crate) fn write_index(&self, index: &ImageIndex) -> Result<(), Error> {
+        self.write_file("index.json", &to_json(index))?;
+        self.tidy();
+        Ok(())
+    }
+
+    /// Removes the staging directory when no writer uses it, so a
+    /// finished layout holds only what the specification names.
+    fn tidy(&self) {
+        let _ = std::fs::remove_dir(self.root.join(STAGING_DIR));
     }
 
     pub fn blob_path(&self, d: &Digest) -> PathBuf {
@@ -154,9 +156,8 @@ impl OciLayout {
                 return Ok((d.clone(), size));
             }
         }
-        let dir = self.root.join("blobs/sha256");
-        let mut w = Sha256Writer::new(AtomicFile::create_in(&dir, Options::new())?);
-        std::io::copy(&mut reader, &mut w).map_err(|e| Error::io(&dir, e))?;
+        let mut w = Sha256Writer::new(AtomicFile::staged(&self.root, Options::new())?);
+        std::io::copy(&mut reader, &mut w).map_err(|e| Error::io(&self.root, e))?;
         let (file, digest, size) = w.finish();
         if let Some((d, s)) = expected {
             if d.algorithm() == "sha256" && *d != digest {
@@ -174,7 +175,7 @@ impl OciLayout {
                 });
             }
         }
-        file.commit_as(std::ffi::OsStr::new(digest.hex()))?;
+        file.commit_to(&self.blob_path(&digest))?;
         Ok((digest, size))
     }
 
@@ -258,21 +259,43 @@ impl OciLayout {
         if index.media_type.is_none() {
             index.media_type = Some(media_types::OCI_INDEX.to_string());
         }
-        write_atomic(&self.root.join("index.json"), &to_json(&index))
+        self.write_index(&index)
     }
 }
 
-/// How long a temporary file in a layout must have been left alone before
-/// a later writer removes it.
-pub const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+use crate::atomic::STALE_TEMPORARY;
+
+/// How long a writer waits for another to finish with a layout before it
+/// gives up (the lock is held only while index.json is read and replaced,
+/// or the layout is made).
+pub const LOCK_WAIT: Duration = Duration::from_secs(60);
 
 /// An exclusive advisory lock on directory `dir`, held until the file is
 /// dropped (flock(2) on the directory itself: no lock file is left in the
-/// layout).
-fn lock_dir(dir: &Path) -> Result<std::fs::File, Error> {
+/// layout). Waits at most `wait`, then fails naming the directory.
+fn lock_dir(dir: &Path, wait: Duration) -> Result<std::fs::File, Error> {
     let f = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
-    f.lock().map_err(|e| Error::io(dir, e))?;
-    Ok(f)
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match f.try_lock() {
+            Ok(()) => return Ok(f),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                std::thread::sleep(pause.min(wait.saturating_sub(started.elapsed())));
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Layout {
+                    path: dir.to_path_buf(),
+                    detail: format!(
+                        "is locked by another writer; gave up after waiting {} s for it",
+                        wait.as_secs_f64()
+                    ),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(dir, e)),
+        }
+    }
 }
 
 fn ref_name(d: &Descriptor) -> Option<&str> {
@@ -360,6 +383,10 @@ mod tests {
             .expect("dir")
             .collect();
         assert!(left.is_empty(), "temp files left: {left:?}");
+        let staged = std::fs::read_dir(dir.path().join("l").join(STAGING_DIR))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(staged, 0, "staged files left");
         let d = layout.write_blob(b"data").expect("write");
         assert_eq!(layout.read_blob(&d).expect("read"), b"data");
         std::fs::write(layout.blob_path(&d), b"dat4").expect("corrupt");
@@ -452,6 +479,96 @@ mod tests {
         assert!(fresh.exists() && other.exists() && outside.exists());
         assert!(root.join(".tmp-link").symlink_metadata().is_ok());
         assert_eq!(layout.read_blob(&d).expect("blob"), b"kept");
+    }
+
+    /// Reads `data` in small pieces, looking at the layout as it goes.
+    struct Watching<'a> {
+        data: &'a [u8],
+        root: &'a Path,
+        seen: Vec<(usize, usize)>,
+    }
+
+    impl Read for Watching<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let count = |d: &Path| std::fs::read_dir(d).map(|e| e.count()).unwrap_or(0);
+            self.seen.push((
+                count(&self.root.join("blobs/sha256")),
+                count(&self.root.join(STAGING_DIR)),
+            ));
+            let n = buf.len().min(self.data.len()).min(1000);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_blob_being_written_is_staged_outside_the_blobs_and_the_stage_is_tidied() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("l");
+        let layout = OciLayout::open_or_create(&root).expect("layout");
+        let data = vec![7u8; 10_000];
+        let mut r = Watching {
+            data: &data,
+            root: &root,
+            seen: Vec::new(),
+        };
+        let (d, size) = layout.write_blob_from(&mut r, None).expect("blob");
+        assert_eq!((d.clone(), size), (Digest::sha256(&data), 10_000));
+        assert!(r.seen.len() > 5, "{:?}", r.seen);
+        assert!(r.seen.iter().all(|s| *s == (0, 1)), "{:?}", r.seen);
+        layout
+            .set_root(manifest_blob(&layout, b"m"), Some("t"))
+            .expect("set");
+        let mut names: Vec<_> = std::fs::read_dir(&root)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["blobs", "index.json", "oci-layout"]);
+    }
+
+    #[test]
+    fn a_killed_writers_staged_blob_goes_when_the_layout_is_opened() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("l");
+        OciLayout::open_or_create(&root).expect("layout");
+        std::fs::create_dir(root.join(STAGING_DIR)).expect("mkdir");
+        // A pid above the kernel's largest: a writer that has ended.
+        let partial = root.join(STAGING_DIR).join(".tmp-envelope-4194305-Ab12");
+        std::fs::write(&partial, b"part of a blob").expect("write");
+        OciLayout::open(&root).expect("open for reading");
+        assert!(partial.exists(), "readers leave the layout alone");
+        OciLayout::open_or_create(&root).expect("open for writing");
+        assert!(!partial.exists());
+    }
+
+    #[test]
+    fn a_writer_gives_up_on_a_lock_held_too_long_naming_the_layout() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("l");
+        OciLayout::open_or_create(&root).expect("layout");
+        let holder = std::fs::File::open(&root).expect("open");
+        holder.lock().expect("lock");
+        let started = Instant::now();
+        let err = lock_dir(&root, Duration::from_millis(300)).expect_err("held");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(5),
+            "{waited:?}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&root.display().to_string()) && msg.contains("locked by another writer"),
+            "{msg}"
+        );
+        // Released while waiting: the writer goes on.
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(holder);
+        });
+        lock_dir(&root, Duration::from_secs(30)).expect("released");
+        release.join().expect("thread");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Every cached file was verified before it was renamed into place and is
 //! verified again when read; a bad one is fetched anew.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use envelope_oci::{
@@ -13,15 +14,30 @@ use envelope_oci::{
 use crate::open::media_type_of;
 use crate::{Client, Error, RegistryRef};
 
-/// Verified blobs (and manifests) by digest.
+/// Verified blobs (and manifests) by digest: `DIR/ALGORITHM/HEX`, laid
+/// out as the blobs of an OCI layout whose root is DIR's parent. Files are
+/// staged in that root's `.tmp/` and renamed into place once verified, so
+/// processes sharing the cache (parallel pulls of one image) never see a
+/// partial blob, and two writers of one blob both write the same bytes.
 #[derive(Debug, Clone)]
 pub struct BlobCache {
     dir: PathBuf,
 }
 
 impl BlobCache {
+    /// The cache at `dir`, removing the temporaries that killed writers
+    /// left in it (see [`envelope_oci::atomic`]).
     pub fn new(dir: impl Into<PathBuf>) -> BlobCache {
-        BlobCache { dir: dir.into() }
+        let cache = BlobCache { dir: dir.into() };
+        let stale = envelope_oci::atomic::STALE_TEMPORARY;
+        envelope_oci::atomic::sweep(&cache.root().join(envelope_oci::atomic::STAGING_DIR), stale);
+        // Older versions wrote `.tmp-*` files beside the blobs.
+        if let Ok(algs) = std::fs::read_dir(&cache.dir) {
+            for alg in algs.flatten().filter(|e| e.path().is_dir()) {
+                envelope_oci::atomic::sweep(&alg.path(), stale);
+            }
+        }
+        cache
     }
 
     fn path(&self, d: &Digest) -> PathBuf {
@@ -31,6 +47,11 @@ impl BlobCache {
     /// The directory holding `ALGORITHM/HEX` files.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The root of the blob store: the directory whose `blobs/` this is.
+    pub fn root(&self) -> &Path {
+        self.dir.parent().unwrap_or(&self.dir)
     }
 
     /// Stores `bytes` as blob `d`, refusing bytes that are not `d`; unlike
@@ -44,13 +65,7 @@ impl BlobCache {
                 actual: Digest::sha256(bytes),
             }));
         }
-        let path = self.path(d);
-        let dir = path.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(dir).map_err(|e| envelope_oci::Error::Io {
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
-        envelope_oci::write_atomic(&path, bytes)?;
+        self.write(d, bytes, true)?;
         Ok(())
     }
 
@@ -66,13 +81,26 @@ impl BlobCache {
         if !d.matches(bytes) {
             return None;
         }
-        let path = self.path(d);
-        let dir = path.parent()?;
-        std::fs::create_dir_all(dir).ok()?;
         // Verified when read: no need to sync.
-        let options = envelope_oci::atomic::Options::new().durable(false);
-        envelope_oci::write_atomic_with(&path, options, bytes).ok()?;
-        Some(path)
+        self.write(d, bytes, false).ok()
+    }
+
+    /// Writes verified `bytes` as blob `d`, staged then renamed.
+    fn write(&self, d: &Digest, bytes: &[u8], durable: bool) -> Result<PathBuf, Error> {
+        let path = self.path(d);
+        let dir = path.parent().unwrap_or(&self.dir);
+        std::fs::create_dir_all(dir).map_err(|e| envelope_oci::Error::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        let options = envelope_oci::atomic::Options::new().durable(durable);
+        let mut f = envelope_oci::AtomicFile::staged(self.root(), options)?;
+        f.write_all(bytes).map_err(|e| envelope_oci::Error::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        f.commit_to(&path)?;
+        Ok(path)
     }
 
     fn fetch(
@@ -211,4 +239,57 @@ pub fn pull_base(
 /// Where the blob cache lives under envelope's cache directory.
 pub fn blob_cache_dir(cache_root: &Path) -> PathBuf {
     cache_root.join("blobs")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn blobs_are_staged_outside_the_cache_and_killed_writers_litter_is_swept() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let root = tmp.path().join("cache");
+        let staging = root.join(envelope_oci::atomic::STAGING_DIR);
+        let sha = root.join("blobs/sha256");
+        std::fs::create_dir_all(&staging).expect("mkdir");
+        std::fs::create_dir_all(&sha).expect("mkdir");
+        // A writer that has ended (a pid above the kernel's largest), and
+        // an older version's temporary beside the blobs, an hour old.
+        std::fs::write(staging.join(".tmp-envelope-4194305-Ab1"), b"part").expect("write");
+        let legacy = sha.join(".tmp-XyZ123");
+        std::fs::write(&legacy, b"part").expect("write");
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&legacy)
+            .and_then(|f| f.set_modified(hour_ago))
+            .expect("mtime");
+        let cache = BlobCache::new(blob_cache_dir(&root));
+        assert_eq!(cache.root(), root);
+        assert!(names(&staging).is_empty(), "{:?}", names(&staging));
+        assert!(names(&sha).is_empty(), "{:?}", names(&sha));
+
+        let d = Digest::sha256(b"blob");
+        cache.store(&d, b"blob").expect("store");
+        assert_eq!(names(&sha), [d.hex().to_string()]);
+        assert_eq!(cache.get(&d).as_deref(), Some(&b"blob"[..]));
+        assert!(names(&staging).is_empty());
+        let wrong = Digest::sha256(b"other");
+        assert!(cache.store(&wrong, b"blob").is_err());
+        assert_eq!(cache.put(&wrong, b"blob"), None);
+        assert_eq!(names(&sha), [d.hex().to_string()]);
+        assert!(names(&staging).is_empty());
+    }
 }

@@ -6,7 +6,6 @@
 //! (audit, inspect, sbom, scan) or read whole with [`ImageStore::blobs`]
 //! (copy), so the platform is chosen the same way whatever the transport.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use envelope_oci::{media_types, Descriptor, Fetch, ImageRef, ImageStore};
@@ -60,7 +59,7 @@ pub fn open<'c>(
                 reference: r.clone(),
                 cache: cache.clone(),
             });
-            let store = ImageStore::blob_dir(cache_root(cache), root, "docker", Some(fetch))
+            let store = ImageStore::blob_dir(cache.root(), root, "docker", Some(fetch))
                 .named(r.to_string());
             let mutable_tag = match &r.digest {
                 Some(_) => None,
@@ -73,11 +72,6 @@ pub fn open<'c>(
             }
         }
     })
-}
-
-/// The directory whose `blobs/` the cache is: a blob store's layout.
-fn cache_root(cache: &BlobCache) -> &Path {
-    cache.dir().parent().unwrap_or(cache.dir())
 }
 
 /// A manifest's media type from its bytes (registries may send none).

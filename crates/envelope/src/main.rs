@@ -1,6 +1,8 @@
 //! The `envelope` command: parses the command line, runs one command, and
 //! maps the outcome to exit codes (0 success, 1 findings, 2 failure). A
-//! closed stdout (`envelope ... | head`) is a success.
+//! closed stdout (`envelope ... | head`) is a success. SIGINT and SIGTERM
+//! remove the files being written before exiting with 128 + the signal
+//! (130, 143), as a shell reports a command a signal ended.
 
 mod commands;
 mod findings;
@@ -17,6 +19,7 @@ use envelope_cli::{Cli, Command};
 use crate::printer::Printer;
 
 fn main() -> ExitCode {
+    handle_signals();
     let cli = Cli::parse();
     let printer = Printer::new(&cli.global);
     images::set_timeout(cli.global.timeout);
@@ -44,6 +47,30 @@ fn main() -> ExitCode {
             printer.error(&err);
             ExitCode::from(2)
         }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM on a thread of its own (the handler only
+/// wakes it), removes the temporaries being written, and exits. The
+/// command starts once the thread has registered the signals; a thread
+/// that cannot start leaves them their default action.
+fn handle_signals() {
+    let (ready, registered) = std::sync::mpsc::channel();
+    let waiter = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let signals = signal_hook::iterator::Signals::new([
+                signal_hook::consts::SIGINT,
+                signal_hook::consts::SIGTERM,
+            ]);
+            let _ = ready.send(());
+            if let Some(signal) = signals.ok().and_then(|mut s| s.forever().next()) {
+                envelope_oci::atomic::remove_temporaries();
+                std::process::exit(128 + signal);
+            }
+        });
+    if waiter.is_ok() {
+        let _ = registered.recv();
     }
 }
 
