@@ -1,8 +1,11 @@
-//! Bounded time against registries that misbehave, written here as
-//! loopback servers: one that accepts connections and never answers makes
-//! `digest`, `copy`, `scan` and `build --base` fail within their timeouts,
-//! naming the URL; one that trickles a manifest fails by its rate; one
-//! that sends a blob slowly, but above the minimum rate, succeeds.
+//! Registries that misbehave, written here as loopback servers. Bounded
+//! time: one that accepts connections and never answers makes `digest`,
+//! `copy`, `scan` and `build --base` fail within their timeouts, naming the
+//! URL; one that trickles a manifest fails by its rate; one that sends a
+//! blob slowly, but above the minimum rate, succeeds. Digests from all the
+//! bytes: a manifest over the limit, sent without a digest header, is
+//! refused by `digest` and `pin` (no digest of its first part is printed or
+//! written).
 
 mod common;
 
@@ -261,4 +264,74 @@ fn a_blob_sent_slowly_above_the_minimum_rate_is_copied() {
     assert!(out.trim_end().ends_with(&manifest_digest), "{out}");
     let copied = std::fs::read(layout.join("blobs").join(layer_path)).expect("the layer");
     assert_eq!(copied.len(), LAYER_SIZE);
+}
+
+/// A registry serving, for every manifest, `size` bytes of JSON (an
+/// image manifest padded with spaces) and no Docker-Content-Digest.
+fn oversized_manifests(size: usize) -> String {
+    let mut body = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#.to_vec();
+    body.resize(size, b' ');
+    registry(move |method, path, stream| {
+        if !path.contains("/manifests/") {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            return true;
+        }
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        if stream.write_all(head.as_bytes()).is_err() {
+            return false;
+        }
+        method == "HEAD" || stream.write_all(&body).is_ok()
+    })
+}
+
+/// Over 4 MiB: what `copy` refuses.
+const OVERSIZED: usize = (4 << 20) + 1;
+
+#[test]
+fn digest_refuses_a_manifest_over_the_limit() {
+    let addr = oversized_manifests(OVERSIZED);
+    let tmp = tempdir();
+    let out = run(envelope(&repo_root(), &tmp.path().join("cache"))
+        .args(["digest", &format!("docker://{addr}/team/app:1")]));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains("sha256:"),
+        "a digest was printed: {stdout}"
+    );
+    assert!(
+        stderr.contains(&format!("http://{addr}/v2/team/app/manifests/1")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("larger than the 4194304 bytes"), "{stderr}");
+
+    // Just under the limit, the digest is that of every byte.
+    let addr = oversized_manifests(4 << 20);
+    let out = ok(envelope(&repo_root(), &tmp.path().join("cache2"))
+        .args(["digest", &format!("docker://{addr}/team/app:1")]));
+    let mut body = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#.to_vec();
+    body.resize(4 << 20, b' ');
+    assert_eq!(out.trim(), sha256(&body));
+}
+
+#[test]
+fn pin_refuses_a_manifest_over_the_limit_and_leaves_the_file_alone() {
+    let addr = oversized_manifests(OVERSIZED);
+    let tmp = tempdir();
+    let dockerfile = tmp.path().join("Dockerfile");
+    let before = format!("FROM {addr}/team/app:1\nUSER 65532\n");
+    std::fs::write(&dockerfile, &before).expect("write");
+    let err = fails(envelope(tmp.path(), &tmp.path().join("cache")).args(["pin", "Dockerfile"]));
+    assert!(err.contains("larger than the 4194304 bytes"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&dockerfile).expect("read"),
+        before,
+        "the Dockerfile changed"
+    );
 }
