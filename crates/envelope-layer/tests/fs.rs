@@ -163,6 +163,7 @@ fn input(blob: Vec<u8>) -> LayerInput {
     LayerInput {
         reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(blob))),
         descriptor: None,
+        diff_id: None,
     }
 }
 
@@ -171,6 +172,7 @@ fn verified(blob: Vec<u8>) -> LayerInput {
     LayerInput {
         reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(blob))),
         descriptor: Some(d),
+        diff_id: None,
     }
 }
 
@@ -772,6 +774,7 @@ fn a_digest_mismatch_names_both_digests() {
                 tar.clone(),
             ))),
             descriptor: Some(d.clone()),
+            diff_id: None,
         },
     ];
     let err = index_layers(layers, &mut NoContent, &Limits::default()).expect_err("mismatch");
@@ -787,6 +790,7 @@ fn a_digest_mismatch_names_both_digests() {
         vec![LayerInput {
             reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(tar))),
             descriptor: Some(d),
+            diff_id: None,
         }],
         &mut NoContent,
         &Limits::default(),
@@ -840,6 +844,7 @@ fn truncated_layers_are_errors() {
                 gz[..gz.len() / 2].to_vec(),
             ))),
             descriptor: Some(d),
+            diff_id: None,
         }],
         &mut NoContent,
         &Limits::default(),
@@ -937,6 +942,26 @@ fn too_many_entries_over_all_layers() {
     assert!(err.to_string().contains("more than 4 tar entries"), "{err}");
 }
 
+/// Indexing `layer` with a layer limit of 1 MiB fails for its size.
+fn too_large_for_1mib(layer: Vec<u8>) -> FsError {
+    let limits = Limits {
+        max_layer_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let err = try_index(vec![layer], &limits).expect_err("over the limit");
+    assert!(
+        matches!(
+            err,
+            FsError::LayerTooLarge {
+                limit: 1_048_576,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    err
+}
+
 #[test]
 fn a_gzip_bomb_stops_at_the_layer_limit() {
     // A tar of one 64 MiB file of zeros, gzipped to about 64 KiB.
@@ -950,25 +975,89 @@ fn a_gzip_bomb_stops_at_the_layer_limit() {
     e.write_all(&[0u8; 1024]).expect("gz");
     let bomb = e.finish().expect("gz");
     assert!(bomb.len() < 200_000, "{}", bomb.len());
-    let limits = Limits {
-        max_layer_bytes: 1 << 20,
-        ..Limits::default()
-    };
-    let err = try_index(vec![bomb.clone()], &limits).expect_err("bomb");
-    assert!(
-        matches!(
-            err,
-            FsError::LayerTooLarge {
-                limit: 1_048_576,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    let err = too_large_for_1mib(bomb.clone());
     assert!(err.to_string().contains("decompression bomb"), "{err}");
     // Within the default limit it is just a big file.
     let fs = try_index(vec![bomb], &Limits::default()).expect("ok");
     assert_eq!(fs.get("/zeros").expect("zeros").size, size);
+}
+
+/// A PAX sparse file (GNU sparse 0.1) of `real` bytes storing only 5 of
+/// them: what the layer limit must count is the expanded size.
+fn sparse_layer(real: u64) -> Vec<u8> {
+    let map = format!("{},5", real - 5);
+    let real_s = real.to_string();
+    Tar::new()
+        .pax(&[
+            ("GNU.sparse.major", b"0"),
+            ("GNU.sparse.minor", b"1"),
+            ("GNU.sparse.name", b"holes"),
+            ("GNU.sparse.size", real_s.as_bytes()),
+            ("GNU.sparse.map", map.as_bytes()),
+        ])
+        .file("GNUSparseFile.0/holes", b"tail!")
+        .bytes()
+}
+
+#[test]
+fn the_layer_limit_counts_what_sparse_files_expand_to() {
+    let real: u64 = 8 << 20;
+    let layer = sparse_layer(real);
+    assert!(layer.len() < 4096, "{}", layer.len());
+    let err = too_large_for_1mib(layer.clone());
+    assert!(err.to_string().contains("sparse files counted"), "{err}");
+    // Within the limit it is one file of its real size, tail included.
+    let fs = try_index(vec![layer.clone()], &Limits::default()).expect("ok");
+    assert_eq!(fs.get("/holes").expect("holes").size, real);
+    let fits = Limits {
+        max_layer_bytes: real + 4096,
+        ..Limits::default()
+    };
+    assert!(try_index(vec![layer], &fits).is_ok());
+}
+
+#[test]
+fn the_uncompressed_tar_is_checked_against_its_diff_id() {
+    let tar = sample_tar();
+    let diff_id = Digest::sha256(&tar);
+    let wrong = Digest::sha256(b"another layer");
+    for blob in [tar.clone(), gzip(&tar), zstd(&tar)] {
+        let ok = index_layers(
+            vec![verified(blob.clone()).with_diff_id(diff_id.clone())],
+            &mut NoContent,
+            &Limits::default(),
+        )
+        .expect("the right diff_id");
+        assert_eq!(ok.layers[0].tar_size, tar.len() as u64);
+        // Seekable layers skip data; hashing must not.
+        let err = index_layers(
+            vec![LayerInput::seekable(std::io::Cursor::new(blob.clone()))
+                .with_diff_id(wrong.clone())],
+            &mut NoContent,
+            &Limits::default(),
+        )
+        .expect_err("a wrong diff_id");
+        let FsError::DiffIdMismatch {
+            layer,
+            expected,
+            actual,
+        } = &err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!(layer.index, 0);
+        assert_eq!(expected, &wrong.to_string());
+        assert_eq!(actual, &diff_id.to_string());
+        let msg = err.to_string();
+        assert!(msg.contains("rootfs.diff_ids[0]"), "{msg}");
+        assert!(msg.contains(&diff_id.to_string()), "{msg}");
+        assert!(msg.contains(&wrong.to_string()), "{msg}");
+    }
+    // A blob that does not match its descriptor is reported as that.
+    let mut bad = verified(tar.clone()).with_diff_id(wrong);
+    bad.descriptor = Some(descriptor(b"other", media_types::OCI_LAYER_TAR));
+    let err = index_layers(vec![bad], &mut NoContent, &Limits::default()).expect_err("blob");
+    assert!(matches!(err, FsError::DigestMismatch { .. }), "{err}");
 }
 
 // ---------------------------------------------------------------------------

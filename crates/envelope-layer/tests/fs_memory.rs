@@ -165,10 +165,12 @@ fn a_gigabyte_of_fifty_thousand_files_indexes_in_little_memory() {
         LayerInput {
             reader: Box::new(envelope_layer::fs::Streamed(base_layer(count))),
             descriptor: None,
+            diff_id: None,
         },
         LayerInput {
             reader: Box::new(envelope_layer::fs::Streamed(upper_layer(count))),
             descriptor: None,
+            diff_id: None,
         },
     ];
     let mut v = Prefix { visited: 0 };
