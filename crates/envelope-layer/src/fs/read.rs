@@ -2,7 +2,6 @@
 //! stream walked header by header (PAX and GNU extensions applied, limits
 //! checked), each entry handed to the index.
 
-use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 
 use envelope_oci::tar::read::{lossy_name, End, Entry as TarEntry, Reader, TarError};
@@ -71,11 +70,9 @@ impl Index<'_> {
         magic[..got].copy_from_slice(&head);
         let mut ls = LayerState {
             id: id.clone(),
-            recs: HashMap::new(),
+            recs: Vec::new(),
             extra_dirs: Vec::new(),
             opaque: Vec::new(),
-            seen: HashMap::new(),
-            visited: HashSet::new(),
             summary: LayerSummary {
                 index,
                 digest: id.digest.clone(),
