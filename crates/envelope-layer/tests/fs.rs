@@ -163,6 +163,7 @@ fn input(blob: Vec<u8>) -> LayerInput {
     LayerInput {
         reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(blob))),
         descriptor: None,
+        diff_id: None,
     }
 }
 
@@ -171,6 +172,7 @@ fn verified(blob: Vec<u8>) -> LayerInput {
     LayerInput {
         reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(blob))),
         descriptor: Some(d),
+        diff_id: None,
     }
 }
 
@@ -186,7 +188,7 @@ fn index(layers: Vec<Vec<u8>>) -> ImageFs {
     try_index(layers, &Limits::default()).expect("index")
 }
 
-fn paths(fs: &ImageFs) -> Vec<&str> {
+fn paths(fs: &ImageFs) -> Vec<String> {
     fs.iter().map(|(p, _)| p).collect()
 }
 
@@ -481,9 +483,9 @@ fn queries_normalize_paths() {
     assert!(fs.get("/etc/./ssl/../passwd").is_some());
     assert!(fs.get("/etc/passwd/").is_some());
     assert_eq!(kind(&fs, "/"), Some(NodeKind::Dir));
-    let kids: Vec<&str> = fs.list_dir("/etc/").map(|(p, _)| p).collect();
+    let kids: Vec<String> = fs.list_dir("/etc/").map(|(p, _)| p).collect();
     assert_eq!(kids, ["/etc/passwd", "/etc/ssl"]);
-    let top: Vec<&str> = fs.list_dir("/").map(|(p, _)| p).collect();
+    let top: Vec<String> = fs.list_dir("/").map(|(p, _)| p).collect();
     assert_eq!(top, ["/etc", "/etc2"]);
     assert_eq!(fs.list_dir("/etc/passwd").count(), 0);
     assert_eq!(normalize("./a//b/./c/"), Ok("/a/b/c".to_string()));
@@ -656,7 +658,7 @@ fn gzip_zstd_and_plain_layers_read_the_same() {
             .as_deref()
             .is_some_and(|d| d.starts_with("sha256:")));
         assert_eq!(fs.layers[0].largest[0], ("/big".to_string(), 100_000));
-        seen.push(fs.nodes);
+        seen.push(fs.iter().collect::<Vec<_>>());
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]));
     assert_eq!(seen[0].len(), 3);
@@ -718,7 +720,10 @@ fn seekable_plain_layers_skip_file_data_and_index_the_same() {
         &Limits::default(),
     )
     .expect("seekable");
-    assert_eq!(skipped.nodes, streamed.nodes);
+    assert_eq!(
+        skipped.iter().collect::<Vec<_>>(),
+        streamed.iter().collect::<Vec<_>>()
+    );
     assert_eq!(skipped.efficiency, streamed.efficiency);
     assert_eq!(skipped.layers, streamed.layers);
     // Headers and the visitor's few bytes, not the 750 kB of file data.
@@ -772,6 +777,7 @@ fn a_digest_mismatch_names_both_digests() {
                 tar.clone(),
             ))),
             descriptor: Some(d.clone()),
+            diff_id: None,
         },
     ];
     let err = index_layers(layers, &mut NoContent, &Limits::default()).expect_err("mismatch");
@@ -787,6 +793,7 @@ fn a_digest_mismatch_names_both_digests() {
         vec![LayerInput {
             reader: Box::new(envelope_layer::fs::Streamed(std::io::Cursor::new(tar))),
             descriptor: Some(d),
+            diff_id: None,
         }],
         &mut NoContent,
         &Limits::default(),
@@ -840,6 +847,7 @@ fn truncated_layers_are_errors() {
                 gz[..gz.len() / 2].to_vec(),
             ))),
             descriptor: Some(d),
+            diff_id: None,
         }],
         &mut NoContent,
         &Limits::default(),
@@ -912,7 +920,7 @@ fn huge_extended_headers_are_refused_before_reading_them() {
     // Within the default limit, a 5000-byte name is fine but longer than a
     // path can be: skipped with a warning.
     let fs = try_index(vec![tar], &Limits::default()).expect("ok");
-    assert_eq!(fs.nodes.len(), 0);
+    assert_eq!(fs.len(), 0);
     assert!(fs
         .warnings
         .iter()
@@ -937,6 +945,26 @@ fn too_many_entries_over_all_layers() {
     assert!(err.to_string().contains("more than 4 tar entries"), "{err}");
 }
 
+/// Indexing `layer` with a layer limit of 1 MiB fails for its size.
+fn too_large_for_1mib(layer: Vec<u8>) -> FsError {
+    let limits = Limits {
+        max_layer_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let err = try_index(vec![layer], &limits).expect_err("over the limit");
+    assert!(
+        matches!(
+            err,
+            FsError::LayerTooLarge {
+                limit: 1_048_576,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    err
+}
+
 #[test]
 fn a_gzip_bomb_stops_at_the_layer_limit() {
     // A tar of one 64 MiB file of zeros, gzipped to about 64 KiB.
@@ -950,25 +978,89 @@ fn a_gzip_bomb_stops_at_the_layer_limit() {
     e.write_all(&[0u8; 1024]).expect("gz");
     let bomb = e.finish().expect("gz");
     assert!(bomb.len() < 200_000, "{}", bomb.len());
-    let limits = Limits {
-        max_layer_bytes: 1 << 20,
-        ..Limits::default()
-    };
-    let err = try_index(vec![bomb.clone()], &limits).expect_err("bomb");
-    assert!(
-        matches!(
-            err,
-            FsError::LayerTooLarge {
-                limit: 1_048_576,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    let err = too_large_for_1mib(bomb.clone());
     assert!(err.to_string().contains("decompression bomb"), "{err}");
     // Within the default limit it is just a big file.
     let fs = try_index(vec![bomb], &Limits::default()).expect("ok");
     assert_eq!(fs.get("/zeros").expect("zeros").size, size);
+}
+
+/// A PAX sparse file (GNU sparse 0.1) of `real` bytes storing only 5 of
+/// them: what the layer limit must count is the expanded size.
+fn sparse_layer(real: u64) -> Vec<u8> {
+    let map = format!("{},5", real - 5);
+    let real_s = real.to_string();
+    Tar::new()
+        .pax(&[
+            ("GNU.sparse.major", b"0"),
+            ("GNU.sparse.minor", b"1"),
+            ("GNU.sparse.name", b"holes"),
+            ("GNU.sparse.size", real_s.as_bytes()),
+            ("GNU.sparse.map", map.as_bytes()),
+        ])
+        .file("GNUSparseFile.0/holes", b"tail!")
+        .bytes()
+}
+
+#[test]
+fn the_layer_limit_counts_what_sparse_files_expand_to() {
+    let real: u64 = 8 << 20;
+    let layer = sparse_layer(real);
+    assert!(layer.len() < 4096, "{}", layer.len());
+    let err = too_large_for_1mib(layer.clone());
+    assert!(err.to_string().contains("sparse files counted"), "{err}");
+    // Within the limit it is one file of its real size, tail included.
+    let fs = try_index(vec![layer.clone()], &Limits::default()).expect("ok");
+    assert_eq!(fs.get("/holes").expect("holes").size, real);
+    let fits = Limits {
+        max_layer_bytes: real + 4096,
+        ..Limits::default()
+    };
+    assert!(try_index(vec![layer], &fits).is_ok());
+}
+
+#[test]
+fn the_uncompressed_tar_is_checked_against_its_diff_id() {
+    let tar = sample_tar();
+    let diff_id = Digest::sha256(&tar);
+    let wrong = Digest::sha256(b"another layer");
+    for blob in [tar.clone(), gzip(&tar), zstd(&tar)] {
+        let ok = index_layers(
+            vec![verified(blob.clone()).with_diff_id(diff_id.clone())],
+            &mut NoContent,
+            &Limits::default(),
+        )
+        .expect("the right diff_id");
+        assert_eq!(ok.layers[0].tar_size, tar.len() as u64);
+        // Seekable layers skip data; hashing must not.
+        let err = index_layers(
+            vec![LayerInput::seekable(std::io::Cursor::new(blob.clone()))
+                .with_diff_id(wrong.clone())],
+            &mut NoContent,
+            &Limits::default(),
+        )
+        .expect_err("a wrong diff_id");
+        let FsError::DiffIdMismatch {
+            layer,
+            expected,
+            actual,
+        } = &err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!(layer.index, 0);
+        assert_eq!(expected, &wrong.to_string());
+        assert_eq!(actual, &diff_id.to_string());
+        let msg = err.to_string();
+        assert!(msg.contains("rootfs.diff_ids[0]"), "{msg}");
+        assert!(msg.contains(&diff_id.to_string()), "{msg}");
+        assert!(msg.contains(&wrong.to_string()), "{msg}");
+    }
+    // A blob that does not match its descriptor is reported as that.
+    let mut bad = verified(tar.clone()).with_diff_id(wrong);
+    bad.descriptor = Some(descriptor(b"other", media_types::OCI_LAYER_TAR));
+    let err = index_layers(vec![bad], &mut NoContent, &Limits::default()).expect_err("blob");
+    assert!(matches!(err, FsError::DigestMismatch { .. }), "{err}");
 }
 
 // ---------------------------------------------------------------------------
@@ -1080,8 +1172,8 @@ fn must_not_panic(layers: Vec<Vec<u8>>) {
     let inputs = layers.into_iter().map(input).collect();
     if let Ok(fs) = index_layers(inputs, &mut v, &small_limits()) {
         for (p, _) in fs.iter() {
-            let _ = fs.resolve(p);
-            let _ = fs.list_dir(p).count();
+            let _ = fs.resolve(&p);
+            let _ = fs.list_dir(&p).count();
         }
         assert!(fs.efficiency.score.is_finite());
     }

@@ -79,7 +79,7 @@ fn a_sparse_binary_is_indexed_by_its_real_name_and_bytes() {
             };
             let mut keep = Keep::default();
             let fs = index_layers(vec![input], &mut keep, &Limits::default()).expect("index");
-            let paths: Vec<&str> = fs.iter().map(|(p, _)| p).collect();
+            let paths: Vec<String> = fs.iter().map(|(p, _)| p).collect();
             assert!(
                 !paths.iter().any(|p| p.contains("GNUSparseFile")),
                 "{version}: {paths:?}"

@@ -355,7 +355,7 @@ impl<'a> ImageContext<'a> {
     }
 
     /// The node at `path`, symlinks followed inside the image.
-    pub fn resolve(&self, path: &str) -> Option<(String, &'a Node)> {
+    pub fn resolve(&self, path: &str) -> Option<(String, Node)> {
         self.facts.fs.resolve(path)
     }
 
@@ -387,12 +387,9 @@ impl<'a> ImageContext<'a> {
 
     /// Bytes of the regular files at or under `prefix`.
     pub fn bytes_under(&self, prefix: &str) -> u64 {
-        let dir = format!("{}/", prefix.trim_end_matches('/'));
         self.facts
             .fs
-            .nodes
-            .range(prefix.to_string()..)
-            .take_while(|(p, _)| p.as_str() == prefix || p.starts_with(&dir))
+            .subtree(prefix)
             .filter(|(_, n)| n.kind == NodeKind::File)
             .map(|(_, n)| n.size)
             .sum()

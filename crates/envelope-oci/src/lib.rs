@@ -18,7 +18,7 @@ mod reference;
 mod source;
 pub mod tar;
 
-pub use archive::{write_docker_archive, write_oci_archive};
+pub use archive::{write_docker_archive, write_oci_archive, MAX_LAYER_BYTES};
 pub use artifact::{artifact, Artifact};
 pub use atomic::{write_atomic, write_atomic_with, AtomicFile};
 pub use digest::{Digest, DigestHasher, Sha256Writer};

@@ -8,7 +8,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use envelope_cli::RegistryArgs;
 use envelope_http::Timeouts;
 use envelope_layer::fs::{index_layers, ContentVisitor, ImageFs, LayerInput, Limits};
@@ -199,13 +199,28 @@ pub fn open(image: &str, platform: Option<&Platform>, registry: &RegistryArgs) -
 
 /// Streams the layers of `opened` into the index, `visitor` seeing the
 /// final files.
-/// Unless `verify`, layers are read as seekable file regions: the indexer
+/// With `verify`, every blob is checked against its descriptor and every
+/// uncompressed tar against the config's rootfs.diff_ids, while indexing.
+/// Without it, layers are read as seekable file regions: the indexer
 /// passes over the file data no check needs instead of reading it.
 pub fn index(opened: &Opened, visitor: &mut dyn ContentVisitor, verify: bool) -> Result<ImageFs> {
+    let diff_ids = &opened.source.config.rootfs.diff_ids;
+    let count = opened.source.layers().len();
+    if verify && diff_ids.len() != count {
+        bail!(
+            "{}: the config's rootfs.diff_ids lists {} digests for {count} layers; the config does not describe this image",
+            opened.shown,
+            diff_ids.len()
+        );
+    }
     let mut layers = Vec::new();
-    for d in opened.source.layers() {
+    for (i, d) in opened.source.layers().iter().enumerate() {
         layers.push(if verify {
-            LayerInput::new(opened.source.open_blob(d)?, Some(d.clone()))
+            let input = LayerInput::new(opened.source.open_blob(d)?, Some(d.clone()));
+            match diff_ids.get(i) {
+                Some(want) => input.with_diff_id(want.clone()),
+                None => input,
+            }
         } else {
             LayerInput::seekable(opened.source.open_blob_unverified(d)?)
         });

@@ -16,168 +16,194 @@
 //!   data, keeping the children (so a parent no entry lists turns into an
 //!   empty non-directory).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 
-use super::paths::Paths;
+use super::paths::{Paths, MAX_PATHS};
 use super::{Efficiency, Inefficiency};
 
-/// One path of one layer, as dive sees it.
+/// One path of one layer, as dive sees it: an entry, or a whiteout of
+/// the path (`wh`).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct DiveRec {
+    pub(super) pid: u32,
+    pub(super) wh: bool,
     pub(super) is_dir: bool,
     pub(super) size: u64,
 }
 
 #[derive(Debug, Default)]
 pub(super) struct DiveLayer {
-    /// (path, whiteout?) → record.
-    pub(super) recs: Vec<((u32, bool), DiveRec)>,
+    /// Sorted by (path, whiteout?), one per pair.
+    pub(super) recs: Vec<DiveRec>,
     /// Directories created only by an opaque marker (or other `.wh..wh.`
     /// metadata) under them.
     pub(super) extra_dirs: Vec<u32>,
 }
 
-type Key = (u32, bool);
+/// A node of a layer tree: a path id, with `WH` set for a whiteout node
+/// (ids stay below [`MAX_PATHS`], 2^30).
+type Key = u32;
+const WH: u32 = 1 << 31;
+/// In a visiting order: the node is a leaf.
+const LEAF: u32 = 1 << 30;
+const ID: u32 = MAX_PATHS - 1;
 
-struct LayerTree {
-    /// Every node, in dive's visiting order, with whether it is a leaf.
-    order: Vec<(Key, bool)>,
-    info: HashMap<Key, DiveRec>,
+fn key(pid: u32, wh: bool) -> Key {
+    pid | if wh { WH } else { 0 }
 }
 
 fn dive_name(paths: &Paths, k: Key) -> impl Iterator<Item = u8> + '_ {
-    let prefix: &'static [u8] = if k.1 { b".wh." } else { b"" };
-    prefix.iter().copied().chain(paths.name(k.0).bytes())
+    let prefix: &'static [u8] = if k & WH != 0 { b".wh." } else { b"" };
+    prefix.iter().copied().chain(paths.name(k & ID).bytes())
 }
 
-fn layer_tree(paths: &Paths, layer: &DiveLayer) -> LayerTree {
-    let mut kids: HashMap<u32, Vec<Key>> = HashMap::new();
-    let mut present: HashSet<Key> = HashSet::new();
+/// Every node of a layer's tree in dive's visiting order, with `LEAF` set
+/// on leaves.
+fn layer_tree(paths: &Paths, layer: &DiveLayer) -> Vec<Key> {
+    let mut seen = vec![0u64; paths.count().div_ceil(64)];
+    let mut nodes: Vec<Key> = Vec::new();
     let mut add = |start: Key| {
         let mut k = start;
-        while k.0 != 0 && present.insert(k) {
-            let parent = paths.parent(k.0);
-            kids.entry(parent).or_default().push(k);
-            k = (parent, false);
+        while k & ID != 0 {
+            if k & WH == 0 {
+                let i = (k & ID) as usize;
+                let Some(word) = seen.get_mut(i / 64) else {
+                    break;
+                };
+                if *word & (1 << (i % 64)) != 0 {
+                    break;
+                }
+                *word |= 1 << (i % 64);
+            }
+            nodes.push(k);
+            k = paths.parent(k & ID);
         }
     };
-    for &(k, _) in &layer.recs {
-        add(k);
+    for r in &layer.recs {
+        add(key(r.pid, r.wh));
     }
     for &d in &layer.extra_dirs {
-        add((d, false));
+        add(d);
     }
-    for v in kids.values_mut() {
-        v.sort_by(|a, b| dive_name(paths, *a).cmp(dive_name(paths, *b)));
-    }
-    let children = |k: Key| -> &[Key] {
-        if k.1 {
-            &[]
-        } else {
-            kids.get(&k.0).map_or(&[][..], Vec::as_slice)
+    drop(seen);
+    // Children sorted by name under their parent; the sort is stable, as
+    // dive's is.
+    nodes.sort_by(|&a, &b| {
+        paths
+            .parent(a & ID)
+            .cmp(&paths.parent(b & ID))
+            .then_with(|| dive_name(paths, a).cmp(dive_name(paths, b)))
+    });
+    let children = |k: Key| -> (usize, usize) {
+        if k & WH != 0 {
+            return (0, 0);
         }
+        let id = k & ID;
+        let start = nodes.partition_point(|&c| paths.parent(c & ID) < id);
+        let len = nodes[start..].partition_point(|&c| paths.parent(c & ID) == id);
+        (start, start + len)
     };
-    let mut order = Vec::with_capacity(present.len());
-    let mut stack: Vec<(Key, usize)> = vec![((0, false), 0)];
+    let mut order = Vec::with_capacity(nodes.len());
+    let (s, e) = children(0);
+    let mut stack: Vec<(Key, usize, usize, usize)> = vec![(0, s, s, e)];
     while let Some(top) = stack.last_mut() {
-        let ch = children(top.0);
-        if let Some(&c) = ch.get(top.1) {
-            top.1 += 1;
-            stack.push((c, 0));
+        let (k, first, next, end) = *top;
+        if next < end {
+            top.2 += 1;
+            let c = nodes[next];
+            let (s, e) = children(c);
+            stack.push((c, s, s, e));
         } else {
-            let k = top.0;
             stack.pop();
-            if k != (0, false) {
-                order.push((k, ch.is_empty()));
+            if k != 0 {
+                order.push(k | if first == end { LEAF } else { 0 });
             }
         }
     }
-    LayerTree {
-        order,
-        info: layer.recs.iter().copied().collect(),
-    }
+    order
 }
 
-struct StackNode {
-    is_dir: bool,
-    size: u64,
-    kids: BTreeSet<u32>,
-}
-
-/// dive's tree of the layers stacked so far.
+/// dive's tree of the layers stacked so far, by path id: whether a path
+/// is in it, a directory, its size. Its children are the paths' children
+/// that are in it (a node's parent always is).
 struct Stacked {
-    nodes: HashMap<u32, StackNode>,
+    state: Vec<u8>,
+    size: Vec<u64>,
 }
+
+const IN: u8 = 1;
+const DIR: u8 = 2;
 
 impl Stacked {
-    pub(super) fn new() -> Stacked {
-        let mut nodes = HashMap::new();
-        nodes.insert(
-            0,
-            StackNode {
-                is_dir: true,
-                size: 0,
-                kids: BTreeSet::new(),
-            },
-        );
-        Stacked { nodes }
+    fn new(count: usize) -> Stacked {
+        let mut state = vec![0u8; count.max(1)];
+        state[0] = IN | DIR;
+        Stacked {
+            state,
+            size: vec![0u64; count.max(1)],
+        }
+    }
+
+    fn has(&self, pid: u32) -> bool {
+        self.state.get(pid as usize).is_some_and(|s| s & IN != 0)
+    }
+
+    fn is_dir(&self, pid: u32) -> bool {
+        self.state.get(pid as usize).is_some_and(|s| s & DIR != 0)
     }
 
     fn add(&mut self, paths: &Paths, pid: u32, rec: DiveRec) {
         if pid == 0 {
             return;
         }
-        let mut chain = Vec::new();
         let mut p = pid;
-        while p != 0 && !self.nodes.contains_key(&p) {
-            chain.push(p);
+        while p != 0 && !self.has(p) {
+            if let (Some(s), Some(z)) = (
+                self.state.get_mut(p as usize),
+                self.size.get_mut(p as usize),
+            ) {
+                *s = IN;
+                *z = 0;
+            }
             p = paths.parent(p);
         }
-        for &c in chain.iter().rev() {
-            self.nodes.insert(
-                c,
-                StackNode {
-                    is_dir: false,
-                    size: 0,
-                    kids: BTreeSet::new(),
-                },
-            );
-            if let Some(parent) = self.nodes.get_mut(&paths.parent(c)) {
-                parent.kids.insert(c);
-            }
-        }
-        if let Some(n) = self.nodes.get_mut(&pid) {
-            n.is_dir = rec.is_dir;
-            n.size = rec.size;
+        if let (Some(s), Some(z)) = (
+            self.state.get_mut(pid as usize),
+            self.size.get_mut(pid as usize),
+        ) {
+            *s = if rec.is_dir { IN | DIR } else { IN };
+            *z = rec.size;
         }
     }
 
-    pub(super) fn remove(&mut self, paths: &Paths, pid: u32) {
-        if pid == 0 || !self.nodes.contains_key(&pid) {
+    /// The path and what it holds, depth first.
+    fn subtree<'a>(&'a self, paths: &'a Paths, pid: u32) -> impl Iterator<Item = u32> + 'a {
+        let mut todo = if self.has(pid) { vec![pid] } else { Vec::new() };
+        std::iter::from_fn(move || {
+            let p = todo.pop()?;
+            todo.extend(paths.children(p).iter().copied().filter(|&c| self.has(c)));
+            Some(p)
+        })
+    }
+
+    fn remove(&mut self, paths: &Paths, pid: u32) {
+        if pid == 0 {
             return;
         }
-        if let Some(parent) = self.nodes.get_mut(&paths.parent(pid)) {
-            parent.kids.remove(&pid);
-        }
-        let mut todo = vec![pid];
-        while let Some(p) = todo.pop() {
-            if let Some(n) = self.nodes.remove(&p) {
-                todo.extend(n.kids);
+        let all: Vec<u32> = self.subtree(paths, pid).collect();
+        for p in all {
+            if let Some(s) = self.state.get_mut(p as usize) {
+                *s = 0;
             }
         }
     }
 
     /// The sizes of the node and everything under it.
-    fn subtree_size(&self, pid: u32) -> i64 {
-        let mut sum: i64 = 0;
-        let mut todo = vec![pid];
-        while let Some(p) = todo.pop() {
-            if let Some(n) = self.nodes.get(&p) {
-                sum = sum.saturating_add(i64::try_from(n.size).unwrap_or(i64::MAX));
-                todo.extend(n.kids.iter().copied());
-            }
-        }
-        sum
+    fn subtree_size(&self, paths: &Paths, pid: u32) -> i64 {
+        self.subtree(paths, pid).fold(0i64, |sum, p| {
+            let size = self.size.get(p as usize).copied().unwrap_or(0);
+            sum.saturating_add(i64::try_from(size).unwrap_or(i64::MAX))
+        })
     }
 }
 
@@ -187,61 +213,132 @@ struct PathEfficiency {
     count: usize,
 }
 
-pub(super) fn dive_efficiency(paths: &Paths, layers: &[DiveLayer]) -> Efficiency {
-    let mut eff: HashMap<u32, PathEfficiency> = HashMap::new();
-    let mut stacked = Stacked::new();
-    let empty = DiveRec {
-        is_dir: false,
-        size: 0,
-    };
-    for (li, layer) in layers.iter().enumerate() {
-        let tree = layer_tree(paths, layer);
-        let info = |k: Key| tree.info.get(&k).copied().unwrap_or(empty);
-        if li == 0 {
-            // dive stacks onto a copy of the first layer's tree.
-            for &(k, _) in &tree.order {
-                if !k.1 {
-                    stacked.add(paths, k.0, info(k));
-                }
-            }
+/// Per path: the size of its one visit so far (most paths have one), or
+/// its record once it has more.
+struct Visits {
+    once: Vec<i64>,
+    more: HashMap<u32, PathEfficiency>,
+}
+
+const UNSEEN: i64 = i64::MIN;
+
+impl Visits {
+    fn created(&mut self, pid: u32) {
+        let once = self.once.get(pid as usize).copied().unwrap_or(UNSEEN);
+        if once == UNSEEN && !self.more.contains_key(&pid) {
+            self.more.insert(
+                pid,
+                PathEfficiency {
+                    cumulative: 0,
+                    min: -1,
+                    count: 0,
+                },
+            );
         }
-        for &(k, leaf) in &tree.order {
-            if !leaf {
-                continue;
-            }
-            let e = eff.entry(k.0).or_insert(PathEfficiency {
-                cumulative: 0,
-                min: -1,
-                count: 0,
-            });
-            let size = if k.1 {
-                match stacked.nodes.get(&k.0) {
-                    None => break,
-                    Some(n) if n.is_dir => stacked.subtree_size(k.0),
-                    Some(_) => 0,
-                }
-            } else {
-                i64::try_from(info(k).size).unwrap_or(i64::MAX)
-            };
+    }
+
+    fn visit(&mut self, pid: u32, size: i64) {
+        if let Some(e) = self.more.get_mut(&pid) {
             e.cumulative = e.cumulative.saturating_add(size);
             if e.min < 0 || size < e.min {
                 e.min = size;
             }
             e.count += 1;
+            return;
         }
-        for &(k, _) in &tree.order {
-            if k.1 {
-                stacked.remove(paths, k.0);
+        let Some(slot) = self.once.get_mut(pid as usize) else {
+            return;
+        };
+        if *slot == UNSEEN {
+            *slot = size;
+        } else {
+            let first = *slot;
+            *slot = UNSEEN;
+            self.more.insert(
+                pid,
+                PathEfficiency {
+                    cumulative: first.saturating_add(size),
+                    min: first.min(size),
+                    count: 2,
+                },
+            );
+        }
+    }
+}
+
+pub(super) fn dive_efficiency(paths: &Paths, layers: &[DiveLayer]) -> Efficiency {
+    let count = paths.count();
+    let mut visits = Visits {
+        once: vec![UNSEEN; count],
+        more: HashMap::new(),
+    };
+    let mut stacked = Stacked::new(count);
+    let empty = DiveRec {
+        pid: 0,
+        wh: false,
+        is_dir: false,
+        size: 0,
+    };
+    for (li, layer) in layers.iter().enumerate() {
+        let order = layer_tree(paths, layer);
+        let info = |k: Key| {
+            let want = (k & ID, k & WH != 0);
+            layer
+                .recs
+                .binary_search_by_key(&want, |r| (r.pid, r.wh))
+                .ok()
+                .and_then(|i| layer.recs.get(i).copied())
+                .unwrap_or(empty)
+        };
+        if li == 0 {
+            // dive stacks onto a copy of the first layer's tree.
+            for &k in &order {
+                if k & WH == 0 {
+                    stacked.add(paths, k & ID, info(k & !LEAF));
+                }
+            }
+        }
+        for &k in &order {
+            if k & LEAF == 0 {
+                continue;
+            }
+            let k = k & !LEAF;
+            let pid = k & ID;
+            let size = if k & WH != 0 {
+                if !stacked.has(pid) {
+                    visits.created(pid);
+                    break;
+                }
+                if stacked.is_dir(pid) {
+                    stacked.subtree_size(paths, pid)
+                } else {
+                    0
+                }
             } else {
-                stacked.add(paths, k.0, info(k));
+                i64::try_from(info(k).size).unwrap_or(i64::MAX)
+            };
+            visits.visit(pid, size);
+        }
+        for &k in &order {
+            let k = k & !LEAF;
+            if k & WH != 0 {
+                stacked.remove(paths, k & ID);
+            } else {
+                stacked.add(paths, k, info(k));
             }
         }
     }
     let mut min_sum: i128 = 0;
     let mut cum_sum: i128 = 0;
+    for &v in &visits.once {
+        if v != UNSEEN {
+            min_sum += i128::from(v);
+            cum_sum += i128::from(v);
+        }
+    }
     let mut inefficiencies = Vec::new();
     let mut wasted: u64 = 0;
-    for (&pid, e) in &eff {
+    for (&pid, e) in &visits.more {
         min_sum += i128::from(e.min);
         cum_sum += i128::from(e.cumulative);
         if e.count >= 2 {

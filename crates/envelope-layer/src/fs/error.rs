@@ -93,8 +93,14 @@ pub enum FsError {
         offset: u64,
         limit: usize,
     },
-    #[error("{layer}: the uncompressed layer is larger than the limit of {limit} bytes: a decompression bomb, or an image far larger than any real one")]
+    #[error("{layer}: the uncompressed layer (sparse files counted at their full size) is larger than the limit of {limit} bytes: a decompression bomb, or an image far larger than any real one")]
     LayerTooLarge { layer: LayerId, limit: u64 },
+    #[error("{layer}: the uncompressed tar hashes to {actual}, but the image config's rootfs.diff_ids[{}] is {expected}; the config does not describe this layer: the image was altered or assembled wrongly", .layer.index)]
+    DiffIdMismatch {
+        layer: LayerId,
+        expected: String,
+        actual: String,
+    },
     #[error("{layer}: more distinct paths than can be indexed{}; the layer is hostile or far larger than any image", of_path(.path))]
     TooManyPaths {
         layer: LayerId,

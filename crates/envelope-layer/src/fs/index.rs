@@ -2,8 +2,12 @@
 //! upper layer hides (entries, whiteouts, opaque directories), the nodes
 //! of the final filesystem, the warnings, and at the end the directories
 //! no layer lists and dangling hard links.
+//!
+//! Everything is kept by path id in flat vectors (a flag byte, a 24-byte
+//! node record) rather than in maps, and a layer's own entries as a list
+//! of 16-byte records: see the crate documentation for the cost per entry.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use envelope_oci::tar::read::{lossy_name, Reader};
 
@@ -13,7 +17,7 @@ use super::input::{Counted, EntryReader};
 use super::limits::{Limits, LARGEST, MAX_PATH_BYTES, MAX_WARNINGS};
 use super::paths::{join, normalize, split_last, Paths};
 use super::read::{Entry, Fail};
-use super::{ContentVisitor, FsWarning, ImageFs, LayerSummary, Node, NodeKind};
+use super::{ContentVisitor, FsWarning, ImageFs, LayerSummary, Node, NodeKind, Rec};
 
 // ---------------------------------------------------------------------------
 // The index being built.
@@ -28,15 +32,19 @@ const OPAQUE_ABOVE: u8 = 4;
 /// An upper layer has entries under the path, so it is a directory there:
 /// a non-directory at the path is hidden.
 const IMPLIED_DIR_ABOVE: u8 = 8;
+/// The layer being read: its last entry at the path is a non-directory.
+const NONDIR_HERE: u8 = 16;
+/// The layer being finished: the path was counted among its implied
+/// directories.
+const MARK: u8 = 32;
 
 pub(super) struct LayerState {
     pub(super) id: LayerId,
-    pub(super) recs: HashMap<(u32, bool), DiveRec>,
+    /// The layer's entries and whiteouts in order (the last per path
+    /// counts), for dive.
+    pub(super) recs: Vec<DiveRec>,
     pub(super) extra_dirs: Vec<u32>,
     pub(super) opaque: Vec<u32>,
-    /// Nodes no upper layer hides, last entry per path.
-    pub(super) seen: HashMap<u32, Node>,
-    pub(super) visited: HashSet<u32>,
     pub(super) summary: LayerSummary,
 }
 
@@ -44,26 +52,15 @@ impl LayerState {
     pub(super) fn index(&self) -> usize {
         self.id.index
     }
-
-    /// An ancestor of `pid` is a non-directory in this layer.
-    fn inside_nondir(&self, paths: &Paths, pid: u32) -> bool {
-        let mut p = pid;
-        while p != 0 {
-            p = paths.parent(p);
-            if self.recs.get(&(p, false)).is_some_and(|r| !r.is_dir) {
-                return true;
-            }
-        }
-        false
-    }
 }
 
 pub(super) struct Index<'a> {
     pub(super) paths: Paths,
     pub(super) flags: Vec<u8>,
-    /// Lowest layer with a (non-whiteout) entry at the path.
-    pub(super) lowest: Vec<u32>,
-    pub(super) nodes: HashMap<u32, Node>,
+    /// Nodes by path id: those of the layers read so far that no upper
+    /// layer hides (the current layer's last entry per path included).
+    pub(super) recs: Vec<Rec>,
+    pub(super) links: HashMap<u32, Box<str>>,
     pub(super) warnings: Vec<FsWarning>,
     pub(super) warnings_dropped: usize,
     pub(super) entries: usize,
@@ -81,8 +78,8 @@ impl<'a> Index<'a> {
         Index {
             paths: Paths::new(),
             flags: Vec::new(),
-            lowest: Vec::new(),
-            nodes: HashMap::new(),
+            recs: Vec::new(),
+            links: HashMap::new(),
             warnings: Vec::new(),
             warnings_dropped: 0,
             entries: 0,
@@ -116,13 +113,37 @@ impl<'a> Index<'a> {
         self.flags[i] |= f;
     }
 
-    fn set_lowest(&mut self, id: u32, layer: usize) {
-        let i = id as usize;
-        if self.lowest.len() <= i {
-            self.lowest.resize(i + 1, u32::MAX);
+    fn clear_flag(&mut self, id: u32, f: u8) {
+        if let Some(x) = self.flags.get_mut(id as usize) {
+            *x &= !f;
         }
-        let l = u32::try_from(layer).unwrap_or(u32::MAX);
-        self.lowest[i] = self.lowest[i].min(l);
+    }
+
+    /// The node at `id` if the layer `li` put it there.
+    fn here(&self, id: u32, li: usize) -> Option<&Rec> {
+        self.recs
+            .get(id as usize)
+            .filter(|r| r.present() && r.layer as usize == li)
+    }
+
+    fn set_rec(&mut self, id: u32, rec: Rec) {
+        let i = id as usize;
+        if self.recs.len() <= i {
+            self.recs.resize(i + 1, Rec::default());
+        }
+        self.recs[i] = rec;
+    }
+
+    /// An ancestor of `pid` is a non-directory in the layer being read.
+    fn inside_nondir(&self, pid: u32) -> bool {
+        let mut p = pid;
+        while p != 0 {
+            p = self.paths.parent(p);
+            if self.flag(p) & NONDIR_HERE != 0 {
+                return true;
+            }
+        }
+        false
     }
 
     pub(super) fn intern(&mut self, ls: &LayerState, path: &str) -> Result<u32, FsError> {
@@ -205,13 +226,12 @@ impl<'a> Index<'a> {
             } else {
                 let target = join(parent, rest);
                 let t = self.intern(ls, &target)?;
-                ls.recs.insert(
-                    (t, true),
-                    DiveRec {
-                        is_dir: false,
-                        size: e.tar.size,
-                    },
-                );
+                ls.recs.push(DiveRec {
+                    pid: t,
+                    wh: true,
+                    is_dir: false,
+                    size: e.tar.size,
+                });
             }
             return Ok(path);
         }
@@ -228,14 +248,18 @@ impl<'a> Index<'a> {
             _ => None,
         };
         let pid = self.intern(ls, &path)?;
-        self.set_lowest(pid, li);
-        ls.recs.insert(
-            (pid, false),
-            DiveRec {
-                is_dir: kind == Some(NodeKind::Dir),
-                size: e.tar.size,
-            },
-        );
+        let is_dir = kind == Some(NodeKind::Dir);
+        ls.recs.push(DiveRec {
+            pid,
+            wh: false,
+            is_dir,
+            size: e.tar.size,
+        });
+        if is_dir {
+            self.clear_flag(pid, NONDIR_HERE);
+        } else {
+            self.set_flag(pid, NONDIR_HERE);
+        }
         let Some(kind) = kind else {
             let what = if e.tar.sparse {
                 "a sparse file, which is not supported".to_string()
@@ -313,16 +337,20 @@ impl<'a> Index<'a> {
                 return Ok(path);
             }
         } else {
-            if ls.seen.insert(pid, node.clone()).is_some() && ls.visited.remove(&pid) {
+            let was_visited = self.here(pid, li).map(|r| r.visited);
+            self.store(pid, &node);
+            if was_visited == Some(true) {
                 self.visitor.superseded(&path);
             }
             if kind != NodeKind::File
-                || ls.inside_nondir(&self.paths, pid)
+                || self.inside_nondir(pid)
                 || !self.visitor.wants(&path, &node)
             {
                 return Ok(path);
             }
-            ls.visited.insert(pid);
+            if let Some(r) = self.recs.get_mut(pid as usize) {
+                r.visited = true;
+            }
         }
         let mut r = EntryReader {
             data: tar.data(),
@@ -355,9 +383,37 @@ impl<'a> Index<'a> {
     }
 
     /// A later entry of the layer replaced the path with nothing visible.
-    fn forget(&mut self, ls: &mut LayerState, pid: u32, path: &str) {
-        if ls.seen.remove(&pid).is_some() && ls.visited.remove(&pid) {
-            self.visitor.superseded(path);
+    fn forget(&mut self, ls: &LayerState, pid: u32, path: &str) {
+        if let Some(r) = self.here(pid, ls.index()).copied() {
+            self.set_rec(pid, Rec::default());
+            self.links.remove(&pid);
+            if r.visited {
+                self.visitor.superseded(path);
+            }
+        }
+    }
+
+    /// Keeps `node` as the path's node (replacing one of the same layer).
+    fn store(&mut self, pid: u32, node: &Node) {
+        self.set_rec(
+            pid,
+            Rec {
+                size: node.size,
+                uid: node.uid,
+                gid: node.gid,
+                layer: u32::try_from(node.layer).unwrap_or(u32::MAX),
+                mode: u16::try_from(node.mode & 0o7777).unwrap_or(0),
+                kind: node.kind.code(),
+                visited: false,
+            },
+        );
+        match &node.link {
+            Some(l) => {
+                self.links.insert(pid, l.as_str().into());
+            }
+            None => {
+                self.links.remove(&pid);
+            }
         }
     }
 
@@ -365,51 +421,73 @@ impl<'a> Index<'a> {
     /// and what it hides is noted for the layers below.
     pub(super) fn finish_layer(&mut self, mut ls: LayerState) -> LayerSummary {
         let li = ls.index();
-        let mut implied: HashSet<u32> = HashSet::new();
-        let starts = ls
+        let mut implied: Vec<u32> = Vec::new();
+        let starts: Vec<u32> = ls
             .recs
-            .keys()
-            .map(|&(pid, _)| self.paths.parent(pid))
-            .chain(ls.extra_dirs.iter().copied());
+            .iter()
+            .map(|r| self.paths.parent(r.pid))
+            .chain(ls.extra_dirs.iter().copied())
+            .collect();
         for start in starts {
             let mut p = start;
-            while p != 0 && implied.insert(p) {
+            while p != 0 && self.flag(p) & MARK == 0 {
+                self.set_flag(p, MARK);
+                implied.push(p);
                 p = self.paths.parent(p);
             }
         }
-        let seen: Vec<(u32, Node)> = ls.seen.drain().collect();
-        for (pid, node) in seen {
-            if ls.inside_nondir(&self.paths, pid) {
-                let path = self.paths.full(pid);
+        for i in 0..ls.recs.len() {
+            let r = ls.recs[i];
+            if r.wh {
+                continue;
+            }
+            let Some(rec) = self.here(r.pid, li).copied() else {
+                continue;
+            };
+            if self.inside_nondir(r.pid) {
+                let path = self.paths.full(r.pid);
                 self.warn(
                     li,
                     &path,
                     "a parent of this entry is a non-directory in the same layer; the entry is dropped"
                         .to_string(),
                 );
-                if ls.visited.contains(&pid) {
+                if rec.visited {
                     self.visitor.superseded(&path);
                 }
-                continue;
+                self.set_rec(r.pid, Rec::default());
+                self.links.remove(&r.pid);
+            } else if let Some(x) = self.recs.get_mut(r.pid as usize) {
+                x.visited = false;
             }
-            self.nodes.insert(pid, node);
         }
-        let mut recs: Vec<((u32, bool), DiveRec)> = ls.recs.drain().collect();
-        recs.sort_unstable_by_key(|&(k, _)| k);
-        for &((pid, wh), r) in &recs {
-            let f = if wh {
+        // The last record per path counts.
+        let mut recs = std::mem::take(&mut ls.recs);
+        recs.sort_by_key(|r| (r.pid, r.wh));
+        recs.dedup_by(|later, earlier| {
+            let same = (later.pid, later.wh) == (earlier.pid, earlier.wh);
+            if same {
+                *earlier = *later;
+            }
+            same
+        });
+        recs.shrink_to_fit();
+        for r in &recs {
+            let f = if r.wh {
                 SUBTREE_HIDDEN
             } else if r.is_dir {
                 ENTRY_ABOVE
             } else {
                 ENTRY_ABOVE | SUBTREE_HIDDEN
             };
-            self.set_flag(pid, f);
+            self.clear_flag(r.pid, NONDIR_HERE);
+            self.set_flag(r.pid, f);
         }
         for &d in &ls.opaque {
             self.set_flag(d, OPAQUE_ABOVE);
         }
         for &a in &implied {
+            self.clear_flag(a, MARK);
             self.set_flag(a, IMPLIED_DIR_ABOVE);
         }
         if let Some(slot) = self.dive.get_mut(li) {
@@ -421,23 +499,74 @@ impl<'a> Index<'a> {
         ls.summary
     }
 
+    fn present(&self, pid: u32) -> Option<&Rec> {
+        self.recs.get(pid as usize).filter(|r| r.present())
+    }
+
     pub(super) fn finish(mut self, layers: Vec<LayerSummary>) -> ImageFs {
-        // Hard links whose target no entry of their layer or below gives.
-        let mut dangling = Vec::new();
-        for (&pid, node) in &self.nodes {
-            if node.kind != NodeKind::Hardlink {
-                continue;
-            }
-            let target = node.link.as_deref().unwrap_or("/");
-            let ok = self.paths.lookup(target).is_some_and(|t| {
-                self.lowest
-                    .get(t as usize)
-                    .is_some_and(|&l| (l as usize) <= node.layer)
+        self.flags = Vec::new();
+        self.dangling_hard_links();
+        self.implied_dirs();
+        self.paths.seal();
+        let mut efficiency = dive_efficiency(&self.paths, &self.dive);
+        self.dive = Vec::new();
+        efficiency.user_size = layers
+            .iter()
+            .skip(1)
+            .map(|l| l.dive_size)
+            .fold(0u64, u64::saturating_add);
+        if self.warnings_dropped > 0 {
+            let n = self.warnings_dropped;
+            self.warnings.push(FsWarning {
+                layer: layers.len().saturating_sub(1),
+                path: String::new(),
+                message: format!("{n} more warnings were not recorded"),
             });
-            if !ok {
-                dangling.push((node.layer, pid, target.to_string()));
+        }
+        let mut warnings = self.warnings;
+        warnings.sort_by_key(|w| w.layer);
+        let mut fs = ImageFs::new(self.paths, self.recs, self.links);
+        fs.layers = layers;
+        fs.efficiency = efficiency;
+        fs.warnings = warnings;
+        fs
+    }
+
+    /// Hard links whose target no entry of their layer or below gives.
+    fn dangling_hard_links(&mut self) {
+        let links: Vec<(u32, usize, String)> = self
+            .links
+            .iter()
+            .filter(|(&pid, _)| self.present(pid).is_some_and(|r| r.is(NodeKind::Hardlink)))
+            .filter_map(|(&pid, t)| Some((pid, self.present(pid)?.layer as usize, t.to_string())))
+            .collect();
+        if links.is_empty() {
+            return;
+        }
+        let targets: HashSet<u32> = links
+            .iter()
+            .filter_map(|(_, _, t)| self.paths.lookup(t))
+            .collect();
+        // The lowest layer with an entry (not a whiteout) at each target.
+        let mut lowest: HashMap<u32, usize> = HashMap::new();
+        for (li, layer) in self.dive.iter().enumerate() {
+            for r in &layer.recs {
+                if !r.wh && targets.contains(&r.pid) {
+                    lowest.entry(r.pid).or_insert(li);
+                }
             }
         }
+        let mut dangling: Vec<(usize, u32, String)> = links
+            .into_iter()
+            .filter(|(_, layer, target)| {
+                self.paths
+                    .lookup(target)
+                    .and_then(|t| lowest.get(&t))
+                    .is_none_or(|&l| l > *layer)
+            })
+            .map(|(pid, layer, target)| (layer, pid, target))
+            .collect();
+        dangling.sort_unstable();
         for (layer, pid, target) in dangling {
             let path = self.paths.full(pid);
             self.warn(
@@ -448,31 +577,40 @@ impl<'a> Index<'a> {
                 ),
             );
         }
+    }
 
-        // Directories implied by entries under them but listed by no
-        // layer. Their paths are bounded (1 MiB plus 8 times the bytes of
-        // the listed paths) so a hostile layer cannot multiply memory.
-        let listed: usize = self.nodes.keys().map(|&p| self.paths.len_of(p)).sum();
+    /// Directories implied by entries under them but listed by no layer.
+    /// Their paths are bounded (1 MiB plus 8 times the bytes of the listed
+    /// paths) so a hostile layer cannot multiply memory.
+    fn implied_dirs(&mut self) {
+        let count = u32::try_from(self.recs.len()).unwrap_or(u32::MAX);
+        let listed: usize = (0..count)
+            .filter(|&p| self.present(p).is_some())
+            .map(|p| self.paths.len_of(p))
+            .fold(0usize, usize::saturating_add);
         let mut budget = (1usize << 20).saturating_add(listed.saturating_mul(8));
-        let mut implied: HashMap<u32, usize> = HashMap::new();
+        let mut implied: HashMap<u32, u32> = HashMap::new();
         let mut drop = Vec::new();
         let mut capped = false;
-        for (&pid, node) in &self.nodes {
+        for pid in 0..count {
+            let Some(layer) = self.present(pid).map(|r| r.layer) else {
+                continue;
+            };
             let mut p = self.paths.parent(pid);
             while p != 0 {
-                if let Some(n) = self.nodes.get(&p) {
-                    if n.kind != NodeKind::Dir {
+                if let Some(n) = self.present(p) {
+                    if !n.is(NodeKind::Dir) {
                         drop.push(pid);
                     }
                     break;
                 }
                 match implied.get_mut(&p) {
-                    Some(l) => *l = (*l).max(node.layer),
+                    Some(l) => *l = (*l).max(layer),
                     None => {
                         let len = self.paths.len_of(p);
                         if len <= budget {
                             budget -= len;
-                            implied.insert(p, node.layer);
+                            implied.insert(p, layer);
                         } else {
                             capped = true;
                         }
@@ -490,55 +628,30 @@ impl<'a> Index<'a> {
             );
         }
         for pid in drop {
-            if let Some(node) = self.nodes.remove(&pid) {
+            if let Some(layer) = self.present(pid).map(|r| r.layer) {
                 let path = self.paths.full(pid);
+                self.set_rec(pid, Rec::default());
+                self.links.remove(&pid);
                 self.warn(
-                    node.layer,
+                    layer as usize,
                     &path,
                     "a parent of this entry is not a directory; the entry is dropped".to_string(),
                 );
             }
         }
-        let mut nodes = BTreeMap::new();
         for (pid, layer) in implied {
-            nodes.insert(
-                self.paths.full(pid),
-                Node {
-                    kind: NodeKind::Dir,
-                    mode: 0o755,
+            self.set_rec(
+                pid,
+                Rec {
+                    size: 0,
                     uid: 0,
                     gid: 0,
-                    size: 0,
-                    link: None,
                     layer,
+                    mode: 0o755,
+                    kind: NodeKind::Dir.code(),
+                    visited: false,
                 },
             );
-        }
-        for (pid, node) in std::mem::take(&mut self.nodes) {
-            nodes.insert(self.paths.full(pid), node);
-        }
-
-        let mut efficiency = dive_efficiency(&self.paths, &self.dive);
-        efficiency.user_size = layers
-            .iter()
-            .skip(1)
-            .map(|l| l.dive_size)
-            .fold(0u64, u64::saturating_add);
-        if self.warnings_dropped > 0 {
-            let n = self.warnings_dropped;
-            self.warnings.push(FsWarning {
-                layer: layers.len().saturating_sub(1),
-                path: String::new(),
-                message: format!("{n} more warnings were not recorded"),
-            });
-        }
-        let mut warnings = self.warnings;
-        warnings.sort_by_key(|w| w.layer);
-        ImageFs {
-            nodes,
-            layers,
-            efficiency,
-            warnings,
         }
     }
 }

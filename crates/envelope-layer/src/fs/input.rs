@@ -7,7 +7,7 @@
 use std::io::{self, Read, Seek};
 
 use envelope_oci::tar::read::{Data, Skip};
-use envelope_oci::{Descriptor, DigestHasher};
+use envelope_oci::{Descriptor, Digest, DigestHasher};
 
 use super::error::{FsError, LayerId};
 
@@ -16,6 +16,10 @@ use super::error::{FsError, LayerId};
 pub struct LayerInput {
     pub reader: Box<dyn LayerRead>,
     pub descriptor: Option<Descriptor>,
+    /// The digest the uncompressed tar stream must have (the config's
+    /// `rootfs.diff_ids` entry), hashed while the layer is indexed: every
+    /// byte is then read, none skipped.
+    pub diff_id: Option<Digest>,
 }
 
 impl LayerInput {
@@ -24,7 +28,15 @@ impl LayerInput {
         LayerInput {
             reader: Box::new(Streamed(reader)),
             descriptor,
+            diff_id: None,
         }
+    }
+
+    /// Also checks that the uncompressed tar stream hashes to `diff_id`.
+    #[must_use]
+    pub fn with_diff_id(mut self, diff_id: Digest) -> LayerInput {
+        self.diff_id = Some(diff_id);
+        self
     }
 
     /// A layer whose file contents can be skipped by seeking when it is an
@@ -34,6 +46,7 @@ impl LayerInput {
         LayerInput {
             reader: Box::new(Seekable::new(reader)),
             descriptor: None,
+            diff_id: None,
         }
     }
 }
@@ -149,19 +162,21 @@ impl SkipRead for PlainTar<'_, '_> {
     }
 }
 
-/// Counts the uncompressed bytes and stops past the limit.
+/// Counts the uncompressed bytes (hashing them when a diff_id is to be
+/// checked) and stops past the limit.
 pub(super) struct Counted<'a> {
     pub(super) inner: Box<dyn SkipRead + 'a>,
     pub(super) pos: u64,
     pub(super) limit: u64,
     pub(super) over: bool,
+    pub(super) hasher: Option<DigestHasher>,
 }
 
-/// Passes over bytes without reading them, when the source can and the
-/// layer limit allows.
+/// Passes over bytes without reading them, when the source can, nothing
+/// is being hashed and the layer limit allows.
 impl Skip for Counted<'_> {
     fn skip_ahead(&mut self, n: u64) -> Option<io::Result<()>> {
-        if self.over || self.pos.checked_add(n)? > self.limit {
+        if self.over || self.hasher.is_some() || self.pos.checked_add(n)? > self.limit {
             return None;
         }
         let r = self.inner.skip_ahead(n)?;
@@ -178,6 +193,9 @@ impl Read for Counted<'_> {
             return Err(io::Error::other("the layer is over its size limit"));
         }
         let n = self.inner.read(buf)?.min(buf.len());
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         self.pos += n as u64;
         if self.pos > self.limit {
             self.over = true;

@@ -16,7 +16,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_entries: 5_000_000,
-            max_layer_bytes: 64 << 30,
+            max_layer_bytes: envelope_oci::MAX_LAYER_BYTES,
             max_header_bytes: 1 << 20,
         }
     }

@@ -15,6 +15,17 @@
 //! `linkpath`, `size`, `uid`, `gid`), GNU base-256 numbers, and both the
 //! unsigned and the signed header checksum. Hostile input is bounded by
 //! [`Limits`]; it gives an [`FsError`], never a panic.
+//!
+//! Memory: about 100 bytes per tar entry at the peak (measured on a layer
+//! of empty files, the most per byte of input), independent of the paths'
+//! depth. Each path component is interned once under its parent (its
+//! name in one arena, its parent's id, a slot of a hash table: 9 bytes
+//! plus the name), each node of the final filesystem is a 24-byte record
+//! indexed by path id (link targets beside it), each entry of a layer a
+//! 16-byte record kept for dive's numbers, and computing those numbers
+//! takes about 25 bytes per path more. [`Limits::max_entries`] (5 million
+//! by default) bounds the whole at about 600 MB; past a limit indexing
+//! stops with an [`FsError`], never an out-of-memory.
 
 mod dive;
 mod error;
@@ -24,7 +35,7 @@ mod limits;
 mod paths;
 mod read;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::io::Read;
 
 pub use error::{FsError, LayerId};
@@ -34,7 +45,7 @@ pub use paths::{normalize, EscapesRoot};
 
 use index::Index;
 use limits::MAX_SYMLINK_HOPS;
-use paths::{join_parts, normalize_clamped};
+use paths::{join_parts, normalize_clamped, Paths};
 
 /// What a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -118,15 +129,84 @@ pub struct FsWarning {
     pub message: String,
 }
 
-/// The final filesystem of an image.
+/// The final filesystem of an image. Paths are held interned (each
+/// component once, under its parent) and nodes as fixed-size records
+/// indexed by path: see the crate documentation for the cost per entry.
 #[derive(Debug, Clone, Default)]
 pub struct ImageFs {
-    /// Absolute normalized paths (`/etc/passwd`) to their nodes; `/` itself
-    /// is not listed.
-    pub nodes: BTreeMap<String, Node>,
+    paths: Paths,
+    /// By path id; `kind` 0 where the path is not in the filesystem.
+    recs: Vec<Rec>,
+    /// Link targets, by path id.
+    links: HashMap<u32, Box<str>>,
+    len: usize,
     pub layers: Vec<LayerSummary>,
     pub efficiency: Efficiency,
     pub warnings: Vec<FsWarning>,
+}
+
+/// A node as the index keeps it (24 bytes; a link's target is kept
+/// beside, by path id).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Rec {
+    pub(super) size: u64,
+    pub(super) uid: u32,
+    pub(super) gid: u32,
+    pub(super) layer: u32,
+    pub(super) mode: u16,
+    /// 0: no node; else a [`NodeKind`] code.
+    pub(super) kind: u8,
+    /// Given to the visitor (while its layer is read).
+    pub(super) visited: bool,
+}
+
+impl NodeKind {
+    pub(super) fn code(self) -> u8 {
+        match self {
+            NodeKind::File => 1,
+            NodeKind::Dir => 2,
+            NodeKind::Symlink => 3,
+            NodeKind::Hardlink => 4,
+            NodeKind::CharDevice => 5,
+            NodeKind::BlockDevice => 6,
+            NodeKind::Fifo => 7,
+        }
+    }
+
+    pub(super) fn from_code(code: u8) -> Option<NodeKind> {
+        Some(match code {
+            1 => NodeKind::File,
+            2 => NodeKind::Dir,
+            3 => NodeKind::Symlink,
+            4 => NodeKind::Hardlink,
+            5 => NodeKind::CharDevice,
+            6 => NodeKind::BlockDevice,
+            7 => NodeKind::Fifo,
+            _ => return None,
+        })
+    }
+}
+
+impl Rec {
+    pub(super) fn present(&self) -> bool {
+        self.kind != 0
+    }
+
+    pub(super) fn is(&self, kind: NodeKind) -> bool {
+        self.kind == kind.code()
+    }
+
+    fn node(&self, id: u32, links: &HashMap<u32, Box<str>>) -> Option<Node> {
+        Some(Node {
+            kind: NodeKind::from_code(self.kind)?,
+            mode: u32::from(self.mode),
+            uid: self.uid,
+            gid: self.gid,
+            size: self.size,
+            link: links.get(&id).map(|l| l.to_string()),
+            layer: self.layer as usize,
+        })
+    }
 }
 
 /// Sees the regular files of the final filesystem while they stream by.
@@ -194,14 +274,42 @@ pub fn index_layers(
 }
 
 impl ImageFs {
+    fn new(paths: Paths, recs: Vec<Rec>, links: HashMap<u32, Box<str>>) -> ImageFs {
+        let len = recs.iter().skip(1).filter(|r| r.present()).count();
+        ImageFs {
+            paths,
+            recs,
+            links,
+            len,
+            ..ImageFs::default()
+        }
+    }
+
+    fn rec(&self, id: u32) -> Option<&Rec> {
+        self.recs.get(id as usize).filter(|r| r.present())
+    }
+
+    fn node_of(&self, id: u32) -> Option<Node> {
+        if id == 0 {
+            return Some(ROOT.clone());
+        }
+        self.rec(id)?.node(id, &self.links)
+    }
+
+    /// How many paths the filesystem holds (the root excluded).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// The node at `path` (normalized first; `/` is the root directory).
     /// Symbolic links are not followed: see [`ImageFs::resolve`].
-    pub fn get(&self, path: &str) -> Option<&Node> {
+    pub fn get(&self, path: &str) -> Option<Node> {
         let p = normalize_clamped(path);
-        if p == "/" {
-            return Some(&ROOT);
-        }
-        self.nodes.get(&p)
+        self.node_of(self.paths.lookup(&p)?)
     }
 
     /// Follows symbolic links (relative and absolute targets, in the path's
@@ -210,7 +318,7 @@ impl ImageFs {
     /// the final path and its node, or `None` when a component is missing,
     /// a non-directory has components after it, or more than 40 links are
     /// followed (a loop).
-    pub fn resolve(&self, path: &str) -> Option<(String, &Node)> {
+    pub fn resolve(&self, path: &str) -> Option<(String, Node)> {
         let mut pending: Vec<String> = path
             .split('/')
             .rev()
@@ -219,7 +327,7 @@ impl ImageFs {
             .collect();
         let mut cur: Vec<String> = Vec::new();
         let mut hops = 0usize;
-        let mut node: &Node = &ROOT;
+        let mut node: Node = ROOT.clone();
         while let Some(c) = pending.pop() {
             if node.kind != NodeKind::Dir {
                 return None;
@@ -256,38 +364,73 @@ impl ImageFs {
         Some((join_parts(&cur), node))
     }
 
-    fn lookup_parts(&self, parts: &[String]) -> Option<&Node> {
-        if parts.is_empty() {
-            Some(&ROOT)
-        } else {
-            self.nodes.get(&join_parts(parts))
-        }
+    fn lookup_parts(&self, parts: &[String]) -> Option<Node> {
+        self.node_of(self.paths.lookup(&join_parts(parts))?)
     }
 
-    /// Every path of the final filesystem (the root excluded), sorted.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
-        self.nodes.iter().map(|(k, v)| (k.as_str(), v))
+    /// Every path of the final filesystem (the root excluded), a directory
+    /// before what it holds, the entries of a directory sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (String, Node)> + '_ {
+        self.walk(0).filter(|&id| id != 0).filter_map(|id| {
+            let node = self.node_of(id)?;
+            Some((self.paths.full(id), node))
+        })
+    }
+
+    /// `path` (normalized first) and everything under it, in the order of
+    /// [`ImageFs::iter`]; symbolic links are not followed.
+    pub fn subtree(&self, path: &str) -> impl Iterator<Item = (String, Node)> + '_ {
+        let start = self.paths.lookup(&normalize_clamped(path));
+        start
+            .into_iter()
+            .flat_map(|id| self.walk(id))
+            .filter_map(|id| {
+                let node = self.node_of(id)?;
+                Some((self.paths.full(id), node))
+            })
+    }
+
+    /// The ids at and under `id` that are in the filesystem, depth first.
+    fn walk(&self, id: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut stack = if id == 0 || self.rec(id).is_some() {
+            vec![id]
+        } else {
+            Vec::new()
+        };
+        std::iter::from_fn(move || {
+            let id = stack.pop()?;
+            let kids = self.paths.children(id);
+            stack.extend(
+                kids.iter()
+                    .rev()
+                    .copied()
+                    .filter(|&k| self.rec(k).is_some()),
+            );
+            Some(id)
+        })
     }
 
     /// Bytes of the regular files of the final filesystem.
     pub fn total_size(&self) -> u64 {
-        self.nodes
-            .values()
-            .filter(|n| n.kind == NodeKind::File)
-            .map(|n| n.size)
+        self.recs
+            .iter()
+            .filter(|r| r.is(NodeKind::File))
+            .map(|r| r.size)
             .fold(0u64, u64::saturating_add)
     }
 
     /// The direct children of `dir` (normalized first; symbolic links are
     /// not followed, use [`ImageFs::resolve`] for that), sorted.
-    pub fn list_dir<'a>(&'a self, dir: &str) -> impl Iterator<Item = (&'a str, &'a Node)> + 'a {
-        let d = normalize_clamped(dir);
-        let prefix = if d == "/" { d } else { format!("{d}/") };
-        let plen = prefix.len();
-        self.nodes
-            .range::<String, _>(prefix.clone()..)
-            .take_while(move |(k, _)| k.starts_with(prefix.as_str()))
-            .filter(move |(k, _)| !k[plen..].contains('/'))
-            .map(|(k, v)| (k.as_str(), v))
+    pub fn list_dir<'a>(&'a self, dir: &str) -> impl Iterator<Item = (String, Node)> + 'a {
+        let id = self.paths.lookup(&normalize_clamped(dir));
+        id.filter(|&id| id == 0 || self.rec(id).is_some())
+            .map(|id| self.paths.children(id))
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|&k| Some((self.paths.full(k), self.node_of_present(k)?)))
+    }
+
+    fn node_of_present(&self, id: u32) -> Option<Node> {
+        self.rec(id)?.node(id, &self.links)
     }
 }

@@ -2,10 +2,10 @@
 //! stream walked header by header (PAX and GNU extensions applied, limits
 //! checked), each entry handed to the index.
 
-use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 
 use envelope_oci::tar::read::{lossy_name, End, Entry as TarEntry, Reader, TarError};
+use envelope_oci::DigestHasher;
 
 use super::error::{FsError, LayerId};
 use super::index::{Index, LayerState};
@@ -41,6 +41,7 @@ impl Index<'_> {
         let LayerInput {
             mut reader,
             descriptor,
+            diff_id,
         } = input;
         let id = LayerId {
             index,
@@ -69,11 +70,9 @@ impl Index<'_> {
         magic[..got].copy_from_slice(&head);
         let mut ls = LayerState {
             id: id.clone(),
-            recs: HashMap::new(),
+            recs: Vec::new(),
             extra_dirs: Vec::new(),
             opaque: Vec::new(),
-            seen: HashMap::new(),
-            visited: HashSet::new(),
             summary: LayerSummary {
                 index,
                 digest: id.digest.clone(),
@@ -81,7 +80,7 @@ impl Index<'_> {
             },
         };
         let limit = self.limits.max_layer_bytes;
-        let (outcome, tar_size, over) = {
+        let (outcome, tar_size, over, tar_hash) = {
             let head = io::Cursor::new(magic).take(got as u64);
             let decoder: io::Result<Box<dyn SkipRead + '_>> = match format {
                 Format::Tar => Ok(Box::new(PlainTar {
@@ -95,13 +94,14 @@ impl Index<'_> {
                     .map(|d| Box::new(d) as Box<dyn SkipRead + '_>),
             };
             match decoder {
-                Err(e) => (Err(Fail::Io(e, 0)), 0, false),
+                Err(e) => (Err(Fail::Io(e, 0)), 0, false, None),
                 Ok(inner) => {
                     let mut src = Counted {
                         inner,
                         pos: 0,
                         limit,
                         over: false,
+                        hasher: diff_id.as_ref().map(DigestHasher::for_digest),
                     };
                     let mut r = self.read_tar(&mut ls, &mut src);
                     if r.is_ok() {
@@ -110,7 +110,8 @@ impl Index<'_> {
                             .map(|_| ())
                             .map_err(|e| Fail::Io(e, src.pos));
                     }
-                    (r, src.pos, src.over)
+                    let hash = src.hasher.as_mut().map(DigestHasher::finish);
+                    (r, src.pos, src.over, hash)
                 }
             }
         };
@@ -172,14 +173,37 @@ impl Index<'_> {
                 return Err(mismatch);
             }
         }
+        if let (Some(expected), Some(actual)) = (diff_id, tar_hash) {
+            if expected.to_string() != actual {
+                return Err(FsError::DiffIdMismatch {
+                    layer: id,
+                    expected: expected.to_string(),
+                    actual,
+                });
+            }
+        }
         ls.summary.compressed_size = meter.count;
         ls.summary.tar_size = tar_size;
         Ok(self.finish_layer(ls))
     }
 
     fn read_tar(&mut self, ls: &mut LayerState, src: &mut Counted<'_>) -> Result<(), Fail> {
+        let limit = self.limits.max_layer_bytes;
         let mut tar = Reader::new(src, self.limits.max_header_bytes);
+        // The zeros sparse files expand to count against the layer's limit
+        // as if they were in the stream: a visitor may read them all.
+        let mut holes = 0u64;
         while let Some(t) = tar.next_entry().map_err(|e| tar_error(&ls.id, e))? {
+            if t.expanded {
+                holes = holes.saturating_add(t.size.saturating_sub(t.data_len));
+                if tar.offset().saturating_add(holes) > limit {
+                    return Err(FsError::LayerTooLarge {
+                        layer: ls.id.clone(),
+                        limit,
+                    }
+                    .into());
+                }
+            }
             self.entries += 1;
             if self.entries > self.limits.max_entries {
                 return Err(FsError::TooManyEntries {

@@ -39,10 +39,10 @@ impl ImageRule for RuntimeFiles {
         let env_file = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let dir_has_files = |d: &str| {
             cx.resolve(d).is_some_and(|(real, _)| {
-                cx.facts
-                    .fs
-                    .list_dir(&real)
-                    .any(|(p, _)| cx.resolve(p).is_some_and(|(_, n)| n.kind == NodeKind::File))
+                cx.facts.fs.list_dir(&real).any(|(p, _)| {
+                    cx.resolve(&p)
+                        .is_some_and(|(_, n)| n.kind == NodeKind::File)
+                })
             })
         };
         let has_ca = CA_FILES.iter().any(|p| cx.exists(p))
