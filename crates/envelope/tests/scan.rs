@@ -13,6 +13,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use common::files_http::FilesHttp;
 use common::goproxy::GoProxy;
@@ -807,4 +808,79 @@ func main() {\n\tresp, err := http.Get(os.Args[0])\n\tfmt.Println(resp, err)\n}\
     let human = String::from_utf8_lossy(&out.stdout);
     assert!(human.contains("nobi-1.23.5 (go1.23.5)"), "{human}");
     assert!(!human.contains("(, "), "{human}");
+}
+
+/// A Go binary stored as a sparse file (GNU tar `--sparse --format=posix`,
+/// each PAX sparse format) is scanned, listed in the SBOM and audited under
+/// its real path: once it was invisible ("no Go binaries found") and audit
+/// named it `GNUSparseFile.NNN/calls`.
+#[test]
+fn a_binary_stored_as_a_sparse_file_is_scanned_listed_and_audited() {
+    let p = programs();
+    let tmp = tempdir();
+    let db = snapshot();
+    let db = db.to_str().expect("path");
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(root.join("app")).expect("mkdir");
+    let bin = root.join("app/calls");
+    std::fs::copy(&p.calls, &bin).expect("copy");
+    // A 2 MiB hole at the end: what makes tar store it sparse.
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&bin)
+        .expect("open");
+    let len = f.metadata().expect("meta").len();
+    f.set_len(len + (2 << 20)).expect("extend");
+    drop(f);
+    for version in ["1.0", "0.1", "0.0"] {
+        let tar = tmp.path().join(format!("layer-{version}.tar"));
+        let status = Command::new("tar")
+            .args(["--sparse", "--format=posix", "--no-recursion"])
+            .arg(format!("--sparse-version={version}"))
+            .arg("-cf")
+            .arg(&tar)
+            .arg("-C")
+            .arg(&root)
+            .args(["app", "app/calls"])
+            .status()
+            .expect("GNU tar is required");
+        assert!(status.success(), "{version}");
+        let tar = std::fs::read(&tar).expect("read");
+        assert!(
+            (tar.len() as u64) < len + (1 << 20),
+            "{version}: not stored sparse"
+        );
+        let image = assemble_tars(
+            vec![tar],
+            serde_json::json!({"architecture": "amd64", "os": "linux", "config": {}}),
+        );
+        let layout = tmp.path().join(format!("layout-{version}"));
+        envelope_oci::write_oci_layout(&layout, &image, Some("s")).expect("layout");
+        let reference = format!("oci:{}:s", layout.display());
+
+        let (code, r) = scan_json(tmp.path(), &[&reference, "--db", db, "--verify"]);
+        assert_eq!(code, 1, "{version}: {r}");
+        assert_eq!(r["binaries"][0]["path"], "/app/calls", "{version}");
+        assert!(
+            findings(&r, "golang.org/x/text")
+                .contains(&("GO-2021-0113".to_string(), "called".to_string())),
+            "{version}: {r}"
+        );
+
+        let cache = tmp.path().join("cache");
+        let spdx = json(&ok(envelope(tmp.path(), &cache).args(["sbom", &reference])));
+        assert!(
+            spdx["packages"]
+                .as_array()
+                .expect("packages")
+                .iter()
+                .any(|p| p["packageFileName"] == "/app/calls"),
+            "{version}: {spdx}"
+        );
+        let audit =
+            run(envelope(tmp.path(), &cache).args(["audit", &reference, "--format", "json"]));
+        let audit = String::from_utf8_lossy(&audit.stdout);
+        assert!(audit.contains("/app/calls"), "{version}: {audit}");
+        assert!(!audit.contains("GNUSparseFile"), "{version}: {audit}");
+    }
 }

@@ -289,15 +289,53 @@ pub fn index_arches(index: &serde_json::Value) -> Vec<String> {
 /// layers as `docker save` writes them.
 pub fn assemble(
     layers: Vec<envelope_layer::LayerBuilder>,
+    config: serde_json::Value,
+) -> envelope_oci::ImageBlobs {
+    let built = layers
+        .iter()
+        .map(|b| {
+            let l =
+                envelope_layer::build_layer(b, envelope_layer::Compression::Gzip).expect("layer");
+            (l.descriptor(), l.diff_id, l.blob)
+        })
+        .collect();
+    assemble_blobs(built, config)
+}
+
+/// An image of uncompressed layer tars made elsewhere (by GNU tar, say).
+pub fn assemble_tars(tars: Vec<Vec<u8>>, config: serde_json::Value) -> envelope_oci::ImageBlobs {
+    let layers = tars
+        .into_iter()
+        .map(|tar| {
+            let digest = envelope_oci::Digest::sha256(&tar);
+            let desc = envelope_oci::Descriptor {
+                media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+                digest: digest.clone(),
+                size: tar.len() as u64,
+                urls: None,
+                annotations: None,
+                platform: None,
+                artifact_type: None,
+            };
+            (desc, digest, std::sync::Arc::new(tar))
+        })
+        .collect();
+    assemble_blobs(layers, config)
+}
+
+/// An image of layers given as (descriptor, diff_id, blob), its config's
+/// diff_ids filled in.
+fn assemble_blobs(
+    layers: Vec<(
+        envelope_oci::Descriptor,
+        envelope_oci::Digest,
+        std::sync::Arc<Vec<u8>>,
+    )>,
     mut config: serde_json::Value,
 ) -> envelope_oci::ImageBlobs {
-    let built: Vec<_> = layers
-        .iter()
-        .map(|b| envelope_layer::build_layer(b, envelope_layer::Compression::Gzip).expect("layer"))
-        .collect();
     config["rootfs"] = serde_json::json!({
         "type": "layers",
-        "diff_ids": built.iter().map(|l| l.diff_id.to_string()).collect::<Vec<_>>(),
+        "diff_ids": layers.iter().map(|l| l.1.to_string()).collect::<Vec<_>>(),
     });
     let config_bytes = serde_json::to_vec(&config).expect("config");
     let config_desc = envelope_oci::Descriptor {
@@ -313,7 +351,7 @@ pub fn assemble(
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": config_desc,
-        "layers": built.iter().map(|l| l.descriptor()).collect::<Vec<_>>(),
+        "layers": layers.iter().map(|l| &l.0).collect::<Vec<_>>(),
     });
     let manifest_bytes = serde_json::to_vec(&manifest).expect("manifest");
     let root = envelope_oci::Descriptor {
@@ -334,11 +372,8 @@ pub fn assemble(
         config_desc.digest,
         envelope_oci::BlobData::Bytes(std::sync::Arc::new(config_bytes)),
     );
-    for l in built {
-        image.insert(
-            l.digest.clone(),
-            envelope_oci::BlobData::Bytes(l.blob.clone()),
-        );
+    for (desc, _, blob) in layers {
+        image.insert(desc.digest, envelope_oci::BlobData::Bytes(blob));
     }
     image
 }
