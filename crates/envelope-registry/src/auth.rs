@@ -71,30 +71,69 @@ impl CredentialStore {
     pub fn lookup(&self, host: &str) -> Result<Option<Credentials>, Error> {
         for f in &self.files {
             let Ok(text) = std::fs::read(f) else { continue };
-            let cfg: serde_json::Value = serde_json::from_slice(&text)
-                .map_err(|e| Error::Credentials(format!("{}: {e}", f.display())))?;
-            if let Some(c) = from_config(&cfg, host, f)? {
-                return Ok(Some(c));
+            let found = match read_config(&text, host, f)? {
+                Some(ConfigEntry::Helper { name, key }) => run_helper(&name, &key)?,
+                Some(ConfigEntry::Found(c)) => Some(c),
+                None => None,
+            };
+            if found.is_some() {
+                return Ok(found);
             }
         }
         Ok(None)
     }
 }
 
+/// What a credentials file says about a host: the credentials, or the
+/// helper to ask (and the key to ask it for).
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub enum ConfigEntry {
+    Found(Credentials),
+    Helper { name: String, key: String },
+}
+
+/// Reads a credentials file's bytes (Docker's config.json or Podman's
+/// auth.json) for `host`, running no helper; `file` names it in errors.
+/// Public for the fuzz target.
+#[doc(hidden)]
+pub fn read_config(bytes: &[u8], host: &str, file: &Path) -> Result<Option<ConfigEntry>, Error> {
+    let cfg: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Credentials(format!("{}: {e}", file.display())))?;
+    from_config(&cfg, host, file)
+}
+
+fn helper(name: &str, key: &str) -> Result<Option<ConfigEntry>, Error> {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::Credentials(format!(
+            "bad credential helper name {name:?}"
+        )));
+    }
+    Ok(Some(ConfigEntry::Helper {
+        name: name.to_string(),
+        key: key.to_string(),
+    }))
+}
+
 fn from_config(
     cfg: &serde_json::Value,
     host: &str,
     file: &Path,
-) -> Result<Option<Credentials>, Error> {
+) -> Result<Option<ConfigEntry>, Error> {
     for key in host_keys(host) {
-        if let Some(helper) = cfg["credHelpers"][&key].as_str() {
-            return run_helper(helper, &key);
+        if let Some(name) = cfg["credHelpers"][&key].as_str() {
+            return helper(name, &key);
         }
     }
     for key in host_keys(host) {
         let entry = &cfg["auths"][&key];
         if let Some(tok) = entry["identitytoken"].as_str().filter(|t| !t.is_empty()) {
-            return Ok(Some(Credentials::IdentityToken(Secret::new(tok))));
+            return Ok(Some(ConfigEntry::Found(Credentials::IdentityToken(
+                Secret::new(tok),
+            ))));
         }
         if let Some(auth) = entry["auth"].as_str().filter(|a| !a.is_empty()) {
             let raw = base64::engine::general_purpose::STANDARD
@@ -117,28 +156,21 @@ fn from_config(
                     file.display()
                 ))
             })?;
-            return Ok(Some(Credentials::Basic {
+            return Ok(Some(ConfigEntry::Found(Credentials::Basic {
                 username: u.to_string(),
                 password: Secret::new(p),
-            }));
+            })));
         }
     }
     if let Some(store) = cfg["credsStore"].as_str().filter(|s| !s.is_empty()) {
-        return run_helper(store, host);
+        return helper(store, host);
     }
     Ok(None)
 }
 
 /// `docker-credential-NAME get`, host on stdin, JSON on stdout.
+/// The name was checked by [`helper`].
 fn run_helper(name: &str, host: &str) -> Result<Option<Credentials>, Error> {
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(Error::Credentials(format!(
-            "bad credential helper name {name:?}"
-        )));
-    }
     let prog = format!("docker-credential-{name}");
     let mut child = Command::new(&prog)
         .arg("get")
@@ -333,5 +365,28 @@ mod tests {
         assert!(remove_docker_login(&cfg, "127.0.0.1:5000").expect("logout"));
         assert!(store.lookup("127.0.0.1:5000").expect("lookup").is_none());
         assert!(store.lookup("other.io").expect("lookup").is_some());
+    }
+
+    #[test]
+    fn config_entries_name_helpers_without_running_them() {
+        let file = Path::new("config.json");
+        let cfg = br#"{"credHelpers":{"ghcr.io":"gh"},"credsStore":"desktop",
+            "auths":{"https://index.docker.io/v1/":{"identitytoken":"tok"}}}"#;
+        match read_config(cfg, "ghcr.io", file).expect("reads") {
+            Some(ConfigEntry::Helper { name, key }) => {
+                assert_eq!((name.as_str(), key.as_str()), ("gh", "ghcr.io"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            read_config(cfg, "docker.io", file).expect("reads"),
+            Some(ConfigEntry::Found(Credentials::IdentityToken(_)))
+        ));
+        assert!(matches!(
+            read_config(cfg, "quay.io", file).expect("reads"),
+            Some(ConfigEntry::Helper { name, .. }) if name == "desktop"
+        ));
+        assert!(read_config(br#"{"credsStore":"../x"}"#, "quay.io", file).is_err());
+        assert!(read_config(b"{", "quay.io", file).is_err());
     }
 }

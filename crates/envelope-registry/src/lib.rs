@@ -20,6 +20,8 @@ mod transfer;
 pub use auth::{
     default_docker_config, remove_docker_login, write_docker_login, CredentialStore, Credentials,
 };
+#[doc(hidden)]
+pub use auth::{parse_challenge, read_config, Challenge, ConfigEntry};
 pub use base::{blob_cache_dir, pull_base, resolve_root, BlobCache, PulledBase};
 pub use client::{Client, ClientOptions, Stats};
 pub use envelope_oci::RegistryRef;

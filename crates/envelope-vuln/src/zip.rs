@@ -299,6 +299,14 @@ impl<R: Read + Seek> ZipArchive<R> {
                 read_exact_at(&mut self.reader, data_start, info.size)?
             }
             8 => {
+                // Deflate expands at most 1032 to 1: a larger size is not
+                // an honest entry, and must not size the buffer below.
+                if info.size > info.compressed.saturating_mul(1032).saturating_add(1024) {
+                    return Err(corrupt(format!(
+                        "{} bytes cannot inflate to the {} the directory says",
+                        info.compressed, info.size
+                    )));
+                }
                 // Deflate never grows data by more than a few bytes per
                 // 16 KiB block; anything bigger is not an honest entry.
                 let max_compressed = info.size + info.size / 1024 + 1024;

@@ -160,6 +160,21 @@ fn zip_entry_limits() {
     assert!(archive.read("missing", 1 << 20).unwrap().is_none());
 }
 
+/// Found by fuzzing: a deflated entry whose directory claims ~4 GB was
+/// given a buffer of that size before a byte was inflated (with no limit
+/// from the caller). Deflate cannot expand 1032 to 1, so such a claim is
+/// refused before anything is allocated.
+#[test]
+fn an_impossible_inflated_size_is_refused_up_front() {
+    let mut zip = common::write_zip(&[("x".to_string(), b"hello".to_vec(), true)]);
+    let at = |i: usize| u32::from_le_bytes(zip[i..i + 4].try_into().unwrap()) as usize;
+    let central = at(zip.len() - 6);
+    zip[central + 24..central + 28].copy_from_slice(&0xffff_fffeu32.to_le_bytes());
+    let mut archive = ZipArchive::new(Cursor::new(zip)).unwrap();
+    let err = archive.read("x", u64::MAX).unwrap_err().to_string();
+    assert!(err.contains("cannot inflate to the 4294967294"), "{err}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 

@@ -127,8 +127,9 @@ pub fn write_header(w: &mut impl Write, h: &Header<'_>) -> io::Result<u64> {
         w.write_all(&vec![0u8; padding(pax.len() as u64)])?;
         written += 512 + pax.len() as u64 + padding(pax.len() as u64) as u64;
     }
+    // A name too long for ustar is in the PAX header; raw_header keeps
+    // the first 100 bytes of it (slicing the str could split a character).
     let (prefix, name) = split.unwrap_or(("", h.path));
-    let name = if name.len() > 100 { &name[..100] } else { name };
     w.write_all(&raw_header(name, prefix, typeflag, size, h, link))?;
     Ok(written + 512)
 }
