@@ -172,7 +172,9 @@ pub enum Command {
     ///
     ///   # envelope: ignore=GO003,DF001
     ///
-    /// or for the whole file: `# envelope: ignore-file=DF009`.
+    /// or for the whole file: `# envelope: ignore-file=DF009`. hadolint's
+    /// `# hadolint ignore=DL3006` and `# hadolint global ignore=...` work too,
+    /// for the hadolint rules envelope has an equivalent of.
     ///
     /// Examples:
     ///

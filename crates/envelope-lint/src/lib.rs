@@ -10,6 +10,7 @@ mod config;
 mod context;
 mod fix;
 pub mod go;
+pub mod hadolint;
 pub mod image;
 mod registry;
 pub mod rules;

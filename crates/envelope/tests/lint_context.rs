@@ -1,6 +1,7 @@
 //! `envelope lint` on project layouts through the real binary: which files
-//! a directory walk finds, and the build context (`--context`, the
-//! `context` key of envelope.toml, Dockerfile-specific ignore files).
+//! a directory walk finds, the build context (`--context`, the `context`
+//! key of envelope.toml, Dockerfile-specific ignore files), and hadolint's
+//! suppression comments in a project moving from hadolint.
 
 mod common;
 
@@ -197,4 +198,27 @@ fn context_key_in_envelope_toml_and_a_bad_context() {
         e.contains("the build context nowhere is not a directory") && e.contains("hint:"),
         "{e}"
     );
+}
+
+#[test]
+fn hadolint_suppressions_are_honoured() {
+    let tmp = tempdir();
+    let root = tmp.path();
+    write_tree(
+        root,
+        &[(
+            "Dockerfile",
+            "# hadolint global ignore=DL3007\nFROM golang:latest AS build\n\
+             # hadolint ignore=DL3006,DL3008\nFROM alpine\n\
+             # hadolint ignore=DL3002 trailing words: not a pragma\nUSER root\n",
+        )],
+    );
+    let o = run(lint_cmd(root).args(["--format", "json", "--select", "DF002,DF003"]));
+    assert_eq!(
+        findings(&o),
+        [("DF003".into(), "Dockerfile".into(), 6)],
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(o.status.code(), Some(1));
 }
