@@ -162,22 +162,27 @@ pub enum Command {
 
     /// Lint Dockerfiles: Go build hardening and image hygiene, with fixes.
     ///
-    /// With no paths, lints every Dockerfile, Containerfile, *.Dockerfile and
-    /// Dockerfile.* under the current directory, respecting .gitignore.
-    /// Settings come from `[lint]` in the nearest envelope.toml. Exit status:
+    /// With no paths, lints every Dockerfile, Containerfile, *.Dockerfile,
+    /// Dockerfile.* and Dockerfile-* under the current directory, respecting
+    /// .gitignore and skipping vendor, node_modules and testdata. Settings
+    /// come from `[lint]` in the nearest envelope.toml. Exit status:
     /// 0 when no finding reaches --fail-on, 1 when one does, 2 on errors.
     ///
     /// Suppress a finding with a comment above the instruction:
     ///
     ///   # envelope: ignore=GO003,DF001
     ///
-    /// or for the whole file: `# envelope: ignore-file=DF009`.
+    /// or for the whole file: `# envelope: ignore-file=DF009`. hadolint's
+    /// `# hadolint ignore=DL3006` and `# hadolint global ignore=...` work too,
+    /// for the hadolint rules envelope has an equivalent of.
     ///
     /// Examples:
     ///
     ///   envelope lint
     ///
     ///   envelope lint build/Dockerfile --format sarif > lint.sarif
+    ///
+    ///   envelope lint docker/Dockerfile --context .   # built from the root
     ///
     ///   envelope lint --fix                # apply the safe fixes
     ///
@@ -494,6 +499,12 @@ pub struct LintArgs {
     /// The name to show for standard input (and to look for a .dockerignore beside).
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
+
+    /// The build context the Dockerfiles are built from, as in `docker build
+    /// -f FILE DIR`: where .dockerignore is read and what `COPY .` takes.
+    /// Default: `context` in envelope.toml, else each Dockerfile's folder.
+    #[arg(long, value_name = "DIR")]
+    pub context: Option<PathBuf>,
 }
 
 /// Which rules run and what fails: shared by `lint` and `audit`.

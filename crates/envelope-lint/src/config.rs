@@ -7,6 +7,7 @@
 //! ignore = ["DF009"]
 //! fail-on = "warning"         # lowest severity that makes the exit code 1
 //! trusted-registries = ["gcr.io", "docker.io"]
+//! context = ".."              # the build context, relative to this file
 //!
 //! [lint.severity]
 //! GO006 = "warning"
@@ -27,6 +28,10 @@ pub struct Settings {
     pub severity: BTreeMap<String, Severity>,
     pub fail_on: Severity,
     pub trusted_registries: Vec<String>,
+    /// The build context every Dockerfile is built from (`context` in
+    /// `[lint]`, resolved against the folder of the envelope.toml);
+    /// `None`: each Dockerfile's own folder.
+    pub context: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -38,6 +43,7 @@ impl Default for Settings {
             severity: BTreeMap::new(),
             fail_on: Severity::Warning,
             trusted_registries: Vec::new(),
+            context: None,
         }
     }
 }
@@ -76,6 +82,7 @@ struct LintTable {
     fail_on: Option<String>,
     trusted_registries: Option<Vec<String>>,
     severity: Option<BTreeMap<String, String>>,
+    context: Option<PathBuf>,
 }
 
 impl Settings {
@@ -94,17 +101,24 @@ impl Settings {
             path: path.to_path_buf(),
             message: e.to_string().trim().to_string(),
         })?;
-        let table = if table == "audit" {
-            file.audit
-        } else {
-            file.lint
+        let is_audit = table == "audit";
+        let table = if is_audit { file.audit } else { file.lint }.unwrap_or_default();
+        if is_audit && table.context.is_some() {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: "`context` belongs in [lint]: an image has no build context".into(),
+            });
         }
-        .unwrap_or_default();
+        let context = table.context.map(|c| match path.parent() {
+            Some(dir) => dir.join(c),
+            None => c,
+        });
         let mut s = Settings {
             select: table.select,
             extend_select: table.extend_select.unwrap_or_default(),
             ignore: table.ignore.unwrap_or_default(),
             trusted_registries: table.trusted_registries.unwrap_or_default(),
+            context,
             ..Settings::default()
         };
         if let Some(f) = table.fail_on {

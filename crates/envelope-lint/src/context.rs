@@ -1,7 +1,8 @@
 //! What rules read: the parsed file, its stages, which stages end up in the
-//! final image, the Go commands, and helpers to make findings.
+//! final image, the Go commands, the build context, and helpers to make
+//! findings.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use envelope_diagnostics::{Diagnostic, RuleInfo, Source};
 use envelope_dockerfile::{Dockerfile, Instruction, Kind, Span, Stage, Vars};
@@ -10,6 +11,34 @@ use crate::go::GoCommand;
 use crate::image::BaseKind;
 use crate::Settings;
 
+/// Where a Dockerfile is built from: the build context (what `COPY .`
+/// takes, where `.dockerignore` is read) and the folder holding the
+/// Dockerfile (where BuildKit looks for a Dockerfile-specific ignore file).
+/// `docker build -f docker/Dockerfile .` has `.` as its context and
+/// `docker` as the Dockerfile's folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildContext {
+    pub dir: PathBuf,
+    pub dockerfile_dir: PathBuf,
+}
+
+impl BuildContext {
+    /// The usual layout: the Dockerfile at the root of its context.
+    pub fn new(dir: impl Into<PathBuf>) -> BuildContext {
+        let dir = dir.into();
+        BuildContext {
+            dockerfile_dir: dir.clone(),
+            dir,
+        }
+    }
+
+    /// A context elsewhere than the Dockerfile's folder.
+    pub fn with_dockerfile_dir(mut self, dir: impl Into<PathBuf>) -> BuildContext {
+        self.dockerfile_dir = dir.into();
+        self
+    }
+}
+
 pub struct Context<'a> {
     pub path: &'a str,
     pub df: &'a Dockerfile,
@@ -17,6 +46,8 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     /// The build context directory, when known.
     pub context_dir: Option<&'a Path>,
+    /// The folder holding the Dockerfile, when known.
+    pub dockerfile_dir: Option<&'a Path>,
     pub stages: Vec<Stage>,
     pub go: Vec<GoCommand>,
     reaches_final: Vec<bool>,
@@ -127,7 +158,7 @@ impl<'a> Context<'a> {
         df: &'a Dockerfile,
         source: &'a Source,
         settings: &'a Settings,
-        context_dir: Option<&'a Path>,
+        build: Option<&'a BuildContext>,
     ) -> Context<'a> {
         let stages = df.stages();
         let scopes = Scopes::new(df, &stages);
@@ -138,7 +169,8 @@ impl<'a> Context<'a> {
             df,
             source,
             settings,
-            context_dir,
+            context_dir: build.map(|b| b.dir.as_path()),
+            dockerfile_dir: build.map(|b| b.dockerfile_dir.as_path()),
             stages,
             go,
             reaches_final,
@@ -217,6 +249,31 @@ impl<'a> Context<'a> {
             Some(st) if st.from < idx && idx < st.end => self.scopes.at(idx).unwrap_or_default(),
             _ => self.df.vars_at(&self.stages, stage, idx),
         }
+    }
+
+    /// The ignore file BuildKit applies to this build, as `(name, text)`:
+    /// `<Dockerfile name>.dockerignore` in the Dockerfile's folder when it
+    /// exists, else `.dockerignore` at the root of the build context. The
+    /// first one found is the only one read: the two are never merged.
+    pub fn ignore_file(&self) -> Option<(String, String)> {
+        let context = self.context_dir?;
+        let specific = Path::new(self.path)
+            .file_name()
+            .map(|n| format!("{}.dockerignore", n.to_string_lossy()))
+            .filter(|_| self.path != "-");
+        let beside = self.dockerfile_dir.unwrap_or(context);
+        specific
+            .map(|n| (beside.join(&n), n))
+            .into_iter()
+            .chain(std::iter::once((
+                context.join(".dockerignore"),
+                ".dockerignore".to_string(),
+            )))
+            .find_map(|(file, name)| {
+                std::fs::read(file)
+                    .ok()
+                    .map(|b| (name, String::from_utf8_lossy(&b).into_owned()))
+            })
     }
 
     /// The text of a span.

@@ -1,11 +1,9 @@
 //! Applying fixes: non-overlapping edits, then lint again until nothing more
 //! is fixable, so one fix never hides behind another.
 
-use std::path::Path;
-
 use envelope_diagnostics::{Diagnostic, Edit};
 
-use crate::{lint, FileResult, LintError, Settings};
+use crate::{lint, BuildContext, FileResult, LintError, Settings};
 
 /// Applies the fixes of `diagnostics` to `text`, skipping any that overlap
 /// an earlier one. Returns the new text and how many fixes were applied.
@@ -58,10 +56,10 @@ pub fn apply_fixes(text: &str, diagnostics: &[Diagnostic]) -> (String, usize) {
 pub fn fix(
     path: &str,
     bytes: &[u8],
-    context_dir: Option<&Path>,
+    build: Option<&BuildContext>,
     settings: &Settings,
 ) -> Result<(String, FileResult, usize), LintError> {
-    let mut result = lint(path, bytes, context_dir, settings)?;
+    let mut result = lint(path, bytes, build, settings)?;
     if std::str::from_utf8(bytes).is_err() {
         // Writing back would replace the invalid bytes; leave the file alone.
         return Ok((result.source.text.clone(), result, 0));
@@ -75,7 +73,7 @@ pub fn fix(
         }
         total += n;
         text = next;
-        result = lint(path, text.as_bytes(), context_dir, settings)?;
+        result = lint(path, text.as_bytes(), build, settings)?;
     }
     Ok((text, result, total))
 }

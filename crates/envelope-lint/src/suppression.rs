@@ -1,6 +1,10 @@
 //! `# envelope: ignore=CODE,CODE` silences those codes on the next
 //! instruction; `# envelope: ignore-file=CODE` on the whole file. A code that
 //! names no rule is an error, so a typo never silently disables nothing.
+//! hadolint's pragmas are read too, through [`crate::hadolint`]: `# hadolint
+//! ignore=` silences the equivalent envelope codes on the instruction that
+//! starts on the very next line (as hadolint applies it), `# hadolint global
+//! ignore=` on the whole file.
 
 use envelope_diagnostics::Diagnostic;
 
@@ -17,6 +21,10 @@ impl Suppressions {
     pub fn read(cx: &Context) -> Result<Suppressions, LintError> {
         let mut s = Suppressions::default();
         for c in &cx.df.comments {
+            if let Some(p) = crate::hadolint::parse(&c.text) {
+                s.add_hadolint(cx, c, &p);
+                continue;
+            }
             let Some(rest) = c.text.strip_prefix("envelope:") else {
                 continue;
             };
@@ -53,6 +61,47 @@ impl Suppressions {
             }
         }
         Ok(s)
+    }
+
+    fn add_hadolint(
+        &mut self,
+        cx: &Context,
+        c: &envelope_dockerfile::Comment,
+        p: &crate::hadolint::Pragma,
+    ) {
+        let codes: Vec<String> = p
+            .codes
+            .iter()
+            .flat_map(|h| crate::hadolint::equivalents(h))
+            .map(|e| (*e).to_string())
+            .collect();
+        if codes.is_empty() {
+            return;
+        }
+        if p.global {
+            self.file.extend(codes);
+            return;
+        }
+        // The instruction whose first line directly follows the comment's.
+        let src = &cx.df.source;
+        let Some(next_line) = src
+            .get(c.span.end..)
+            .and_then(|r| r.find('\n'))
+            .map(|i| c.span.end + i + 1)
+        else {
+            return;
+        };
+        let i = cx
+            .df
+            .instructions
+            .partition_point(|ins| ins.span.start < next_line);
+        let Some(ins) = cx.df.instructions.get(i) else {
+            return;
+        };
+        let between = src.get(next_line..ins.span.start).unwrap_or("\n");
+        if between.chars().all(|ch| ch == ' ' || ch == '\t') {
+            self.ranges.push((ins.span.start, ins.span.end, codes));
+        }
     }
 
     pub fn silences(&self, d: &Diagnostic) -> bool {

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use envelope_diagnostics::{render, Format, Report};
-use envelope_lint::{all_rules, fix, lint, Settings};
+use envelope_lint::{all_rules, fix, lint, BuildContext, Settings};
 
 fn fixture(code: &str, which: &str) -> (PathBuf, PathBuf) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -72,7 +72,7 @@ fn check_fixtures(code: &str) -> Vec<String> {
         return vec![format!("{code}: no fixture {}", hits.display())];
     };
     let shown = format!("{code}/hits.Dockerfile");
-    let result = lint(&shown, &bytes, Some(&ctx), &settings).expect("lint");
+    let result = lint(&shown, &bytes, Some(&BuildContext::new(&ctx)), &settings).expect("lint");
     if result.diagnostics.is_empty() {
         failures.push(format!("{code}: hits gave no finding"));
     }
@@ -86,7 +86,13 @@ fn check_fixtures(code: &str) -> Vec<String> {
     let (clean, ctx) = fixture(code, "no-hits");
     match std::fs::read(&clean) {
         Ok(bytes) => {
-            let result = lint("no-hits.Dockerfile", &bytes, Some(&ctx), &settings).expect("lint");
+            let result = lint(
+                "no-hits.Dockerfile",
+                &bytes,
+                Some(&BuildContext::new(&ctx)),
+                &settings,
+            )
+            .expect("lint");
             for d in &result.diagnostics {
                 failures.push(format!(
                     "{code}: no-hits gave {} at {:?}: {}",
@@ -98,7 +104,8 @@ fn check_fixtures(code: &str) -> Vec<String> {
     }
 
     if info.fixable {
-        let (fixed, after, applied) = fix(&shown, &bytes, Some(&ctx), &settings).expect("fix");
+        let (fixed, after, applied) =
+            fix(&shown, &bytes, Some(&BuildContext::new(&ctx)), &settings).expect("fix");
         if applied == 0 {
             failures.push(format!("{code}: fixable but --fix changed nothing"));
         }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use envelope_lint::{fix, lint, Settings};
+use envelope_lint::{fix, lint, BuildContext, Settings};
 
 fn only(code: &str) -> Settings {
     Settings {
@@ -18,7 +18,8 @@ fn findings(code: &str, text: &str) -> Vec<String> {
 }
 
 fn findings_in(code: &str, text: &str, ctx: Option<&Path>, settings: &Settings) -> Vec<String> {
-    lint("Dockerfile", text.as_bytes(), ctx, settings)
+    let build = ctx.map(BuildContext::new);
+    lint("Dockerfile", text.as_bytes(), build.as_ref(), settings)
         .expect("lint")
         .diagnostics
         .into_iter()

@@ -1,7 +1,7 @@
 //! Edge cases of the GO rules beyond the fixture pairs: what must and must
 //! not be flagged, and what the fixes write.
 
-use envelope_lint::{fix, lint, Diagnostic, Settings};
+use envelope_lint::{fix, lint, BuildContext, Diagnostic, Settings};
 
 fn only(code: &str) -> Settings {
     Settings {
@@ -221,8 +221,13 @@ fn go005_chains_and_vendoring() {
     std::fs::create_dir_all(dir.join("vendor")).expect("mkdir");
     std::fs::write(dir.join("vendor/modules.txt"), "# example.com/x v1.0.0\n").expect("write");
     let text = "FROM golang:1.23\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\n";
-    let with_vendor =
-        lint("Dockerfile", text.as_bytes(), Some(&dir), &only("GO005")).expect("lint");
+    let with_vendor = lint(
+        "Dockerfile",
+        text.as_bytes(),
+        Some(&BuildContext::new(&dir)),
+        &only("GO005"),
+    )
+    .expect("lint");
     std::fs::remove_dir_all(&dir).ok();
     assert!(with_vendor.diagnostics.is_empty());
     assert_eq!(flagged_lines("GO005", text), [3]);

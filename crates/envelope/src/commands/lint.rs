@@ -11,7 +11,10 @@ use std::sync::Mutex;
 use anyhow::{bail, Context, Result};
 use envelope_cli::{LintArgs, ListFormat, RuleArgs, RulesArgs};
 use envelope_diagnostics::{render, Format, Report};
-use envelope_lint::{all_infos, all_rules, is_dockerfile_name, rule_by_code, FileResult, Settings};
+use envelope_lint::{
+    all_infos, all_rules, is_dockerfile_name, is_skipped_dir, rule_by_code, BuildContext,
+    FileResult, Settings,
+};
 
 use crate::printer::{hinted, Printer, BOLD, DIM};
 
@@ -20,7 +23,7 @@ struct Input {
     /// `None` for standard input.
     path: Option<PathBuf>,
     shown: String,
-    context_dir: Option<PathBuf>,
+    build: Option<BuildContext>,
 }
 
 struct Outcome {
@@ -32,7 +35,7 @@ struct Outcome {
 
 pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     let settings = crate::findings::settings(&args.selection, "lint")?;
-    let inputs = inputs(&args, printer)?;
+    let inputs = inputs(&args, settings.context.as_deref(), printer)?;
     let want_fixes = args.fix || args.diff;
 
     // Standard input is read up front; files are read by the workers.
@@ -156,7 +159,7 @@ fn lint_one(
         Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
         None => stdin.unwrap_or_default().to_vec(),
     };
-    let ctx = input.context_dir.as_deref();
+    let ctx = input.build.as_ref();
     let map_err = |e: envelope_lint::LintError| {
         let hint = e.hint();
         hinted(e.to_string(), hint)
@@ -180,7 +183,22 @@ fn lint_one(
     })
 }
 
-fn inputs(args: &LintArgs, printer: &Printer) -> Result<Vec<Input>> {
+fn inputs(args: &LintArgs, configured: Option<&Path>, printer: &Printer) -> Result<Vec<Input>> {
+    let context = match args.context.as_deref().or(configured) {
+        Some(dir) if dir.is_dir() => Some(dir.to_path_buf()),
+        Some(dir) => bail!(hinted(
+            format!("the build context {} is not a directory", dir.display()),
+            "give --context (or `context` in envelope.toml) the directory `docker build` is run on"
+        )),
+        None => None,
+    };
+    // The given context, else the Dockerfile's folder.
+    let build = |dockerfile_dir: PathBuf| {
+        Some(match &context {
+            Some(c) => BuildContext::new(c).with_dockerfile_dir(dockerfile_dir),
+            None => BuildContext::new(dockerfile_dir),
+        })
+    };
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -193,11 +211,15 @@ fn inputs(args: &LintArgs, printer: &Printer) -> Result<Vec<Input>> {
                 .stdin_filename
                 .as_ref()
                 .map_or("-".to_string(), |f| f.display().to_string());
-            let context_dir = args.stdin_filename.as_ref().map(|f| parent_dir(f));
+            let build = match (&args.stdin_filename, &context) {
+                (Some(f), _) => build(parent_dir(f)),
+                (None, Some(c)) => Some(BuildContext::new(c)),
+                (None, None) => None,
+            };
             out.push(Input {
                 path: None,
                 shown,
-                context_dir,
+                build,
             });
             continue;
         }
@@ -210,7 +232,7 @@ fn inputs(args: &LintArgs, printer: &Printer) -> Result<Vec<Input>> {
         if meta.is_file() {
             out.push(Input {
                 shown: shown(&p),
-                context_dir: Some(parent_dir(&p)),
+                build: build(parent_dir(&p)),
                 path: Some(p),
             });
             continue;
@@ -219,7 +241,11 @@ fn inputs(args: &LintArgs, printer: &Printer) -> Result<Vec<Input>> {
         let walker = ignore::WalkBuilder::new(&p)
             .hidden(false)
             .require_git(false)
-            .filter_entry(|e| e.file_name() != ".git")
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !(e.file_type().is_some_and(|t| t.is_dir())
+                        && is_skipped_dir(&e.file_name().to_string_lossy()))
+            })
             .build();
         for entry in walker {
             let entry = entry.with_context(|| format!("walking {}", p.display()))?;
@@ -232,14 +258,14 @@ fn inputs(args: &LintArgs, printer: &Printer) -> Result<Vec<Input>> {
         found.sort();
         if found.is_empty() {
             printer.warn(format!(
-                "no Dockerfile, Containerfile, *.Dockerfile or Dockerfile.* under {}",
+                "no Dockerfile, Containerfile, *.Dockerfile, Dockerfile.* or Dockerfile-* under {}",
                 p.display()
             ));
         }
         for f in found {
             out.push(Input {
                 shown: shown(&f),
-                context_dir: Some(parent_dir(&f)),
+                build: build(parent_dir(&f)),
                 path: Some(f),
             });
         }

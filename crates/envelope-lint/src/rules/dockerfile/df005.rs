@@ -1,5 +1,3 @@
-use std::path::Path;
-
 use envelope_dockerfile::{Instruction, Kind, Word};
 
 use crate::{declare_rule, Context, Diagnostic, Rule};
@@ -69,7 +67,7 @@ impl Rule for Dockerignore {
         };
         let has_git = dir.join(".git").exists();
         let kw = ins.kind.name();
-        let Some((file, text)) = ignore_file(cx.path, dir) else {
+        let Some((file, text)) = cx.ignore_file() else {
             let what = if has_git {
                 ".git and any .env file"
             } else {
@@ -148,25 +146,6 @@ fn whole_context_source(ins: &Instruction) -> Option<Word> {
                 && (glob(top, ".env") || glob(top, ".git"))
         })
         .cloned()
-}
-
-/// The ignore file BuildKit would use: `<Dockerfile>.dockerignore` beside the
-/// Dockerfile first, then `.dockerignore` in the context.
-fn ignore_file(dockerfile: &str, dir: &Path) -> Option<(String, String)> {
-    let base = Path::new(dockerfile)
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let mut names = Vec::new();
-    if !base.is_empty() && base != "-" {
-        names.push(format!("{base}.dockerignore"));
-    }
-    names.push(".dockerignore".to_string());
-    names.into_iter().find_map(|n| {
-        std::fs::read(dir.join(&n))
-            .ok()
-            .map(|b| (n, String::from_utf8_lossy(&b).into_owned()))
-    })
 }
 
 /// (negated, pattern components) per line, cleaned as BuildKit does.
