@@ -284,7 +284,7 @@ fn uncompress(
         }
         if out > floor && out / MAX_RATIO > read.get() {
             return Err(err(format!(
-                "{} compressed bytes expand to more than {out}, over {MAX_RATIO} times: a decompression bomb",
+                "{} compressed bytes expand to more than {out}, over {MAX_RATIO} times: a decompression bomb (a docker-archive holds layers uncompressed; oci: and oci-archive: keep them as they are)",
                 read.get()
             )));
         }
