@@ -233,15 +233,7 @@ fn uncompress(
     floor: u64,
     sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
 ) -> Result<(Digest, u64), Error> {
-    let raw: Box<dyn Read + '_> = match image.blobs.get(&l.digest) {
-        None => {
-            return Err(Error::MissingBlob {
-                digest: l.digest.clone(),
-            })
-        }
-        Some(BlobData::Bytes(b)) => Box::new(b.as_slice()),
-        Some(BlobData::File(p)) => Box::new(std::fs::File::open(p).map_err(|e| Error::io(p, e))?),
-    };
+    let raw = image.open_unverified(&l.digest)?;
     let read = Cell::new(0u64);
     let mut src = BufReader::with_capacity(
         64 << 10,
