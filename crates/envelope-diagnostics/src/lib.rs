@@ -73,11 +73,56 @@ impl Edit {
     }
 }
 
-/// A mechanical fix: what it does and the edits that do it.
+/// Whether applying a fix keeps what the program does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Applicability {
+    /// The meaning is unchanged: `--fix` applies it.
+    Safe,
+    /// It may change what the image or program does (a user, a package
+    /// set, where files are): applied only with `--unsafe-fixes`.
+    Unsafe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
+/// A mechanical fix: what it does, the edits that do it, and whether it
+/// keeps the meaning.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Fix {
     pub message: String,
     pub edits: Vec<Edit>,
+    pub applicability: Applicability,
+}
+
+impl Fix {
+    /// A fix that keeps what the program does.
+    pub fn safe(message: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix {
+            message: message.into(),
+            edits,
+            applicability: Applicability::Safe,
+        }
+    }
+
+    /// A fix that may change what the program does.
+    pub fn unsafe_edits(message: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix {
+            message: message.into(),
+            edits,
+            applicability: Applicability::Unsafe,
+        }
+    }
+
+    pub fn is_safe(&self) -> bool {
+        self.applicability == Applicability::Safe
+    }
 }
 
 /// One finding.

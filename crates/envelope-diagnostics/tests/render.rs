@@ -55,10 +55,10 @@ fn trimpath() -> Diagnostic {
     let end = start + "go build".len();
     let mut d = Diagnostic::new(GO003.code, GO003.severity, "go build without -trimpath")
         .with_help("add -trimpath")
-        .with_fix(Fix {
-            message: "add -trimpath".to_string(),
-            edits: vec![Edit::insert(end, " -trimpath")],
-        });
+        .with_fix(Fix::safe(
+            "add -trimpath",
+            vec![Edit::insert(end, " -trimpath")],
+        ));
     d.path = PATH.to_string();
     d.span = Some((start, end));
     source().locate(&mut d);

@@ -103,10 +103,7 @@ impl Rule for FinalStageRoot {
         };
         out.push(
             d.with_help("run as a non-root user: `USER 65532:65532` before ENTRYPOINT/CMD, or a `:nonroot` base image")
-                .with_fix(Fix {
-                    message: format!("set `USER {NONROOT}`"),
-                    edits: vec![edit],
-                }),
+                .with_fix(Fix::unsafe_edits(format!("set `USER {NONROOT}`"), vec![edit])),
         );
     }
 }

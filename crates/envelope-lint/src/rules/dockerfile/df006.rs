@@ -271,10 +271,10 @@ fn exec_form(ins: &Instruction) -> Option<Fix> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    Some(Fix {
-        message: format!("rewrite {} in exec form", ins.kind.name()),
-        edits: vec![Edit::replace(span.start, span.end, json)],
-    })
+    Some(Fix::safe(
+        format!("rewrite {} in exec form", ins.kind.name()),
+        vec![Edit::replace(span.start, span.end, json)],
+    ))
 }
 
 /// Does a COPY/ADD bring a shell in (`/bin/sh`, busybox, a whole `/bin`)?

@@ -99,14 +99,14 @@ impl Rule for AddInsteadOfCopy {
                 } else {
                     "COPY"
                 };
-                d = d.with_fix(Fix {
-                    message: "replace ADD with COPY".into(),
-                    edits: vec![Edit::replace(
+                d = d.with_fix(Fix::safe(
+                    "replace ADD with COPY",
+                    vec![Edit::replace(
                         ins.keyword_span.start,
                         ins.keyword_span.end,
                         copy,
                     )],
-                });
+                ));
             }
             out.push(d);
         }

@@ -120,13 +120,13 @@ impl Rule for PackageHygiene {
                                     .diag(&Self::INFO, head, format!("`{} install` without --no-install-recommends", c.name()))
                                     .with_help("add --no-install-recommends: recommended packages are extras nobody asked for, adding size and CVEs");
                                 if fixable && cx.text(install.span) == "install" {
-                                    d = d.with_fix(Fix {
-                                        message: "add --no-install-recommends".into(),
-                                        edits: vec![Edit::insert(
+                                    d = d.with_fix(Fix::unsafe_edits(
+                                        "add --no-install-recommends",
+                                        vec![Edit::insert(
                                             install.span.end,
                                             " --no-install-recommends",
                                         )],
-                                    });
+                                    ));
                                 }
                                 out.push(d);
                             }
@@ -167,10 +167,10 @@ impl Rule for PackageHygiene {
                                 .diag(&Self::INFO, head, "`apk add` without --no-cache leaves the package index in the layer")
                                 .with_help("add --no-cache");
                             if fixable && cx.text(add.span) == "add" {
-                                d = d.with_fix(Fix {
-                                    message: "add --no-cache".into(),
-                                    edits: vec![Edit::insert(add.span.end, " --no-cache")],
-                                });
+                                d = d.with_fix(Fix::safe(
+                                    "add --no-cache",
+                                    vec![Edit::insert(add.span.end, " --no-cache")],
+                                ));
                             }
                             out.push(d);
                         }

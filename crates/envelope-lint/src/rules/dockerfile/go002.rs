@@ -112,10 +112,10 @@ impl Rule for CgoForStaticBase {
                 // Exec form has no place for an assignment.
                 let json = cx.df.instructions.get(g.instr).is_some_and(|i| i.is_json());
                 if !json {
-                    d = d.with_fix(Fix {
-                        message: format!("set CGO_ENABLED=0 for `go {}`", g.sub),
-                        edits: vec![Edit::insert(g.go_span().start, "CGO_ENABLED=0 ")],
-                    });
+                    d = d.with_fix(Fix::unsafe_edits(
+                        format!("set CGO_ENABLED=0 for `go {}`", g.sub),
+                        vec![Edit::insert(g.go_span().start, "CGO_ENABLED=0 ")],
+                    ));
                 }
                 d
             };

@@ -76,10 +76,10 @@ impl Rule for NoTrimpath {
                 " -trimpath"
             };
             if set.is_none() {
-                d = d.with_fix(Fix {
-                    message: format!("add -trimpath after `go {}`", g.sub),
-                    edits: vec![Edit::insert(g.sub_span().end, content)],
-                });
+                d = d.with_fix(Fix::safe(
+                    format!("add -trimpath after `go {}`", g.sub),
+                    vec![Edit::insert(g.sub_span().end, content)],
+                ));
             }
             out.push(d);
         }

@@ -132,10 +132,7 @@ impl Rule for NoStripFlags {
                     _ => None,
                 };
                 if let Some(edits) = edits {
-                    d = d.with_fix(Fix {
-                        message: format!("add {missing} to -ldflags"),
-                        edits,
-                    });
+                    d = d.with_fix(Fix::safe(format!("add {missing} to -ldflags"), edits));
                 }
             }
             out.push(d);

@@ -145,10 +145,10 @@ impl Rule for NoCacheMount {
                 });
             if fixable && !mounts.is_empty() {
                 let content: String = mounts.iter().map(|m| format!(" {m}")).collect();
-                d = d.with_fix(Fix {
-                    message: format!("add {}", mounts.join(" ")),
-                    edits: vec![Edit::insert(instr.keyword_span.end, content)],
-                });
+                d = d.with_fix(Fix::unsafe_edits(
+                    format!("add {}", mounts.join(" ")),
+                    vec![Edit::insert(instr.keyword_span.end, content)],
+                ));
             }
             out.push(d);
         }
