@@ -440,12 +440,25 @@ impl Instruction {
     }
 }
 
+/// A shell reading its script from standard input: `sh`, `bash -ex`,
+/// `bash -o pipefail` (no `-c`, no script file).
 fn is_shell(c: &Command) -> bool {
-    c.words.len() == 1
-        && matches!(
-            c.words[0].value.as_str(),
-            "sh" | "bash" | "/bin/sh" | "/bin/bash" | "ash"
-        )
+    if !matches!(c.name(), "sh" | "bash" | "ash" | "dash" | "zsh") {
+        return false;
+    }
+    let mut args = c.args().iter();
+    while let Some(w) = args.next() {
+        let v = w.value.as_str();
+        match v.strip_prefix('-').or_else(|| v.strip_prefix('+')) {
+            Some("o") => {
+                args.next();
+            }
+            Some(opts) if !opts.starts_with('-') && !opts.contains('c') => {}
+            Some(long) if long.starts_with('-') => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 impl Dockerfile {

@@ -335,11 +335,17 @@ fn lex(text: &Text) -> Vec<Tok> {
                 }
             }
             '\\' => {
-                start.get_or_insert(i);
+                // A line continuation (heredoc bodies keep them) joins
+                // lines: it is no part of a word, nor starts one.
                 if b.get(i + 1) == Some(&b'\n') {
                     i += 2;
                     continue;
                 }
+                if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
+                    i += 3;
+                    continue;
+                }
+                start.get_or_insert(i);
                 if let Some(n) = s[i + 1..].chars().next() {
                     word.push(n);
                     i += 1 + n.len_utf8();
@@ -541,6 +547,15 @@ mod tests {
             "$(echo https://x)".into()
         ]));
         assert!(words.contains(&vec!["sh".to_string()]));
+    }
+
+    #[test]
+    fn continuations_left_in_the_text_join_lines() {
+        // Heredoc bodies keep `\` + newline: no empty word, no new command.
+        let got = cmds("go build \\\n  -o /out/app \\\r\n  ./cmd/app\nfo\\\no");
+        assert_eq!(got[0].1, ["go", "build", "-o", "/out/app", "./cmd/app"]);
+        assert_eq!(got[1].1, ["foo"]);
+        assert_eq!(got.len(), 2);
     }
 
     #[test]
