@@ -8,6 +8,7 @@
 //! fail-on = "warning"         # lowest severity that makes the exit code 1
 //! trusted-registries = ["gcr.io", "docker.io"]
 //! context = ".."              # the build context, relative to this file
+//! build-args = { VERSION = "1.2.3" }   # as `--build-arg`
 //!
 //! [lint.severity]
 //! GO006 = "warning"
@@ -32,6 +33,12 @@ pub struct Settings {
     /// `[lint]`, resolved against the folder of the envelope.toml);
     /// `None`: each Dockerfile's own folder.
     pub context: Option<PathBuf>,
+    /// `--build-arg NAME=value`: values of declared ARGs, over their defaults.
+    pub build_args: BTreeMap<String, String>,
+    /// The platforms (`os/arch[/variant]`) the file is built for, over which
+    /// `$TARGETARCH` and the other platform arguments are expanded; empty:
+    /// linux/amd64 and linux/arm64.
+    pub platforms: Vec<String>,
 }
 
 impl Default for Settings {
@@ -44,6 +51,8 @@ impl Default for Settings {
             fail_on: Severity::Warning,
             trusted_registries: Vec::new(),
             context: None,
+            build_args: BTreeMap::new(),
+            platforms: Vec::new(),
         }
     }
 }
@@ -83,6 +92,7 @@ struct LintTable {
     trusted_registries: Option<Vec<String>>,
     severity: Option<BTreeMap<String, String>>,
     context: Option<PathBuf>,
+    build_args: Option<BTreeMap<String, String>>,
 }
 
 impl Settings {
@@ -119,6 +129,7 @@ impl Settings {
             ignore: table.ignore.unwrap_or_default(),
             trusted_registries: table.trusted_registries.unwrap_or_default(),
             context,
+            build_args: table.build_args.unwrap_or_default(),
             ..Settings::default()
         };
         if let Some(f) = table.fail_on {

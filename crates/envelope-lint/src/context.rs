@@ -2,6 +2,7 @@
 //! final image, the Go commands, the build context, and helpers to make
 //! findings.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use envelope_diagnostics::{Diagnostic, RuleInfo, Source};
@@ -52,6 +53,8 @@ pub struct Context<'a> {
     pub go: Vec<GoCommand>,
     reaches_final: Vec<bool>,
     scopes: Scopes,
+    /// The platform arguments of each platform linted for.
+    platform_vars: Vec<Vars>,
 }
 
 /// The variables in scope before every instruction, in linear space: each
@@ -70,8 +73,8 @@ pub(crate) struct Scopes {
 }
 
 impl Scopes {
-    fn new(df: &Dockerfile, stages: &[Stage]) -> Scopes {
-        let globals = df.global_args();
+    fn new(df: &Dockerfile, stages: &[Stage], build_args: &BTreeMap<String, String>) -> Scopes {
+        let globals = global_args(df, build_args);
         let mut at = vec![None; df.instructions.len()];
         let mut out = Vec::with_capacity(stages.len());
         for st in stages {
@@ -93,9 +96,10 @@ impl Scopes {
                 match instr.kind {
                     Kind::Arg => {
                         for kv in instr.key_values() {
-                            let value = match kv.value {
-                                Some(v) => Some(envelope_dockerfile::expand(&v, &current)),
-                                None => globals.get(&kv.key).cloned(),
+                            let value = match (build_args.get(&kv.key), kv.value) {
+                                (Some(v), _) => Some(v.clone()),
+                                (None, Some(v)) => Some(envelope_dockerfile::expand(&v, &current)),
+                                (None, None) => globals.get(&kv.key).cloned(),
                             };
                             if let Some(v) = value {
                                 if !env_names.contains(&kv.key) {
@@ -161,7 +165,7 @@ impl<'a> Context<'a> {
         build: Option<&'a BuildContext>,
     ) -> Context<'a> {
         let stages = df.stages();
-        let scopes = Scopes::new(df, &stages);
+        let scopes = Scopes::new(df, &stages, &settings.build_args);
         let go = crate::go::find(df, &stages, &scopes);
         let reaches_final = reaching(df, &stages);
         Context {
@@ -175,7 +179,14 @@ impl<'a> Context<'a> {
             go,
             reaches_final,
             scopes,
+            platform_vars: platform_vars(&settings.platforms),
         }
+    }
+
+    /// The platform arguments (`TARGETARCH`...) for each platform linted
+    /// for, over which unresolved paths are expanded.
+    pub fn platform_vars(&self) -> &[Vars] {
+        &self.platform_vars
     }
 
     /// The stage `docker build` builds by default: the last one.
@@ -289,6 +300,31 @@ impl<'a> Context<'a> {
         d
     }
 
+    /// A finding about a binary, for how sure it is that the binary reaches
+    /// the final image: [`Reach::May`] lowers it one severity and says so
+    /// in its message.
+    ///
+    /// [`Reach::May`]: crate::go::Reach::May
+    pub fn diag_reach(
+        &self,
+        rule: &RuleInfo,
+        span: Span,
+        message: impl Into<String>,
+        reach: crate::go::Reach,
+    ) -> Diagnostic {
+        let mut message = message.into();
+        if reach == crate::go::Reach::May {
+            message.push_str(
+                " (the binary may reach the final image: a path on its way could not be resolved)",
+            );
+        }
+        let mut d = self.diag(rule, span, message);
+        if reach == crate::go::Reach::May {
+            d.severity = crate::lower(rule.severity, 1);
+        }
+        d
+    }
+
     /// The offset where the line holding `offset` starts.
     pub fn line_start(&self, offset: usize) -> usize {
         self.df.source[..offset.min(self.df.source.len())]
@@ -303,6 +339,42 @@ impl<'a> Context<'a> {
         let n = line.len() - line.trim_start_matches([' ', '\t']).len();
         &line[..n]
     }
+}
+
+/// The platforms linted for when none is given: what multi-platform Go
+/// images are built for.
+pub const DEFAULT_PLATFORMS: [&str; 2] = ["linux/amd64", "linux/arm64"];
+
+fn platform_vars(platforms: &[String]) -> Vec<Vars> {
+    let list: Vec<&str> = if platforms.is_empty() {
+        DEFAULT_PLATFORMS.to_vec()
+    } else {
+        platforms.iter().map(String::as_str).collect()
+    };
+    let build = list.first().copied().unwrap_or(DEFAULT_PLATFORMS[0]);
+    list.iter()
+        .map(|p| crate::go::platform_vars(p, build))
+        .collect()
+}
+
+/// The global ARGs (before the first FROM) with their defaults, a build
+/// argument given for a declared one winning.
+fn global_args(df: &Dockerfile, build_args: &BTreeMap<String, String>) -> Vars {
+    let mut vars = df.global_args();
+    if build_args.is_empty() {
+        return vars;
+    }
+    for i in df.instructions.iter().take_while(|i| i.kind != Kind::From) {
+        if i.kind != Kind::Arg {
+            continue;
+        }
+        for kv in i.key_values() {
+            if let Some(v) = build_args.get(&kv.key) {
+                vars.insert(kv.key, v.clone());
+            }
+        }
+    }
+    vars
 }
 
 fn reaching(df: &Dockerfile, stages: &[Stage]) -> Vec<bool> {

@@ -297,3 +297,79 @@ fn go007_versions() {
         assert!(lines("GO007", &wrap(run)).is_empty(), "{run}");
     }
 }
+
+#[test]
+fn reach_follows_globs_platforms_and_unknowns() {
+    use envelope_lint::Severity;
+    // The example: `minio*` does not take minisign along.
+    let glob = "FROM golang:1.23 AS b\nRUN go install example.com/minisign@v1.0.0\nFROM scratch\nCOPY --from=b /go/bin/minio* /bin/\n";
+    assert!(lines("GO002", glob).is_empty());
+    assert!(lines("GO004", glob).is_empty());
+    let taken = glob.replace("minisign", "minio");
+    assert_eq!(flagged_lines("GO002", &taken), [2]);
+    // Classes and `?` as Go's filepath.Match has them, per element.
+    let class = "FROM golang:1.23 AS b\nRUN go build -o /out/app ./cmd/app\nRUN go build -o /out/tool ./cmd/tool\nFROM scratch\nCOPY --from=b /out/[a-c]p? /app\n";
+    assert_eq!(flagged_lines("GO002", class), [2]);
+    // A platform argument is the set of its expansions.
+    let arch = "FROM golang:1.23 AS b\nARG TARGETARCH\nRUN go build -o /out/$TARGETARCH/app ./cmd/app\nFROM scratch\nARG TARGETARCH\nCOPY --from=b /out/${TARGETARCH}/app /app\n";
+    let d = findings("GO002", arch);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].severity, Severity::Error);
+    assert!(!d[0].message.contains("may reach"), "{}", d[0].message);
+    let other = arch.replace("/out/${TARGETARCH}/app", "/out/386/app");
+    assert!(findings("GO002", &other).is_empty());
+    // An unknown variable in the copy: may reach, one severity lower.
+    let unknown = "FROM golang:1.23 AS b\nRUN go build -o /out/app ./cmd/app\nFROM scratch\nCOPY --from=b $DIR/app /app\n";
+    let d = findings("GO002", unknown);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].severity, Severity::Warning);
+    assert!(d[0].message.contains("may reach the final image"));
+    // Lowered from the configured severity too.
+    let settings = Settings {
+        severity: [("GO002".to_string(), Severity::Warning)].into(),
+        ..only("GO002")
+    };
+    let d = lint("Dockerfile", unknown.as_bytes(), None, &settings)
+        .expect("lint")
+        .diagnostics;
+    assert_eq!(d[0].severity, Severity::Info);
+    // `--build-arg` resolves what the defaults leave open.
+    let arg = "FROM golang:1.23 AS b\nARG OUT\nRUN go build -o $OUT/app ./cmd/app\nFROM scratch\nCOPY --from=b /dist/app /app\n";
+    assert_eq!(findings("GO002", arg)[0].severity, Severity::Warning);
+    let settings = Settings {
+        build_args: [("OUT".to_string(), "/elsewhere".to_string())].into(),
+        ..only("GO002")
+    };
+    let given = lint("Dockerfile", arg.as_bytes(), None, &settings).expect("lint");
+    assert!(given.diagnostics.is_empty());
+    let settings = Settings {
+        build_args: [("OUT".to_string(), "/dist".to_string())].into(),
+        ..only("GO002")
+    };
+    let given = lint("Dockerfile", arg.as_bytes(), None, &settings).expect("lint");
+    assert_eq!(given.diagnostics[0].severity, Severity::Error);
+    // Platforms given replace the default pair.
+    let settings = Settings {
+        platforms: vec!["linux/386".to_string()],
+        ..only("GO002")
+    };
+    let given = lint("Dockerfile", other.as_bytes(), None, &settings).expect("lint");
+    assert_eq!(given.diagnostics.len(), 1);
+}
+
+#[test]
+fn heredoc_scripts_are_split_as_the_shell_would() {
+    let text = "FROM golang:1.23 AS b\nWORKDIR /src\nRUN <<EOT\nset -e\nif [ -f go.mod ]; then\n  go build \\\n    -o /out/app \\\n    ./cmd/app\nfi\nEOT\nFROM scratch\nCOPY --from=b /out/app /app\n";
+    assert_eq!(flagged_lines("GO002", text), [6]);
+    assert_eq!(flagged_lines("GO003", text), [6]);
+    assert_eq!(flagged_lines("GO004", text), [6]);
+    let out = fixed("GO003", text);
+    assert!(
+        out.contains("  go build -trimpath \\\n    -o /out/app"),
+        "{out}"
+    );
+    for shell in ["bash -ex <<EOT", "<<EOT bash", "sh -e <<EOT"] {
+        let t = text.replace("<<EOT\n", &format!("{shell}\n"));
+        assert_eq!(flagged_lines("GO002", &t), [6], "{shell}");
+    }
+}

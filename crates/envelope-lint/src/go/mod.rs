@@ -4,12 +4,13 @@
 //!
 //! [`GoCommand`] is one such command; `find` collects them. Its flags and
 //! package arguments are read in `flags`, where its binary goes in
-//! `output`, its caches in `caches`; what a stage has in effect (WORKDIR,
+//! `output` and whether it reaches the final image in `flow`, its caches in `caches`; what a stage has in effect (WORKDIR,
 //! USER, the golang image) in `stage`.
 
 mod caches;
 mod find;
 mod flags;
+mod flow;
 mod output;
 mod paths;
 mod stage;
@@ -19,6 +20,8 @@ use envelope_dockerfile::{Command, Span, Vars};
 pub use caches::{cache_mount_targets, mount_covers};
 pub(crate) use find::find;
 pub use flags::{bool_flag, parse_bool, split_quoted, strip_pattern, FlagUse};
+pub(crate) use flow::platform_vars;
+pub use flow::{expansions, Produced, Reach};
 pub use output::Output;
 pub use paths::clean;
 pub use stage::{go_minor, is_golang_image, is_root_user, runs_as_root, workdir_at};

@@ -1,9 +1,7 @@
-//! Where a `go build` or `go install` writes its binary, and whether that
-//! binary reaches the final image (through FROM, `COPY --from` or a
-//! `RUN --mount=from=`).
+//! Where a `go build` or `go install` writes its binary; whether it
+//! reaches the final image is `flow`'s.
 
-use envelope_dockerfile::Kind;
-
+use super::flow::Produced;
 use super::paths::{clean, join};
 use super::stage::{is_golang_image, workdir_at};
 use super::{expand, GoCommand};
@@ -29,6 +27,12 @@ impl GoCommand {
     /// The directory the command runs in: WORKDIR, then `cd` earlier in the
     /// same RUN, then `-C`. `None` when unknown.
     pub fn cwd(&self, cx: &Context) -> Option<String> {
+        self.raw_cwd(cx).filter(|d| !d.contains('$'))
+    }
+
+    /// [`GoCommand::cwd`], keeping variables left unresolved (platform
+    /// arguments are expanded later, over the platforms).
+    fn raw_cwd(&self, cx: &Context) -> Option<String> {
         let mut dir = workdir_at(cx, self.stage, self.instr);
         if let Some(instr) = cx.df.instructions.get(self.instr) {
             let vars = cx.vars_at(self.stage, self.instr);
@@ -40,23 +44,29 @@ impl GoCommand {
                     continue;
                 }
                 dir = match c.args().first().map(|w| expand(&w.value, &vars)) {
-                    Some(a) if !a.contains('$') && a != "-" => join(dir.as_deref(), &a),
+                    Some(a) if a != "-" && !a.starts_with('~') => join(dir.as_deref(), &a),
                     _ => None,
                 };
             }
         }
         if let Some(c) = self.last_flag_value("C") {
-            dir = if c.contains('$') {
-                None
-            } else {
-                join(dir.as_deref(), &c)
-            };
+            dir = join(dir.as_deref(), &c);
         }
         dir
     }
 
-    /// Where `go build` / `go install` writes the binary.
+    /// Where `go build` / `go install` writes the binary, when that is one
+    /// path for every platform; [`GoCommand::produced`] gives each.
     pub fn output(&self, cx: &Context) -> Output {
+        match self.produced(cx) {
+            Produced::Discarded => Output::Discarded,
+            Produced::Paths(mut p) if p.len() == 1 => Output::Path(p.remove(0)),
+            Produced::Paths(_) | Produced::Unknown => Output::Unknown,
+        }
+    }
+
+    /// Where the binary goes, variables left unresolved kept in the path.
+    pub(super) fn raw_output(&self, cx: &Context) -> Output {
         match self.sub.as_str() {
             "build" => self.build_output(cx),
             "install" => self.install_output(cx),
@@ -66,13 +76,10 @@ impl GoCommand {
 
     fn build_output(&self, cx: &Context) -> Output {
         if let Some(o) = self.last_flag_value("o") {
-            if o.contains('$') {
-                return Output::Unknown;
-            }
             if o == "/dev/null" {
                 return Output::Discarded;
             }
-            let Some(path) = join(self.cwd(cx).as_deref(), &o) else {
+            let Some(path) = join(self.raw_cwd(cx).as_deref(), &o) else {
                 return Output::Unknown;
             };
             // `-o dir/` writes dir/<package name>.
@@ -91,7 +98,7 @@ impl GoCommand {
         if count > 1 || pkgs.iter().any(|w| w.value.contains("...")) {
             return Output::Discarded;
         }
-        self.cwd(cx).map_or(Output::Unknown, Output::Path)
+        self.raw_cwd(cx).map_or(Output::Unknown, Output::Path)
     }
 
     fn install_output(&self, cx: &Context) -> Output {
@@ -104,7 +111,7 @@ impl GoCommand {
         } else {
             return Output::Unknown;
         };
-        if dir.contains('$') || !dir.starts_with('/') {
+        if !dir.starts_with('/') {
             return Output::Unknown;
         }
         let dir = clean(&dir);
@@ -115,16 +122,6 @@ impl GoCommand {
         match binary_name(&pkgs[0].value) {
             Some(name) => Output::Path(format!("{}/{name}", dir.trim_end_matches('/'))),
             None => Output::Path(dir),
-        }
-    }
-
-    /// Does the binary this command writes end up in the final image?
-    /// Unknown outputs count as reaching it when their stage does.
-    pub fn output_reaches_final(&self, cx: &Context) -> bool {
-        match self.output(cx) {
-            Output::Discarded => false,
-            Output::Path(p) => path_reaches_final(cx, self.stage, Some(&p), 0),
-            Output::Unknown => path_reaches_final(cx, self.stage, None, 0),
         }
     }
 }
@@ -151,142 +148,6 @@ fn binary_name(pkg: &str) -> Option<String> {
     Some(name.to_string())
 }
 
-/// Does `path` (a file or directory in `stage`, or anything when `None`)
-/// end up in the final image: through FROM, `COPY --from` or a
-/// `RUN --mount=from=`?
-fn path_reaches_final(cx: &Context, stage: usize, path: Option<&str>, depth: usize) -> bool {
-    if !cx.reaches_final(stage) {
-        return false;
-    }
-    let Some(path) = path else {
-        return true;
-    };
-    if cx.is_final(stage) || depth > 64 {
-        return true;
-    }
-    for t in cx
-        .stages
-        .iter()
-        .filter(|t| t.index > stage && cx.reaches_final(t.index))
-    {
-        if t.parent == Some(stage) && path_reaches_final(cx, t.index, Some(path), depth + 1) {
-            return true;
-        }
-        for (idx, instr) in cx.instructions(t.index) {
-            let from_here = |r: &str| {
-                cx.df
-                    .stage_by_ref(&cx.stages, r)
-                    .is_some_and(|s| s.index == stage)
-            };
-            match instr.kind {
-                Kind::Copy | Kind::Add => {
-                    let Some(from) = instr.flag("from").and_then(|f| f.value.clone()) else {
-                        continue;
-                    };
-                    if !from_here(&from) {
-                        continue;
-                    }
-                    let words = instr.words();
-                    let vars = cx.vars_at(t.index, idx);
-                    let sources = words.len().saturating_sub(1);
-                    let Some(dest) = words.last().map(|w| expand(&w.value, &vars)) else {
-                        continue;
-                    };
-                    for w in &words[..sources] {
-                        let source = expand(&w.value, &vars);
-                        if !covers(&source, path) {
-                            continue;
-                        }
-                        // Follow the copy into the stage it lands in.
-                        let landed = copied_to(cx, t.index, idx, &source, path, &dest, sources);
-                        if path_reaches_final(cx, t.index, landed.as_deref(), depth + 1) {
-                            return true;
-                        }
-                    }
-                }
-                Kind::Run => {
-                    for m in instr.flags.iter().filter(|f| f.name == "mount") {
-                        let fields = m.fields();
-                        let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
-                        if !get("from").is_some_and(|f| from_here(f)) {
-                            continue;
-                        }
-                        match get("source").or_else(|| get("src")) {
-                            Some(src) => {
-                                if covers(src, path) {
-                                    return true;
-                                }
-                            }
-                            None => return true,
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    false
-}
-
-/// Where `COPY source... dest` (instruction `idx` of `stage`) puts `path`
-/// (or the part of it `source` holds); `None` when it cannot tell.
-fn copied_to(
-    cx: &Context,
-    stage: usize,
-    idx: usize,
-    source: &str,
-    path: &str,
-    dest: &str,
-    sources: usize,
-) -> Option<String> {
-    if source.contains(['$', '*', '?', '[']) || dest.contains('$') {
-        return None;
-    }
-    let into_dir = sources > 1 || dest.ends_with('/');
-    let dest = if dest.starts_with('/') {
-        clean(dest)
-    } else {
-        join(workdir_at(cx, stage, idx).as_deref(), dest)?
-    };
-    let s = clean(&format!("/{source}"));
-    let p = clean(path);
-    if s == p {
-        // The file itself: into a directory, or renamed.
-        let into_dir = into_dir || dest == "/";
-        let name = p.rsplit('/').next().unwrap_or(&p);
-        return Some(if into_dir {
-            format!("{}/{name}", dest.trim_end_matches('/'))
-        } else {
-            dest
-        });
-    }
-    if let Some(rest) = p.strip_prefix(s.as_str()).filter(|r| r.starts_with('/')) {
-        // A directory holding the path: its contents go into dest.
-        return Some(clean(&format!("{dest}{rest}")));
-    }
-    if s == "/" {
-        return Some(clean(&format!("{dest}/{p}")));
-    }
-    // Part of a directory `path`: the copied part, wherever it lands.
-    Some(dest)
-}
-
-/// Does copying `source` (from a stage's root) take `path` along, or part of
-/// it? Globs and unresolved variables are assumed to.
-fn covers(source: &str, path: &str) -> bool {
-    if source.contains(['$', '*', '?', '[']) {
-        return true;
-    }
-    let s = clean(&format!("/{source}"));
-    let p = clean(path);
-    s == "/"
-        || s == p
-        || p.strip_prefix(s.as_str())
-            .is_some_and(|r| r.starts_with('/'))
-        || s.strip_prefix(p.as_str())
-            .is_some_and(|r| r.starts_with('/'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,8 +164,5 @@ mod tests {
         );
         assert_eq!(binary_name("./cmd/app").as_deref(), Some("app"));
         assert_eq!(binary_name("."), None);
-        assert!(covers("/out/", "/out/app"));
-        assert!(covers("out/app", "/out"));
-        assert!(!covers("/out/app", "/go/bin/tool"));
     }
 }

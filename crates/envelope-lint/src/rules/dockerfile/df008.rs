@@ -1,7 +1,7 @@
 use envelope_dockerfile::{Instruction, Kind};
 
 use super::df003::{chain, last_in_chain};
-use crate::go::Output;
+use crate::go::Reach;
 use crate::image::BaseKind;
 use crate::{declare_rule, Context, Diagnostic, Rule};
 
@@ -69,13 +69,16 @@ impl Rule for FullOsFinalStage {
         if cx.go.iter().any(|g| chain.contains(&g.stage)) {
             return;
         }
-        let static_binary = cx.go.iter().any(|g| {
-            matches!(g.sub.as_str(), "build" | "install")
-                && g.cgo_enabled() == Some("0")
-                && matches!(g.output(cx), Output::Path(_))
-                && g.output_reaches_final(cx)
-        });
-        if !static_binary || needs_shell(cx, last.index, &chain) {
+        let reach = cx
+            .go
+            .iter()
+            .filter(|g| {
+                matches!(g.sub.as_str(), "build" | "install") && g.cgo_enabled() == Some("0")
+            })
+            .map(|g| g.reach(cx))
+            .max()
+            .unwrap_or(Reach::No);
+        if reach == Reach::No || needs_shell(cx, last.index, &chain) {
             return;
         }
         let Some(word) = &last.image_word else {
@@ -98,7 +101,10 @@ impl Rule for FullOsFinalStage {
                 shown.join(", ")
             ));
         }
-        out.push(cx.diag(&Self::INFO, word.span, message).with_help(HELP));
+        out.push(
+            cx.diag_reach(&Self::INFO, word.span, message, reach)
+                .with_help(HELP),
+        );
     }
 }
 

@@ -1,6 +1,6 @@
 use envelope_dockerfile::Kind;
 
-use crate::go::{go_minor, is_golang_image, GoCommand};
+use crate::go::{go_minor, is_golang_image, GoCommand, Reach};
 use crate::{declare_rule, Context, Diagnostic, Edit, Fix, Rule};
 
 declare_rule! {
@@ -80,11 +80,12 @@ impl Rule for CgoForStaticBase {
                     false
                 }
             };
-            if !g.output_reaches_final(cx) {
+            let reach = g.reach(cx);
+            if reach == Reach::No {
                 continue;
             }
             let d = if explicit {
-                cx.diag(
+                cx.diag_reach(
                     &Self::INFO,
                     g.head_span(),
                     format!(
@@ -92,19 +93,21 @@ impl Rule for CgoForStaticBase {
                         g.sub,
                         g.cgo_enabled().unwrap_or_default()
                     ),
+                    reach,
                 )
                 .with_help(
                     "a cgo binary needs libc at run time: use a base with one (gcr.io/distroless/base-debian12), or link statically with -ldflags '-linkmode external -extldflags -static'",
                 )
             } else {
                 let mut d = cx
-                    .diag(
+                    .diag_reach(
                         &Self::INFO,
                         g.head_span(),
                         format!(
                             "`go {}` without CGO_ENABLED=0 for a final image with no C library (`{base}`)",
                             g.sub
                         ),
+                        reach,
                     )
                     .with_help(
                         "with a C compiler present Go enables cgo, and the binary links against glibc and fails on start with \"no such file or directory\"; set CGO_ENABLED=0",

@@ -1,6 +1,6 @@
 use envelope_dockerfile::Span;
 
-use crate::go::{bool_flag, go_minor, split_quoted, strip_pattern, FlagUse, GoCommand};
+use crate::go::{bool_flag, go_minor, split_quoted, strip_pattern, FlagUse, GoCommand, Reach};
 use crate::{declare_rule, Context, Diagnostic, Edit, Fix, Rule};
 
 declare_rule! {
@@ -78,7 +78,11 @@ impl Rule for NoStripFlags {
             let s_implies_w = go_minor(cx.root_image(g.stage)).is_none_or(|m| m >= 22);
             let need_s = s.is_none();
             let need_w = w.is_none() && !(s == Some(true) && s_implies_w);
-            if !(need_s || need_w) || !g.output_reaches_final(cx) {
+            if !(need_s || need_w) {
+                continue;
+            }
+            let reach = g.reach(cx);
+            if reach == Reach::No {
                 continue;
             }
             let (missing, message) = match (need_s, need_w) {
@@ -113,7 +117,7 @@ impl Rule for NoStripFlags {
                 ),
                 None => g.head_span(),
             };
-            let mut d = cx.diag(&Self::INFO, span, message);
+            let mut d = cx.diag_reach(&Self::INFO, span, message, reach);
             if from_goflags {
                 d = d.with_help(format!(
                     "{HELP}; here -ldflags comes from GOFLAGS, add {missing} there"
