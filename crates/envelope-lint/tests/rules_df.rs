@@ -485,3 +485,41 @@ fn df013_trusted_registries() {
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(m[0].contains("ghcr.io/other/base:1"));
 }
+
+#[test]
+fn df007_local_sources_with_variables() {
+    // A variable inside a local path: still a local file ADD copies as COPY.
+    let text = "FROM x\nARG V\nADD dir-${V}/etcd /usr/local/bin/\n";
+    assert_eq!(findings("DF007", text).len(), 1);
+    assert_eq!(
+        fixed("DF007", text),
+        "FROM x\nARG V\nCOPY dir-${V}/etcd /usr/local/bin/\n"
+    );
+    // Resolved through the ARG default: an archive ADD unpacks.
+    let archive = "FROM x\nARG F=etcd.tar.gz\nADD dist/${F} /opt/\n";
+    assert!(findings("DF007", archive).is_empty());
+    // The name itself, or the whole source, unknown: could be an archive or a URL.
+    assert!(findings("DF007", "FROM x\nADD dist/$FILE /opt/\n").is_empty());
+    assert!(findings("DF007", "FROM x\nADD ${SRC}/etcd /opt/\n").is_empty());
+}
+
+#[test]
+fn df008_variable_output_paths() {
+    let text = "FROM golang:1.23 AS build\nARG TARGETARCH\nRUN CGO_ENABLED=0 go build -o /out/$TARGETARCH/app ./cmd/app\nFROM debian:12\nARG TARGETARCH\nCOPY --from=build /out/${TARGETARCH}/app /app\nCMD [\"/app\"]\n";
+    assert_eq!(findings("DF008", text).len(), 1);
+}
+
+#[test]
+fn df011_capabilities_and_protocols() {
+    // One finding per port number, not per protocol.
+    let both = "FROM debian:12\nUSER app\nEXPOSE 53 53/udp\n";
+    assert_eq!(findings("DF011", both).len(), 1);
+    // The binary given the capability may bind the port.
+    let cap = "FROM golang:1.23 AS build\nRUN go build -o /dns ./cmd/dns\nFROM debian:12\nCOPY --from=build /dns /dns\nRUN setcap 'cap_net_bind_service=+ep' /dns\nUSER app\nEXPOSE 53 53/udp\n";
+    assert!(findings("DF011", cap).is_empty());
+    let in_build = "FROM golang:1.23 AS build\nRUN go build -o /dns ./cmd/dns && setcap cap_net_bind_service+ep /dns\nFROM debian:12\nCOPY --from=build /dns /dns\nUSER app\nEXPOSE 53\n";
+    assert!(findings("DF011", in_build).is_empty());
+    // Another capability is not that one.
+    let other = cap.replace("cap_net_bind_service", "cap_net_raw");
+    assert_eq!(findings("DF011", &other).len(), 1);
+}

@@ -10,8 +10,10 @@ declare_rule! {
     /// - ADD of local files or directories that are not archives: COPY does
     ///   the same. Local tar archives (`.tar`, `.tar.gz`, `.tgz`, `.tar.xz`,
     ///   `.tar.bz2`, `.tar.zst` and the like), which ADD unpacks, are left
-    ///   alone, and so is an ADD whose source is a variable or a wildcard
-    ///   that may match an archive.
+    ///   alone, and so is an ADD whose source may be an archive or a URL:
+    ///   a wildcard that may match an archive, a file name or a whole
+    ///   source from a variable that does not resolve (a variable in a
+    ///   directory of the path, `dir-${V}/etcd`, is still a local file).
     /// - ADD of an `http(s)://` URL without `--checksum=sha256:...`.
     ///
     /// ADD of a git repository (`https://github.com/org/repo.git#v1.2`,
@@ -121,7 +123,11 @@ fn classify(source: &str, ins: &Instruction) -> Source {
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return Source::Url;
     }
-    if lower.contains("://") || source.contains('$') {
+    // A variable left unresolved may hold a scheme or an archive's name;
+    // one inside a directory of a local path (`dir-${V}/etcd`) does not.
+    let last = lower.trim_end_matches('/');
+    let last = last.rsplit('/').next().unwrap_or(last);
+    if lower.contains("://") || source.starts_with('$') || last.contains('$') {
         return Source::Special;
     }
     // `--unpack` changes what ADD does with archives.
@@ -189,6 +195,8 @@ mod tests {
         assert_eq!(kinds("ADD dist/* /srv/"), [Special]);
         assert_eq!(kinds("ADD *.tar.gz /srv/"), [Special]);
         assert_eq!(kinds("ADD $FILE /srv/"), [Special]);
+        assert_eq!(kinds("ADD dir-${V}/etcd /srv/"), [Plain]);
+        assert_eq!(kinds("ADD dir/${V}.tgz /srv/"), [Special]);
         assert_eq!(kinds("ADD https://example.com/x.tar.gz /x"), [Url]);
         assert_eq!(
             kinds("ADD https://github.com/moby/buildkit.git#v0.12.0 /src"),

@@ -10,7 +10,10 @@ declare_rule! {
     /// is built FROM) when the container runs as a non-root user: a USER
     /// other than root, or a base that defaults to one (distroless
     /// `:nonroot`, Chainguard). Ports given by a variable that does not
-    /// resolve are not judged; a root final stage is DF003's business.
+    /// resolve are not judged; a root final stage is DF003's business. One
+    /// finding per port number of an EXPOSE (`53 53/udp` is one), and none
+    /// when a stage the final image takes from gives a file the capability
+    /// (`setcap cap_net_bind_service=+ep /app`).
     ///
     /// ## Why
     /// Binding a port below 1024 needs root or the CAP_NET_BIND_SERVICE
@@ -45,7 +48,7 @@ impl Rule for PrivilegedPort {
         let Some(last) = cx.final_stage() else {
             return;
         };
-        if !matches!(effective_user(cx, last.index), User::NonRoot) {
+        if !matches!(effective_user(cx, last.index), User::NonRoot) || grants_bind(cx) {
             return;
         }
         for st in chain(cx, last.index).into_iter().rev() {
@@ -59,11 +62,17 @@ impl Rule for PrivilegedPort {
                 } else {
                     Default::default()
                 };
+                // `53 53/udp` is one port to bind, whatever the protocols.
+                let mut seen = Vec::new();
                 for w in words {
                     let v = crate::go::expand(&w.value, &vars);
                     let Some(port) = low_port(&v) else {
                         continue;
                     };
+                    if seen.contains(&port) {
+                        continue;
+                    }
+                    seen.push(port);
                     out.push(
                         cx.diag(
                             &Self::INFO,
@@ -76,6 +85,26 @@ impl Rule for PrivilegedPort {
             }
         }
     }
+}
+
+/// Does a stage that reaches the final image give a file
+/// CAP_NET_BIND_SERVICE (`setcap cap_net_bind_service=+ep /app`)? File
+/// capabilities travel with the file through `COPY --from`.
+fn grants_bind(cx: &Context) -> bool {
+    cx.stages
+        .iter()
+        .filter(|s| cx.reaches_final(s.index))
+        .flat_map(|s| cx.instructions(s.index))
+        .filter(|(_, ins)| ins.kind == Kind::Run)
+        .flat_map(|(_, ins)| ins.commands())
+        .any(|c| {
+            c.name() == "setcap"
+                && c.args().iter().any(|w| {
+                    w.value
+                        .to_ascii_lowercase()
+                        .contains("cap_net_bind_service")
+                })
+        })
 }
 
 /// The first port of `80`, `443/tcp`, `80-90/udp` when it is below 1024.
