@@ -505,6 +505,20 @@ pub struct LintArgs {
     /// Default: `context` in envelope.toml, else each Dockerfile's folder.
     #[arg(long, value_name = "DIR")]
     pub context: Option<PathBuf>,
+
+    /// A build argument, as `docker build --build-arg NAME=value` (repeat
+    /// for more; `NAME` alone takes it from the environment): the value of
+    /// a declared ARG, over its default, where the lint follows paths such
+    /// as `go build -o $OUT/app`. Added to `build-args` in envelope.toml.
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    pub build_arg: Vec<String>,
+
+    /// The platforms the Dockerfiles are built for, comma-separated or
+    /// repeated: OS/ARCH[/VARIANT]. `$TARGETARCH` and the other platform
+    /// arguments in paths are expanded over them. Default: linux/amd64 and
+    /// linux/arm64.
+    #[arg(long, value_delimiter = ',', value_name = "PLATFORM")]
+    pub platform: Vec<String>,
 }
 
 /// Which rules run and what fails: shared by `lint` and `audit`.

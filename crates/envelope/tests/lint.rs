@@ -825,3 +825,43 @@ mod hadolint {
         assert!(agreed >= 5, "only {agreed} findings in common");
     }
 }
+
+#[test]
+fn build_args_and_platforms_resolve_paths() {
+    let tmp = tempdir();
+    std::fs::write(
+        tmp.path().join("Dockerfile"),
+        "FROM golang:1.23 AS b\nARG OUT\nARG TARGETARCH\nRUN go build -o $OUT/$TARGETARCH/app ./cmd/app\nFROM scratch\nCOPY --from=b /dist/arm/app /app\nENTRYPOINT [\"/app\"]\n",
+    )
+    .expect("write");
+    let severities = |extra: &[&str]| {
+        let o = run(lint_cmd(tmp.path())
+            .args(["--select", "GO002", "--format", "json", "Dockerfile"])
+            .args(extra));
+        json(&out(&o))["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| d["severity"].as_str().expect("severity").to_string())
+            .collect::<Vec<_>>()
+    };
+    // OUT unknown: the binary may reach the final image, one severity lower.
+    assert_eq!(severities(&[]), ["warning"]);
+    // Resolved, but built for amd64 and arm64 only: /dist/arm is not it.
+    assert!(severities(&["--build-arg", "OUT=/dist"]).is_empty());
+    let arm = ["--build-arg", "OUT=/dist", "--platform", "linux/arm/v7"];
+    assert_eq!(severities(&arm), ["error"]);
+    // The same from envelope.toml.
+    std::fs::write(
+        tmp.path().join("envelope.toml"),
+        "[lint]\nbuild-args = { OUT = \"/dist\" }\n",
+    )
+    .expect("write");
+    assert_eq!(
+        severities(&["--platform", "linux/amd64,linux/arm"]),
+        ["error"]
+    );
+    let o = run(lint_cmd(tmp.path()).args(["--platform", "linux", "Dockerfile"]));
+    assert_eq!(code(&o), 2, "{}", err(&o));
+    assert!(err(&o).contains("--platform `linux`"), "{}", err(&o));
+}

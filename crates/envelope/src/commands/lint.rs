@@ -33,8 +33,40 @@ struct Outcome {
     original: String,
 }
 
+/// `--build-arg` and `--platform` into the settings.
+fn build_settings(args: &LintArgs, settings: &mut Settings) -> Result<()> {
+    for a in &args.build_arg {
+        let (name, value) = match a.split_once('=') {
+            Some((n, v)) => (n.to_string(), v.to_string()),
+            // As docker does: `NAME` alone is the environment's, if set.
+            None => match std::env::var(a) {
+                Ok(v) => (a.clone(), v),
+                Err(_) => continue,
+            },
+        };
+        if name.is_empty() {
+            bail!(hinted(
+                format!("--build-arg `{a}` has no name"),
+                "write --build-arg NAME=value",
+            ));
+        }
+        settings.build_args.insert(name, value);
+    }
+    for p in &args.platform {
+        let platform: envelope_oci::Platform = p.parse().map_err(|e| {
+            hinted(
+                format!("--platform `{p}`: {e}"),
+                "write OS/ARCH[/VARIANT], e.g. linux/arm64",
+            )
+        })?;
+        settings.platforms.push(platform.to_string());
+    }
+    Ok(())
+}
+
 pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
-    let settings = crate::findings::settings(&args.selection, "lint")?;
+    let mut settings = crate::findings::settings(&args.selection, "lint")?;
+    build_settings(&args, &mut settings)?;
     let inputs = inputs(&args, settings.context.as_deref(), printer)?;
     let want_fixes = args.fix || args.diff;
 

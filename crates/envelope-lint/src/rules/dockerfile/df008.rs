@@ -12,7 +12,10 @@ declare_rule! {
     /// static Go binary: a `go build` or `go install` with `CGO_ENABLED=0`
     /// in effect, in another stage, whose output is copied into the final
     /// image. The finding says which packages the stage installs, if any,
-    /// so you can check whether the program needs them at run time.
+    /// so you can check whether the program needs them at run time. The
+    /// binary is followed as GO002 follows it (docs/lint.md,
+    /// "Reachability"), variables such as `$TARGETARCH` in its path
+    /// resolved; one that only may reach the final image gives an info.
     ///
     /// Not flagged: a final stage that needs the OS to start: it runs a
     /// shell script, a shell, a shell-form command line using shell syntax,

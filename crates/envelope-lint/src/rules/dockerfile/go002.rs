@@ -11,6 +11,11 @@ declare_rule! {
     /// with `env` or `export` earlier in the RUN, by ENV, by an ARG default,
     /// or with `go env -w`.
     ///
+    /// Whether the binary reaches the final image is followed through the
+    /// stages (docs/lint.md, "Reachability"): a binary that only may reach
+    /// it, because a path on its way cannot be resolved, is reported as a
+    /// warning whose message says so.
+    ///
     /// Not flagged: binaries linked statically on purpose
     /// (`-extldflags -static`, `-tags netgo`), and builds on the Alpine
     /// variants of the `golang` image (Go 1.20 and later) that install no C

@@ -11,6 +11,10 @@ declare_rule! {
     /// `-s` implies `-w`, so `-s` alone is enough unless the build stage's
     /// `golang` tag names an older Go.
     ///
+    /// Whether the binary reaches the final image is followed through the
+    /// stages (docs/lint.md, "Reachability"); a binary that only may reach
+    /// it is reported as an info whose message says so.
+    ///
     /// Not flagged: builds whose output never reaches the final image (a
     /// `go build ./...` check, `-o /dev/null`, a test stage, a tool installed
     /// but not copied), debug builds (`-gcflags=all="-N -l"`), `-race` and
