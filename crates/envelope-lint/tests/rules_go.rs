@@ -373,3 +373,24 @@ fn heredoc_scripts_are_split_as_the_shell_would() {
         assert_eq!(flagged_lines("GO002", &t), [6], "{shell}");
     }
 }
+
+#[test]
+fn copies_of_copies_stay_bounded() {
+    // Every stage copies the previous one twice: 2^40 ways, never followed
+    // to the end.
+    let mut text = String::from("FROM golang:1.23 AS s0\nRUN go build -o /out/app ./cmd/app\n");
+    for i in 1..=40 {
+        let p = i - 1;
+        text.push_str(&format!(
+            "FROM debian:12 AS s{i}\nCOPY --from=s{p} / /a/\nCOPY --from=s{p} / /b/\n"
+        ));
+    }
+    text.push_str("FROM scratch\nCOPY --from=s40 /nothing /x\n");
+    let started = std::time::Instant::now();
+    let d = findings("GO002", &text);
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    assert!(
+        !d.is_empty() && d.iter().all(|d| d.message.contains("may reach")),
+        "{d:?}"
+    );
+}

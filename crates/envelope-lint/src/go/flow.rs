@@ -104,7 +104,7 @@ impl GoCommand {
             Produced::Unknown => Reach::May,
             Produced::Paths(paths) => paths
                 .iter()
-                .map(|p| path_reach(cx, self.stage, p, 0))
+                .map(|p| path_reach(cx, self.stage, p, 0, &Budget::new(STEPS)))
                 .max()
                 .unwrap_or(Reach::No),
         }
@@ -116,6 +116,11 @@ impl GoCommand {
         self.reach(cx) != Reach::No
     }
 }
+
+/// Steps of [`path_reach`] one question may take.
+const STEPS: u32 = 4096;
+
+type Budget = std::cell::Cell<u32>;
 
 /// Is `stage` the final stage or one it is built FROM?
 fn in_final_chain(cx: &Context, stage: usize) -> bool {
@@ -135,16 +140,19 @@ fn in_final_chain(cx: &Context, stage: usize) -> bool {
 }
 
 /// Does `path` (a file or a directory in `stage`) end up in the final image?
-fn path_reach(cx: &Context, stage: usize, path: &str, depth: usize) -> Reach {
+fn path_reach(cx: &Context, stage: usize, path: &str, depth: usize, budget: &Budget) -> Reach {
     if !cx.reaches_final(stage) {
         return Reach::No;
     }
     if cx.is_final(stage) {
         return Reach::Yes;
     }
-    if depth > 64 {
+    // Copies of copies can fan out: past a depth or a number of steps, the
+    // answer is a guess.
+    if depth > 64 || budget.get() == 0 {
         return Reach::May;
     }
+    budget.set(budget.get() - 1);
     let mut best = Reach::No;
     for t in cx
         .stages
@@ -152,7 +160,7 @@ fn path_reach(cx: &Context, stage: usize, path: &str, depth: usize) -> Reach {
         .filter(|t| t.index > stage && cx.reaches_final(t.index))
     {
         if t.parent == Some(stage) {
-            best = best.max(path_reach(cx, t.index, path, depth + 1));
+            best = best.max(path_reach(cx, t.index, path, depth + 1, budget));
         }
         for (idx, instr) in cx.instructions(t.index) {
             if best == Reach::Yes {
@@ -183,15 +191,17 @@ fn path_reach(cx: &Context, stage: usize, path: &str, depth: usize) -> Reach {
                             let found = match glob_match(&source, path) {
                                 Match::None => continue,
                                 Match::Unresolved => Reach::May,
-                                Match::Covers(src) => {
-                                    follow(cx, t.index, idx, &src, path, &dests, sources, depth)
-                                }
+                                Match::Covers(src) => follow(
+                                    cx, t.index, idx, &src, path, &dests, sources, depth, budget,
+                                ),
                                 Match::Part { exact } => {
                                     // Part of the directory: lands at dest.
                                     let landed = dests
                                         .iter()
                                         .map(|d| match resolve(cx, t.index, idx, d) {
-                                            Some(d) => path_reach(cx, t.index, &d, depth + 1),
+                                            Some(d) => {
+                                                path_reach(cx, t.index, &d, depth + 1, budget)
+                                            }
                                             None => Reach::May,
                                         })
                                         .max()
@@ -260,6 +270,7 @@ fn follow(
     dests: &[String],
     sources: usize,
     depth: usize,
+    budget: &Budget,
 ) -> Reach {
     dests
         .iter()
@@ -269,7 +280,7 @@ fn follow(
                 return Reach::May;
             }
             match copied_to(cx, stage, idx, source, path, dest, sources) {
-                Some(landed) => path_reach(cx, stage, &landed, depth + 1),
+                Some(landed) => path_reach(cx, stage, &landed, depth + 1, budget),
                 None => Reach::May,
             }
         })
