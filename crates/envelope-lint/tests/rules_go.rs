@@ -394,3 +394,12 @@ fn copies_of_copies_stay_bounded() {
         "{d:?}"
     );
 }
+
+#[test]
+fn heredoc_groups_subshells_and_comments() {
+    let text = "FROM golang:1.23 AS b\nRUN <<-EOT\n\t# go build -o /out/c ./c\n\t( cd /src && go build -o /out/a ./a ) || exit 1\n\t{ go build -o /out/b ./b; } | tee log\n\tif true; then go build -o /out/d ./d; else echo no; fi\nEOT\nFROM scratch\nCOPY --from=b /out/a /out/b /out/c /out/d /bin/\n";
+    assert_eq!(flagged_lines("GO002", text), [4, 5, 6]);
+    let out = fixed("GO003", text);
+    assert!(out.contains("\t( cd /src && go build -trimpath -o /out/a ./a ) || exit 1\n\t{ go build -trimpath -o /out/b"), "{out}");
+    assert!(out.contains("\t# go build -o /out/c ./c\n"), "{out}");
+}
