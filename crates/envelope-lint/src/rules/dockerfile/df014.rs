@@ -14,6 +14,8 @@ declare_rule! {
     /// `gpgv`, `cosign verify*`, `minisign -V`, `slsa-verifier`,
     /// `openssl dgst -verify`, and no downloading of only the checksum or
     /// signature files themselves (`*.sha256`, `*.asc`, `*.sig`).
+    /// A URL naming a full 40-hex git commit (a raw file at a commit) is
+    /// taken as fixed content and not flagged.
     ///
     /// Not flagged: downloads in build stages whose RUN results do not
     /// become layers of the final image (a build stage that downloads
@@ -76,7 +78,10 @@ impl Rule for UnverifiedDownload {
                 let Some(first) = urls.first() else {
                     continue;
                 };
-                if urls.iter().all(|u| is_check_material(&u.value)) {
+                if urls
+                    .iter()
+                    .all(|u| is_check_material(&u.value) || at_commit(&u.value))
+                {
                     continue;
                 }
                 out.push(
@@ -146,6 +151,14 @@ fn is_check_material(url: &str) -> bool {
         || base.contains("sha512sums")
 }
 
+/// A URL naming a full git commit (`.../raw/<40 hex>/file`,
+/// `raw.githubusercontent.com/o/r/<40 hex>/file`): its content is fixed by
+/// the commit hash.
+fn at_commit(url: &str) -> bool {
+    url.split(['/', '?', '#'])
+        .any(|seg| seg.len() == 40 && seg.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Is command `i` piped into a shell (DF010's `curl ... | sh`)?
 fn piped_to_shell(cmds: &[Command], i: usize) -> bool {
     cmds.get(i + 1).is_some_and(|next| {
@@ -186,6 +199,10 @@ mod tests {
         assert!(is_check_material("https://x/v1/tool_checksums.txt"));
         assert!(is_check_material("https://x/tool.tar.gz.asc"));
         assert!(!is_check_material("https://x/tool.tar.gz"));
+        assert!(at_commit(
+            "https://github.com/o/r/raw/33ae08ff08d168572df2956ed14fbc4949880d94/config/Caddyfile"
+        ));
+        assert!(!at_commit("https://github.com/o/r/releases/download/v1/x"));
     }
 
     #[test]

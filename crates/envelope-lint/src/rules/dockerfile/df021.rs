@@ -16,8 +16,9 @@ declare_rule! {
     /// only fixes), date or build-number tags (`ltsc2022`, `20240101`),
     /// `latest` and no tag (DF002), digest-pinned images, images named
     /// through variables, stage names, `scratch`, and distroless and
-    /// Chainguard images, which publish only channel tags (`nonroot`,
-    /// `latest`): pin those by digest (DF001).
+    /// Chainguard images (also from a mirror whose path names them), which
+    /// publish only channel tags (`nonroot`, `latest`): pin those by digest
+    /// (DF001).
     ///
     /// ## Why
     /// Severity info: the build does not break today, but a channel tag
@@ -75,10 +76,14 @@ impl Rule for MovingBaseTag {
     }
 }
 
-/// Registries whose images come only with channel tags.
+/// Images published only with channel tags: distroless and Chainguard,
+/// also through a mirror (`registry.acme.internal/mirror/distroless/static`).
 fn channel_only_publisher(name: &ImageName) -> bool {
-    (name.registry == "gcr.io" && name.repository.starts_with("distroless/"))
-        || name.registry == "cgr.dev"
+    name.registry == "cgr.dev"
+        || name
+            .repository
+            .split('/')
+            .any(|part| part == "distroless" || part == "chainguard")
 }
 
 /// Why a tag moves to new releases, if it does.
