@@ -332,8 +332,18 @@ fn go009_reads_the_go_mod_of_the_context() {
     };
     assert_eq!(with("cloud.google.com/go/storage"), 1);
     assert_eq!(with("github.com/spf13/cobra"), 0);
-    // No go.mod to read (standard input): a Go binary alone on scratch.
-    assert_eq!(flagged_lines("GO009", text).len(), 1);
+    // A context without go.mod: a Go binary alone on scratch is reported;
+    // with no context at all (standard input) nothing is known.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let no_go_mod = lint(
+        "Dockerfile",
+        text.as_bytes(),
+        Some(&BuildContext::new(empty.path())),
+        &only("GO009"),
+    )
+    .expect("lint");
+    assert_eq!(no_go_mod.diagnostics.len(), 1);
+    assert!(flagged_lines("GO009", text).is_empty());
     // UTC needs no zone data; an export stage runs nothing.
     let utc = text.replace("FROM scratch\n", "FROM scratch\nENV TZ=UTC\nCOPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/\n");
     assert!(flagged_lines("GO009", &utc).is_empty());

@@ -13,9 +13,11 @@ declare_rule! {
     ///   HTTPS calls: the build context's `go.mod` requires a well-known
     ///   HTTP client or cloud SDK (AWS, Google Cloud, Azure, oauth2,
     ///   resty, retryablehttp, Stripe, Slack, GitHub clients, ...). When the
-    ///   `go.mod` cannot be read (standard input, no `go.mod` at the root of
-    ///   the context), a final image holding a Go binary and no CA bundle
-    ///   is reported, as most Go services call something over TLS;
+    ///   context has no `go.mod` at its root (a monorepo built from above
+    ///   the module), a final image holding a Go binary and no CA bundle is
+    ///   reported, as most Go services call something over TLS. With no
+    ///   build context at all (standard input), nothing is known about the
+    ///   program and the CA bundle is not judged;
     /// - no time zone data when `TZ` is set to a zone other than UTC: no
     ///   COPY of `zoneinfo`/`tzdata`, no `ZONEINFO` variable, and no build
     ///   of the binary with `-tags timetzdata`.
@@ -126,10 +128,10 @@ impl Rule for ScratchRuntimeData {
             "ca-bundle",
             "cacert",
         ]) {
-            let why = match https_client(cx) {
-                Some(Some(module)) => Some(format!("go.mod requires `{module}`")),
-                Some(None) => None,
-                None => Some("the program most likely makes TLS calls".to_string()),
+            let why = match (cx.context_dir, https_client(cx)) {
+                (_, Some(Some(module))) => Some(format!("go.mod requires `{module}`")),
+                (Some(_), None) => Some("the program most likely makes TLS calls".to_string()),
+                _ => None,
             };
             if let Some(why) = why {
                 out.push(
