@@ -8,16 +8,21 @@
 //! a snapshot is a change in what users of those projects are told, to be
 //! reviewed (`cargo insta review`) and written down there.
 //!
+//! A finding that REVIEW.md does not judge, or a judged one that is gone,
+//! fails the test: the review and the snapshots move together.
+//!
 //! Beyond the snapshots: no parse error (DF000) where the file is not known
 //! to need one, `fix` reaches a fixed point (a second run changes nothing),
 //! the fixed file still parses, and nothing panics.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use envelope_lint::{fix, is_dockerfile_name, lint, BuildContext, FileResult, Settings};
+use envelope_lint::{
+    fix, is_dockerfile_name, lint, BuildContext, Diagnostic, FileResult, Settings,
+};
 
 /// Directories whose Dockerfile does not parse, with the reason. A DF000
 /// anywhere else fails the test.
@@ -87,14 +92,19 @@ fn dockerfile(name: &str, dir: &Path) -> String {
     found.into_iter().next().unwrap_or_default()
 }
 
+/// `CODE line:col`: how a finding is named in a snapshot and in REVIEW.md.
+fn at(d: &Diagnostic) -> String {
+    match d.start {
+        Some(p) => format!("{} {}:{}", d.code, p.line, p.column),
+        None => format!("{} -", d.code),
+    }
+}
+
 /// One line per finding: code, line:column, severity, message.
 fn render(result: &FileResult) -> String {
     let mut out = String::new();
     for d in &result.diagnostics {
-        let at = d
-            .start
-            .map_or_else(|| "-".to_string(), |p| format!("{}:{}", p.line, p.column));
-        let _ = writeln!(out, "{} {at} {} {}", d.code, d.severity.as_str(), d.message);
+        let _ = writeln!(out, "{} {} {}", at(d), d.severity.as_str(), d.message);
     }
     if out.is_empty() {
         out.push_str("(no findings)\n");
@@ -102,9 +112,9 @@ fn render(result: &FileResult) -> String {
     out
 }
 
-/// Lints and fixes one build context; what went wrong, one line each, and
-/// the rendering for the snapshot.
-fn check(name: &str, dir: &Path) -> (Vec<String>, String) {
+/// Lints and fixes one build context: what went wrong, one line each, the
+/// rendering for the snapshot, and the findings as REVIEW.md names them.
+fn check(name: &str, dir: &Path) -> (Vec<String>, String, Vec<String>) {
     let rel = dockerfile(name, dir);
     let full = dir.join(&rel);
     let dockerfile_dir = full.parent().unwrap_or(dir).to_path_buf();
@@ -145,7 +155,43 @@ fn check(name: &str, dir: &Path) -> (Vec<String>, String) {
             "{name}: fix broke the syntax ({before} parse errors before, {after} after)"
         ));
     }
-    (failures, render(&result))
+    (failures, render(&result), judged_form(&result))
+}
+
+/// The findings REVIEW.md judges, per directory: `code line:col`, sorted,
+/// each followed by a `right` or `wrong` judgement.
+fn reviewed() -> BTreeMap<String, Vec<String>> {
+    let review = std::fs::read_to_string(corpus().join("REVIEW.md")).expect("REVIEW.md");
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut section = String::new();
+    let mut lines = review.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(title) = line.strip_prefix("## ") {
+            section = title.trim().to_string();
+        } else if let Some(rest) = line.strip_prefix("- `") {
+            let finding = rest.split('`').next().unwrap_or_default().to_string();
+            let judged = lines
+                .peek()
+                .map(|l| l.trim_start())
+                .is_some_and(|l| l.starts_with("right") || l.starts_with("wrong"));
+            assert!(
+                judged,
+                "REVIEW.md, {section}: `{finding}` has no right/wrong line"
+            );
+            out.entry(section.clone()).or_default().push(finding);
+        }
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    out
+}
+
+/// `code line:col` of each finding, sorted, as REVIEW.md names them.
+fn judged_form(result: &FileResult) -> Vec<String> {
+    let mut v: Vec<String> = result.diagnostics.iter().map(at).collect();
+    v.sort();
+    v
 }
 
 #[test]
@@ -156,11 +202,18 @@ fn real_dockerfiles_match_their_reviewed_snapshots() {
         "{} corpus directories, at least {MIN_DIRECTORIES} expected",
         dirs.len()
     );
+    let reviewed = reviewed();
     let mut failures = Vec::new();
     for (name, dir) in &dirs {
         match catch_unwind(AssertUnwindSafe(|| check(name, dir))) {
-            Ok((f, rendered)) => {
+            Ok((f, rendered, findings)) => {
                 failures.extend(f);
+                let judged = reviewed.get(name).cloned().unwrap_or_default();
+                if judged != findings {
+                    failures.push(format!(
+                        "{name}: REVIEW.md judges {judged:?}, the findings are {findings:?}"
+                    ));
+                }
                 insta::assert_snapshot!(name.as_str(), rendered);
             }
             Err(_) => failures.push(format!("{name}: linting or fixing panicked")),
