@@ -332,6 +332,10 @@ fn go009_reads_the_go_mod_of_the_context() {
     };
     assert_eq!(with("cloud.google.com/go/storage"), 1);
     assert_eq!(with("github.com/spf13/cobra"), 0);
+    assert_eq!(
+        with("golang.org/x/oauth2 v0.1.0 // indirect\n\tgithub.com/spf13/cobra"),
+        0
+    );
     // A context without go.mod: a Go binary alone on scratch is reported;
     // with no context at all (standard input) nothing is known.
     let empty = tempfile::tempdir().expect("tempdir");

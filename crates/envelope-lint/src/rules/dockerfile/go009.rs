@@ -12,7 +12,8 @@ declare_rule! {
     ///   `/etc/ssl/...` or `/etc/pki/...`) when the program probably makes
     ///   HTTPS calls: the build context's `go.mod` requires a well-known
     ///   HTTP client or cloud SDK (AWS, Google Cloud, Azure, oauth2,
-    ///   resty, retryablehttp, Stripe, Slack, GitHub clients, ...). When the
+    ///   resty, retryablehttp, Stripe, Slack, GitHub clients, ...; direct
+    ///   requirements only, as `// indirect` ones may be unused). When the
     ///   context has no `go.mod` at its root (a monorepo built from above
     ///   the module), a final image holding a Go binary and no CA bundle is
     ///   reported, as most Go services call something over TLS. With no
@@ -184,6 +185,10 @@ fn https_client(cx: &Context) -> Option<Option<String>> {
     let text = String::from_utf8_lossy(&bytes);
     Some(text.lines().find_map(|l| {
         let l = l.trim();
+        // An indirect requirement says nothing about what the program calls.
+        if l.ends_with("// indirect") {
+            return None;
+        }
         let l = l.strip_prefix("require").map_or(l, str::trim_start);
         let module = l.split_whitespace().next()?;
         HTTPS_MODULES
