@@ -20,6 +20,14 @@ static RULES: &[&dyn Rule] = &[
     &df::df011::PrivilegedPort,
     &df::df012::NoHealthcheck,
     &df::df013::UntrustedRegistry,
+    &df::df014::UnverifiedDownload,
+    &df::df015::MovingDownloadUrl,
+    &df::df016::WorldWritable,
+    &df::df017::FromArgWithoutDefault,
+    &df::df018::InsecurePackageSource,
+    &df::df019::RemoteLoginInImage,
+    &df::df020::LegacyEnvFormat,
+    &df::df021::MovingBaseTag,
     &df::go001::ToolchainFinalStage,
     &df::go002::CgoForStaticBase,
     &df::go003::NoTrimpath,
@@ -27,6 +35,9 @@ static RULES: &[&dyn Rule] = &[
     &df::go005::SourceBeforeDownload,
     &df::go006::NoCacheMount,
     &df::go007::UnversionedInstall,
+    &df::go008::ChecksumDbDisabled,
+    &df::go009::ScratchRuntimeData,
+    &df::go010::DebugBuildShipped,
 ];
 
 static IMAGE_RULES: &[&dyn ImageRule] = &[

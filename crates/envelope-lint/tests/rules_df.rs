@@ -523,3 +523,79 @@ fn df011_capabilities_and_protocols() {
     let other = cap.replace("cap_net_bind_service", "cap_net_raw");
     assert_eq!(findings("DF011", &other).len(), 1);
 }
+
+#[test]
+fn df014_only_downloads_that_ship_unchecked() {
+    let build_only = "FROM golang:1.23.4 AS build\nRUN curl -fsSLo /tmp/protoc.zip https://example.com/protoc.zip\nRUN go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]\n";
+    assert!(findings("DF014", build_only).is_empty());
+    // Checked in the same RUN: fine; checked in a later RUN: the unchecked
+    // file is already in a layer.
+    let same = "FROM alpine:3.20\nRUN wget -q https://example.com/t.tgz && echo \"abc  t.tgz\" | sha256sum -c - && tar xzf t.tgz\n";
+    assert!(findings("DF014", same).is_empty());
+    let later = "FROM alpine:3.20\nRUN wget -q https://example.com/t.tgz\nRUN echo \"abc  t.tgz\" | sha256sum -c -\n";
+    assert_eq!(findings("DF014", later).len(), 1);
+    // A stage the final one is built FROM ships its layers.
+    let parent = "FROM alpine:3.20 AS base\nRUN wget -q https://example.com/t.tgz\nFROM base\n";
+    assert_eq!(findings("DF014", parent).len(), 1);
+    // `curl | sh` is DF010's.
+    let piped = "FROM alpine:3.20\nRUN curl -fsSL https://example.com/install.sh | sh\n";
+    assert!(findings("DF014", piped).is_empty());
+}
+
+#[test]
+fn df016_sticky_and_umask_modes_are_fine() {
+    let text = "FROM alpine:3.20\nRUN chmod 1777 /scratch && chmod +w /etc/x && chmod -R o-w /srv && chmod \"$MODE\" /x\n";
+    assert!(findings("DF016", text).is_empty());
+    let build =
+        "FROM alpine:3.20 AS b\nRUN chmod 777 /out\nFROM scratch\nCOPY --from=b /out /out\n";
+    assert!(findings("DF016", build).is_empty());
+    let heredoc = "FROM alpine:3.20\nRUN <<EOT\nmkdir /data\nchmod 0777 /data\nEOT\n";
+    assert_eq!(findings("DF016", heredoc).len(), 1);
+}
+
+#[test]
+fn df017_defaults_given_anywhere_before_from() {
+    let later_default = "ARG BASE\nARG BASE=alpine:3.20\nFROM $BASE\n";
+    assert!(findings("DF017", later_default).is_empty());
+    let own_default = "ARG BASE\nFROM ${BASE:-alpine:3.20}\n";
+    assert!(findings("DF017", own_default).is_empty());
+    // A stage-local ARG does not reach FROM: the global one still has none.
+    let platform =
+        "ARG TARGETOS\nARG BASE\nFROM golang:1.23-$TARGETOS AS b\nFROM ${BASE}\nARG BASE=x\n";
+    assert_eq!(findings("DF017", platform).len(), 1);
+}
+
+#[test]
+fn df019_only_the_final_image() {
+    let build = "FROM debian:bookworm-slim AS b\nRUN apt-get install -y --no-install-recommends sudo openssh-server\nEXPOSE 22\nFROM scratch\nCOPY --from=b /etc/passwd /etc/passwd\n";
+    assert!(findings("DF019", build).is_empty());
+    let apk = "FROM alpine:3.20\nRUN apk add --no-cache openssh sudo~=1.9\nENTRYPOINT [\"/usr/sbin/sshd\", \"-D\"]\n";
+    assert_eq!(findings("DF019", apk).len(), 3);
+}
+
+#[test]
+fn df020_fixes_only_what_it_can_write_exactly() {
+    let text = "FROM alpine:3.20\nENV A /go\nENV B  x  y\nENV C \"q\"\nENV D=ok\nENV E a\\\\b\n";
+    let out = fixed("DF020", text);
+    assert_eq!(
+        out,
+        "FROM alpine:3.20\nENV A=/go\nENV B=\"x  y\"\nENV C \"q\"\nENV D=ok\nENV E a\\\\b\n"
+    );
+    // A second --fix changes nothing.
+    assert_eq!(fixed("DF020", &out), out);
+    // The fixed lines mean what BuildKit reads from the legacy ones: the
+    // rest of the line after the key, inner spaces kept.
+    let after = envelope_dockerfile::parse(out.as_bytes());
+    let values: Vec<Option<String>> = after.instructions[1..3]
+        .iter()
+        .map(|i| i.key_values()[0].value.clone())
+        .collect();
+    assert_eq!(values, [Some("/go".to_string()), Some("x  y".to_string())]);
+    assert_eq!(findings("DF020", &out).len(), 2);
+}
+
+#[test]
+fn df021_versions_and_channels() {
+    let text = "FROM golang:1.23 AS a\nFROM ubuntu:22.04 AS b\nFROM alpine:3 AS c\nFROM node:lts AS d\nFROM alpine AS e\nFROM cgr.dev/chainguard/static:latest\n";
+    assert_eq!(findings("DF021", text).len(), 2);
+}

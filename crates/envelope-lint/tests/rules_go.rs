@@ -403,3 +403,68 @@ fn heredoc_groups_subshells_and_comments() {
     assert!(out.contains("\t( cd /src && go build -trimpath -o /out/a ./a ) || exit 1\n\t{ go build -trimpath -o /out/b"), "{out}");
     assert!(out.contains("\t# go build -o /out/c ./c\n"), "{out}");
 }
+
+#[test]
+fn go008_private_hosts_are_fine() {
+    let text = "FROM golang:1.23.4\nENV GOPRIVATE=github.com/acme/*,git.corp.example.com GONOSUMDB=git.corp.example.com\nRUN GOFLAGS=-mod=mod go mod download\n";
+    assert!(flagged_lines("GO008", text).is_empty());
+    let text = "FROM golang:1.23.4\nARG GOSUMDB=off\nRUN GONOSUMDB=* go mod download && go env -w GOINSECURE=git.corp.example.com\n";
+    assert_eq!(flagged_lines("GO008", text), [2, 3, 3]);
+}
+
+/// A build context holding a go.mod that requires `requires`.
+fn context_with_go_mod(requires: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let go_mod =
+        format!("module example.com/app\n\ngo 1.23\n\nrequire (\n\t{requires} v1.0.0\n)\n");
+    std::fs::write(dir.path().join("go.mod"), go_mod).expect("write go.mod");
+    dir
+}
+
+#[test]
+fn go009_reads_the_go_mod_of_the_context() {
+    let text = "FROM golang:1.23.4 AS build\nRUN CGO_ENABLED=0 go build -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /app\nENTRYPOINT [\"/app\"]\n";
+    let with = |requires: &str| {
+        let dir = context_with_go_mod(requires);
+        lint(
+            "Dockerfile",
+            text.as_bytes(),
+            Some(&BuildContext::new(dir.path())),
+            &only("GO009"),
+        )
+        .expect("lint")
+        .diagnostics
+        .len()
+    };
+    assert_eq!(with("cloud.google.com/go/storage"), 1);
+    assert_eq!(with("github.com/spf13/cobra"), 0);
+    assert_eq!(
+        with("golang.org/x/oauth2 v0.1.0 // indirect\n\tgithub.com/spf13/cobra"),
+        0
+    );
+    // A context without go.mod: a Go binary alone on scratch is reported;
+    // with no context at all (standard input) nothing is known.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let no_go_mod = lint(
+        "Dockerfile",
+        text.as_bytes(),
+        Some(&BuildContext::new(empty.path())),
+        &only("GO009"),
+    )
+    .expect("lint");
+    assert_eq!(no_go_mod.diagnostics.len(), 1);
+    assert!(flagged_lines("GO009", text).is_empty());
+    // UTC needs no zone data; an export stage runs nothing.
+    let utc = text.replace("FROM scratch\n", "FROM scratch\nENV TZ=UTC\nCOPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/\n");
+    assert!(flagged_lines("GO009", &utc).is_empty());
+    let export = "FROM golang:1.23.4 AS build\nRUN go build -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /app\n";
+    assert!(flagged_lines("GO009", export).is_empty());
+}
+
+#[test]
+fn go010_debug_builds_that_stay_behind() {
+    let text = "FROM golang:1.23.4 AS build\nRUN go build -race -o /debug/app .\nRUN go build -gcflags=all=-l -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /app\n";
+    assert!(flagged_lines("GO010", text).is_empty());
+    let goflags = "FROM golang:1.23.4\nENV GOFLAGS=-race\nRUN go build -o /usr/local/bin/app .\n";
+    assert_eq!(flagged_lines("GO010", goflags), [3]);
+}

@@ -345,7 +345,8 @@ pub(crate) enum Match {
     /// path it matched.
     Covers(String),
     /// The path is a directory and the source part of it; `exact` when the
-    /// rest of the source is literal (no glob) so a file is named outright.
+    /// rest of the source is literal (no glob) so a file is named outright,
+    /// or all `*`, which takes everything in the directory.
     Part { exact: bool },
 }
 
@@ -374,8 +375,9 @@ pub(crate) fn glob_match(pattern: &str, path: &str) -> Match {
     if rest.iter().any(|e| element_match(e, "").is_none()) {
         return Match::Unresolved;
     }
+    // Literal names, or `*` that takes whatever the directory holds.
     Match::Part {
-        exact: !rest.iter().any(|e| has_meta(e)),
+        exact: rest.iter().all(|e| !has_meta(e)) || rest.iter().all(|e| *e == "*"),
     }
 }
 
@@ -518,6 +520,10 @@ mod tests {
         );
         assert_eq!(glob_match("out/app", "/out"), Match::Part { exact: true });
         assert_eq!(glob_match("out/a*", "/out"), Match::Part { exact: false });
+        assert_eq!(
+            glob_match("/go/bin/*", "/go/bin"),
+            Match::Part { exact: true }
+        );
         assert_eq!(glob_match("/out/app", "/go/bin/tool"), Match::None);
         assert_eq!(glob_match("/out/$X/app", "/out/a/app"), Match::Unresolved);
         assert_eq!(

@@ -21,7 +21,8 @@ declare_rule! {
     ///   taken from an ARG or ENV: `https://ci:${TOKEN}@host`);
     /// - a COPY or ADD into the final image (the final stage or a stage it
     ///   is built FROM) of a file that holds keys or credentials: `id_rsa`,
-    ///   `id_ed25519` (and the other `id_*` keys), `.ssh`, `*.key`, `*.pem`,
+    ///   `id_ed25519` (and the other `id_*` keys), `ssh_host_*` keys, `.ssh`,
+    ///   `*.key`, `*_key`, `*-key`, `*.pem`,
     ///   `.env`, `.npmrc`, `.netrc`, `.pypirc`, `.git-credentials`,
     ///   `.docker/config.json`, `.aws/credentials`, `credentials.json`.
     ///
@@ -127,7 +128,13 @@ impl Rule for Secrets {
                 }
                 let words = ins.words();
                 let sources = &words[..words.len().saturating_sub(1)];
-                for w in sources {
+                // A key file may also be named by where it lands
+                // (`COPY host /etc/ssh/ssh_host_ed25519_key`).
+                let named_dest = words
+                    .last()
+                    .filter(|d| sources.len() == 1 && !d.value.ends_with('/'))
+                    .filter(|_| sources.iter().all(|w| secret_file(&w.value).is_none()));
+                for w in sources.iter().chain(named_dest) {
                     let Some(what) = secret_file(&w.value) else {
                         continue;
                     };
@@ -412,6 +419,7 @@ pub(crate) fn secret_file(source: &str) -> Option<&'static str> {
             return Some("an SSH private key")
         }
         ".ssh" => return Some("SSH keys"),
+        n if n.starts_with("ssh_host_") && !n.ends_with(".pub") => return Some("an SSH host key"),
         ".env" => return Some("environment secrets"),
         ".npmrc" | ".netrc" | ".pypirc" | ".git-credentials" | "credentials.json" => {
             return Some("credentials")
@@ -456,7 +464,17 @@ pub(crate) fn secret_file(source: &str) -> Option<&'static str> {
         }
         return Some("a key or certificate with its key");
     }
-    if let Some(stem) = lower.strip_suffix(".key") {
+    // `tls.key`, and the extensionless `tls_key`, `server-key`.
+    let key_stem = lower.strip_suffix(".key").or_else(|| {
+        (!lower.contains('.'))
+            .then(|| {
+                lower
+                    .strip_suffix("_key")
+                    .or_else(|| lower.strip_suffix("-key"))
+            })
+            .flatten()
+    });
+    if let Some(stem) = key_stem {
         const PUBLIC: [&str; 10] = [
             "pub", "public", "release", "gpg", "pgp", "apt", "repo", "signing", "archive",
             "keyring",
@@ -552,6 +570,12 @@ mod tests {
         assert!(secret_file(".env.production").is_some());
         assert!(secret_file("certs/server-key.pem").is_some());
         assert!(secret_file("tls.key").is_some());
+        assert!(secret_file("certs/tls_key").is_some());
+        assert!(secret_file("server-key").is_some());
+        assert!(secret_file("keys/ssh_host_ed25519_key").is_some());
+        assert!(secret_file("ssh_host_rsa_key.pub").is_none());
+        assert!(secret_file("public_key").is_none());
+        assert!(secret_file("monkey").is_none());
         assert!(secret_file("/home/app/.docker/config.json").is_some());
         assert!(secret_file("id_rsa.pub").is_none());
         assert!(secret_file(".env.example").is_none());

@@ -15,6 +15,15 @@ pub mod df010;
 pub mod df011;
 pub mod df012;
 pub mod df013;
+pub mod df014;
+pub mod df015;
+pub mod df016;
+pub mod df017;
+pub mod df018;
+pub mod df019;
+pub mod df020;
+pub mod df021;
+mod download;
 pub mod go001;
 pub mod go002;
 pub mod go003;
@@ -22,3 +31,24 @@ pub mod go004;
 pub mod go005;
 pub mod go006;
 pub mod go007;
+pub mod go008;
+pub mod go009;
+pub mod go010;
+
+use envelope_dockerfile::Instruction;
+
+use crate::Context;
+
+/// The instructions whose results are layers of the final image: those of
+/// the final stage and of the stages it is built FROM, in file order.
+pub(crate) fn final_image_instructions<'a>(cx: &Context<'a>) -> Vec<&'a Instruction> {
+    let Some(last) = cx.final_stage() else {
+        return Vec::new();
+    };
+    let mut stages = df003::chain(cx, last.index);
+    stages.sort_unstable();
+    stages
+        .into_iter()
+        .flat_map(|s| cx.instructions(s).map(|(_, i)| i).collect::<Vec<_>>())
+        .collect()
+}
