@@ -33,7 +33,9 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Add a `.dockerignore` beside the Dockerfile with at least:
+    /// Add a `.dockerignore` at the root of the build context (the directory
+    /// given to `docker build`, `--context` for `envelope lint`) with at
+    /// least:
     ///
     /// ```text
     /// .git
@@ -79,7 +81,7 @@ impl Rule for Dockerignore {
                     word.span,
                     format!("no .dockerignore: `{kw} {}` takes the whole build context, {what} included", word.value),
                 )
-                .with_help("add a .dockerignore beside the Dockerfile with at least `.git`, `.env` and `**/.env`"),
+                .with_help("add a .dockerignore at the root of the build context with at least `.git`, `.env` and `**/.env`"),
             );
             return;
         };
