@@ -8,6 +8,7 @@
 //! fail-on = "warning"         # lowest severity that makes the exit code 1
 //! trusted-registries = ["gcr.io", "docker.io"]
 //! context = ".."              # the build context, relative to this file
+//! unsafe-fixes = true         # --fix and --diff also apply the unsafe fixes
 //!
 //! [lint.severity]
 //! GO006 = "warning"
@@ -32,6 +33,9 @@ pub struct Settings {
     /// `[lint]`, resolved against the folder of the envelope.toml);
     /// `None`: each Dockerfile's own folder.
     pub context: Option<PathBuf>,
+    /// Fixing applies the fixes that may change what the image does too
+    /// (`unsafe-fixes` in `[lint]`, `--unsafe-fixes`).
+    pub unsafe_fixes: bool,
 }
 
 impl Default for Settings {
@@ -44,6 +48,7 @@ impl Default for Settings {
             fail_on: Severity::Warning,
             trusted_registries: Vec::new(),
             context: None,
+            unsafe_fixes: false,
         }
     }
 }
@@ -83,6 +88,7 @@ struct LintTable {
     trusted_registries: Option<Vec<String>>,
     severity: Option<BTreeMap<String, String>>,
     context: Option<PathBuf>,
+    unsafe_fixes: Option<bool>,
 }
 
 impl Settings {
@@ -109,6 +115,12 @@ impl Settings {
                 message: "`context` belongs in [lint]: an image has no build context".into(),
             });
         }
+        if is_audit && table.unsafe_fixes.is_some() {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: "`unsafe-fixes` belongs in [lint]: audit findings have no fixes".into(),
+            });
+        }
         let context = table.context.map(|c| match path.parent() {
             Some(dir) => dir.join(c),
             None => c,
@@ -119,6 +131,7 @@ impl Settings {
             ignore: table.ignore.unwrap_or_default(),
             trusted_registries: table.trusted_registries.unwrap_or_default(),
             context,
+            unsafe_fixes: table.unsafe_fixes.unwrap_or(false),
             ..Settings::default()
         };
         if let Some(f) = table.fail_on {
