@@ -72,7 +72,7 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # podman's rootful vfs storage and container networking helpers
 dpkg -s uidmap >/dev/null 2>&1 || need+=(uidmap)
 dpkg -s fuse-overlayfs >/dev/null 2>&1 || need+=(fuse-overlayfs)
-# the audit tests: images built by buildah from a local busybox base, and a
+# the audit and lint fix tests: images built by buildah from a local busybox base, and a
 # cgo binary (gcc); the toolchain matrix's cgo and -race builds (gcc)
 command -v buildah >/dev/null 2>&1 || need+=(buildah)
 [ -x /bin/busybox ] || need+=(busybox-static)

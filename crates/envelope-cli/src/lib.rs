@@ -485,13 +485,19 @@ pub struct LintArgs {
     #[arg(long, value_enum, default_value_t = FindingsFormat::Human)]
     pub format: FindingsFormat,
 
-    /// Apply the safe fixes in place.
-    #[arg(long, conflicts_with = "diff")]
+    /// Apply the safe fixes in place: those that keep what the image does.
+    #[arg(long, conflicts_with = "diff", group = "fixing")]
     pub fix: bool,
 
-    /// Show the fixes as a unified diff; change nothing.
-    #[arg(long)]
+    /// Show the fixes `--fix` would apply as a unified diff; change nothing.
+    #[arg(long, group = "fixing")]
     pub diff: bool,
+
+    /// With --fix or --diff, also the unsafe fixes, which may change what
+    /// the image does (a user, a package set, where files are). Default:
+    /// `unsafe-fixes` in envelope.toml.
+    #[arg(long, requires = "fixing")]
+    pub unsafe_fixes: bool,
 
     #[command(flatten)]
     pub selection: SelectionArgs,

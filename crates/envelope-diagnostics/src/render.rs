@@ -108,7 +108,8 @@ fn human(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  {} {help}", st.paint("1;36", "= help:"))?;
         }
         if let Some(fix) = &d.fix {
-            writeln!(out, "  {} {}", st.paint("1;32", "= fix:"), fix.message)?;
+            let label = format!("= fix ({}):", fix.applicability.as_str());
+            writeln!(out, "  {} {}", st.paint("1;32", &label), fix.message)?;
         }
         if let Some(bytes) = d.savings {
             writeln!(
@@ -168,11 +169,24 @@ fn summary(report: &Report, st: &Style, out: &mut dyn Write) -> io::Result<()> {
         plural(files, "file"),
         parts.join(", ")
     )?;
-    let fixable = report.fixable();
-    if fixable > 0 {
-        write!(out, "; {fixable} fixable with --fix")?;
+    let (safe, unsafe_) = fix_counts(report);
+    match (safe, unsafe_) {
+        (0, 0) => {}
+        (s, 0) => write!(out, "; {s} fixable with --fix")?,
+        (0, u) => write!(out, "; {u} fixable with --fix --unsafe-fixes")?,
+        (s, u) => write!(
+            out,
+            "; {s} fixable with --fix, {u} more with --fix --unsafe-fixes"
+        )?,
     }
     writeln!(out)
+}
+
+/// How many findings have a safe fix, and how many an unsafe one.
+fn fix_counts(report: &Report) -> (usize, usize) {
+    let fixes = report.diagnostics.iter().filter_map(|d| d.fix.as_ref());
+    let safe = fixes.clone().filter(|f| f.is_safe()).count();
+    (safe, report.fixable() - safe)
 }
 
 fn concise(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -210,6 +224,7 @@ pub fn json_report(report: &Report) -> Value {
                 let src = report.source(&d.path);
                 json!({
                     "message": f.message,
+                    "applicability": f.applicability.as_str(),
                     "edits": f.edits.iter().map(|e| {
                         let (s, en) = match src {
                             Some(src) => (Some(src.position(e.start)), Some(src.position(e.end))),
@@ -252,6 +267,7 @@ pub fn json_report(report: &Report) -> Value {
             "warnings": report.count(Severity::Warning),
             "info": report.count(Severity::Info),
             "fixable": report.fixable(),
+            "unsafe_fixable": fix_counts(report).1,
         },
         "diagnostics": diagnostics,
     })
@@ -322,7 +338,12 @@ fn sarif(report: &Report) -> sarif::Log {
                             })
                             .collect(),
                     }],
-                    description: sarif::Message::text(fix.message.clone()),
+                    // SARIF has no applicability: say it where a reviewer reads.
+                    description: sarif::Message::text(if fix.is_safe() {
+                        fix.message.clone()
+                    } else {
+                        format!("{} (unsafe: may change what the image does)", fix.message)
+                    }),
                 }],
                 _ => Vec::new(),
             };

@@ -9,6 +9,7 @@
 //! trusted-registries = ["gcr.io", "docker.io"]
 //! context = ".."              # the build context, relative to this file
 //! build-args = { VERSION = "1.2.3" }   # as `--build-arg`
+//! unsafe-fixes = true         # --fix and --diff also apply the unsafe fixes
 //!
 //! [lint.severity]
 //! GO006 = "warning"
@@ -39,6 +40,9 @@ pub struct Settings {
     /// `$TARGETARCH` and the other platform arguments are expanded; empty:
     /// linux/amd64 and linux/arm64.
     pub platforms: Vec<String>,
+    /// Fixing applies the fixes that may change what the image does too
+    /// (`unsafe-fixes` in `[lint]`, `--unsafe-fixes`).
+    pub unsafe_fixes: bool,
 }
 
 impl Default for Settings {
@@ -53,6 +57,7 @@ impl Default for Settings {
             context: None,
             build_args: BTreeMap::new(),
             platforms: Vec::new(),
+            unsafe_fixes: false,
         }
     }
 }
@@ -93,6 +98,7 @@ struct LintTable {
     severity: Option<BTreeMap<String, String>>,
     context: Option<PathBuf>,
     build_args: Option<BTreeMap<String, String>>,
+    unsafe_fixes: Option<bool>,
 }
 
 impl Settings {
@@ -119,6 +125,12 @@ impl Settings {
                 message: "`context` belongs in [lint]: an image has no build context".into(),
             });
         }
+        if is_audit && table.unsafe_fixes.is_some() {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: "`unsafe-fixes` belongs in [lint]: audit findings have no fixes".into(),
+            });
+        }
         let context = table.context.map(|c| match path.parent() {
             Some(dir) => dir.join(c),
             None => c,
@@ -130,6 +142,7 @@ impl Settings {
             trusted_registries: table.trusted_registries.unwrap_or_default(),
             context,
             build_args: table.build_args.unwrap_or_default(),
+            unsafe_fixes: table.unsafe_fixes.unwrap_or(false),
             ..Settings::default()
         };
         if let Some(f) = table.fail_on {

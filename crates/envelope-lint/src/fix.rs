@@ -1,16 +1,21 @@
 //! Applying fixes: non-overlapping edits, then lint again until nothing more
-//! is fixable, so one fix never hides behind another.
+//! is fixable, so one fix never hides behind another. Safe fixes keep what
+//! the image does; unsafe ones are applied only when asked for
+//! (`Settings::unsafe_fixes`), and otherwise stay on their findings.
 
-use envelope_diagnostics::{Diagnostic, Edit};
+use envelope_diagnostics::{Applicability, Diagnostic, Edit};
 
 use crate::{lint, BuildContext, FileResult, LintError, Settings};
 
-/// Applies the fixes of `diagnostics` to `text`, skipping any that overlap
-/// an earlier one. Returns the new text and how many fixes were applied.
-pub fn apply_fixes(text: &str, diagnostics: &[Diagnostic]) -> (String, usize) {
+/// Applies the fixes of `diagnostics` to `text`, the unsafe ones only when
+/// `unsafe_fixes`, skipping any that overlap an earlier one. A fix is all
+/// its edits or none. Returns the new text and how many fixes were applied.
+pub fn apply_fixes(text: &str, diagnostics: &[Diagnostic], unsafe_fixes: bool) -> (String, usize) {
     let mut fixes: Vec<&Vec<Edit>> = diagnostics
         .iter()
-        .filter_map(|d| d.fix.as_ref().map(|f| &f.edits))
+        .filter_map(|d| d.fix.as_ref())
+        .filter(|f| unsafe_fixes || f.applicability == Applicability::Safe)
+        .map(|f| &f.edits)
         .filter(|e| !e.is_empty())
         .collect();
     fixes.sort_by_key(|e| e.iter().map(|x| x.start).min());
@@ -51,8 +56,9 @@ pub fn apply_fixes(text: &str, diagnostics: &[Diagnostic]) -> (String, usize) {
     (out, applied)
 }
 
-/// Lints and fixes until stable (at most 10 rounds). Returns the fixed text,
-/// the findings that remain, and how many fixes were applied.
+/// Lints and fixes until stable (at most 10 rounds), unsafe fixes included
+/// when `settings.unsafe_fixes`. Returns the fixed text, the findings that
+/// remain (with the fixes held back), and how many fixes were applied.
 pub fn fix(
     path: &str,
     bytes: &[u8],
@@ -67,7 +73,7 @@ pub fn fix(
     let mut text = result.source.text.clone();
     let mut total = 0;
     for _ in 0..10 {
-        let (next, n) = apply_fixes(&text, &result.diagnostics);
+        let (next, n) = apply_fixes(&text, &result.diagnostics, settings.unsafe_fixes);
         if n == 0 || next == text {
             break;
         }
@@ -76,4 +82,35 @@ pub fn fix(
         result = lint(path, text.as_bytes(), build, settings)?;
     }
     Ok((text, result, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use envelope_diagnostics::{Fix, Severity};
+
+    use super::*;
+
+    fn with(fix: Fix) -> Diagnostic {
+        Diagnostic::new("DF000", Severity::Warning, "m").with_fix(fix)
+    }
+
+    #[test]
+    fn unsafe_fixes_wait_to_be_asked_for() {
+        let text = "FROM a\nRUN b\n";
+        let diags = [
+            with(Fix::safe("x", vec![Edit::replace(5, 6, "A")])),
+            with(Fix::unsafe_edits(
+                "y",
+                vec![Edit::insert(7, "RUN c\n"), Edit::insert(13, "USER 1\n")],
+            )),
+        ];
+        assert_eq!(
+            apply_fixes(text, &diags, false),
+            ("FROM A\nRUN b\n".to_string(), 1)
+        );
+        assert_eq!(
+            apply_fixes(text, &diags, true),
+            ("FROM A\nRUN c\nRUN b\nUSER 1\n".to_string(), 2)
+        );
+    }
 }

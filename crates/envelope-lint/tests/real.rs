@@ -139,21 +139,28 @@ fn check(name: &str, dir: &Path) -> (Vec<String>, String, Vec<String>) {
         ));
     }
 
-    let (once, _, _) =
-        fix(&rel, &bytes, Some(&build), &settings).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let (twice, _, applied) = fix(&rel, once.as_bytes(), Some(&build), &settings)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    if applied != 0 || twice != once {
-        failures.push(format!(
-            "{name}: a second fix applied {applied} more edits (not idempotent)"
-        ));
-    }
-    let before = envelope_dockerfile::parse(&bytes).errors.len();
-    let after = envelope_dockerfile::parse(once.as_bytes()).errors.len();
-    if after > before {
-        failures.push(format!(
-            "{name}: fix broke the syntax ({before} parse errors before, {after} after)"
-        ));
+    // Safe fixes alone (plain --fix) and with the unsafe ones (--unsafe-fixes).
+    for unsafe_fixes in [false, true] {
+        let settings = Settings {
+            unsafe_fixes,
+            ..settings.clone()
+        };
+        let (once, _, _) =
+            fix(&rel, &bytes, Some(&build), &settings).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (twice, _, applied) = fix(&rel, once.as_bytes(), Some(&build), &settings)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        if applied != 0 || twice != once {
+            failures.push(format!(
+                "{name}: a second fix (unsafe fixes: {unsafe_fixes}) applied {applied} more edits (not idempotent)"
+            ));
+        }
+        let before = envelope_dockerfile::parse(&bytes).errors.len();
+        let after = envelope_dockerfile::parse(once.as_bytes()).errors.len();
+        if after > before {
+            failures.push(format!(
+                "{name}: fix (unsafe fixes: {unsafe_fixes}) broke the syntax ({before} parse errors before, {after} after)"
+            ));
+        }
     }
     (failures, render(&result), judged_form(&result))
 }

@@ -104,8 +104,13 @@ fn check_fixtures(code: &str) -> Vec<String> {
     }
 
     if info.fixable {
+        // Every fix, the unsafe ones too: the snapshot shows what each does.
+        let all = Settings {
+            unsafe_fixes: true,
+            ..settings.clone()
+        };
         let (fixed, after, applied) =
-            fix(&shown, &bytes, Some(&BuildContext::new(&ctx)), &settings).expect("fix");
+            fix(&shown, &bytes, Some(&BuildContext::new(&ctx)), &all).expect("fix");
         if applied == 0 {
             failures.push(format!("{code}: fixable but --fix changed nothing"));
         }

@@ -31,7 +31,11 @@ fn findings_in(code: &str, text: &str, ctx: Option<&Path>, settings: &Settings) 
 }
 
 fn fixed(code: &str, text: &str) -> String {
-    let (out, after, _) = fix("Dockerfile", text.as_bytes(), None, &only(code)).expect("fix");
+    let all = Settings {
+        unsafe_fixes: true,
+        ..only(code)
+    };
+    let (out, after, _) = fix("Dockerfile", text.as_bytes(), None, &all).expect("fix");
     assert!(
         after.diagnostics.iter().all(|d| d.fix.is_none()),
         "fixable findings remain: {:?}",
@@ -129,6 +133,11 @@ fn df003_who_runs_the_final_stage() {
 
 #[test]
 fn df003_no_fix_where_root_is_relied_on() {
+    let df003 = |text: &[u8], build: Option<&BuildContext>| {
+        lint("Dockerfile", text, build, &only("DF003"))
+            .expect("lint")
+            .diagnostics
+    };
     for (text, why) in [
         (
             "FROM debian:12\nWORKDIR /root\nCOPY app .\nCMD [\"./app\"]\n",
@@ -146,24 +155,99 @@ fn df003_no_fix_where_root_is_relied_on() {
             "FROM debian:12\n# the agent needs root to read host logs\nCMD [\"/agent\"]\n",
             "comment on line 2",
         ),
+        // What the stage shows of relying on root or on a user of its own.
+        (
+            "FROM debian:12\nRUN mkdir /data && chown app:app /data\nCMD [\"/app\"]\n",
+            "chown app:app",
+        ),
+        (
+            "FROM debian:12\nCOPY --chown=www-data app /app\nCMD [\"/app\"]\n",
+            "`www-data`",
+        ),
+        (
+            "FROM debian:12\nRUN chmod 700 /srv\nCMD [\"/app\"]\n",
+            "chmod 700",
+        ),
+        (
+            "FROM alpine:3\nRUN apk add --no-cache su-exec\nCMD [\"/app\"]\n",
+            "`su-exec`",
+        ),
+        (
+            "FROM debian:12\nENTRYPOINT [\"tini\", \"--\", \"gosu\", \"app\", \"/app\"]\n",
+            "`gosu`",
+        ),
+        (
+            "FROM debian:12\nCMD setpriv --reuid=1000 /app\n",
+            "`setpriv`",
+        ),
+        (
+            "FROM debian:12\nCMD [\"chroot\", \"--userspec=1000\", \"/\", \"/app\"]\n",
+            "chroot --userspec",
+        ),
+        (
+            "FROM debian:12\nADD s6-overlay-noarch.tar.xz /\nENTRYPOINT [\"/init\"]\n",
+            "s6-overlay",
+        ),
+        ("FROM debian:12\nCMD [\"/lib/systemd/systemd\"]\n", "PID 1"),
+        ("FROM debian:12\nVOLUME /data\nCMD [\"/app\"]\n", "VOLUME"),
+        (
+            "FROM debian:12\nENV HOME=/root\nCMD [\"/app\"]\n",
+            "HOME=/root",
+        ),
+        (
+            "FROM debian:12\nCMD [\"/app\", \"--state\", \"/root/.app\"]\n",
+            "/root/.app",
+        ),
     ] {
-        let d = lint("Dockerfile", text.as_bytes(), None, &only("DF003"))
-            .expect("lint")
-            .diagnostics;
+        let d = df003(text.as_bytes(), None);
         assert_eq!(d.len(), 1, "{text}");
         assert!(d[0].fix.is_none(), "{text}");
         let help = d[0].help.clone().unwrap_or_default();
-        assert!(help.contains(why), "{text}: {help}");
+        assert!(
+            help.contains(why) && help.contains("no fix offered"),
+            "{text}: {help}"
+        );
     }
+    // A user the stage creates is the one to suggest.
+    let d = df003(
+        b"FROM debian:12\nRUN useradd --system --uid 10001 -m svc\nCMD [\"/app\"]\n",
+        None,
+    );
+    assert!(d[0].fix.is_none());
+    let help = d[0].help.clone().unwrap_or_default();
+    assert!(
+        help.contains("`USER svc` (the user line 2 creates)"),
+        "{help}"
+    );
+    // Chown to the user the fix sets, and readable modes, keep the fix.
+    let d = df003(
+        b"FROM debian:12\nRUN chown 65532:65532 /data && chmod 755 /data\nCMD [\"/app\"]\n",
+        None,
+    );
+    assert!(d[0].fix.is_some(), "{:?}", d[0].help);
+    // An entrypoint script from the build context is read for the tools it runs.
+    let dir = TempDir::new("df003-entrypoint");
+    dir.write(
+        "docker-entrypoint.sh",
+        "#!/bin/sh\nchown -R app /data\nexec su-exec app \"$@\"\n",
+    );
+    let text = "FROM alpine:3\nCOPY docker-entrypoint.sh /usr/local/bin/\nENTRYPOINT [\"/usr/local/bin/docker-entrypoint.sh\"]\n";
+    let build = BuildContext::new(&dir.0);
+    let d = df003(text.as_bytes(), Some(&build));
+    assert!(d[0].fix.is_none());
+    let help = d[0].help.clone().unwrap_or_default();
+    assert!(
+        help.contains("entrypoint script copied on line 2 runs `su-exec`"),
+        "{help}"
+    );
+    // Without the context the script cannot be read: the fix stays.
+    let d = df003(text.as_bytes(), None);
+    assert!(d[0].fix.is_some());
     // A comment about something else does not stop the fix.
-    let d = lint(
-        "Dockerfile",
+    let d = df003(
         b"FROM debian:12\n# rootless build\nEXPOSE 8080\nCMD [\"/app\"]\n",
         None,
-        &only("DF003"),
-    )
-    .expect("lint")
-    .diagnostics;
+    );
     assert!(d[0].fix.is_some());
 }
 

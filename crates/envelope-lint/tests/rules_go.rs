@@ -25,7 +25,11 @@ fn lines(code: &str, text: &str) -> Vec<(usize, String)> {
 }
 
 fn fixed(code: &str, text: &str) -> String {
-    let (out, after, _) = fix("Dockerfile", text.as_bytes(), None, &only(code)).expect("fix");
+    let all = Settings {
+        unsafe_fixes: true,
+        ..only(code)
+    };
+    let (out, after, _) = fix("Dockerfile", text.as_bytes(), None, &all).expect("fix");
     assert!(
         after.diagnostics.iter().all(|d| d.fix.is_none()),
         "fixable findings remain: {:?}",
@@ -274,6 +278,59 @@ fn go006_targets() {
     assert_eq!(flagged_lines("GO006", layer), [2]);
     let exec = "FROM golang:1.23\nRUN [\"go\", \"mod\", \"download\"]\n";
     assert!(fixed("GO006", exec).contains("RUN --mount=type=cache,target=/go/pkg/mod [\"go\""));
+}
+
+#[test]
+fn go006_download_only_step_takes_its_readers_along() {
+    const MOD: &str = "--mount=type=cache,target=/go/pkg/mod";
+    // Every later RUN reading the modules, in the stage and the stages built
+    // FROM it, gets the mount in the same fix; other RUNs are left alone.
+    let text = "FROM golang:1.23 AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nRUN apk add --no-cache git\nRUN go mod verify\nCOPY . .\nRUN [\"make\", \"all\"]\nFROM build AS test\nRUN go vet ./...\n";
+    let d = findings("GO006", text);
+    let download: Vec<_> = d
+        .iter()
+        .filter(|d| d.start.map(|p| p.line) == Some(4))
+        .collect();
+    assert_eq!(download.len(), 1, "{d:?}");
+    let fix = download[0].fix.as_ref().expect("a fix");
+    assert!(!fix.is_safe());
+    assert_eq!(fix.edits.len(), 4, "{fix:?}");
+    let out = fixed("GO006", text);
+    for line in [
+        format!("RUN {MOD} go mod download"),
+        "RUN apk add --no-cache git".to_string(),
+        format!("RUN {MOD} go mod verify"),
+        format!("RUN {MOD} [\"make\", \"all\"]"),
+        format!("RUN {MOD} go vet ./..."),
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line} not in\n{out}");
+    }
+    // A reader the mount cannot be added to exactly: no fix, and the help says why.
+    for (tail, why) in [
+        ("RUN <<EOF\ngo mod verify\nEOF\n", "heredoc"),
+        ("USER 1000\nRUN go mod verify\n", "USER other than root"),
+        (
+            "FROM golang:1.23\nCOPY --from=build /go/pkg/mod /go/pkg/mod\n",
+            "takes the module cache from stage `build`",
+        ),
+        (
+            "FROM golang:1.23\nRUN --mount=from=build,source=/go,target=/go go build .\n",
+            "takes the module cache",
+        ),
+    ] {
+        let text = format!("FROM golang:1.23 AS build\nRUN go mod download\n{tail}");
+        let d = findings("GO006", &text);
+        let first = d
+            .iter()
+            .find(|d| d.start.map(|p| p.line) == Some(2))
+            .expect("the download is flagged");
+        assert!(first.fix.is_none(), "{text}");
+        let help = first.help.clone().unwrap_or_default();
+        assert!(
+            help.contains(why) && help.contains("no fix offered"),
+            "{text}: {help}"
+        );
+    }
 }
 
 #[test]

@@ -239,7 +239,7 @@ fn fix_writes_and_diff_shows_the_same_change() {
     let path = tmp.path().join("Dockerfile");
     std::fs::copy(fixture("sample").join("Dockerfile"), &path).expect("copy");
     let before = std::fs::read_to_string(&path).expect("read");
-    let o = run(lint_cmd(tmp.path()).args(["--diff"]));
+    let o = run(lint_cmd(tmp.path()).args(["--diff", "--unsafe-fixes"]));
     assert_eq!(code(&o), 1, "{}", err(&o));
     let diff = out(&o);
     assert!(
@@ -254,7 +254,7 @@ fn fix_writes_and_diff_shows_the_same_change() {
         before,
         "--diff wrote the file"
     );
-    let o = run(lint_cmd(tmp.path()).args(["--fix", "--format", "json"]));
+    let o = run(lint_cmd(tmp.path()).args(["--fix", "--unsafe-fixes", "--format", "json"]));
     assert!(err(&o).contains("fixed"), "{}", err(&o));
     let after = std::fs::read_to_string(&path).expect("read");
     assert_ne!(after, before);

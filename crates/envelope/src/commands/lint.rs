@@ -67,6 +67,7 @@ fn build_settings(args: &LintArgs, settings: &mut Settings) -> Result<()> {
 pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     let mut settings = crate::findings::settings(&args.selection, "lint")?;
     build_settings(&args, &mut settings)?;
+    settings.unsafe_fixes |= args.unsafe_fixes;
     let inputs = inputs(&args, settings.context.as_deref(), printer)?;
     let want_fixes = args.fix || args.diff;
 
@@ -108,6 +109,7 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     let mut failed = false;
     let mut fixed_total = 0;
     let mut fixed_files = 0;
+    let mut held_back = 0;
     let mut diffs = String::new();
     for (input, outcome) in inputs.iter().zip(results) {
         let outcome = match outcome {
@@ -132,6 +134,14 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
             fixed_total += n;
             fixed_files += 1;
         }
+        if want_fixes && !settings.unsafe_fixes {
+            held_back += outcome
+                .result
+                .diagnostics
+                .iter()
+                .filter(|d| d.fix.as_ref().is_some_and(|f| !f.is_safe()))
+                .count();
+        }
         report.files_checked += 1;
         report.diagnostics.extend(outcome.result.diagnostics);
         report.sources.push(outcome.result.source);
@@ -145,6 +155,7 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
             if fixed_total == 1 { "" } else { "es" },
             if fixed_files == 1 { "" } else { "s" }
         ));
+        held_back_note(held_back, "shown", printer);
         return Ok(if failed {
             ExitCode::from(2)
         } else if fixed_total > 0 {
@@ -159,6 +170,9 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
             if fixed_total == 1 { "" } else { "s" },
             if fixed_files == 1 { "" } else { "s" }
         ));
+    }
+    if args.fix {
+        held_back_note(held_back, "applied", printer);
     }
     let fixing_stdin = args.fix && inputs.iter().any(|i| i.path.is_none());
     if !fixing_stdin {
@@ -179,6 +193,20 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Says how many unsafe fixes were left out (not `done`) and how to have them.
+fn held_back_note(held_back: usize, done: &str, printer: &Printer) {
+    if held_back > 0 {
+        let (fixes, them) = if held_back == 1 {
+            ("fix", "it")
+        } else {
+            ("fixes", "them")
+        };
+        printer.status(format!(
+            "{held_back} unsafe {fixes} not {done} (may change what the image does): review {them} with --diff --unsafe-fixes, apply {them} with --fix --unsafe-fixes"
+        ));
+    }
 }
 
 fn lint_one(

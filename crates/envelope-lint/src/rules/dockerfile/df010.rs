@@ -42,11 +42,12 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// `--fix` adds `--no-install-recommends` after `apt-get install` and
-    /// `--no-cache` after `apk add`. By hand: end the apt RUN with
-    /// `&& rm -rf /var/lib/apt/lists/*`; drop `sudo` (use `USER root` ...
-    /// `USER app` around the RUN); download installers to a file, check
-    /// their checksum (`sha256sum -c`), then run them.
+    /// `--fix` adds `--no-cache` after `apk add`; `--fix --unsafe-fixes`
+    /// also adds `--no-install-recommends` after `apt-get install`, which
+    /// is unsafe: a package may need what it only recommends. By hand: end
+    /// the apt RUN with `&& rm -rf /var/lib/apt/lists/*`; drop `sudo` (use
+    /// `USER root` ... `USER app` around the RUN); download installers to a
+    /// file, check their checksum (`sha256sum -c`), then run them.
     pub struct PackageHygiene {
         code: "DF010",
         name: "package-manager-hygiene",

@@ -43,11 +43,12 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Put `CGO_ENABLED=0 ` before the `go` command (applied by `--fix`), or
-    /// `ENV CGO_ENABLED=0` in the build stage. If the program needs cgo
-    /// (e.g. SQLite through mattn/go-sqlite3), use a base with a C library
-    /// such as `gcr.io/distroless/base-debian12` instead, or link
-    /// statically.
+    /// Put `CGO_ENABLED=0 ` before the `go` command (applied by `--fix
+    /// --unsafe-fixes`: a program using cgo builds differently, or not at
+    /// all, without it), or `ENV CGO_ENABLED=0` in the build stage. If the
+    /// program needs cgo (e.g. SQLite through mattn/go-sqlite3), use a
+    /// base with a C library such as `gcr.io/distroless/base-debian12`
+    /// instead, or link statically.
     pub struct CgoForStaticBase {
         code: "GO002",
         name: "cgo-for-static-base",

@@ -1,3 +1,5 @@
+use envelope_dockerfile::Kind;
+
 use crate::go::{cache_mount_targets, is_remote_package, mount_covers, runs_as_root, GoCommand};
 use crate::{declare_rule, Context, Diagnostic, Edit, Fix, Rule};
 
@@ -28,8 +30,17 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Add the cache mounts right after `RUN` (applied by `--fix`, except
-    /// under a USER other than root, where the mount needs `uid=`):
+    /// Add the cache mounts right after `RUN` (applied by `--fix
+    /// --unsafe-fixes`, except under a USER other than root, where the mount
+    /// needs `uid=`). The fix is unsafe: modules in a cache mount are no
+    /// longer in the image's layer. Every later RUN that reads them (a go
+    /// command such as `go mod verify`, `go vet` or `go build`, `make`, a
+    /// script), in the stage and the stages built FROM it, gets the same
+    /// module cache mount in the same fix, so `go mod verify` still sees the
+    /// modules instead of checking nothing. No fix is offered when one of
+    /// those RUNs is a heredoc or runs under a non-root USER, or when a
+    /// `COPY --from` or `--mount=from=` takes the module cache out of the
+    /// stage:
     ///
     /// ```dockerfile
     /// RUN --mount=type=cache,target=/go/pkg/mod go mod download
@@ -143,16 +154,150 @@ impl Rule for NoCacheMount {
                         mounts.join(" ")
                     ),
                 });
+            // Modules moved into a cache mount leave the layer: every later
+            // RUN that reads them needs the same mount, or the fix is not
+            // offered (`go mod verify` would check nothing and succeed).
+            let mut later = Vec::new();
+            if fixable && need_mod && !cached_before {
+                if let Some(path) = mod_paths.as_ref().and_then(|p| p.first()) {
+                    match later_module_readers(cx, first.stage, idx, path) {
+                        Ok(edits) => later = edits,
+                        Err(why) => {
+                            fixable = false;
+                            d.help = Some(format!(
+                                "{}; no fix offered: {why}",
+                                d.help.as_deref().unwrap_or_default()
+                            ));
+                        }
+                    }
+                }
+            }
             if fixable && !mounts.is_empty() {
                 let content: String = mounts.iter().map(|m| format!(" {m}")).collect();
-                d = d.with_fix(Fix::unsafe_edits(
-                    format!("add {}", mounts.join(" ")),
-                    vec![Edit::insert(instr.keyword_span.end, content)],
-                ));
+                let mut edits = vec![Edit::insert(instr.keyword_span.end, content)];
+                let message = if later.is_empty() {
+                    format!("add {}", mounts.join(" "))
+                } else {
+                    format!(
+                        "add {}, and the module cache mount to the {} later RUN{} reading the modules",
+                        mounts.join(" "),
+                        later.len(),
+                        if later.len() == 1 { "" } else { "s" }
+                    )
+                };
+                edits.extend(later);
+                d = d.with_fix(Fix::unsafe_edits(message, edits));
             }
             out.push(d);
         }
     }
+}
+
+/// The edits that give every RUN after `idx` that reads modules, in `stage`
+/// and the stages built FROM it, a cache mount on the module cache `path`;
+/// `Err` says why that cannot be done exactly: a RUN with a heredoc, one
+/// under a non-root USER (the mount would be root's), or a COPY or mount
+/// taking the module cache out of those stages.
+fn later_module_readers(
+    cx: &Context,
+    stage: usize,
+    idx: usize,
+    path: &str,
+) -> Result<Vec<Edit>, String> {
+    let family: Vec<usize> = (stage..cx.stages.len())
+        .filter(|&s| super::df003::chain(cx, s).contains(&stage))
+        .collect();
+    let mount = format!(" --mount=type=cache,target={path}");
+    let mut edits = Vec::new();
+    for &st in &family {
+        for (i, ins) in cx.instructions(st) {
+            if st == stage && i <= idx || ins.kind != Kind::Run {
+                continue;
+            }
+            if !reads_modules(cx, i, ins) {
+                continue;
+            }
+            let targets = cache_mount_targets(ins, &cx.vars_at(st, i));
+            if targets.iter().any(|t| mount_covers(t, path)) {
+                continue;
+            }
+            if !ins.heredocs.is_empty() {
+                return Err(format!(
+                    "line {} reads the modules from a heredoc RUN",
+                    ins.line
+                ));
+            }
+            if !runs_as_root(cx, st, i) {
+                return Err(format!(
+                    "line {} reads the modules under a USER other than root",
+                    ins.line
+                ));
+            }
+            edits.push(Edit::insert(ins.keyword_span.end, mount.clone()));
+        }
+    }
+    // Anything copying the module cache out of these stages would find it empty.
+    for (st_index, st) in cx.stages.iter().enumerate() {
+        for (i, ins) in cx.instructions(st_index) {
+            let mut refs: Vec<(String, Vec<String>)> = Vec::new();
+            if matches!(ins.kind, Kind::Copy | Kind::Add) {
+                if let Some(from) = ins.flag("from").and_then(|f| f.value.clone()) {
+                    let words = ins.words();
+                    let sources = words[..words.len().saturating_sub(1)]
+                        .iter()
+                        .map(|w| w.value.clone())
+                        .collect();
+                    refs.push((from, sources));
+                }
+            }
+            for m in ins.flags.iter().filter(|f| f.name == "mount") {
+                let fields = m.fields();
+                let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                if let Some(from) = get("from") {
+                    refs.push((from, vec![get("source").unwrap_or_else(|| "/".into())]));
+                }
+            }
+            for (from, sources) in refs {
+                let named = cx.df.stage_by_ref(&cx.stages, &from);
+                if !named.is_some_and(|s| family.contains(&s.index)) {
+                    continue;
+                }
+                let vars = cx.vars_at(st_index, i);
+                let takes_cache = sources.iter().any(|src| {
+                    let src = crate::go::expand(src, &vars);
+                    mount_covers(&src, path) || mount_covers(path, &src)
+                });
+                if takes_cache {
+                    return Err(format!(
+                        "line {} takes the module cache from stage `{}`",
+                        ins.line,
+                        st.name.as_deref().unwrap_or(&from)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(edits)
+}
+
+/// Does a RUN read the module cache: any go command but `version`, `env`
+/// and `help`, or a build tool or script that may run them?
+fn reads_modules(cx: &Context, idx: usize, ins: &envelope_dockerfile::Instruction) -> bool {
+    let go = cx
+        .go
+        .iter()
+        .filter(|g| g.instr == idx)
+        .any(|g| !matches!(g.sub.as_str(), "version" | "env" | "help"));
+    go || ins.commands().iter().any(|c| {
+        let name = c.name();
+        matches!(
+            name,
+            "make" | "gmake" | "mage" | "task" | "just" | "goreleaser"
+        ) || std::path::Path::new(name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
+            || (matches!(name, "sh" | "bash") && c.words.len() > 1)
+    })
 }
 
 /// Did a RUN before `g`'s, in its stage or the stages it is built FROM,
@@ -165,9 +310,7 @@ fn earlier_module_mount(cx: &Context, g: &GoCommand, paths: Option<&[String]>) -
                 break;
             }
             // Variables only for RUNs with a mount: scopes cost per call.
-            if instr.kind != envelope_dockerfile::Kind::Run
-                || !instr.flags.iter().any(|f| f.name == "mount")
-            {
+            if instr.kind != Kind::Run || !instr.flags.iter().any(|f| f.name == "mount") {
                 continue;
             }
             let targets = cache_mount_targets(instr, &cx.vars_at(st, idx));
