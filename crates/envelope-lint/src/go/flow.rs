@@ -274,16 +274,14 @@ fn follow(
 ) -> Reach {
     dests
         .iter()
-        .map(|dest| {
-            if dest.contains('$') {
-                // Lands somewhere in a stage that reaches the final image.
-                return Reach::May;
-            }
-            match copied_to(cx, stage, idx, source, path, dest, sources) {
+        // A destination that cannot be resolved is still in a stage that
+        // reaches the final image.
+        .map(
+            |dest| match copied_to(cx, stage, idx, source, path, dest, sources) {
                 Some(landed) => path_reach(cx, stage, &landed, depth + 1, budget),
                 None => Reach::May,
-            }
-        })
+            },
+        )
         .max()
         .unwrap_or(Reach::May)
 }
