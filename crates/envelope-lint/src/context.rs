@@ -164,10 +164,12 @@ impl<'a> Context<'a> {
         settings: &'a Settings,
         build: Option<&'a BuildContext>,
     ) -> Context<'a> {
-        let stages = df.stages();
+        let mut stages = df.stages();
+        let platform_vars = platform_vars(&settings.platforms);
+        resolve_parents(df, &mut stages, &settings.build_args, &platform_vars);
         let scopes = Scopes::new(df, &stages, &settings.build_args);
         let go = crate::go::find(df, &stages, &scopes);
-        let reaches_final = reaching(df, &stages);
+        let reaches_final = reaching(df, &stages, &scopes, &platform_vars);
         Context {
             path,
             df,
@@ -179,8 +181,22 @@ impl<'a> Context<'a> {
             go,
             reaches_final,
             scopes,
-            platform_vars: platform_vars(&settings.platforms),
+            platform_vars,
         }
+    }
+
+    /// The stage a `--from=` value of instruction `idx` names, variables
+    /// and platform arguments expanded (see [`stage_ref`]).
+    pub fn stage_ref(&self, idx: usize, reference: &str) -> Option<&Stage> {
+        let i = stage_ref(
+            self.df,
+            &self.stages,
+            &self.scopes,
+            &self.platform_vars,
+            idx,
+            reference,
+        )?;
+        self.stages.get(i)
     }
 
     /// The platform arguments (`TARGETARCH`...) for each platform linted
@@ -377,7 +393,107 @@ fn global_args(df: &Dockerfile, build_args: &BTreeMap<String, String>) -> Vars {
     vars
 }
 
-fn reaching(df: &Dockerfile, stages: &[Stage]) -> Vec<bool> {
+/// The stage a `--from=` (or `--mount=from=`) value of instruction `idx`
+/// names: by name or index as written, else with the variables in scope
+/// there and the platform arguments expanded, when every platform linted
+/// for names the same stage (`--from=binaries-$TARGETOS`).
+fn stage_ref(
+    df: &Dockerfile,
+    stages: &[Stage],
+    scopes: &Scopes,
+    platform_vars: &[Vars],
+    idx: usize,
+    reference: &str,
+) -> Option<usize> {
+    if let Some(s) = df.stage_by_ref(stages, reference) {
+        return Some(s.index);
+    }
+    if !reference.contains('$') {
+        return None;
+    }
+    let vars = scopes.at(idx).unwrap_or_default();
+    same_stage_on_every_platform(df, stages, reference, &vars, platform_vars)
+}
+
+/// The stage `word` names once expanded with `vars` over each platform's
+/// arguments, when that is one and the same stage on all of them.
+fn same_stage_on_every_platform(
+    df: &Dockerfile,
+    stages: &[Stage],
+    word: &str,
+    vars: &Vars,
+    platform_vars: &[Vars],
+) -> Option<usize> {
+    let mut found = None;
+    for pv in platform_vars {
+        let mut all = pv.clone();
+        for (k, v) in vars {
+            // `ARG TARGETOS` without a default takes the platform's value.
+            if !(v.is_empty() && pv.contains_key(k)) {
+                all.insert(k.clone(), v.clone());
+            }
+        }
+        let name = envelope_dockerfile::expand(word, &all);
+        let stage = df.stage_by_ref(stages, &name)?.index;
+        if found.is_some_and(|f| f != stage) {
+            return None;
+        }
+        found = Some(stage);
+    }
+    found
+}
+
+/// FROM a stage whose name holds a variable (`FROM buildkit-$TARGETOS`):
+/// BuildKit expands the global ARGs (a declared one without a default is
+/// empty unless given with `--build-arg`) and the platform arguments. When
+/// every platform linted for gives the same earlier stage, that is the
+/// parent.
+fn resolve_parents(
+    df: &Dockerfile,
+    stages: &mut [Stage],
+    build_args: &BTreeMap<String, String>,
+    platform_vars: &[Vars],
+) {
+    if !stages
+        .iter()
+        .any(|s| s.parent.is_none() && s.image.contains('$'))
+    {
+        return;
+    }
+    let mut globals = Vars::new();
+    for i in df.instructions.iter().take_while(|i| i.kind != Kind::From) {
+        if i.kind == Kind::Arg {
+            for kv in i.key_values() {
+                globals.entry(kv.key).or_default();
+            }
+        }
+    }
+    for (k, v) in global_args(df, build_args) {
+        globals.insert(k, v);
+    }
+    for i in 0..stages.len() {
+        let st = &stages[i];
+        if st.parent.is_some() || !st.image.contains('$') {
+            continue;
+        }
+        let Some(word) = st.image_word.as_ref().map(|w| w.value.clone()) else {
+            continue;
+        };
+        let earlier = &stages[..i];
+        if let Some(p) = same_stage_on_every_platform(df, earlier, &word, &globals, platform_vars) {
+            let image = earlier[p].name.clone().unwrap_or_else(|| p.to_string());
+            stages[i].parent = Some(p);
+            stages[i].image = image;
+        }
+    }
+}
+
+fn reaching(
+    df: &Dockerfile,
+    stages: &[Stage],
+    scopes: &Scopes,
+    platform_vars: &[Vars],
+) -> Vec<bool> {
     let mut reach = vec![false; stages.len()];
     let Some(last) = stages.last() else {
         return reach;
@@ -392,7 +508,8 @@ fn reaching(df: &Dockerfile, stages: &[Stage]) -> Vec<bool> {
         if let Some(p) = st.parent {
             work.push(p);
         }
-        for instr in df.instructions.get(st.from + 1..st.end).unwrap_or_default() {
+        let body = df.instructions.get(st.from + 1..st.end).unwrap_or_default();
+        for (pos, instr) in body.iter().enumerate() {
             if !matches!(instr.kind, Kind::Copy | Kind::Add | Kind::Run) {
                 continue;
             }
@@ -407,10 +524,11 @@ fn reaching(df: &Dockerfile, stages: &[Stage]) -> Vec<bool> {
                     }
                 }
             }
+            let idx = st.from + 1 + pos;
             for r in refs {
-                if let Some(t) = df.stage_by_ref(stages, &r) {
-                    if t.index < s {
-                        work.push(t.index);
+                if let Some(t) = stage_ref(df, stages, scopes, platform_vars, idx, &r) {
+                    if t < s {
+                        work.push(t);
                     }
                 }
             }

@@ -132,6 +132,41 @@ fn df003_who_runs_the_final_stage() {
 }
 
 #[test]
+fn df003_privilege_drop_is_one_severity_lower() {
+    let df003 = |text: &str| {
+        lint("Dockerfile", text.as_bytes(), None, &only("DF003"))
+            .expect("lint")
+            .diagnostics
+    };
+    for (text, how) in [
+        (
+            "FROM alpine:3\nRUN apk add --no-cache su-exec\nCOPY entrypoint.sh /\nENTRYPOINT [\"/entrypoint.sh\"]\n",
+            "`su-exec` on line 2",
+        ),
+        (
+            "FROM debian:12\nCOPY --from=tianon/gosu /gosu /usr/local/bin/\nENTRYPOINT [\"gosu\", \"app\", \"/app\"]\n",
+            "`gosu` on line 2",
+        ),
+        (
+            "FROM ghcr.io/linuxserver/baseimage-alpine:3.20\nCOPY app /app\n",
+            "an s6-overlay base",
+        ),
+    ] {
+        let d = df003(text);
+        assert_eq!(d.len(), 1, "{text}");
+        assert_eq!(d[0].severity, envelope_lint::Severity::Info, "{text}");
+        assert!(d[0].message.contains(how), "{text}: {}", d[0].message);
+        assert!(d[0].fix.is_none(), "{text}");
+    }
+    // `sudo` gains root rather than drops it: still a warning.
+    let d = df003("FROM debian:12\nRUN apt-get install -y sudo\nCMD [\"/app\"]\n");
+    assert_eq!(d[0].severity, envelope_lint::Severity::Warning);
+    // Nothing dropping privileges: a warning, as configured.
+    let d = df003("FROM debian:12\nCMD [\"/app\"]\n");
+    assert_eq!(d[0].severity, envelope_lint::Severity::Warning);
+}
+
+#[test]
 fn df003_no_fix_where_root_is_relied_on() {
     let df003 = |text: &[u8], build: Option<&BuildContext>| {
         lint("Dockerfile", text, build, &only("DF003"))

@@ -415,6 +415,40 @@ fn reach_follows_globs_platforms_and_unknowns() {
 }
 
 #[test]
+fn stage_names_with_platform_arguments_are_resolved() {
+    use envelope_lint::Severity;
+    // FROM a stage named through $TARGETOS: `linux` on every default
+    // platform, so the binary ships (and DF003 names the stage chain).
+    let from = "ARG TARGETOS\nFROM golang:1.23 AS build\nRUN CGO_ENABLED=0 go build -trimpath -o /out/app .\nFROM scratch AS binaries-linux\nCOPY --from=build /out/app /app\nFROM scratch AS binaries-darwin\nFROM binaries-$TARGETOS\nENTRYPOINT [\"/app\"]\n";
+    let d = findings("GO004", from);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].severity, Severity::Warning);
+    assert!(!d[0].message.contains("may reach"), "{}", d[0].message);
+    // A darwin build takes the other stage, which holds no binary.
+    let settings = Settings {
+        platforms: vec!["darwin/arm64".to_string()],
+        ..only("GO004")
+    };
+    let darwin = lint("Dockerfile", from.as_bytes(), None, &settings).expect("lint");
+    assert!(darwin.diagnostics.is_empty(), "{:?}", darwin.diagnostics);
+    // `--from=` with a variable in scope.
+    let copy = "FROM golang:1.23 AS build\nRUN CGO_ENABLED=0 go build -trimpath -o /out/app .\nFROM scratch AS bin-amd64\nCOPY --from=build /out/app /app\nFROM scratch AS bin-arm64\nCOPY --from=build /out/app /app\nFROM scratch\nARG TARGETARCH\nCOPY --from=bin-$TARGETARCH /app /app\n";
+    // Different stages on amd64 and arm64: not one stage, so nothing is
+    // said to ship through it.
+    assert!(findings("GO004", copy).is_empty());
+    let settings = Settings {
+        platforms: vec!["linux/arm64".to_string()],
+        ..only("GO004")
+    };
+    let one = lint("Dockerfile", copy.as_bytes(), None, &settings).expect("lint");
+    assert_eq!(one.diagnostics.len(), 1, "{:?}", one.diagnostics);
+    // A declared global ARG without a default is empty, as in a plain
+    // `docker build`: `${DEBUG:+-debug}` adds nothing.
+    let debug = "ARG DEBUG\nFROM golang:1.23 AS build\nRUN CGO_ENABLED=0 go build -trimpath -o /out/app .\nFROM scratch AS release\nCOPY --from=build /out/app /app\nFROM scratch AS release-debug\nFROM release${DEBUG:+-debug}\n";
+    assert_eq!(findings("GO004", debug).len(), 1);
+}
+
+#[test]
 fn heredoc_scripts_are_split_as_the_shell_would() {
     let text = "FROM golang:1.23 AS b\nWORKDIR /src\nRUN <<EOT\nset -e\nif [ -f go.mod ]; then\n  go build \\\n    -o /out/app \\\n    ./cmd/app\nfi\nEOT\nFROM scratch\nCOPY --from=b /out/app /app\n";
     assert_eq!(flagged_lines("GO002", text), [6]);

@@ -203,7 +203,7 @@ fn configuration_selects_ignores_and_overrides_severity() {
 #[test]
 fn suppression_comments() {
     let tmp = tempdir();
-    let df = "# envelope: ignore-file=DF002\nFROM golang AS build\n# envelope: ignore=GO003 reason: reproducibility is not needed here\nRUN go build -o /a . && \\\n    go build -o /b ./b\nRUN go build -o /c ./c\nFROM scratch\nCOPY --from=build /a /a\n";
+    let df = "# envelope: ignore-file=DF002\nFROM golang AS build\n# envelope: ignore=GO003 reason: reproducibility is not needed here\nRUN go build -o /a . && \\\n    go build -o /b ./b\nRUN go build -o /c ./c\nFROM scratch\nCOPY --from=build /a /b /c /bin/\n";
     std::fs::write(tmp.path().join("Dockerfile"), df).expect("write");
     let o = run(lint_cmd(tmp.path()).args(["--format", "json", "--select", "GO003,DF002"]));
     let v = json(&out(&o));

@@ -166,17 +166,14 @@ fn path_reach(cx: &Context, stage: usize, path: &str, depth: usize, budget: &Bud
             if best == Reach::Yes {
                 return best;
             }
-            let from_here = |r: &str| {
-                cx.df
-                    .stage_by_ref(&cx.stages, r)
-                    .is_some_and(|s| s.index == stage)
-            };
+            let from_here =
+                |idx: usize, r: &str| cx.stage_ref(idx, r).is_some_and(|s| s.index == stage);
             match instr.kind {
                 Kind::Copy | Kind::Add => {
                     let Some(from) = instr.flag("from").and_then(|f| f.value.clone()) else {
                         continue;
                     };
-                    if !from_here(&from) {
+                    if !from_here(idx, &from) {
                         continue;
                     }
                     let words = instr.words();
@@ -217,7 +214,7 @@ fn path_reach(cx: &Context, stage: usize, path: &str, depth: usize, budget: &Bud
                     for m in instr.flags.iter().filter(|f| f.name == "mount") {
                         let fields = m.fields();
                         let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
-                        if !get("from").is_some_and(|f| from_here(f)) {
+                        if !get("from").is_some_and(|f| from_here(idx, f)) {
                             continue;
                         }
                         let found = match get("source").or_else(|| get("src")) {

@@ -55,6 +55,13 @@ declare_rule! {
     /// entrypoint script copied from the build context), systemd or another
     /// init as PID 1, any `VOLUME`, or a comment saying root is needed. The
     /// help says which.
+    ///
+    /// A stage that starts as root only to hand the program to another user
+    /// (su-exec, gosu, setpriv, runuser or s6's tools installed, copied or
+    /// run; an entrypoint script from the build context that runs one; a
+    /// linuxserver.io s6-overlay base) is reported one severity lower, as
+    /// info by default: the entrypoint and anything run with `docker exec`
+    /// are still root, but the program may not be.
     pub struct FinalStageRoot {
         code: "DF003",
         name: "final-stage-root",
@@ -101,10 +108,22 @@ impl Rule for FinalStageRoot {
                 (word.span, message, None)
             }
         };
-        let d = cx.diag(&Self::INFO, span, message);
+        let mut d = cx.diag(&Self::INFO, span, message);
+        // Started as root only to hand the program to another user: less
+        // sure than a program that runs as root, so one severity lower.
+        let drop = privilege_drop(cx, last.index);
+        if let Some(how) = &drop {
+            d.message = format!(
+                "{}; it starts as root to switch users ({how}): check that the program itself never runs as root",
+                d.message
+            );
+            d.severity = crate::lower(d.severity, 1);
+        }
         // The fix would break a stage that visibly relies on root or on
         // another user: the finding stays, the fix goes.
-        if let Some(why) = relies_on_user(cx, last.index) {
+        let relies = relies_on_user(cx, last.index)
+            .or_else(|| drop.map(|how| format!("{how} needs root to switch users")));
+        if let Some(why) = relies {
             let user = created_user(cx, last.index);
             let suggest = match &user {
                 Some((name, line)) => {
@@ -165,6 +184,50 @@ fn relies_on_user(cx: &Context, stage: usize) -> Option<String> {
         }
     }
     None
+}
+
+/// How the final stage (or a stage it is built FROM) hands its program to
+/// another user after starting as root: a privilege-dropping tool
+/// installed, copied or run (`su-exec` on line 44), an entrypoint script
+/// from the build context that runs one, or a base running its services
+/// under s6-overlay as their own users (the linuxserver.io images).
+fn privilege_drop(cx: &Context, stage: usize) -> Option<String> {
+    let chain = chain(cx, stage);
+    for &st in &chain {
+        let image = cx.stages.get(st).map(|s| s.image.to_ascii_lowercase());
+        if image.is_some_and(|i| i.contains("linuxserver/") || i.contains("s6-overlay")) {
+            return Some("an s6-overlay base".to_string());
+        }
+    }
+    for &st in &chain {
+        for (_, ins) in cx.instructions(st) {
+            if !matches!(
+                ins.kind,
+                Kind::Run | Kind::Copy | Kind::Add | Kind::Entrypoint | Kind::Cmd
+            ) {
+                continue;
+            }
+            let found = ins.words().iter().find_map(|w| {
+                switcher(&w.value)
+                    .filter(|t| drops_root(t))
+                    .map(str::to_string)
+            });
+            if let Some(tool) = found {
+                return Some(format!("`{tool}` on line {}", ins.line));
+            }
+        }
+    }
+    let (path, line) = copied_entrypoint_script(cx, &chain)?;
+    let tool = script_switches_user(&path).filter(|t| drops_root(t))?;
+    Some(format!(
+        "`{tool}` in the entrypoint script copied on line {line}"
+    ))
+}
+
+/// Is this switcher one whose job is to drop root for another user (not
+/// `su`, `sudo` or `doas`, which as often gain it)?
+fn drops_root(tool: &str) -> bool {
+    !matches!(tool, "su" | "sudo" | "doas")
 }
 
 /// Tools that start as root and switch to another user.

@@ -1,4 +1,4 @@
-use crate::go::{bool_flag, split_quoted, GoCommand};
+use crate::go::{bool_flag, split_quoted, GoCommand, Reach};
 use crate::{declare_rule, Context, Diagnostic, Edit, Fix, Rule};
 
 /// `-trimpath` as set: the last occurrence on the command line, else GOFLAGS.
@@ -15,8 +15,13 @@ fn trimpath(g: &GoCommand) -> Option<bool> {
 declare_rule! {
     /// ## What it does
     /// Flags `go build` and `go install` without `-trimpath` (on the command
-    /// line or in GOFLAGS). Compile checks that write nothing (`-o
-    /// /dev/null`, `go build ./...`) are not flagged.
+    /// line or in GOFLAGS) whose binary reaches the final image, followed
+    /// through the stages as for GO004 (docs/lint.md, "Reachability"); a
+    /// binary that only may reach it is reported one severity lower, with
+    /// a message that says so. Compile checks that write nothing (`-o
+    /// /dev/null`, `go build ./...`) and tools built for the build itself
+    /// (a code generator, a test runner) that never reach the final image
+    /// are not flagged: their paths and reproducibility ship nowhere.
     ///
     /// ## Why
     /// Without it the binary records the absolute paths of the build machine
@@ -54,11 +59,16 @@ impl Rule for NoTrimpath {
             if g.output(cx) == crate::go::Output::Discarded {
                 continue;
             }
+            let reach = g.reach(cx);
+            if reach == Reach::No {
+                continue;
+            }
             let mut d = cx
-                .diag(
+                .diag_reach(
                     &Self::INFO,
                     g.head_span(),
                     format!("`go {}` without -trimpath", g.sub),
+                    reach,
                 )
                 .with_help(
                     "-trimpath removes build-machine paths from the binary and makes it reproducible",

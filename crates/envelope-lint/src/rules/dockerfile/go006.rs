@@ -258,7 +258,7 @@ fn later_module_readers(
                 }
             }
             for (from, sources) in refs {
-                let named = cx.df.stage_by_ref(&cx.stages, &from);
+                let named = cx.stage_ref(i, &from);
                 if !named.is_some_and(|s| family.contains(&s.index)) {
                     continue;
                 }
