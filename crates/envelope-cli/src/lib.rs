@@ -489,7 +489,8 @@ pub struct LintArgs {
     #[arg(long, conflicts_with = "diff", group = "fixing")]
     pub fix: bool,
 
-    /// Show the fixes `--fix` would apply as a unified diff; change nothing.
+    /// Show the fixes `--fix` would apply as a unified diff, then the
+    /// unsafe ones apart and marked; change nothing.
     #[arg(long, group = "fixing")]
     pub diff: bool,
 

@@ -239,9 +239,23 @@ fn fix_writes_and_diff_shows_the_same_change() {
     let path = tmp.path().join("Dockerfile");
     std::fs::copy(fixture("sample").join("Dockerfile"), &path).expect("copy");
     let before = std::fs::read_to_string(&path).expect("read");
+    // Plain --diff: the safe fixes, then the unsafe ones apart and marked.
+    let o = run(lint_cmd(tmp.path()).args(["--diff"]));
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    let shown = out(&o);
+    let (safe, unsafe_part) = shown
+        .split_once("# unsafe fixes:")
+        .unwrap_or_else(|| panic!("no unsafe section: {shown}"));
+    assert!(
+        safe.contains(" -trimpath") && !safe.contains("USER 65532"),
+        "{safe}"
+    );
+    assert!(unsafe_part.contains("+USER 65532:65532"), "{unsafe_part}");
+    assert!(err(&o).contains("shown apart"), "{}", err(&o));
     let o = run(lint_cmd(tmp.path()).args(["--diff", "--unsafe-fixes"]));
     assert_eq!(code(&o), 1, "{}", err(&o));
     let diff = out(&o);
+    assert!(!diff.contains("# unsafe fixes:"), "{diff}");
     assert!(
         diff.contains("--- a/Dockerfile")
             && diff

@@ -30,6 +30,9 @@ struct Outcome {
     result: FileResult,
     /// The fixed text, when fixing or diffing changed something.
     fixed: Option<(String, usize)>,
+    /// With `--diff` and the unsafe fixes held back: the text with them
+    /// applied too, when they change something, and how many there were.
+    unsafe_fixed: Option<(String, usize)>,
     original: String,
 }
 
@@ -70,6 +73,8 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     settings.unsafe_fixes |= args.unsafe_fixes;
     let inputs = inputs(&args, settings.context.as_deref(), printer)?;
     let want_fixes = args.fix || args.diff;
+    // `--diff` shows the unsafe fixes too, apart and marked.
+    let show_unsafe = args.diff && !settings.unsafe_fixes;
 
     // Standard input is read up front; files are read by the workers.
     let mut stdin_text: Option<Vec<u8>> = None;
@@ -92,7 +97,13 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(input) = inputs.get(i) else { break };
-                let outcome = lint_one(input, stdin_text.as_deref(), &settings, want_fixes);
+                let outcome = lint_one(
+                    input,
+                    stdin_text.as_deref(),
+                    &settings,
+                    want_fixes,
+                    show_unsafe,
+                );
                 if let Ok(mut r) = results.lock() {
                     r[i] = Some(outcome);
                 }
@@ -111,6 +122,7 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     let mut fixed_files = 0;
     let mut held_back = 0;
     let mut diffs = String::new();
+    let mut unsafe_diffs = String::new();
     for (input, outcome) in inputs.iter().zip(results) {
         let outcome = match outcome {
             Some(Ok(o)) => o,
@@ -121,6 +133,10 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
             }
             None => continue,
         };
+        if let Some((more, _)) = &outcome.unsafe_fixed {
+            let base = outcome.fixed.as_ref().map_or(&outcome.original, |(t, _)| t);
+            unsafe_diffs.push_str(&unified_diff(&input.shown, base, more));
+        }
         if let Some((text, n)) = &outcome.fixed {
             if args.diff {
                 diffs.push_str(&unified_diff(&input.shown, &outcome.original, text));
@@ -150,12 +166,29 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     if args.diff {
         let mut out = printer.stdout();
         out.write_all(diffs.as_bytes())?;
+        if !unsafe_diffs.is_empty() {
+            // Marked apart: on top of the safe fixes, applied only with
+            // --unsafe-fixes.
+            writeln!(
+                out,
+                "# unsafe fixes: they may change what the image does; only --fix --unsafe-fixes applies them"
+            )?;
+            if !diffs.is_empty() {
+                writeln!(out, "# (each on top of the safe fixes above)")?;
+            }
+            out.write_all(unsafe_diffs.as_bytes())?;
+        }
         printer.status(format!(
             "{fixed_total} fix{} would be applied to {fixed_files} file{}",
             if fixed_total == 1 { "" } else { "es" },
             if fixed_files == 1 { "" } else { "s" }
         ));
-        held_back_note(held_back, "shown", printer);
+        if held_back > 0 {
+            printer.status(format!(
+                "{held_back} unsafe fix{} shown apart, marked (may change what the image does): apply with --fix --unsafe-fixes",
+                if held_back == 1 { "" } else { "es" }
+            ));
+        }
         return Ok(if failed {
             ExitCode::from(2)
         } else if fixed_total > 0 {
@@ -214,6 +247,7 @@ fn lint_one(
     stdin: Option<&[u8]>,
     settings: &Settings,
     want_fixes: bool,
+    show_unsafe: bool,
 ) -> Result<Outcome> {
     let bytes = match &input.path {
         Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -228,10 +262,27 @@ fn lint_one(
         let original = String::from_utf8_lossy(&bytes).into_owned();
         let (text, result, n) =
             envelope_lint::fix(&input.shown, &bytes, ctx, settings).map_err(map_err)?;
+        // What the held-back unsafe fixes would change on top, for --diff.
+        let held_back = result
+            .diagnostics
+            .iter()
+            .any(|d| d.fix.as_ref().is_some_and(|f| !f.is_safe()));
+        let unsafe_fixed = if show_unsafe && held_back {
+            let all = Settings {
+                unsafe_fixes: true,
+                ..settings.clone()
+            };
+            let (more, _, m) =
+                envelope_lint::fix(&input.shown, text.as_bytes(), ctx, &all).map_err(map_err)?;
+            (m > 0 && more != text).then_some((more, m))
+        } else {
+            None
+        };
         let fixed = (n > 0 && text != original).then_some((text, n));
         return Ok(Outcome {
             result,
             fixed,
+            unsafe_fixed,
             original,
         });
     }
@@ -239,6 +290,7 @@ fn lint_one(
     Ok(Outcome {
         result,
         fixed: None,
+        unsafe_fixed: None,
         original: String::new(),
     })
 }
