@@ -558,4 +558,10 @@ fn go010_debug_builds_that_stay_behind() {
     assert!(flagged_lines("GO010", text).is_empty());
     let goflags = "FROM golang:1.23.4\nENV GOFLAGS=-race\nRUN go build -o /usr/local/bin/app .\n";
     assert_eq!(flagged_lines("GO010", goflags), [3]);
+    // Copied through an unresolved variable: may ship, one severity lower.
+    let may = "FROM golang:1.23.4 AS build\nRUN go build -race -o /out/app .\nFROM scratch\nCOPY --from=build $DIR/app /app\n";
+    let d = findings("GO010", may);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].severity, envelope_lint::Severity::Info);
+    assert!(d[0].message.contains("may reach"), "{}", d[0].message);
 }

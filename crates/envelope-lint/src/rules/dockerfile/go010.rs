@@ -1,4 +1,4 @@
-use crate::go::{split_quoted, strip_pattern, GoCommand};
+use crate::go::{split_quoted, strip_pattern, GoCommand, Reach};
 use crate::{declare_rule, Context, Diagnostic, Rule};
 
 declare_rule! {
@@ -6,7 +6,8 @@ declare_rule! {
     /// Flags `go build` and `go install` with `-race`, or with
     /// optimizations and inlining turned off (`-gcflags=all=-N -l`,
     /// `-gcflags '-N -l'`, on the command line or in GOFLAGS), whose binary
-    /// ends up in the final image.
+    /// ends up in the final image (docs/lint.md, "Reachability"; one that
+    /// only may reach it is reported one severity lower).
     ///
     /// Not flagged: such builds whose output stays in a build or test stage
     /// (a debug image built as its own target, `go test -race`), and
@@ -54,17 +55,22 @@ impl Rule for DebugBuildShipped {
                 (false, true) => "-gcflags=-N -l",
                 (false, false) => continue,
             };
-            if !g.output_reaches_final(cx) {
+            let reach = g.reach(cx);
+            if reach == Reach::No {
                 continue;
             }
             out.push(
-                cx.diag(
+                cx.diag_reach(
                     &Self::INFO,
                     g.head_span(),
-                    format!(
-                        "`go {}` with {what}: a debugging build ships in the final image",
-                        g.sub
-                    ),
+                    match reach {
+                        Reach::Yes => format!(
+                            "`go {}` with {what}: a debugging build ships in the final image",
+                            g.sub
+                        ),
+                        _ => format!("`go {}` with {what}: a debugging build", g.sub),
+                    },
+                    reach,
                 )
                 .with_help("build the shipped binary without -race and -N -l; keep them for tests and a separate debug target"),
             );
