@@ -390,6 +390,20 @@ fn reach_follows_globs_platforms_and_unknowns() {
         .expect("lint")
         .diagnostics;
     assert_eq!(d[0].severity, Severity::Info);
+    // An unknown name in a known directory: a copy of the directory takes
+    // it, a copy of another directory does not, a named file may be it.
+    let under = "FROM golang:1.23 AS b\nARG BIN\nRUN go build -o /output/${BIN} ./cmd/${BIN}\nFROM scratch\nCOPY --from=b /output /\n";
+    let d = findings("GO004", under);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].severity, Severity::Warning, "{}", d[0].message);
+    assert!(!d[0].message.contains("may reach"), "{}", d[0].message);
+    let elsewhere = under.replace("COPY --from=b /output /", "COPY --from=b /licenses /");
+    assert!(findings("GO004", &elsewhere).is_empty());
+    let named = under.replace("COPY --from=b /output /", "COPY --from=b /output/api /api");
+    let d = findings("GO004", &named);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].severity, Severity::Info);
+    assert!(d[0].message.contains("may reach"), "{}", d[0].message);
     // `--build-arg` resolves what the defaults leave open.
     let arg = "FROM golang:1.23 AS b\nARG OUT\nRUN go build -o $OUT/app ./cmd/app\nFROM scratch\nCOPY --from=b /dist/app /app\n";
     assert_eq!(findings("GO002", arg)[0].severity, Severity::Warning);

@@ -101,7 +101,27 @@ impl GoCommand {
             Produced::Discarded => Reach::No,
             // Whatever it wrote is in a stage the final image is built on.
             Produced::Unknown if in_final_chain(cx, self.stage) => Reach::Yes,
-            Produced::Unknown => Reach::May,
+            // `-o /out/${BIN}`: some file under /out. A copy of /out (or
+            // of `/out/*`) takes it, one of another directory does not, one
+            // of a named file in /out may.
+            Produced::Unknown => match self.raw_output(cx) {
+                // `-o $OUT/app`: the variable may be an absolute path, so
+                // nothing of the directory is known.
+                Output::Path(_)
+                    if self.sub == "build"
+                        && self
+                            .last_flag_value("o")
+                            .is_some_and(|o| o.starts_with('$')) =>
+                {
+                    path_reach(cx, self.stage, &under_known("/$"), 0, &Budget::new(STEPS))
+                }
+                Output::Path(p) => expansions(cx, &p)
+                    .iter()
+                    .map(|p| path_reach(cx, self.stage, &under_known(p), 0, &Budget::new(STEPS)))
+                    .max()
+                    .unwrap_or(Reach::May),
+                _ => Reach::May,
+            },
             Produced::Paths(paths) => paths
                 .iter()
                 .map(|p| path_reach(cx, self.stage, p, 0, &Budget::new(STEPS)))
@@ -115,6 +135,28 @@ impl GoCommand {
     pub fn output_reaches_final(&self, cx: &Context) -> bool {
         self.reach(cx) != Reach::No
     }
+}
+
+/// A path element standing for a name that could not be resolved: only a
+/// pattern that takes any name (`*`) matches it for sure.
+const UNKNOWN_NAME: &str = "\u{0}";
+
+/// `path` cut at its first element holding an unresolved variable, which
+/// becomes [`UNKNOWN_NAME`]: `/out/${BIN}/x` is some file under `/out`.
+fn under_known(path: &str) -> String {
+    let mut out = String::new();
+    for e in clean(path).split('/').filter(|e| !e.is_empty()) {
+        out.push('/');
+        if e.contains('$') {
+            out.push_str(UNKNOWN_NAME);
+            return out;
+        }
+        out.push_str(e);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
 }
 
 /// Steps of [`path_reach`] one question may take.
@@ -359,6 +401,8 @@ pub(crate) fn glob_match(pattern: &str, path: &str) -> Match {
     for (a, b) in pe.iter().zip(&xe).take(n) {
         match element_match(a, b) {
             Some(true) => {}
+            // A name not known: another pattern may still be it.
+            Some(false) if *b == UNKNOWN_NAME => return Match::Unresolved,
             Some(false) => return Match::None,
             None => return Match::Unresolved,
         }
