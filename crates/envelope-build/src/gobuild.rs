@@ -213,12 +213,98 @@ pub fn package_name(go: &GoTool, package: &str, platform: &Platform) -> Option<S
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// A package `go list` matched: its import path and package name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedPackage {
+    pub import_path: String,
+    pub name: String,
+}
+
+/// Whether `go build` would take `arg` as a pattern of many packages
+/// (`./...`, `./cmd/...`, `all`, `std`, `cmd`) rather than one package.
+pub fn is_pattern(arg: &str) -> bool {
+    arg.contains("...") || matches!(arg, "all" | "std" | "cmd" | "tool")
+}
+
+/// `go list` of the packages `pattern` matches in `workdir`, for
+/// `platform` (its build constraints decide which files count), in go's
+/// order. A pattern that matches nothing is an empty list.
+pub fn list_packages(
+    go: &GoTool,
+    workdir: &Path,
+    pattern: &str,
+    platform: &Platform,
+) -> Result<Vec<ListedPackage>, BuildError> {
+    let mut cmd = Command::new(&go.path);
+    cmd.args(["list", "-f", "{{.ImportPath}}\t{{.Name}}", "--", pattern])
+        .current_dir(workdir)
+        .env("CGO_ENABLED", "0")
+        .env_remove("GOARM")
+        .env_remove("GOAMD64")
+        .stdin(Stdio::null());
+    for (k, v) in go_env(platform)? {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().map_err(|e| BuildError::GoNotFound {
+        detail: format!("cannot run {}: {e}", go.path.display()),
+    })?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let detail = stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(BuildError::GoListFailed {
+            pattern: pattern.to_string(),
+            detail,
+            hint: hint_for(&stderr),
+        });
+    }
+    Ok(parse_list(&String::from_utf8_lossy(&out.stdout)))
+}
+
+fn parse_list(stdout: &str) -> Vec<ListedPackage> {
+    stdout
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(path, name)| ListedPackage {
+            import_path: path.trim().to_string(),
+            name: name.trim().to_string(),
+        })
+        .filter(|p| !p.import_path.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn p(s: &str) -> Platform {
         s.parse().expect("platform")
+    }
+
+    #[test]
+    fn patterns_and_listings() {
+        assert!(is_pattern("./..."));
+        assert!(is_pattern("./cmd/..."));
+        assert!(is_pattern("example.com/x/..."));
+        assert!(!is_pattern("./cmd/api"));
+        assert!(!is_pattern("."));
+        assert_eq!(
+            parse_list("example.com/m/cmd/api\tmain\nexample.com/m/lib\tlib\n\nnoise\n"),
+            [
+                ListedPackage {
+                    import_path: "example.com/m/cmd/api".into(),
+                    name: "main".into()
+                },
+                ListedPackage {
+                    import_path: "example.com/m/lib".into(),
+                    name: "lib".into()
+                }
+            ]
+        );
     }
 
     #[test]

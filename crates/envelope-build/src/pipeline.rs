@@ -51,6 +51,8 @@ pub struct BuildPlan<'a> {
 /// One package's image, ready to be written.
 pub struct BuiltImage {
     pub name: String,
+    /// The main package's import path, from the binary's build info.
+    pub import_path: Option<String>,
     pub platforms: Vec<PlatformImage>,
     pub image: ImageBlobs,
 }
@@ -103,6 +105,7 @@ pub fn build_images<E: From<BuildError>>(
         (None, Some(b)) => name_from_binary(&b.data, package),
         (None, None) => name_from_binary(&[], package),
     };
+    let import_path = binaries.first().and_then(|b| main_path(&b.data));
     let opts = options(&name)?;
     let mut platforms = Vec::new();
     for (i, bin) in binaries.iter().enumerate() {
@@ -114,20 +117,25 @@ pub fn build_images<E: From<BuildError>>(
     let image = assemble(&platforms, false);
     Ok(BuiltImage {
         name,
+        import_path,
         platforms,
         image,
     })
 }
 
-/// The binary's name as `go build` would choose it: the main package path's
-/// last element, skipping a major-version suffix (example.com/x/v2 → x).
-pub fn name_from_binary(data: &[u8], package: &str) -> String {
-    let path = envelope_golang::buildinfo::read(data)
+/// The main package's import path in a Go binary's build info.
+fn main_path(data: &[u8]) -> Option<String> {
+    envelope_golang::buildinfo::read(data)
         .ok()
         .flatten()
         .map(|b| b.path)
-        .filter(|p| !p.is_empty() && p != "command-line-arguments");
-    let path = path.unwrap_or_else(|| {
+        .filter(|p| !p.is_empty() && p != "command-line-arguments")
+}
+
+/// The binary's name as `go build` would choose it: the main package path's
+/// last element, skipping a major-version suffix (example.com/x/v2 → x).
+pub fn name_from_binary(data: &[u8], package: &str) -> String {
+    let path = main_path(data).unwrap_or_else(|| {
         let p = package.trim_end_matches('/');
         let p = p.strip_suffix(".go").unwrap_or(p);
         p.to_string()
