@@ -98,10 +98,12 @@ pub fn go_env(platform: &Platform) -> Result<Vec<(&'static str, String)>, BuildE
     Ok(env)
 }
 
-/// One `go build` invocation.
+/// One `go build` invocation: one package into the file `output`, or
+/// several main packages into the directory `output`, each named as go
+/// names it.
 #[derive(Debug)]
 pub struct GoBuild<'a> {
-    pub package: &'a str,
+    pub packages: &'a [&'a str],
     pub platform: &'a Platform,
     pub ldflags: Option<&'a str>,
     pub tags: Option<&'a str>,
@@ -125,9 +127,19 @@ impl GoBuild<'_> {
             args.push(format!("-tags={tags}").into());
         }
         args.push("-o".into());
-        args.push(self.output.as_os_str().to_owned());
-        args.push(self.package.into());
+        let mut output = self.output.as_os_str().to_owned();
+        if self.packages.len() > 1 {
+            // A directory: go writes each command into it.
+            output.push("/");
+        }
+        args.push(output);
+        args.extend(self.packages.iter().map(OsString::from));
         args
+    }
+
+    /// The packages, as a person reads them.
+    pub fn shown(&self) -> String {
+        self.packages.join(" ")
     }
 }
 
@@ -171,7 +183,7 @@ pub fn go_build(
         return Ok(());
     }
     Err(BuildError::GoBuildFailed {
-        package: build.package.to_string(),
+        package: build.shown(),
         platform: build.platform.to_string(),
         status: status.code(),
         hint: hint_for(&captured),
@@ -327,7 +339,7 @@ mod tests {
     fn hardened_flags_come_first_and_user_flags_after() {
         let plat = p("linux/amd64");
         let b = GoBuild {
-            package: "./cmd/x",
+            packages: &["./cmd/x"],
             platform: &plat,
             ldflags: Some("-X main.version=1"),
             tags: Some("netgo"),
@@ -350,5 +362,27 @@ mod tests {
                 "./cmd/x"
             ]
         );
+        let many = GoBuild {
+            packages: &["example.com/m/cmd/a", "example.com/m/cmd/b"],
+            platform: &plat,
+            ldflags: None,
+            tags: None,
+            output: Path::new("/o/bin"),
+        };
+        let args: Vec<String> = many
+            .args()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args[3..],
+            [
+                "-o",
+                "/o/bin/",
+                "example.com/m/cmd/a",
+                "example.com/m/cmd/b"
+            ]
+        );
+        assert_eq!(many.shown(), "example.com/m/cmd/a example.com/m/cmd/b");
     }
 }

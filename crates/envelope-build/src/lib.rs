@@ -18,7 +18,7 @@ pub use image::{
     assemble, platform_image, rfc3339, BaseImage, ImageOptions, Include, PlatformBinary,
     PlatformImage, PlatformReport,
 };
-pub use pipeline::{build_images, BuildPlan, BuiltImage, Reporter};
+pub use pipeline::{build_binaries, build_images, BuildPlan, BuiltImage, Reporter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {

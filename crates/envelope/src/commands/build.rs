@@ -3,13 +3,14 @@
 //! images); this command parses the arguments, draws its progress, writes
 //! the images and prints the reports.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use envelope_build::{
-    build_images, gobuild, list_packages, BuildError, BuildPlan, Cache, GoBuild, GoTool,
-    ListedPackage, Reporter,
+    build_binaries, build_images, gobuild, list_packages, pipeline, BuildError, BuildPlan, Cache,
+    GoBuild, GoTool, ListedPackage, Reporter,
 };
 use envelope_cli::BuildArgs;
 use envelope_oci::Platform;
@@ -66,21 +67,49 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
     let cache = Cache::from_env();
 
     let bases = crate::images::resolve_bases(&args.image, &platforms, cache.root(), printer)?;
+    let settings = BuildPlan {
+        go: &go,
+        cache: &cache,
+        workdir: &cwd,
+        package: ".",
+        platforms: &platforms,
+        ldflags: args.ldflags.as_deref(),
+        tags: args.tags.as_deref(),
+        bases: bases.as_deref(),
+        name: args.image.name.as_deref(),
+        prebuilt: None,
+    };
+    // The commands a pattern matched share one `go build` per platform
+    // when go can write them side by side (their names differ).
+    let mut prebuilt: Vec<(&str, Vec<PathBuf>)> = Vec::new();
+    let listed: Vec<&str> = packages
+        .iter()
+        .filter(|t| t.listed)
+        .map(|t| t.package.as_str())
+        .collect();
+    let mut exec_names: Vec<&str> = listed.iter().map(|p| pipeline::exec_name(p)).collect();
+    exec_names.sort_unstable();
+    exec_names.dedup();
+    if listed.len() > 1 && exec_names.len() == listed.len() {
+        let mut progress = Progress {
+            printer,
+            spinner: None,
+        };
+        let binaries = build_binaries(&settings, &listed, &mut progress)?;
+        prebuilt = listed.into_iter().zip(binaries).collect();
+    }
     // Every image is built before any is written, so a package that fails
     // leaves nothing half-written or half-pushed.
     let mut built = Vec::new();
-    for package in &packages {
+    for Target { package, .. } in &packages {
         let started = Instant::now();
         let plan = BuildPlan {
-            go: &go,
-            cache: &cache,
-            workdir: &cwd,
             package,
-            platforms: &platforms,
-            ldflags: args.ldflags.as_deref(),
-            tags: args.tags.as_deref(),
-            bases: bases.as_deref(),
-            name: args.image.name.as_deref(),
+            prebuilt: prebuilt
+                .iter()
+                .find(|(p, _)| p == package)
+                .map(|(_, b)| b.as_slice()),
+            ..settings
         };
         let mut progress = Progress {
             printer,
@@ -147,20 +176,30 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A package to build, as given or as a pattern matched it.
+struct Target {
+    package: String,
+    /// Matched by a pattern: a main package, by import path.
+    listed: bool,
+}
+
 /// The arguments with each pattern (./..., ./cmd/...) replaced by the main
 /// packages it matches, by import path; a pattern that matches none is an
 /// error naming what it matched.
 fn expand_patterns(
     go: &GoTool,
-    workdir: &std::path::Path,
+    workdir: &Path,
     given: &[String],
     platform: &Platform,
     printer: &Printer,
-) -> Result<Vec<String>> {
-    let mut packages: Vec<String> = Vec::new();
+) -> Result<Vec<Target>> {
+    let mut packages: Vec<Target> = Vec::new();
     for arg in given {
         if !gobuild::is_pattern(arg) {
-            packages.push(arg.clone());
+            packages.push(Target {
+                package: arg.clone(),
+                listed: false,
+            });
             continue;
         }
         let listed = list_packages(go, workdir, arg, platform)?;
@@ -188,8 +227,11 @@ fn expand_patterns(
             ));
         }
         for p in mains {
-            if !packages.contains(&p.import_path) {
-                packages.push(p.import_path);
+            if !packages.iter().any(|t| t.package == p.import_path) {
+                packages.push(Target {
+                    package: p.import_path,
+                    listed: true,
+                });
             }
         }
     }
@@ -285,10 +327,11 @@ impl Reporter for Progress<'_> {
                 .collect::<Vec<_>>()
                 .join(" ")
         ));
-        self.spinner = Some(
-            self.printer
-                .spinner(format!("go build {} ({})", build.package, build.platform)),
-        );
+        self.spinner = Some(self.printer.spinner(format!(
+            "go build {} ({})",
+            build.shown(),
+            build.platform
+        )));
     }
 
     fn go_output(&mut self, line: &str) {
