@@ -98,10 +98,12 @@ pub fn go_env(platform: &Platform) -> Result<Vec<(&'static str, String)>, BuildE
     Ok(env)
 }
 
-/// One `go build` invocation.
+/// One `go build` invocation: one package into the file `output`, or
+/// several main packages into the directory `output`, each named as go
+/// names it.
 #[derive(Debug)]
 pub struct GoBuild<'a> {
-    pub package: &'a str,
+    pub packages: &'a [&'a str],
     pub platform: &'a Platform,
     pub ldflags: Option<&'a str>,
     pub tags: Option<&'a str>,
@@ -125,9 +127,19 @@ impl GoBuild<'_> {
             args.push(format!("-tags={tags}").into());
         }
         args.push("-o".into());
-        args.push(self.output.as_os_str().to_owned());
-        args.push(self.package.into());
+        let mut output = self.output.as_os_str().to_owned();
+        if self.packages.len() > 1 {
+            // A directory: go writes each command into it.
+            output.push("/");
+        }
+        args.push(output);
+        args.extend(self.packages.iter().map(OsString::from));
         args
+    }
+
+    /// The packages, as a person reads them.
+    pub fn shown(&self) -> String {
+        self.packages.join(" ")
     }
 }
 
@@ -171,7 +183,7 @@ pub fn go_build(
         return Ok(());
     }
     Err(BuildError::GoBuildFailed {
-        package: build.package.to_string(),
+        package: build.shown(),
         platform: build.platform.to_string(),
         status: status.code(),
         hint: hint_for(&captured),
@@ -213,12 +225,98 @@ pub fn package_name(go: &GoTool, package: &str, platform: &Platform) -> Option<S
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// A package `go list` matched: its import path and package name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedPackage {
+    pub import_path: String,
+    pub name: String,
+}
+
+/// Whether `go build` would take `arg` as a pattern of many packages
+/// (`./...`, `./cmd/...`, `all`, `std`, `cmd`) rather than one package.
+pub fn is_pattern(arg: &str) -> bool {
+    arg.contains("...") || matches!(arg, "all" | "std" | "cmd" | "tool")
+}
+
+/// `go list` of the packages `pattern` matches in `workdir`, for
+/// `platform` (its build constraints decide which files count), in go's
+/// order. A pattern that matches nothing is an empty list.
+pub fn list_packages(
+    go: &GoTool,
+    workdir: &Path,
+    pattern: &str,
+    platform: &Platform,
+) -> Result<Vec<ListedPackage>, BuildError> {
+    let mut cmd = Command::new(&go.path);
+    cmd.args(["list", "-f", "{{.ImportPath}}\t{{.Name}}", "--", pattern])
+        .current_dir(workdir)
+        .env("CGO_ENABLED", "0")
+        .env_remove("GOARM")
+        .env_remove("GOAMD64")
+        .stdin(Stdio::null());
+    for (k, v) in go_env(platform)? {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().map_err(|e| BuildError::GoNotFound {
+        detail: format!("cannot run {}: {e}", go.path.display()),
+    })?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let detail = stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(BuildError::GoListFailed {
+            pattern: pattern.to_string(),
+            detail,
+            hint: hint_for(&stderr),
+        });
+    }
+    Ok(parse_list(&String::from_utf8_lossy(&out.stdout)))
+}
+
+fn parse_list(stdout: &str) -> Vec<ListedPackage> {
+    stdout
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(path, name)| ListedPackage {
+            import_path: path.trim().to_string(),
+            name: name.trim().to_string(),
+        })
+        .filter(|p| !p.import_path.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn p(s: &str) -> Platform {
         s.parse().expect("platform")
+    }
+
+    #[test]
+    fn patterns_and_listings() {
+        assert!(is_pattern("./..."));
+        assert!(is_pattern("./cmd/..."));
+        assert!(is_pattern("example.com/x/..."));
+        assert!(!is_pattern("./cmd/api"));
+        assert!(!is_pattern("."));
+        assert_eq!(
+            parse_list("example.com/m/cmd/api\tmain\nexample.com/m/lib\tlib\n\nnoise\n"),
+            [
+                ListedPackage {
+                    import_path: "example.com/m/cmd/api".into(),
+                    name: "main".into()
+                },
+                ListedPackage {
+                    import_path: "example.com/m/lib".into(),
+                    name: "lib".into()
+                }
+            ]
+        );
     }
 
     #[test]
@@ -241,7 +339,7 @@ mod tests {
     fn hardened_flags_come_first_and_user_flags_after() {
         let plat = p("linux/amd64");
         let b = GoBuild {
-            package: "./cmd/x",
+            packages: &["./cmd/x"],
             platform: &plat,
             ldflags: Some("-X main.version=1"),
             tags: Some("netgo"),
@@ -264,5 +362,27 @@ mod tests {
                 "./cmd/x"
             ]
         );
+        let many = GoBuild {
+            packages: &["example.com/m/cmd/a", "example.com/m/cmd/b"],
+            platform: &plat,
+            ldflags: None,
+            tags: None,
+            output: Path::new("/o/bin"),
+        };
+        let args: Vec<String> = many
+            .args()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args[3..],
+            [
+                "-o",
+                "/o/bin/",
+                "example.com/m/cmd/a",
+                "example.com/m/cmd/b"
+            ]
+        );
+        assert_eq!(many.shown(), "example.com/m/cmd/a example.com/m/cmd/b");
     }
 }

@@ -13,12 +13,12 @@ use std::path::PathBuf;
 
 pub use base::base_files_size;
 pub use cache::Cache;
-pub use gobuild::{go_build, GoBuild, GoTool};
+pub use gobuild::{go_build, list_packages, GoBuild, GoTool, ListedPackage};
 pub use image::{
     assemble, platform_image, rfc3339, BaseImage, ImageOptions, Include, PlatformBinary,
     PlatformImage, PlatformReport,
 };
-pub use pipeline::{build_images, BuildPlan, BuiltImage, Reporter};
+pub use pipeline::{build_binaries, build_images, BuildPlan, BuiltImage, Reporter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -30,6 +30,13 @@ pub enum BuildError {
         package: String,
         platform: String,
         status: Option<i32>,
+        hint: Option<String>,
+    },
+
+    #[error("go list {pattern} failed: {detail}")]
+    GoListFailed {
+        pattern: String,
+        detail: String,
         hint: Option<String>,
     },
 
@@ -86,7 +93,9 @@ impl BuildError {
             BuildError::GoNotFound { .. } => Some(
                 "install Go 1.21 or newer and put `go` on PATH, or set ENVELOPE_GO=/path/to/go".into(),
             ),
-            BuildError::GoBuildFailed { hint, .. } => hint.clone(),
+            BuildError::GoBuildFailed { hint, .. } | BuildError::GoListFailed { hint, .. } => {
+                hint.clone()
+            }
             BuildError::NotMainPackage { .. } => {
                 Some("point envelope at the directory of a command, e.g. `envelope build ./cmd/server`".into())
             }

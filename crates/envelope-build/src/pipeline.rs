@@ -5,7 +5,7 @@
 //! It never prints: what happens is told to a [`Reporter`], which the
 //! binary turns into progress output. Writing the image is the caller's.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use envelope_oci::{ImageBlobs, Platform};
@@ -46,11 +46,16 @@ pub struct BuildPlan<'a> {
     /// The image's name; None to name it after the binary, as `go build`
     /// would.
     pub name: Option<&'a str>,
+    /// The package's binaries already built by [`build_binaries`], one per
+    /// platform in the order of `platforms`; None to run `go build` here.
+    pub prebuilt: Option<&'a [PathBuf]>,
 }
 
 /// One package's image, ready to be written.
 pub struct BuiltImage {
     pub name: String,
+    /// The main package's import path, from the binary's build info.
+    pub import_path: Option<String>,
     pub platforms: Vec<PlatformImage>,
     pub image: ImageBlobs,
 }
@@ -65,22 +70,27 @@ pub fn build_images<E: From<BuildError>>(
     reporter: &mut dyn Reporter,
 ) -> Result<BuiltImage, E> {
     let package = plan.package;
-    let key = format!("{}\0{package}", plan.workdir.display());
-    let bin_dir = plan.cache.binary_dir(&key)?;
     let mut binaries = Vec::new();
-    for platform in plan.platforms {
-        let out = bin_dir.join(platform.to_string().replace('/', "-"));
-        let build = GoBuild {
-            package,
-            platform,
-            ldflags: plan.ldflags,
-            tags: plan.tags,
-            output: &out,
+    for (i, platform) in plan.platforms.iter().enumerate() {
+        let out = match plan.prebuilt.and_then(|p| p.get(i)) {
+            Some(built) => built.clone(),
+            None => {
+                let key = format!("{}\0{package}", plan.workdir.display());
+                let out = plan
+                    .cache
+                    .binary_dir(&key)?
+                    .join(platform.to_string().replace('/', "-"));
+                let build = GoBuild {
+                    packages: &[package],
+                    platform,
+                    ldflags: plan.ldflags,
+                    tags: plan.tags,
+                    output: &out,
+                };
+                run_go_build(plan.go, &build, reporter)?;
+                out
+            }
         };
-        reporter.go_build_started(&build, &gobuild::go_env(platform)?);
-        let result = gobuild::go_build(plan.go, &build, &mut |line| reporter.go_output(line));
-        reporter.go_build_finished(package, platform);
-        result?;
         let data = std::fs::read(&out).map_err(|source| BuildError::BuiltBinary {
             path: out.clone(),
             source,
@@ -103,6 +113,7 @@ pub fn build_images<E: From<BuildError>>(
         (None, Some(b)) => name_from_binary(&b.data, package),
         (None, None) => name_from_binary(&[], package),
     };
+    let import_path = binaries.first().and_then(|b| main_path(&b.data));
     let opts = options(&name)?;
     let mut platforms = Vec::new();
     for (i, bin) in binaries.iter().enumerate() {
@@ -114,20 +125,86 @@ pub fn build_images<E: From<BuildError>>(
     let image = assemble(&platforms, false);
     Ok(BuiltImage {
         name,
+        import_path,
         platforms,
         image,
     })
 }
 
-/// The binary's name as `go build` would choose it: the main package path's
-/// last element, skipping a major-version suffix (example.com/x/v2 → x).
-pub fn name_from_binary(data: &[u8], package: &str) -> String {
-    let path = envelope_golang::buildinfo::read(data)
+fn run_go_build(
+    go: &GoTool,
+    build: &GoBuild<'_>,
+    reporter: &mut dyn Reporter,
+) -> Result<(), BuildError> {
+    reporter.go_build_started(build, &gobuild::go_env(build.platform)?);
+    let result = gobuild::go_build(go, build, &mut |line| reporter.go_output(line));
+    reporter.go_build_finished(&build.shown(), build.platform);
+    result
+}
+
+/// Builds several main packages for each platform with one `go build -o
+/// DIR/` per platform (go shares the work among them), into the cache,
+/// with the plan's toolchain, directory, platforms and flags (its package,
+/// bases, name and prebuilt binaries are not used). Returns, for each
+/// package in order, its binary per platform, for [`BuildPlan::prebuilt`].
+/// The packages must be main packages given by import path whose binary
+/// names ([`exec_name`]) differ.
+pub fn build_binaries(
+    plan: &BuildPlan<'_>,
+    packages: &[&str],
+    reporter: &mut dyn Reporter,
+) -> Result<Vec<Vec<PathBuf>>, BuildError> {
+    let key = format!("{}\0{}", plan.workdir.display(), packages.join("\0"));
+    let bin_dir = plan.cache.binary_dir(&key)?;
+    let mut binaries = vec![Vec::new(); packages.len()];
+    for platform in plan.platforms {
+        let dir = bin_dir.join(platform.to_string().replace('/', "-"));
+        std::fs::create_dir_all(&dir).map_err(|e| BuildError::Cache {
+            path: dir.clone(),
+            detail: e.to_string(),
+        })?;
+        let build = GoBuild {
+            packages,
+            platform,
+            ldflags: plan.ldflags,
+            tags: plan.tags,
+            output: &dir,
+        };
+        run_go_build(plan.go, &build, reporter)?;
+        for (package, out) in packages.iter().zip(binaries.iter_mut()) {
+            out.push(dir.join(exec_name(package)));
+        }
+    }
+    Ok(binaries)
+}
+
+/// The file name `go build -o DIR/` gives a main package's binary: its
+/// import path's last element, or the one before a major-version suffix.
+pub fn exec_name(import_path: &str) -> &str {
+    let mut parts = import_path.rsplit('/');
+    let last = parts.next().unwrap_or(import_path);
+    let major = last.strip_prefix('v').is_some_and(|n| {
+        n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0') && !matches!(n, "" | "1")
+    });
+    match parts.next() {
+        Some(parent) if major => parent,
+        _ => last,
+    }
+}
+
+/// The main package's import path in a Go binary's build info.
+fn main_path(data: &[u8]) -> Option<String> {
+    envelope_golang::buildinfo::read(data)
         .ok()
         .flatten()
         .map(|b| b.path)
-        .filter(|p| !p.is_empty() && p != "command-line-arguments");
-    let path = path.unwrap_or_else(|| {
+        .filter(|p| !p.is_empty() && p != "command-line-arguments")
+}
+
+/// The binary's name as `go build` would choose it: the main package path's
+/// last element, skipping a major-version suffix (example.com/x/v2 → x).
+pub fn name_from_binary(data: &[u8], package: &str) -> String {
+    let path = main_path(data).unwrap_or_else(|| {
         let p = package.trim_end_matches('/');
         let p = p.strip_suffix(".go").unwrap_or(p);
         p.to_string()
@@ -166,7 +243,17 @@ pub fn name_from_binary(data: &[u8], package: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::name_from_binary;
+    use super::{exec_name, name_from_binary};
+
+    #[test]
+    fn binaries_are_named_as_go_names_them() {
+        assert_eq!(exec_name("example.com/m/cmd/api"), "api");
+        assert_eq!(exec_name("example.com/m/v2"), "m");
+        assert_eq!(exec_name("example.com/m/cmd/v1"), "v1");
+        assert_eq!(exec_name("tool"), "tool");
+        assert_eq!(exec_name("example.com/m/v10"), "m");
+        assert_eq!(exec_name("example.com/m/v+2"), "v+2");
+    }
 
     #[test]
     fn names_without_build_info_come_from_the_package() {

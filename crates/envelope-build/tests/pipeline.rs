@@ -23,7 +23,7 @@ impl Reporter for Recorder {
             "{env:?}"
         );
         self.events
-            .push(format!("go build {} ({})", build.package, build.platform));
+            .push(format!("go build {} ({})", build.shown(), build.platform));
     }
 
     fn go_build_finished(&mut self, package: &str, platform: &Platform) {
@@ -64,6 +64,7 @@ fn builds_programs_refuses_libraries_and_passes_option_errors_through() {
         tags: None,
         bases: None,
         name: None,
+        prebuilt: None,
     };
     let mut rec = Recorder::default();
     let mut named = Vec::new();
@@ -106,6 +107,7 @@ fn builds_programs_refuses_libraries_and_passes_option_errors_through() {
     let refused = build_images(
         &BuildPlan {
             name: Some("given"),
+            prebuilt: None,
             platforms: &platforms[..1],
             ..plan
         },

@@ -674,9 +674,26 @@ pub struct LogoutArgs {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Go packages to build, each into its own image (default: the current directory).
+    /// Go packages to build, each into its own image (default: the current
+    /// directory). A pattern such as ./... or ./cmd/... builds every main
+    /// package it matches (`go list`), skipping the others.
     #[arg(value_name = "PACKAGE")]
     pub packages: Vec<String>,
+
+    /// With ENVELOPE_REPO (or KO_DOCKER_REPO) and no --output: name each
+    /// image REPO/<full import path> instead of REPO/NAME.
+    #[arg(long, conflicts_with = "bare")]
+    pub preserve_import_paths: bool,
+
+    /// With ENVELOPE_REPO (or KO_DOCKER_REPO) and no --output: push the
+    /// image to REPO itself (one image only).
+    #[arg(long)]
+    pub bare: bool,
+
+    /// Write one REF@sha256:... line per image to FILE, sorted (a JSON
+    /// array with --format json).
+    #[arg(long, value_name = "FILE")]
+    pub image_refs: Option<PathBuf>,
 
     /// Target platforms, comma-separated or repeated: OS/ARCH[/VARIANT]. Several
     /// platforms make an image index. Default: linux and this machine's architecture.

@@ -330,6 +330,99 @@ pub fn default_output(name: &str) -> ImageRef {
     }
 }
 
+/// The default repository of images built with no --output:
+/// `ENVELOPE_REPO`, else `KO_DOCKER_REPO`, with the variable's name.
+pub fn default_repo() -> Option<(&'static str, String)> {
+    ["ENVELOPE_REPO", "KO_DOCKER_REPO"]
+        .into_iter()
+        .find_map(|var| {
+            std::env::var(var)
+                .ok()
+                .map(|v| v.trim().trim_end_matches('/').to_string())
+                .filter(|v| !v.is_empty())
+                .map(|v| (var, v))
+        })
+}
+
+/// How an image is named in the default repository.
+#[derive(Debug, Clone, Copy)]
+pub struct RepoNaming {
+    /// REPO/<import path> rather than REPO/NAME.
+    pub preserve_import_paths: bool,
+    /// REPO itself.
+    pub bare: bool,
+}
+
+/// Where an image goes in the default repository: REPO/NAME (or what
+/// `naming` says), tagged `latest` unless --tag gives the tags.
+pub fn repo_output(
+    (var, repo): &(&'static str, String),
+    name: &str,
+    import_path: &str,
+    naming: RepoNaming,
+    tags: &[String],
+) -> Result<ImageRef> {
+    let repository = if naming.bare {
+        repo.clone()
+    } else if naming.preserve_import_paths {
+        format!("{repo}/{}", import_path.to_ascii_lowercase())
+    } else {
+        format!("{repo}/{}", name.to_ascii_lowercase())
+    };
+    let reference = if tags.is_empty() {
+        format!("{repository}:latest")
+    } else {
+        repository
+    };
+    crate::images::output_ref(&reference, &format!("{var}={repo} gives"))
+}
+
+/// One line of --image-refs.
+#[derive(Debug, Serialize)]
+struct ImageRefEntry<'a> {
+    reference: String,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    package: Option<&'a str>,
+    digest: &'a Digest,
+}
+
+/// Writes --image-refs: each image's first output as `REF@sha256:...`,
+/// sorted, one a line (a JSON array with --format json), atomically.
+pub fn write_image_refs(file: &Path, format: ReportFormat, reports: &[ImageReport]) -> Result<()> {
+    let mut entries: Vec<ImageRefEntry<'_>> = reports
+        .iter()
+        .map(|r| {
+            let first = r.outputs.first().cloned().unwrap_or_default();
+            let reference = if first.contains('@') {
+                first
+            } else {
+                format!("{first}@{}", r.digest)
+            };
+            ImageRefEntry {
+                reference,
+                name: &r.name,
+                package: r.package.as_deref(),
+                digest: &r.digest,
+            }
+        })
+        .collect();
+    entries.sort_by(|a, b| a.reference.cmp(&b.reference));
+    let mut data = match format {
+        ReportFormat::Json => serde_json::to_vec_pretty(&entries)?,
+        ReportFormat::Human => entries
+            .iter()
+            .map(|e| e.reference.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes(),
+    };
+    data.push(b'\n');
+    ensure_parent(file)?;
+    envelope_oci::write_atomic(file, &data)
+        .with_context(|| format!("writing --image-refs {}", file.display()))
+}
+
 #[derive(Debug, Serialize)]
 pub struct ImageReport {
     pub name: String,
