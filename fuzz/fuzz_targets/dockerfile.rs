@@ -16,6 +16,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let settings = envelope_lint::Settings {
         select: Some(vec!["ALL".into()]),
+        // Every fix, the unsafe ones included.
+        unsafe_fixes: true,
         ..Default::default()
     };
     if let Ok((text, _, _)) = envelope_lint::fix("Dockerfile", data, None, &settings) {
