@@ -201,30 +201,19 @@ fn main_path(data: &[u8]) -> Option<String> {
         .filter(|p| !p.is_empty() && p != "command-line-arguments")
 }
 
-/// The binary's name as `go build` would choose it: the main package path's
-/// last element, skipping a major-version suffix (example.com/x/v2 → x).
+/// The binary's name as `go build` would choose it ([`exec_name`] of the
+/// main package's path), made safe for an image name.
 pub fn name_from_binary(data: &[u8], package: &str) -> String {
     let path = main_path(data).unwrap_or_else(|| {
         let p = package.trim_end_matches('/');
         let p = p.strip_suffix(".go").unwrap_or(p);
         p.to_string()
     });
-    let mut parts: Vec<&str> = path
+    let parts: Vec<&str> = path
         .split('/')
         .filter(|s| !s.is_empty() && *s != ".")
         .collect();
-    if parts.len() > 1 {
-        if let Some(last) = parts.last() {
-            let major = last
-                .strip_prefix('v')
-                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-            if major {
-                parts.pop();
-            }
-        }
-    }
-    let name = parts.last().copied().unwrap_or("app");
-    let name: String = name
+    let name: String = exec_name(&parts.join("/"))
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
@@ -259,6 +248,8 @@ mod tests {
     fn names_without_build_info_come_from_the_package() {
         assert_eq!(name_from_binary(b"", "./cmd/server"), "server");
         assert_eq!(name_from_binary(b"", "example.com/svc/v2"), "svc");
+        // As go names the binary: v1 is no major-version suffix.
+        assert_eq!(name_from_binary(b"", "example.com/svc/cmd/v1"), "v1");
         assert_eq!(name_from_binary(b"", "./main.go"), "main");
         assert_eq!(name_from_binary(b"", "."), "app");
         assert_eq!(name_from_binary(b"", "example.com/a+b"), "a-b");
