@@ -22,6 +22,21 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// How many steps above info: 0, 1 or 2.
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+
+    /// This severity lowered by `steps` (error → warning → info), never
+    /// below info.
+    pub fn lowered(self, steps: u8) -> Severity {
+        match self.rank().saturating_sub(steps) {
+            0 => Severity::Info,
+            1 => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",

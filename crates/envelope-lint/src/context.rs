@@ -328,15 +328,12 @@ impl<'a> Context<'a> {
         message: impl Into<String>,
         reach: crate::go::Reach,
     ) -> Diagnostic {
-        let mut message = message.into();
-        if reach == crate::go::Reach::May {
-            message.push_str(
-                " (the binary may reach the final image: a path on its way could not be resolved)",
-            );
-        }
         let mut d = self.diag(rule, span, message);
         if reach == crate::go::Reach::May {
-            d.severity = crate::lower(rule.severity, 1);
+            d.message.push_str(
+                " (the binary may reach the final image: a path on its way could not be resolved)",
+            );
+            d.severity = rule.severity.lowered(1);
         }
         d
     }

@@ -124,8 +124,8 @@ pub fn lint(
             // A rule lowers a finding below its default severity when it is
             // less sure (a binary that only may reach the final image): the
             // configured severity is lowered by as many steps.
-            let lowered = rank(info.severity).saturating_sub(rank(d.severity));
-            d.severity = lower(settings.severity_of(info), lowered);
+            let lowered = info.severity.rank().saturating_sub(d.severity.rank());
+            d.severity = settings.severity_of(info).lowered(lowered);
             d.path = path.to_string();
             source.locate(&mut d);
             diagnostics.push(d);
@@ -137,23 +137,6 @@ pub fn lint(
         source,
         diagnostics,
     })
-}
-
-fn rank(s: Severity) -> u8 {
-    match s {
-        Severity::Info => 0,
-        Severity::Warning => 1,
-        Severity::Error => 2,
-    }
-}
-
-/// `s` lowered by `steps` (error → warning → info), never below info.
-pub(crate) fn lower(s: Severity, steps: u8) -> Severity {
-    match rank(s).saturating_sub(steps) {
-        0 => Severity::Info,
-        1 => Severity::Warning,
-        _ => Severity::Error,
-    }
 }
 
 /// Is `name` a file this linter looks at when given a directory?

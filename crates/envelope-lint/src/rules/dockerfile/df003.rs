@@ -117,7 +117,7 @@ impl Rule for FinalStageRoot {
                 "{}; it starts as root to switch users ({how}): check that the program itself never runs as root",
                 d.message
             );
-            d.severity = crate::lower(d.severity, 1);
+            d.severity = d.severity.lowered(1);
         }
         // The fix would break a stage that visibly relies on root or on
         // another user: the finding stays, the fix goes.
