@@ -55,6 +55,26 @@ pub struct ImageOptions {
     pub allow_dynamic: bool,
     /// What envelope ran to make the binary, for the image history.
     pub created_by: String,
+    /// Files from the source tree copied into the image, in a layer of
+    /// their own.
+    pub files: Vec<FileEntry>,
+}
+
+/// `{ src = "static/", dst = "/srv/static" }`: a file or a directory
+/// (recursive) of the source tree, copied to `dst` in the image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    /// On the build machine (relative paths are taken from where the
+    /// settings were read).
+    pub src: std::path::PathBuf,
+    /// Absolute path in the image.
+    pub dst: String,
+    /// Permission bits for files (directories get the matching search
+    /// bits); default: 0644, or 0755 for executables.
+    pub mode: Option<u32>,
+    /// Default 0 (root), so the image's user cannot change them.
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
 }
 
 impl ImageOptions {
@@ -77,6 +97,7 @@ impl ImageOptions {
             epoch: 0,
             allow_dynamic: false,
             created_by: created_by.to_string(),
+            files: Vec::new(),
         }
     }
 }

@@ -15,7 +15,7 @@ pub use base::base_files_size;
 pub use cache::Cache;
 pub use gobuild::{go_build, list_packages, GoBuild, GoTool, ListedPackage};
 pub use image::{
-    assemble, platform_image, rfc3339, BaseImage, ImageOptions, Include, PlatformBinary,
+    assemble, platform_image, rfc3339, BaseImage, FileEntry, ImageOptions, Include, PlatformBinary,
     PlatformImage, PlatformReport,
 };
 pub use pipeline::{build_binaries, build_images, BuildPlan, BuiltImage, Reporter};

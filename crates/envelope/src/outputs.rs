@@ -81,6 +81,7 @@ pub fn image_options(
         epoch,
         allow_dynamic: args.allow_dynamic,
         created_by,
+        files: Vec::new(),
     })
 }
 

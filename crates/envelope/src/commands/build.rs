@@ -20,6 +20,16 @@ use crate::outputs::{self as image, ImageReport};
 use crate::printer::{hinted, Printer};
 
 pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
+    let format = args.image.format;
+    let reports = build(&args, printer)?;
+    image::print_reports(printer, format, &reports)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds every package the arguments name and writes (or pushes) each
+/// image; `--image-refs` is written too. The reports, one per image, in the
+/// order of the packages.
+pub fn build(args: &BuildArgs, printer: &Printer) -> Result<Vec<ImageReport>> {
     let epoch = crate::images::source_date_epoch()?;
     let platforms = parse_platforms(&args.platform)?;
     let outputs = image::parse_outputs(&args.image.outputs, &args.image.push_tags)?;
@@ -172,8 +182,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
     if let Some(file) = &args.image_refs {
         image::write_image_refs(file, args.image.format, &reports)?;
     }
-    image::print_reports(printer, args.image.format, &reports)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(reports)
 }
 
 /// A package to build, as given or as a pattern matched it.
