@@ -1,6 +1,7 @@
-//! Any text through envelope-yaml's scanner: no panic, every range found
-//! on character boundaries inside the text and holding exactly its value,
-//! and rewriting them all changes those bytes and no others.
+//! Any text through envelope-yaml's scanner, by key (`image`) and by
+//! value (every `ko://` scalar): no panic, every range found on character
+//! boundaries inside the text and holding exactly its value, and rewriting
+//! them all changes those bytes and no others.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -12,6 +13,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(found) = envelope_yaml::find_values(text, "image") else {
         return;
     };
+    check(text, &found);
+    let refs = envelope_yaml::find_scalars(text, |v| v.starts_with("ko://"))
+        .expect("a text that parses once parses again");
+    for v in &refs.values {
+        assert!(v.value.starts_with("ko://"));
+    }
+    check(text, &refs);
+});
+
+fn check(text: &str, found: &envelope_yaml::Found) {
     let lines = envelope_yaml::line_breaks(text) + 1;
     let mut edits = Vec::new();
     for v in &found.values {
@@ -24,4 +35,4 @@ fuzz_target!(|data: &[u8]| {
     }
     let out = envelope_yaml::splice(text, &edits).expect("found ranges never overlap");
     assert_eq!(out.replace("@sha256:0", ""), text.replace("@sha256:0", ""));
-});
+}

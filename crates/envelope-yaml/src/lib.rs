@@ -1,7 +1,8 @@
 //! Span-preserving YAML editing: find the values of a key (`image:` in
-//! Kubernetes manifests and Compose files) with the exact bytes they
-//! occupy, then rewrite those bytes and nothing else, so comments, quotes,
-//! indentation and line endings stay as they were.
+//! Kubernetes manifests and Compose files), or every scalar a predicate
+//! accepts (`ko://` references, [`find_scalars`]), with the exact bytes
+//! they occupy, then rewrite those bytes and nothing else, so comments,
+//! quotes, indentation and line endings stay as they were.
 //!
 //! The text is read by a YAML 1.2 parser (saphyr-parser), so block and
 //! flow mappings, every scalar style, several documents and text inside
@@ -17,6 +18,9 @@ use std::fmt;
 use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+mod scalars;
+pub use scalars::find_scalars;
 
 /// Events read per input byte before the text is declared pathological
 /// (a real document makes a few per token; this only bounds a parser that
@@ -111,10 +115,25 @@ pub struct Found {
     pub skipped: Vec<Skipped>,
 }
 
-enum Frame {
+/// Where a node stands in its parent, as the walk tells its visitor.
+#[derive(Debug, Clone, Copy)]
+enum Place<'k> {
+    /// A document's root or a sequence's item.
+    Item,
+    /// A mapping's key.
+    Key,
+    /// A mapping's value: its key's text when the key is a scalar, and
+    /// the key's line (1-based).
+    Value {
+        key: Option<&'k str>,
+        key_line: usize,
+    },
+}
+
+enum Frame<'t> {
     Mapping {
         expect_key: bool,
-        key_matches: bool,
+        key: Option<std::borrow::Cow<'t, str>>,
         key_line: usize,
     },
     Sequence,
@@ -126,7 +145,37 @@ enum Frame {
 pub fn find_values(text: &str, key: &str) -> Result<Found, Error> {
     let mut found = Found::default();
     let mut pos = Positions::new(text);
-    let mut stack: Vec<Frame> = Vec::new();
+    walk(text, |event, span, place| {
+        if let Place::Value {
+            key: Some(k),
+            key_line,
+        } = place
+        {
+            if k == key {
+                classify(
+                    text,
+                    event,
+                    span,
+                    key_line,
+                    Anchors::Skip,
+                    &mut pos,
+                    &mut found,
+                );
+            }
+        }
+    })?;
+    Ok(found)
+}
+
+/// Parses `text` and hands every node (a scalar, an alias, the start of a
+/// mapping or a sequence) to `visit` with its place, in the order of the
+/// file, in every document. The parse is bounded: a parser that stops
+/// making progress is an error, not a hang.
+fn walk<'t>(
+    text: &'t str,
+    mut visit: impl FnMut(&Event<'t>, Span, Place<'_>),
+) -> Result<(), Error> {
+    let mut stack: Vec<Frame<'t>> = Vec::new();
     let limit = text
         .len()
         .saturating_mul(EVENTS_PER_BYTE)
@@ -154,32 +203,36 @@ pub fn find_values(text: &str, key: &str) -> Result<Found, Error> {
                 | Event::SequenceStart(..)
                 | Event::MappingStart(..)
         );
-        // The line of the key when this node is the key's value.
-        let mut is_value = None;
-        if let (
-            true,
-            Some(Frame::Mapping {
-                expect_key,
-                key_matches,
-                key_line,
-            }),
-        ) = (is_node, stack.last_mut())
-        {
-            if *expect_key {
-                *key_matches = matches!(&event, Event::Scalar(k, ..) if k == key);
-                *key_line = span.start.line();
-            } else if *key_matches {
-                is_value = Some(*key_line);
+        if is_node {
+            match stack.last_mut() {
+                Some(Frame::Mapping {
+                    expect_key,
+                    key,
+                    key_line,
+                }) => {
+                    if *expect_key {
+                        *key = match &event {
+                            Event::Scalar(k, ..) => Some(k.clone()),
+                            _ => None,
+                        };
+                        *key_line = span.start.line();
+                        visit(&event, span, Place::Key);
+                    } else {
+                        let place = Place::Value {
+                            key: key.as_deref(),
+                            key_line: *key_line,
+                        };
+                        visit(&event, span, place);
+                    }
+                    *expect_key = !*expect_key;
+                }
+                Some(Frame::Sequence) | None => visit(&event, span, Place::Item),
             }
-            *expect_key = !*expect_key;
-        }
-        if let Some(key_line) = is_value {
-            classify(text, &event, span, key_line, &mut pos, &mut found);
         }
         match event {
             Event::MappingStart(..) => stack.push(Frame::Mapping {
                 expect_key: true,
-                key_matches: false,
+                key: None,
                 key_line: 0,
             }),
             Event::SequenceStart(..) => stack.push(Frame::Sequence),
@@ -190,16 +243,27 @@ pub fn find_values(text: &str, key: &str) -> Result<Found, Error> {
             _ => {}
         }
     }
-    Ok(found)
+    Ok(())
 }
 
-/// Sorts a value of the key: offered for editing, or skipped (reported on
-/// its key's line, which a block scalar's or a collection's content is not).
+/// What an edit of a found node may change besides its own bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Anchors {
+    /// An anchored node is skipped: its aliases would change with it.
+    Skip,
+    /// An anchored scalar is offered: its aliases are meant to follow.
+    Follow,
+}
+
+/// Sorts a node: offered for editing, or skipped (reported on `key_line`,
+/// its key's line for a value of a key, as a block scalar's or a
+/// collection's content is not).
 fn classify(
     text: &str,
     event: &Event<'_>,
     span: Span,
     key_line: usize,
+    anchors: Anchors,
     pos: &mut Positions<'_>,
     found: &mut Found,
 ) {
@@ -227,7 +291,7 @@ fn classify(
         ScalarStyle::SingleQuoted => Style::SingleQuoted,
         ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
     };
-    if anchor != 0 {
+    if anchor != 0 && anchors == Anchors::Skip {
         return skip(Skip::Anchor);
     }
     if value.is_empty() && style == Style::Plain {
@@ -238,13 +302,13 @@ fn classify(
         Style::SingleQuoted => "'",
         Style::DoubleQuoted => "\"",
     };
-    // The span begins with the node's tag, if any, and a quoted scalar's
-    // may run on over a comment after it; the value's bytes follow the
-    // tag and must be the value itself, else a rewrite could not be exact.
+    // The span begins with the node's tag and anchor, if any, and a quoted
+    // scalar's may run on over a comment after it; the value's bytes follow
+    // them and must be the value itself, else a rewrite could not be exact.
     let span_end = pos.byte(span.end.index());
     let raw = text.get(start..span_end).unwrap_or_default();
     let mut body = raw;
-    while body.starts_with('!') {
+    while body.starts_with(['!', '&']) {
         let tag_end = body.find(char::is_whitespace).unwrap_or(body.len());
         body = body[tag_end..].trim_start();
     }
