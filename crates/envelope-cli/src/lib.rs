@@ -160,6 +160,35 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Pin(PinArgs),
 
+    /// Build the Go packages Kubernetes YAML names (ko://PKG, envelope://PKG) and put their digests in.
+    ///
+    /// Every scalar starting with envelope:// or ko:// (any key, any
+    /// document; .yaml, .yml and .json files) names a main package, an
+    /// import path or ./relative to the module here. Each package is built
+    /// once, pushed to ENVELOPE_REPO (or KO_DOCKER_REPO) as `envelope build`
+    /// names it, and each reference becomes REPO/NAME@sha256:... Only those
+    /// bytes change: comments, quotes, indentation, anchors and line endings
+    /// stay. The result goes to stdout, files separated by `---`, or back
+    /// into the files with --in-place.
+    ///
+    /// Examples:
+    ///
+    ///   ENVELOPE_REPO=registry.example.com/team envelope resolve -f deploy/ > release.yaml
+    ///
+    ///   envelope resolve -f deploy/ -R --check        # in CI: exit 1 if anything is unresolved
+    #[command(verbatim_doc_comment)]
+    Resolve(ResolveArgs),
+
+    /// Resolve Kubernetes YAML (as `envelope resolve`) and pipe it into `kubectl apply -f -`.
+    ///
+    /// Arguments after `--` go to kubectl.
+    ///
+    /// Example:
+    ///
+    ///   envelope apply -f deploy/ -R -- --namespace staging
+    #[command(verbatim_doc_comment)]
+    Apply(ApplyArgs),
+
     /// Lint Dockerfiles: Go build hardening and image hygiene, with fixes.
     ///
     /// With no paths, lints every Dockerfile, Containerfile, *.Dockerfile,
@@ -600,6 +629,77 @@ pub struct InitArgs {
 pub enum InitBase {
     Distroless,
     Scratch,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    #[command(flatten)]
+    pub input: ResolveInput,
+
+    /// Write the result back into the files instead of stdout (each
+    /// atomically, and only once every file has been read and every image
+    /// built).
+    #[arg(long, conflicts_with_all = ["check", "dry_run"])]
+    pub in_place: bool,
+
+    /// Build nothing: list every envelope:// or ko:// reference and every
+    /// `image:` without @sha256: left in the files, and exit 1 if there is one.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
+
+    /// Build nothing: list the packages that would be built and where they
+    /// would be pushed.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub input: ResolveInput,
+
+    /// Arguments for `kubectl apply -f -`, after `--`.
+    #[arg(last = true, value_name = "KUBECTL_ARGS")]
+    pub kubectl_args: Vec<String>,
+}
+
+/// The YAML to resolve and how its images are built (`resolve`, `apply`).
+#[derive(Debug, Args)]
+pub struct ResolveInput {
+    /// A YAML or JSON file, a directory (its .yaml, .yml and .json files),
+    /// or `-` for standard input; repeatable.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE|DIR|-",
+        required = true
+    )]
+    pub files: Vec<PathBuf>,
+
+    /// Read directories recursively.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+
+    /// Name each image REPO/<full import path> instead of REPO/NAME.
+    #[arg(long, conflicts_with = "bare")]
+    pub preserve_import_paths: bool,
+
+    /// Push the image to REPO itself (one package only).
+    #[arg(long)]
+    pub bare: bool,
+
+    /// Target platforms, comma-separated or repeated: OS/ARCH[/VARIANT].
+    /// Default: linux and this machine's architecture.
+    #[arg(long, value_delimiter = ',', value_name = "PLATFORM")]
+    pub platform: Vec<String>,
+
+    /// Tags to push each image with (default: latest); repeatable. The
+    /// references written are by digest either way.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,8 @@ fn main() -> ExitCode {
         Command::Login(args) => commands::registry::login(args, &printer),
         Command::Logout(args) => commands::registry::logout(args, &printer),
         Command::Pin(args) => commands::pin::run(args, &printer),
+        Command::Resolve(args) => commands::resolve::run(args, &printer),
+        Command::Apply(args) => commands::resolve::apply(args, &printer),
         Command::Lint(args) => commands::lint::run(args, &printer),
         Command::Rules(args) => commands::lint::rules(args, &printer),
         Command::Rule(args) => commands::lint::rule(args, &printer),

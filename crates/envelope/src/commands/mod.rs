@@ -9,5 +9,6 @@ pub mod lint;
 pub mod package;
 pub mod pin;
 pub mod registry;
+pub mod resolve;
 pub mod sbom;
 pub mod scan;
