@@ -262,6 +262,27 @@ fn bad_references_and_no_repository_are_refused_naming_the_place() {
         "{err}"
     );
 
+    // Naming as build names images, without building or pushing.
+    let plan = ok(envelope_in(&dir, tmp.path(), Some(repo)).args([
+        "resolve",
+        "--dry-run",
+        "--preserve-import-paths",
+        "--tag",
+        "v1",
+        "-f",
+        "deploy/more/cron.yml",
+    ]));
+    assert_eq!(
+        plan,
+        format!("example.com/proj/cmd/api -> {repo}/example.com/proj/cmd/api\n  deploy/more/cron.yml:13\n")
+    );
+    let err =
+        fails(envelope_in(&dir, tmp.path(), Some(repo)).args(["resolve", "--in-place", "-f", "-"]));
+    assert!(
+        err.contains("--in-place cannot write back to -, standard input"),
+        "{err}"
+    );
+
     let err = fails(envelope_in(&dir, tmp.path(), None).args(["resolve", "-Rf", "deploy"]));
     assert!(
         err.contains("there is none") && err.contains("ENVELOPE_REPO"),

@@ -57,15 +57,10 @@ impl Reference {
 }
 
 pub fn run(args: ResolveArgs, printer: &Printer) -> Result<ExitCode> {
-    let sources = read_sources(&args.input)?;
-    if args.in_place {
-        if let Some(stdin) = sources.iter().find(|s| s.path.is_none()) {
-            bail!(
-                "--in-place cannot write back to {}, standard input",
-                stdin.name
-            );
-        }
+    if args.in_place && args.input.files.iter().any(|f| f.as_os_str() == "-") {
+        bail!("--in-place cannot write back to -, standard input");
     }
+    let sources = read_sources(&args.input)?;
     if args.check {
         return check(&sources, printer);
     }
