@@ -618,7 +618,7 @@ pub struct PinArgs {
 }
 
 /// How to reach registries.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RegistryArgs {
     /// Talk plain HTTP to this registry (HOST[:PORT]); repeatable. Loopback
     /// registries (localhost, 127.0.0.1, ::1) always may.
@@ -708,6 +708,31 @@ pub struct BuildArgs {
     #[arg(long, value_name = "TAGS")]
     pub tags: Option<String>,
 
+    /// Read the build settings from FILE instead of the nearest envelope.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore envelope.toml files: the command line and the defaults only.
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
+
+    /// Print each setting of the image NAME, its value and where it came
+    /// from (a flag, a table of envelope.toml, or the default), and build
+    /// nothing. A JSON object per image with --format json.
+    #[arg(long, value_name = "NAME")]
+    pub explain: Option<String>,
+
+    /// Copy a file or directory of the source tree into the image:
+    /// SRC:DST, DST absolute; repeatable.
+    #[arg(long = "file", value_name = "SRC:DST")]
+    pub files: Vec<String>,
+
+    /// The flags given on the command line, by id (filled in after
+    /// parsing): they win over envelope.toml even when they equal the
+    /// default.
+    #[arg(skip)]
+    pub given: Vec<String>,
+
     #[command(flatten)]
     pub image: ImageArgs,
 }
@@ -727,7 +752,7 @@ pub struct PackageArgs {
 }
 
 /// Options shared by every command that makes an image.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ImageArgs {
     /// Where to write the image; repeat for several. Transports:
     /// oci:DIR[:TAG] (OCI image layout; other images in it are kept),

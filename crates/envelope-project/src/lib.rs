@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use envelope_build::FileEntry;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -82,35 +83,20 @@ pub struct Setting<T> {
     pub source: Source,
 }
 
-/// A file or directory of the source tree copied into the image.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileSpec {
-    /// Relative paths are resolved against the envelope.toml's folder
-    /// (the working directory for `--file`).
-    pub src: PathBuf,
-    /// Absolute, in the image.
-    pub dst: String,
-    pub mode: Option<u32>,
-    pub uid: Option<u32>,
-    pub gid: Option<u32>,
-}
-
-impl FileSpec {
-    /// `--file SRC:DST`, relative to `cwd`.
-    pub fn parse_flag(given: &str, cwd: &Path) -> Result<FileSpec, String> {
-        let (src, dst) = given
-            .rsplit_once(':')
-            .filter(|(s, d)| !s.is_empty() && !d.is_empty())
-            .ok_or_else(|| format!("bad --file {given:?}: expected SRC:DST"))?;
-        check_dst(dst).map_err(|e| format!("bad --file {given:?}: {e}"))?;
-        Ok(FileSpec {
-            src: cwd.join(src),
-            dst: dst.to_string(),
-            mode: None,
-            uid: None,
-            gid: None,
-        })
-    }
+/// `--file SRC:DST`, relative to `cwd`.
+pub fn parse_file_flag(given: &str, cwd: &Path) -> Result<FileEntry, String> {
+    let (src, dst) = given
+        .rsplit_once(':')
+        .filter(|(s, d)| !s.is_empty() && !d.is_empty())
+        .ok_or_else(|| format!("bad --file {given:?}: expected SRC:DST"))?;
+    check_dst(dst).map_err(|e| format!("bad --file {given:?}: {e}"))?;
+    Ok(FileEntry {
+        src: cwd.join(src),
+        dst: dst.to_string(),
+        mode: None,
+        uid: None,
+        gid: None,
+    })
 }
 
 /// One layer of settings: the command line, an image's table or `[build]`.
@@ -131,7 +117,7 @@ pub struct Layer {
     pub tzdata: Option<Setting<String>>,
     pub compression: Option<Setting<String>>,
     pub sbom: Option<Setting<String>>,
-    pub files: Option<Setting<Vec<FileSpec>>>,
+    pub files: Option<Setting<Vec<FileEntry>>>,
 }
 
 /// One line of `--explain`.
@@ -270,13 +256,6 @@ pub enum ProjectError {
     /// `envelope.toml:3:5: unknown field ...`
     #[error("{location}: {message}")]
     Invalid { location: String, message: String },
-}
-
-/// The nearest envelope.toml at or above `dir` (the same file `lint` reads).
-pub fn discover(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .map(|d| d.join("envelope.toml"))
-        .find(|p| p.is_file())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -448,7 +427,7 @@ impl Reader<'_> {
         })
     }
 
-    fn file(&self, f: FileTable) -> Result<FileSpec, ProjectError> {
+    fn file(&self, f: FileTable) -> Result<FileEntry, ProjectError> {
         check_dst(f.dst.get_ref()).map_err(|e| self.error(f.dst.span(), e))?;
         if f.src.get_ref().is_empty() {
             return Err(self.error(f.src.span(), "src is empty"));
@@ -491,7 +470,7 @@ impl Reader<'_> {
                 (Some(uid), Some(gid))
             }
         };
-        Ok(FileSpec {
+        Ok(FileEntry {
             src: self.dir.join(f.src.get_ref()),
             dst: f.dst.into_inner(),
             mode,
@@ -628,7 +607,7 @@ files = [{ src = "static", dst = "/srv/static", mode = "0640", owner = "10:20" }
         let files = &merged.files.as_ref().expect("files").value;
         assert_eq!(
             files,
-            &[FileSpec {
+            &[FileEntry {
                 src: PathBuf::from("/p/static"),
                 dst: "/srv/static".into(),
                 mode: Some(0o640),
@@ -693,12 +672,12 @@ files = [{ src = "static", dst = "/srv/static", mode = "0640", owner = "10:20" }
                 "{entry}: {s}"
             );
         }
-        let f = FileSpec::parse_flag("web/dist:/srv/www", Path::new("/w")).expect("flag");
+        let f = parse_file_flag("web/dist:/srv/www", Path::new("/w")).expect("flag");
         assert_eq!(
             (f.src, f.dst.as_str()),
             (PathBuf::from("/w/web/dist"), "/srv/www")
         );
-        assert!(FileSpec::parse_flag("web", Path::new("/w")).is_err());
+        assert!(parse_file_flag("web", Path::new("/w")).is_err());
     }
 
     #[test]
