@@ -87,6 +87,9 @@ pub enum ColorChoice {
     Never,
 }
 
+// One command is parsed per run: the size of its largest variant costs
+// nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build Go packages into minimal, reproducible OCI images.
@@ -708,6 +711,15 @@ pub struct BuildArgs {
     #[arg(long, value_name = "TAGS")]
     pub tags: Option<String>,
 
+    /// Compiler flags (passed to `go build -gcflags`).
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+    pub gcflags: Option<String>,
+
+    /// Go settings for `go build`, KEY=VALUE (e.g. GOEXPERIMENT=...);
+    /// repeatable. CGO_ENABLED, GOOS and GOARCH are envelope's.
+    #[arg(long = "go-env", value_name = "KEY=VALUE")]
+    pub go_env: Vec<String>,
+
     /// Read the build settings from FILE instead of the nearest envelope.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -825,6 +837,20 @@ pub struct ImageArgs {
     /// The user the image runs as, UID[:GID]. Default 65532:65532 (nonroot).
     #[arg(long, value_name = "UID[:GID]")]
     pub user: Option<String>,
+
+    /// The image's working directory (absolute). Default: the base's, else
+    /// /home/nonroot.
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<String>,
+
+    /// The image's Entrypoint, one word per flag: --entrypoint=/usr/local/bin/app
+    /// --entrypoint=serve. Default: the binary.
+    #[arg(long = "entrypoint", value_name = "WORD", allow_hyphen_values = true)]
+    pub entrypoint: Vec<String>,
+
+    /// Annotations of the image manifest, KEY=VALUE; repeatable.
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
 
     /// Accept a dynamically linked binary on a base without a C library.
     #[arg(long)]

@@ -107,12 +107,19 @@ pub struct Layer {
     pub base: Option<Setting<String>>,
     pub platforms: Option<Setting<Vec<String>>>,
     pub ldflags: Option<Setting<String>>,
+    pub gcflags: Option<Setting<String>>,
     pub tags: Option<Setting<String>>,
+    /// Go's settings for `go build` (GOEXPERIMENT, ...), templated.
+    pub go_env: BTreeMap<String, Setting<String>>,
     pub labels: BTreeMap<String, Setting<String>>,
+    /// Manifest annotations.
+    pub annotations: BTreeMap<String, Setting<String>>,
     pub env: BTreeMap<String, Setting<String>>,
     pub ports: Option<Setting<Vec<String>>>,
     pub args: Option<Setting<Vec<String>>>,
     pub user: Option<Setting<String>>,
+    pub workdir: Option<Setting<String>>,
+    pub entrypoint: Option<Setting<Vec<String>>>,
     pub ca_certs: Option<Setting<String>>,
     pub tzdata: Option<Setting<String>>,
     pub compression: Option<Setting<String>>,
@@ -147,12 +154,17 @@ impl Layer {
             base: pick(&self.base, &lower.base),
             platforms: pick(&self.platforms, &lower.platforms),
             ldflags: pick(&self.ldflags, &lower.ldflags),
+            gcflags: pick(&self.gcflags, &lower.gcflags),
             tags: pick(&self.tags, &lower.tags),
+            go_env: merge(&self.go_env, &lower.go_env),
             labels: merge(&self.labels, &lower.labels),
+            annotations: merge(&self.annotations, &lower.annotations),
             env: merge(&self.env, &lower.env),
             ports: pick(&self.ports, &lower.ports),
             args: pick(&self.args, &lower.args),
             user: pick(&self.user, &lower.user),
+            workdir: pick(&self.workdir, &lower.workdir),
+            entrypoint: pick(&self.entrypoint, &lower.entrypoint),
             ca_certs: pick(&self.ca_certs, &lower.ca_certs),
             tzdata: pick(&self.tzdata, &lower.tzdata),
             compression: pick(&self.compression, &lower.compression),
@@ -186,10 +198,13 @@ impl Layer {
             "linux/(this machine's architecture)",
         );
         one("ldflags", text(&self.ldflags), "");
+        one("gcflags", text(&self.gcflags), "");
         one("tags", text(&self.tags), "");
         one("ports", list(&self.ports), "");
         one("args", list(&self.args), "");
         one("user", text(&self.user), "65532:65532");
+        one("workdir", text(&self.workdir), "/home/nonroot");
+        one("entrypoint", list(&self.entrypoint), "/usr/local/bin/NAME");
         one("ca-certs", text(&self.ca_certs), "auto");
         one("tzdata", text(&self.tzdata), "auto");
         one("compression", text(&self.compression), "gzip");
@@ -204,7 +219,12 @@ impl Layer {
             (shown, s.source.clone())
         });
         one("files", files, "");
-        for (map, entries) in [("env", &self.env), ("labels", &self.labels)] {
+        for (map, entries) in [
+            ("go-env", &self.go_env),
+            ("env", &self.env),
+            ("labels", &self.labels),
+            ("annotations", &self.annotations),
+        ] {
             for (k, v) in entries {
                 out.push(Explained {
                     key: format!("{map}.{k}"),
@@ -214,12 +234,6 @@ impl Layer {
             }
         }
         out
-    }
-
-    /// The value of every setting that may hold a template, with where it
-    /// was written.
-    pub fn templated(&self) -> Vec<&Setting<String>> {
-        self.ldflags.iter().collect()
     }
 }
 
@@ -287,12 +301,17 @@ struct Table {
     base: Option<Spanned<String>>,
     platforms: Option<Spanned<Vec<String>>>,
     ldflags: Option<Spanned<String>>,
+    gcflags: Option<Spanned<String>>,
     tags: Option<Spanned<Vec<String>>>,
+    go_env: Option<BTreeMap<String, Spanned<String>>>,
     labels: Option<BTreeMap<String, Spanned<String>>>,
+    annotations: Option<BTreeMap<String, Spanned<String>>>,
     env: Option<BTreeMap<String, Spanned<String>>>,
     ports: Option<Spanned<Vec<Port>>>,
     args: Option<Spanned<Vec<String>>>,
     user: Option<Spanned<String>>,
+    workdir: Option<Spanned<String>>,
+    entrypoint: Option<Spanned<Vec<String>>>,
     ca_certs: Option<Spanned<String>>,
     tzdata: Option<Spanned<String>>,
     compression: Option<Spanned<String>>,
@@ -379,6 +398,17 @@ impl Reader<'_> {
                 return Err(self.error(v.span(), format!("env key {k:?} is not a variable name")));
             }
         }
+        for (k, v) in t.go_env.iter().flatten() {
+            check_go_env(k).map_err(|e| self.error(v.span(), e))?;
+        }
+        if let Some(w) = &t.workdir {
+            if !w.get_ref().starts_with('/') {
+                return Err(self.error(
+                    w.span(),
+                    format!("workdir {:?} is not an absolute path", w.get_ref()),
+                ));
+            }
+        }
         let ports = match t.ports {
             None => None,
             Some(p) => {
@@ -410,6 +440,11 @@ impl Reader<'_> {
             base: t.base.map(|v| self.set(v, table)),
             platforms: t.platforms.map(|v| self.set(v, table)),
             ldflags: t.ldflags.map(|v| self.set(v, table)),
+            gcflags: t.gcflags.map(|v| self.set(v, table)),
+            go_env: map(t.go_env),
+            annotations: map(t.annotations),
+            workdir: t.workdir.map(|v| self.set(v, table)),
+            entrypoint: t.entrypoint.map(|v| self.set(v, table)),
             tags: t.tags.map(|v| {
                 let span = v.span();
                 self.set(Spanned::new(span, v.into_inner().join(",")), table)
@@ -478,6 +513,28 @@ impl Reader<'_> {
             gid,
         })
     }
+}
+
+/// A Go setting envelope lets a build change: GO..., but not the platform's
+/// (GOOS, GOARCH, GOARM) and not CGO_ENABLED (always 0).
+pub fn check_go_env(key: &str) -> Result<(), String> {
+    let go = key.starts_with("GO")
+        && key.len() > 2
+        && key
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if key == "CGO_ENABLED" {
+        return Err(
+            "go-env CGO_ENABLED: envelope builds static binaries, always with CGO_ENABLED=0".into(),
+        );
+    }
+    if !go {
+        return Err(format!("go-env {key:?} is not a Go setting (GO...)"));
+    }
+    if matches!(key, "GOOS" | "GOARCH" | "GOARM") {
+        return Err(format!("go-env {key}: the platform sets it; use platforms"));
+    }
+    Ok(())
 }
 
 /// A destination in the image: absolute, no `..`.

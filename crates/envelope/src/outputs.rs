@@ -55,6 +55,20 @@ pub fn image_options(
             bail!("bad --label {l:?}: expected KEY=VALUE");
         }
     }
+    let mut annotations = std::collections::BTreeMap::new();
+    for a in &args.annotations {
+        match a.split_once('=') {
+            Some((k, v)) if !k.is_empty() => {
+                annotations.insert(k.to_string(), v.to_string());
+            }
+            _ => bail!("bad --annotation {a:?}: expected KEY=VALUE"),
+        }
+    }
+    if let Some(w) = &args.workdir {
+        if !w.starts_with('/') {
+            bail!("bad --workdir {w:?}: expected an absolute path");
+        }
+    }
     if let Some(u) = &args.user {
         validate_user(u)?;
     }
@@ -82,6 +96,9 @@ pub fn image_options(
         allow_dynamic: args.allow_dynamic,
         created_by,
         files: Vec::new(),
+        workdir: args.workdir.clone(),
+        entrypoint: (!args.entrypoint.is_empty()).then(|| args.entrypoint.clone()),
+        annotations,
     })
 }
 

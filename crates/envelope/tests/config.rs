@@ -122,6 +122,13 @@ fn each_image_takes_its_own_table() {
         serde_json::json!({"8080/tcp": {}, "53/udp": {}})
     );
     assert_eq!(config["Cmd"], serde_json::json!(["serve", "--fast"]));
+    assert_eq!(
+        config["Entrypoint"],
+        serde_json::json!(["/usr/local/bin/web", "--from-entrypoint"])
+    );
+    assert_eq!(config["WorkingDir"], "/srv");
+    let manifest = layout_image(&layout, Some("web"), "amd64").manifest;
+    assert_eq!(manifest["annotations"]["org.example.owner"], "team-a");
     assert_eq!(config["User"], "2000");
     assert!(
         config["Env"]
@@ -133,7 +140,10 @@ fn each_image_takes_its_own_table() {
     assert_eq!(config["Labels"]["org.example.team"], "core");
     assert_eq!(config["Labels"]["org.example.tier"], "front");
     let out = ok(podman().args(["run", "--rm", &format!("oci:{}:web", layout.display())]));
-    assert_eq!(out.trim(), "args=serve,--fast greeting=hello");
+    assert_eq!(
+        out.trim(),
+        "args=--from-entrypoint,serve,--fast greeting=hello"
+    );
 
     // plain: [build] only.
     let plain = layout_image(&layout, Some("plain"), "amd64").config;
@@ -148,6 +158,15 @@ fn each_image_takes_its_own_table() {
         .args(["rev-parse", "HEAD"]));
     let out = ok(podman().args(["run", "--rm", &format!("oci:{}:stamp", layout.display())]));
     assert_eq!(out.trim(), format!("commit={}", head.trim()));
+    // Its go-env reached go build: the binary records GOAMD64.
+    let stamp = layout_image(&layout, Some("stamp"), "amd64");
+    let extracted = tmp.path().join("stamp");
+    std::fs::create_dir_all(&extracted).expect("mkdir");
+    tar_extract(stamp.layers.last().expect("layers"), &extracted);
+    let info = ok(Command::new(go_dir().join("go"))
+        .args(["version", "-m"])
+        .arg(extracted.join("usr/local/bin/stamp")));
+    assert!(info.contains("GOAMD64=v2"), "{info}");
     let digest_of = |r: &serde_json::Value, name: &str| {
         r["images"]
             .as_array()
@@ -215,6 +234,11 @@ fn the_command_line_beats_the_table_which_beats_build() {
         web["user"]["source"],
         "envelope.toml:11:8 [build.images.web]"
     );
+    assert_eq!(web["workdir"]["value"], "/srv");
+    assert_eq!(web["annotations.org.example.owner"]["value"], "team-a");
+    let stamp = explain(&dir, tmp.path(), "stamp", &["--go-env", "GOAMD64=v3"]);
+    assert_eq!(stamp["go-env.GOAMD64"]["value"], "v3");
+    assert_eq!(stamp["go-env.GOAMD64"]["source"], "--go-env");
     assert_eq!(
         web["labels.org.example.team"]["source"],
         "envelope.toml:4:33 [build]"
@@ -315,6 +339,8 @@ fn a_bad_file_is_refused_with_its_position() {
     );
     let err = attempt("[build.images.plain]\nfiles = [{ src = \"x\", dst = \"relative\" }]\n");
     assert!(err.contains("not an absolute path"), "{err}");
+    let err = attempt("[build.images.plain]\ngo-env = { CGO_ENABLED = \"1\" }\n");
+    assert!(err.contains("CGO_ENABLED=0"), "{err}");
     assert!(!layout.exists(), "nothing written");
 
     // Git fields outside a git repository name the field.
@@ -322,7 +348,7 @@ fn a_bad_file_is_refused_with_its_position() {
     std::fs::remove_dir_all(dir.join(".git")).expect("rm .git");
     let err = fails(envelope_in(&dir, tmp.path()).args(["build", "./cmd/stamp"]));
     assert!(
-        err.contains("{{.Git.FullCommit}}") && err.contains("envelope.toml:16:11"),
+        err.contains("{{.Git.FullCommit}}") && err.contains("envelope.toml:19:11"),
         "{err}"
     );
 }

@@ -64,7 +64,10 @@ struct Planned {
     platforms: Vec<Platform>,
     /// With its templates expanded.
     ldflags: Option<String>,
+    gcflags: Option<String>,
     tags: Option<String>,
+    /// Go's settings, with their templates expanded.
+    go_env: Vec<(String, String)>,
     files: Vec<envelope_build::FileEntry>,
 }
 
@@ -188,15 +191,26 @@ fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>
             }
             None => default_platforms.clone(),
         };
-        let ldflags = match &settings.ldflags {
-            Some(l) => Some(data.expand(&l.value).map_err(|e| {
+        let expand = |key: &str, s: &Setting<String>| {
+            data.expand(&s.value).map_err(|e| {
                 hinted(
-                    format!("{}: ldflags of {shown}: {e}", l.source.location()),
+                    format!("{}: {key} of {shown}: {e}", s.source.location()),
                     "templates name fields such as {{.Git.FullCommit}}, {{.Date}} or {{.Env.NAME}}",
                 )
-            })?),
+            })
+        };
+        let ldflags = match &settings.ldflags {
+            Some(l) => Some(expand("ldflags", l)?),
             None => None,
         };
+        let gcflags = match &settings.gcflags {
+            Some(g) => Some(expand("gcflags", g)?),
+            None => None,
+        };
+        let mut go_env = Vec::new();
+        for (k, v) in &settings.go_env {
+            go_env.push((k.clone(), expand(&format!("go-env {k}"), v)?));
+        }
         let image = effective_image_args(&args.image, &settings)?;
         planned.push(Planned {
             tags: settings.tags.as_ref().map(|t| t.value.clone()),
@@ -213,6 +227,8 @@ fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>
             image,
             platforms,
             ldflags,
+            gcflags,
+            go_env,
         });
     }
     Ok(planned)
@@ -291,6 +307,12 @@ fn cli_layer(args: &BuildArgs, cwd: &Path) -> Result<Layer> {
         }
         Ok(map)
     }
+    fn go_env(map: BTreeMap<String, Setting<String>>) -> Result<BTreeMap<String, Setting<String>>> {
+        for k in map.keys() {
+            envelope_project::check_go_env(k).map_err(|e| anyhow::anyhow!("bad --go-env: {e}"))?;
+        }
+        Ok(map)
+    }
     fn named(v: impl clap::ValueEnum) -> String {
         v.to_possible_value()
             .map(|p| p.get_name().to_string())
@@ -308,12 +330,17 @@ fn cli_layer(args: &BuildArgs, cwd: &Path) -> Result<Layer> {
             .flatten(),
         platforms: list(&args.platform, "--platform"),
         ldflags: args.ldflags.clone().and_then(|l| set(l, "--ldflags")),
+        gcflags: args.gcflags.clone().and_then(|g| set(g, "--gcflags")),
         tags: args.tags.clone().and_then(|t| set(t, "--tags")),
+        go_env: go_env(pairs(&args.go_env, "--go-env")?)?,
         labels: pairs(&i.labels, "--label")?,
+        annotations: pairs(&i.annotations, "--annotation")?,
         env: pairs(&i.env, "--env")?,
         ports: list(&i.ports, "--port"),
         args: list(&i.args, "--arg"),
         user: i.user.clone().and_then(|u| set(u, "--user")),
+        workdir: i.workdir.clone().and_then(|w| set(w, "--workdir")),
+        entrypoint: list(&i.entrypoint, "--entrypoint"),
         ca_certs: given("ca_certs")
             .then(|| set(named(i.ca_certs), "--ca-certs"))
             .flatten(),
@@ -360,6 +387,9 @@ fn effective_image_args(cli: &ImageArgs, s: &Layer) -> Result<ImageArgs> {
     a.env = pairs(&s.env);
     a.labels = pairs(&s.labels);
     a.user = s.user.as_ref().map(|u| u.value.clone());
+    a.annotations = pairs(&s.annotations);
+    a.workdir = s.workdir.as_ref().map(|w| w.value.clone());
+    a.entrypoint = list(&s.entrypoint);
     a.ca_certs = parse(&s.ca_certs, cli.ca_certs)?;
     a.tzdata = parse(&s.tzdata, cli.tzdata)?;
     a.compression = parse(&s.compression, cli.compression)?;
@@ -389,7 +419,9 @@ fn plan_for<'a>(
         package: &p.package,
         platforms: &p.platforms,
         ldflags: p.ldflags.as_deref(),
+        gcflags: p.gcflags.as_deref(),
         tags: p.tags.as_deref(),
+        go_env: &p.go_env,
         bases: bases
             .iter()
             .find(|(b, ps, _)| *b == p.image.base && *ps == p.platforms)
@@ -524,7 +556,11 @@ pub fn build(args: &BuildArgs, printer: &Printer) -> Result<Vec<ImageReport>> {
     let mut groups: Vec<Vec<&Planned>> = Vec::new();
     for p in packages.iter().filter(|p| p.listed) {
         match groups.iter_mut().find(|g| {
-            g[0].platforms == p.platforms && g[0].ldflags == p.ldflags && g[0].tags == p.tags
+            g[0].platforms == p.platforms
+                && g[0].ldflags == p.ldflags
+                && g[0].gcflags == p.gcflags
+                && g[0].tags == p.tags
+                && g[0].go_env == p.go_env
         }) {
             Some(g) => g.push(p),
             None => groups.push(vec![p]),
@@ -766,6 +802,8 @@ impl Reporter for Progress<'_> {
         self.printer.detail(format!(
             "CGO_ENABLED=0 {} go {}",
             env.iter()
+                .map(|(k, v)| (*k, v))
+                .chain(build.env.iter().map(|(k, v)| (k.as_str(), v)))
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
                 .join(" "),
