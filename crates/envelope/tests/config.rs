@@ -339,6 +339,16 @@ fn a_bad_file_is_refused_with_its_position() {
     );
     let err = attempt("[build.images.plain]\nfiles = [{ src = \"x\", dst = \"relative\" }]\n");
     assert!(err.contains("not an absolute path"), "{err}");
+    let err = attempt("[build.images.plain]\nports = [\"80/tcpx\"]\n");
+    assert!(
+        err.contains(&format!("envelope.toml:{}:9", lines + 3)) && err.contains("80/tcpx"),
+        "{err}"
+    );
+    let err = attempt("[build.images.plain]\nuser = \"somebody\"\n");
+    assert!(
+        err.contains(&format!("envelope.toml:{}:8", lines + 3)),
+        "{err}"
+    );
     let err = attempt("[build.images.plain]\ngo-env = { CGO_ENABLED = \"1\" }\n");
     assert!(err.contains("CGO_ENABLED=0"), "{err}");
     assert!(!layout.exists(), "nothing written");

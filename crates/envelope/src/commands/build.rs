@@ -378,6 +378,32 @@ fn effective_image_args(cli: &ImageArgs, s: &Layer) -> Result<ImageArgs> {
             .map(|(k, v)| format!("{k}={}", v.value))
             .collect::<Vec<_>>()
     };
+    // What envelope.toml gave is checked here, so its errors name where it
+    // was written; the flags are checked with the image options.
+    let written = |source: &Source| match source {
+        Source::File { .. } => Some(source.location()),
+        _ => None,
+    };
+    if let Some(ports) = &s.ports {
+        if let Some(at) = written(&ports.source) {
+            for p in &ports.value {
+                image::normalize_port(p, &format!("port at {at}:"))?;
+            }
+        }
+    }
+    if let Some(user) = &s.user {
+        if let Some(at) = written(&user.source) {
+            image::validate_user(&user.value, &format!("user at {at}:"))?;
+        }
+    }
+    if let Some(base) = &s.base {
+        if let Some(at) = written(&base.source) {
+            if base.value != "scratch" {
+                crate::images::parse_registry_ref(&base.value)
+                    .with_context(|| format!("{at}: bad base {:?}", base.value))?;
+            }
+        }
+    }
     let mut a = cli.clone();
     if let Some(b) = &s.base {
         a.base = b.value.clone();
