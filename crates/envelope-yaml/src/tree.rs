@@ -76,21 +76,16 @@ pub fn parse_tree(text: &str) -> Result<Option<Node>, Error> {
     let mut made = 0usize;
     let limit = text.len().saturating_mul(NODES_PER_BYTE).saturating_add(64);
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| Error::Syntax {
-            line: e.marker().line(),
-            column: e.marker().col() + 1,
-            message: e.info().to_string(),
-        })?;
+        let (event, span) = match next {
+            Ok(next) => next,
+            Err(e) => return Err(error_at(e.marker(), e.info())),
+        };
         let at = |value: Tree| Node {
             value,
             line: span.start.line(),
             column: span.start.col() + 1,
         };
-        let syntax = |message: String| Error::Syntax {
-            line: span.start.line(),
-            column: span.start.col() + 1,
-            message,
-        };
+        let syntax = |message: String| error_at(&span.start, &message);
         let (node, anchor) = match event {
             Event::Scalar(value, style, anchor, _) => {
                 let null = style == ScalarStyle::Plain
@@ -157,6 +152,14 @@ pub fn parse_tree(text: &str) -> Result<Option<Node>, Error> {
         }
     }
     Ok(None)
+}
+
+fn error_at(at: &saphyr_parser::Marker, message: &str) -> Error {
+    Error::Syntax {
+        line: at.line(),
+        column: at.col() + 1,
+        message: message.to_string(),
+    }
 }
 
 /// The values in a node, itself included.
