@@ -28,6 +28,7 @@ use envelope_build::FileEntry;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub mod ko;
 pub mod template;
 
 pub use template::{GitInfo, TemplateData, TemplateError};

@@ -32,9 +32,15 @@ fn project(root: &Path, base: &str) -> PathBuf {
         std::fs::write(path, text.replace("@BASE@", base)).expect("write");
     }
     std::fs::write(dir.join(".gitignore"), ".envelope/\n").expect("gitignore");
+    commit_all(&dir);
+    dir
+}
+
+/// Makes `dir` a git repository with one commit of a fixed date.
+fn commit_all(dir: &Path) {
     let git = |args: &[&str]| {
         ok(Command::new("git")
-            .current_dir(&dir)
+            .current_dir(dir)
             .args(args)
             .env("GIT_AUTHOR_DATE", "2024-01-02T03:04:05Z")
             .env("GIT_COMMITTER_DATE", "2024-01-02T03:04:05Z")
@@ -52,7 +58,6 @@ fn project(root: &Path, base: &str) -> PathBuf {
         "-qm",
         "fixture",
     ]);
-    dir
 }
 
 fn envelope_in(dir: &Path, tmp: &Path) -> Command {
@@ -361,4 +366,162 @@ fn a_bad_file_is_refused_with_its_position() {
         err.contains("{{.Git.FullCommit}}") && err.contains("envelope.toml:19:11"),
         "{err}"
     );
+}
+
+/// A module set up for ko: a `.ko.yaml` and no envelope.toml.
+fn ko_project(root: &Path, base: &str) -> PathBuf {
+    let dir = root.join("koproj");
+    let write = |rel: &str, text: &str| {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write("go.mod", "module example.com/koproj\n\ngo 1.21\n");
+    write(
+        "cmd/app/main.go",
+        "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nvar version = \"unset\"\n\nfunc main() {\n\tb, err := os.ReadFile(os.Getenv(\"KO_DATA_PATH\") + \"/hello.txt\")\n\tfmt.Printf(\"version=%s data=%q err=%v\\n\", version, b, err)\n}\n",
+    );
+    write("cmd/app/kodata/hello.txt", "hi");
+    write("cmd/app/kodata/sub/more.txt", "more");
+    // A real project's shape: defaults, one build with a template, and a
+    // field envelope does not support.
+    write(
+        ".ko.yaml",
+        &format!(
+            "defaultBaseImage: {base}\ndefaultPlatforms:\n  - linux/amd64\ndefaultEnv:\n  - GOAMD64=v1\nbuilds:\n  - id: app\n    dir: .\n    main: ./cmd/app\n    ldflags:\n      - -X main.version={{{{.Git.ShortCommit}}}}\n    mod_timestamp: \"{{{{ .CommitTimestamp }}}}\"\n"
+        ),
+    );
+    commit_all(&dir);
+    dir
+}
+
+#[test]
+fn a_ko_yaml_project_builds_as_ko_builds_it() {
+    require("ko");
+    let reg = Registry::start();
+    let tmp = tempdir();
+    let base = push_base(&reg, tmp.path());
+    let dir = ko_project(tmp.path(), &base);
+
+    let ours = tmp.path().join("ours");
+    let out = run(envelope_in(&dir, tmp.path())
+        .args(["build", "./cmd/app", "--sbom", "none"])
+        .arg("-o")
+        .arg(format!("oci:{}:app", ours.display())));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(".ko.yaml:12:5: builds: mod_timestamp is not supported"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("adds -s -w"), "{stderr}");
+
+    let theirs = tmp.path().join("theirs");
+    ok(Command::new("ko")
+        .current_dir(&dir)
+        .env("PATH", {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let mut dirs = vec![go_dir()];
+            dirs.extend(std::env::split_paths(&path));
+            std::env::join_paths(dirs).expect("PATH")
+        })
+        .env("GOCACHE", gocache())
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env_remove("KO_DOCKER_REPO")
+        .env("KOCACHE", tmp.path().join("kocache"))
+        .args(["build", "--push=false", "--sbom=none", "--oci-layout-path"])
+        .arg(&theirs)
+        .arg("./cmd/app"));
+
+    let mine = layout_image(&ours, Some("app"), "amd64");
+    let ko = layout_image(&theirs, None, "amd64");
+    // The same environment for the program: KO_DATA_PATH and PATH.
+    let env_of = |c: &serde_json::Value| -> Vec<String> {
+        c["config"]["Env"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .map(|e| e.as_str().expect("env").to_string())
+            .filter(|e| !e.starts_with("SSL_CERT_FILE="))
+            .collect()
+    };
+    let mut mine_env = env_of(&mine.config);
+    // ko adds its binary's folder, /ko-app, to PATH.
+    let mut ko_env: Vec<String> = env_of(&ko.config)
+        .into_iter()
+        .map(|e| e.trim_end_matches(":/ko-app").to_string())
+        .collect();
+    mine_env.sort();
+    ko_env.sort();
+    assert_eq!(mine_env, ko_env);
+    // The entrypoint is the same program (envelope keeps it in
+    // /usr/local/bin, ko in /ko-app: a documented difference).
+    assert_eq!(
+        mine.config["config"]["Entrypoint"],
+        serde_json::json!(["/usr/local/bin/app"])
+    );
+    assert_eq!(
+        ko.config["config"]["Entrypoint"],
+        serde_json::json!(["/ko-app/app"])
+    );
+    // The base is ko's base too.
+    let base_digest = base.rsplit('@').next().expect("digest");
+    assert_eq!(
+        mine.manifest["annotations"]["org.opencontainers.image.base.digest"],
+        base_digest
+    );
+
+    // kodata/ is what ko puts at /var/run/ko; envelope carries it as a
+    // file entry to the same place.
+    let ko_files = {
+        let mut files: Vec<String> = ko
+            .layers
+            .iter()
+            .flat_map(|l| tar_list(l).lines().map(str::to_string).collect::<Vec<_>>())
+            // `tar -tv`: regular files (`-rw...`), the name last.
+            .filter(|f| f.starts_with('-'))
+            .filter_map(|f| f.split_whitespace().last().map(str::to_string))
+            .map(|f| {
+                f.trim_start_matches('.')
+                    .trim_start_matches('/')
+                    .to_string()
+            })
+            .filter(|f| f.starts_with("var/run/ko/"))
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(
+        ko_files,
+        ["var/run/ko/hello.txt", "var/run/ko/sub/more.txt"]
+    );
+    let explained = json(&ok(envelope_in(&dir, tmp.path()).args([
+        "build",
+        "./cmd/app",
+        "--explain",
+        "app",
+        "--format",
+        "json",
+    ])));
+    let files = explained["settings"]["files"]["value"]
+        .as_str()
+        .expect("files");
+    assert!(files.ends_with("cmd/app/kodata:/var/run/ko"), "{files}");
+    assert_eq!(
+        explained["settings"]["ldflags"]["source"],
+        ".ko.yaml:11:7 [builds app]"
+    );
+    assert_eq!(explained["settings"]["go-env.GOAMD64"]["value"], "v1");
+
+    // The same ldflags template gives the same version in both images.
+    let short = ok(Command::new("git")
+        .current_dir(&dir)
+        .args(["rev-parse", "--short", "HEAD"]));
+    let version = format!("version={}", short.trim());
+    let ran = ok(podman().args(["run", "--rm", &format!("oci:{}:app", ours.display())]));
+    assert!(ran.starts_with(&version), "{ran}");
+    let ran_ko = ok(podman().args(["run", "--rm", &format!("oci:{}", theirs.display())]));
+    assert!(ran_ko.starts_with(&version), "{ran_ko}");
+    assert!(ran_ko.contains("data=\"hi\""), "{ran_ko}");
 }

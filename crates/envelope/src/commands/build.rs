@@ -17,6 +17,7 @@ use envelope_build::{
 };
 use envelope_cli::{BuildArgs, ImageArgs, ReportFormat};
 use envelope_oci::Platform;
+use envelope_project::ko::KoExtras;
 use envelope_project::{ImageTable, Layer, Project, Setting, Source, TemplateData};
 use indicatif::ProgressBar;
 
@@ -74,7 +75,7 @@ struct Planned {
 /// The packages to build and each one's settings.
 fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    let project = load_project(args, &cwd)?;
+    let (project, ko) = load_project(args, &cwd, printer)?;
     let cli = cli_layer(args, &cwd)?;
     let empty = Project::default();
     let project_ref = project.as_ref().unwrap_or(&empty);
@@ -159,7 +160,7 @@ fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>
     let data = TemplateData::new(template_dir, epoch_set.then_some(epoch));
     let mut planned = Vec::new();
     for Target { package, listed } in targets {
-        let import = if tables.is_empty() && args.explain.is_none() {
+        let import = if tables.is_empty() && args.explain.is_none() && ko.is_none() {
             None
         } else if listed {
             Some(package.clone())
@@ -173,10 +174,22 @@ fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>
             .iter()
             .find(|(i, _)| Some(i) == import.as_ref())
             .map(|(_, t)| *t);
-        let settings = match table {
+        let mut settings = match table {
             Some(t) => cli.over(&t.layer.over(&project_ref.defaults)),
             None => defaults.clone(),
         };
+        // ko's kodata/ beside the main package, at /var/run/ko.
+        if let Some(kodata) = ko
+            .as_ref()
+            .zip(import.as_deref())
+            .and_then(|(ko, import)| ko.kodata(import))
+        {
+            let files = settings.files.get_or_insert_with(|| Setting {
+                value: Vec::new(),
+                source: Source::Flag(".ko.yaml (kodata/)".to_string()),
+            });
+            files.value.push(kodata);
+        }
         let name = args
             .image
             .name
@@ -253,16 +266,45 @@ fn package_arg(value: &str, source: &Source, project: &Project) -> String {
 }
 
 /// envelope.toml's build tables: --config, else the nearest one (as `lint`
-/// finds it), unless --isolated.
-fn load_project(args: &BuildArgs, cwd: &Path) -> Result<Option<Project>> {
+/// finds it), else ko's `.ko.yaml` ($KO_CONFIG_PATH, else in the current
+/// directory, as ko looks), unless --isolated.
+fn load_project(
+    args: &BuildArgs,
+    cwd: &Path,
+    printer: &Printer,
+) -> Result<(Option<Project>, Option<KoExtras>)> {
     if args.isolated {
-        return Ok(None);
+        return Ok((None, None));
     }
     let file = match &args.config {
         Some(p) => Some(p.clone()),
         None => envelope_lint::Settings::discover(cwd),
     };
-    match file {
+    if file.is_none() {
+        let ko_file = match std::env::var_os("KO_CONFIG_PATH") {
+            Some(p) if Path::new(&p).is_dir() => Path::new(&p).join(".ko.yaml"),
+            Some(p) => PathBuf::from(p),
+            None => cwd.join(".ko.yaml"),
+        };
+        if ko_file.is_file() {
+            let (project, extras) = envelope_project::ko::load(&ko_file).map_err(|e| {
+                hinted(
+                    e.to_string(),
+                    "see docs/config.md for what envelope reads of .ko.yaml",
+                )
+            })?;
+            for w in &extras.warnings {
+                printer.warn(w);
+            }
+            printer.status(format!(
+                "building with {}; envelope differs from ko on purpose: {}",
+                ko_file.display(),
+                envelope_project::ko::DIFFERENCES.join("; ")
+            ));
+            return Ok((Some(project), Some(extras)));
+        }
+    }
+    let project = match file {
         Some(p) => Project::load(&p).map(Some).map_err(|e| {
             hinted(
                 e.to_string(),
@@ -270,7 +312,8 @@ fn load_project(args: &BuildArgs, cwd: &Path) -> Result<Option<Project>> {
             )
         }),
         None => Ok(None),
-    }
+    }?;
+    Ok((project, None))
 }
 
 /// The settings the command line gives.
