@@ -342,9 +342,10 @@ pub fn parse(path: &Path, text: &str) -> Result<(Project, KoExtras), ProjectErro
             }
             "defaultPlatforms" => {
                 let platforms = r.strings(value, k)?;
-                if platforms.iter().any(|p| p == "all") {
-                    r.warn(value, "defaultPlatforms: all is not supported yet: give the platforms; building for the default platform");
-                } else if !platforms.is_empty() {
+                if platforms.len() > 1 && platforms.iter().any(|p| p == "all") {
+                    return Err(r.error(value, "defaultPlatforms: all stands alone"));
+                }
+                if !platforms.is_empty() {
                     defaults.platforms = Some(Setting {
                         value: platforms,
                         source: r.source(value, k),

@@ -74,15 +74,19 @@ fn explain(dir: &Path, tmp: &Path, name: &str, extra: &[&str]) -> serde_json::Va
     json(&out)["settings"].clone()
 }
 
-/// Pushes the plain command's image as a base of its own.
-fn push_base(reg: &Registry, tmp: &Path) -> String {
-    let dir = project(&tmp.join("base"), "unused");
-    let reference = format!("{}/bases/plain:1", reg.addr);
+/// Pushes the plain command's image as a base of its own, for
+/// `platforms` (comma-separated).
+fn push_base(reg: &Registry, tmp: &Path, platforms: &str) -> String {
+    let name = platforms.replace(['/', ','], "-");
+    let dir = project(&tmp.join(&name), "unused");
+    let reference = format!("{}/bases/{name}:1", reg.addr);
     let out = ok(envelope_in(&dir, tmp)
         .args([
             "build",
             "./cmd/plain",
             "--isolated",
+            "--platform",
+            platforms,
             "--sbom",
             "none",
             "--format",
@@ -100,7 +104,7 @@ fn push_base(reg: &Registry, tmp: &Path) -> String {
 fn each_image_takes_its_own_table() {
     let reg = Registry::start();
     let tmp = tempdir();
-    let base = push_base(&reg, tmp.path());
+    let base = push_base(&reg, tmp.path(), "linux/amd64");
     let dir = project(tmp.path(), &base);
     let layout = tmp.path().join("layout");
     let build = || {
@@ -388,7 +392,7 @@ fn ko_project(root: &Path, base: &str) -> PathBuf {
     write(
         ".ko.yaml",
         &format!(
-            "defaultBaseImage: {base}\ndefaultPlatforms:\n  - linux/amd64\ndefaultEnv:\n  - GOAMD64=v1\nbuilds:\n  - id: app\n    dir: .\n    main: ./cmd/app\n    ldflags:\n      - -X main.version={{{{.Git.ShortCommit}}}}\n    mod_timestamp: \"{{{{ .CommitTimestamp }}}}\"\n"
+            "defaultBaseImage: {base}\ndefaultPlatforms: all\ndefaultEnv:\n  - GOAMD64=v1\nbuilds:\n  - id: app\n    dir: .\n    main: ./cmd/app\n    ldflags:\n      - -X main.version={{{{.Git.ShortCommit}}}}\n    mod_timestamp: \"{{{{ .CommitTimestamp }}}}\"\n"
         ),
     );
     commit_all(&dir);
@@ -400,7 +404,7 @@ fn a_ko_yaml_project_builds_as_ko_builds_it() {
     require("ko");
     let reg = Registry::start();
     let tmp = tempdir();
-    let base = push_base(&reg, tmp.path());
+    let base = push_base(&reg, tmp.path(), "linux/amd64,linux/arm64");
     let dir = ko_project(tmp.path(), &base);
 
     let ours = tmp.path().join("ours");
@@ -411,7 +415,7 @@ fn a_ko_yaml_project_builds_as_ko_builds_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains(".ko.yaml:12:5: builds: mod_timestamp is not supported"),
+        stderr.contains(".ko.yaml:11:5: builds: mod_timestamp is not supported"),
         "{stderr}"
     );
     assert!(stderr.contains("adds -s -w"), "{stderr}");
@@ -434,6 +438,11 @@ fn a_ko_yaml_project_builds_as_ko_builds_it() {
         .arg(&theirs)
         .arg("./cmd/app"));
 
+    // `defaultPlatforms: all`: the base's two platforms, in both.
+    for arch in ["arm64", "amd64"] {
+        layout_image(&ours, Some("app"), arch);
+        layout_image(&theirs, None, arch);
+    }
     let mine = layout_image(&ours, Some("app"), "amd64");
     let ko = layout_image(&theirs, None, "amd64");
     // The same environment for the program: KO_DATA_PATH and PATH.
@@ -510,7 +519,7 @@ fn a_ko_yaml_project_builds_as_ko_builds_it() {
     assert!(files.ends_with("cmd/app/kodata:/var/run/ko"), "{files}");
     assert_eq!(
         explained["settings"]["ldflags"]["source"],
-        ".ko.yaml:11:7 [builds app]"
+        ".ko.yaml:10:7 [builds app]"
     );
     assert_eq!(explained["settings"]["go-env.GOAMD64"]["value"], "v1");
 

@@ -80,10 +80,13 @@ fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>
     let empty = Project::default();
     let project_ref = project.as_ref().unwrap_or(&empty);
     let defaults = cli.over(&project_ref.defaults);
+    // The packages are listed for the default platforms' first (for
+    // `all`, the base's platforms are read per image below).
     let default_platforms = parse_platforms(
         defaults
             .platforms
             .as_ref()
+            .filter(|s| !is_all(&s.value))
             .map_or(&[][..], |s| s.value.as_slice()),
     )?;
     let given = if !args.packages.is_empty() {
@@ -198,7 +201,10 @@ fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>
         let shown = name.clone().unwrap_or_else(|| {
             pipeline::exec_name(import.as_deref().unwrap_or(&package)).to_string()
         });
+        let image = effective_image_args(&args.image, &settings)?;
         let platforms = match &settings.platforms {
+            Some(p) if is_all(&p.value) => base_platforms(&image, printer)
+                .with_context(|| format!("platforms \"all\" from {}", p.source))?,
             Some(p) => {
                 parse_platforms(&p.value).with_context(|| format!("platforms from {}", p.source))?
             }
@@ -224,7 +230,6 @@ fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>
         for (k, v) in &settings.go_env {
             go_env.push((k.clone(), expand(&format!("go-env {k}"), v)?));
         }
-        let image = effective_image_args(&args.image, &settings)?;
         planned.push(Planned {
             tags: settings.tags.as_ref().map(|t| t.value.clone()),
             files: settings
@@ -245,6 +250,63 @@ fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>
         });
     }
     Ok(planned)
+}
+
+/// `platforms = ["all"]` (ko's `defaultPlatforms: all`).
+fn is_all(platforms: &[String]) -> bool {
+    matches!(platforms, [one] if one == "all")
+}
+
+/// The platforms of the base, for `platforms = ["all"]`: an index's Linux
+/// platforms, or the one of a single image.
+fn base_platforms(args: &ImageArgs, printer: &Printer) -> Result<Vec<Platform>> {
+    if args.base == "scratch" {
+        return Err(hinted(
+            "platforms \"all\" means the base's platforms, and the base is scratch",
+            "name the platforms, e.g. linux/amd64,linux/arm64",
+        ));
+    }
+    let r = crate::images::parse_registry_ref(&args.base)?;
+    let client = crate::images::client(&args.registry)?;
+    let cache = envelope_registry::BlobCache::new(envelope_registry::blob_cache_dir(
+        Cache::from_env().root(),
+    ));
+    let (_, bytes) = envelope_registry::resolve_root(&client, &cache, &r)
+        .map_err(crate::images::tls_hint)
+        .with_context(|| format!("reading the base {r}"))?;
+    let mut found: Vec<String> = Vec::new();
+    let is_index = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .is_ok_and(|v| v.get("manifests").is_some());
+    if is_index {
+        let index: envelope_oci::ImageIndex =
+            serde_json::from_slice(&bytes).with_context(|| format!("the index of the base {r}"))?;
+        for p in index.manifests.iter().filter_map(|d| d.platform.as_ref()) {
+            if p.os == "linux" && gobuild::go_env(p).is_ok() {
+                found.push(p.to_string());
+            }
+        }
+    } else {
+        let manifest: envelope_oci::ImageManifest = serde_json::from_slice(&bytes)
+            .with_context(|| format!("the base {r} is neither an index nor an image"))?;
+        let config = client
+            .get_blob(&r, &manifest.config)
+            .map_err(crate::images::tls_hint)?;
+        let config: envelope_oci::ImageConfiguration = serde_json::from_slice(&config)
+            .with_context(|| format!("the config of the base {r}"))?;
+        let mut p = Platform::new(&config.os, &config.architecture);
+        p.variant = config.variant;
+        found.push(p.to_string());
+    }
+    found.sort();
+    found.dedup();
+    if found.is_empty() {
+        bail!("the base {r} has no Linux platform envelope can build for");
+    }
+    printer.detail(format!(
+        "the base {r} has the platforms {}",
+        found.join(", ")
+    ));
+    parse_platforms(&found)
 }
 
 /// `[build.images.api]`, as the file spells it.
