@@ -106,7 +106,12 @@ pub struct GoBuild<'a> {
     pub packages: &'a [&'a str],
     pub platform: &'a Platform,
     pub ldflags: Option<&'a str>,
+    /// `-gcflags`, as go takes it (`all=-N -l` for every package).
+    pub gcflags: Option<&'a str>,
     pub tags: Option<&'a str>,
+    /// Go's own settings (GOEXPERIMENT, GOAMD64, ...), set after the
+    /// platform's.
+    pub env: &'a [(String, String)],
     pub output: &'a Path,
 }
 
@@ -123,6 +128,9 @@ impl GoBuild<'_> {
             "-trimpath".into(),
             format!("-ldflags={ldflags}").into(),
         ];
+        if let Some(gcflags) = self.gcflags.filter(|s| !s.trim().is_empty()) {
+            args.push(format!("-gcflags={}", gcflags.trim()).into());
+        }
         if let Some(tags) = self.tags.filter(|s| !s.is_empty()) {
             args.push(format!("-tags={tags}").into());
         }
@@ -160,6 +168,9 @@ pub fn go_build(
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (k, v) in env {
+        cmd.env(k, v);
+    }
+    for (k, v) in build.env {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().map_err(|e| BuildError::GoNotFound {
@@ -342,7 +353,9 @@ mod tests {
             packages: &["./cmd/x"],
             platform: &plat,
             ldflags: Some("-X main.version=1"),
+            gcflags: None,
             tags: Some("netgo"),
+            env: &[],
             output: Path::new("/o/x"),
         };
         let args: Vec<String> = b
@@ -366,7 +379,9 @@ mod tests {
             packages: &["example.com/m/cmd/a", "example.com/m/cmd/b"],
             platform: &plat,
             ldflags: None,
+            gcflags: None,
             tags: None,
+            env: &[],
             output: Path::new("/o/bin"),
         };
         let args: Vec<String> = many

@@ -58,6 +58,13 @@ pub struct ImageOptions {
     /// Files from the source tree copied into the image, in a layer of
     /// their own.
     pub files: Vec<FileEntry>,
+    /// The config's WorkingDir; None: the base's, else /home/nonroot.
+    pub workdir: Option<String>,
+    /// The config's Entrypoint; None: the binary.
+    pub entrypoint: Option<Vec<String>>,
+    /// Annotations of each platform's manifest (OCI manifests only: Docker's
+    /// format has none).
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 /// `{ src = "static/", dst = "/srv/static" }`: a file or a directory
@@ -98,6 +105,9 @@ impl ImageOptions {
             allow_dynamic: false,
             created_by: created_by.to_string(),
             files: Vec::new(),
+            workdir: None,
+            entrypoint: None,
+            annotations: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -233,7 +243,13 @@ pub fn platform_image(
             history: written.history,
         },
     )?;
-    let m = manifest::manifest(&config, &written.layers, base, &bin.platform);
+    let m = manifest::manifest(
+        &config,
+        &written.layers,
+        base,
+        &bin.platform,
+        &opts.annotations,
+    );
     let report = report::report(
         plan,
         report::ReportInput {

@@ -39,7 +39,10 @@ pub struct BuildPlan<'a> {
     pub package: &'a str,
     pub platforms: &'a [Platform],
     pub ldflags: Option<&'a str>,
+    pub gcflags: Option<&'a str>,
     pub tags: Option<&'a str>,
+    /// Go's own settings for `go build` (GOEXPERIMENT, ...).
+    pub go_env: &'a [(String, String)],
     /// The base image of each platform, in the order of `platforms`; None
     /// for the generated scratch base.
     pub bases: Option<&'a [BaseImage]>,
@@ -84,7 +87,9 @@ pub fn build_images<E: From<BuildError>>(
                     packages: &[package],
                     platform,
                     ldflags: plan.ldflags,
+                    gcflags: plan.gcflags,
                     tags: plan.tags,
+                    env: plan.go_env,
                     output: &out,
                 };
                 run_go_build(plan.go, &build, reporter)?;
@@ -167,7 +172,9 @@ pub fn build_binaries(
             packages,
             platform,
             ldflags: plan.ldflags,
+            gcflags: plan.gcflags,
             tags: plan.tags,
+            env: plan.go_env,
             output: &dir,
         };
         run_go_build(plan.go, &build, reporter)?;

@@ -61,6 +61,8 @@ fn builds_programs_refuses_libraries_and_passes_option_errors_through() {
         package: ".",
         platforms: &platforms,
         ldflags: None,
+        gcflags: None,
+        go_env: &[],
         tags: None,
         bases: None,
         name: None,

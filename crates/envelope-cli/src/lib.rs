@@ -87,6 +87,9 @@ pub enum ColorChoice {
     Never,
 }
 
+// One command is parsed per run: the size of its largest variant costs
+// nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build Go packages into minimal, reproducible OCI images.
@@ -718,7 +721,7 @@ pub struct PinArgs {
 }
 
 /// How to reach registries.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RegistryArgs {
     /// Talk plain HTTP to this registry (HOST[:PORT]); repeatable. Loopback
     /// registries (localhost, 127.0.0.1, ::1) always may.
@@ -808,6 +811,40 @@ pub struct BuildArgs {
     #[arg(long, value_name = "TAGS")]
     pub tags: Option<String>,
 
+    /// Compiler flags (passed to `go build -gcflags`).
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+    pub gcflags: Option<String>,
+
+    /// Go settings for `go build`, KEY=VALUE (e.g. GOEXPERIMENT=...);
+    /// repeatable. CGO_ENABLED, GOOS and GOARCH are envelope's.
+    #[arg(long = "go-env", value_name = "KEY=VALUE")]
+    pub go_env: Vec<String>,
+
+    /// Read the build settings from FILE instead of the nearest envelope.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore envelope.toml files: the command line and the defaults only.
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
+
+    /// Print each setting of the image NAME, its value and where it came
+    /// from (a flag, a table of envelope.toml, or the default), and build
+    /// nothing. A JSON object per image with --format json.
+    #[arg(long, value_name = "NAME")]
+    pub explain: Option<String>,
+
+    /// Copy a file or directory of the source tree into the image:
+    /// SRC:DST, DST absolute; repeatable.
+    #[arg(long = "file", value_name = "SRC:DST")]
+    pub files: Vec<String>,
+
+    /// The flags given on the command line, by id (filled in after
+    /// parsing): they win over envelope.toml even when they equal the
+    /// default.
+    #[arg(skip)]
+    pub given: Vec<String>,
+
     #[command(flatten)]
     pub image: ImageArgs,
 }
@@ -827,7 +864,7 @@ pub struct PackageArgs {
 }
 
 /// Options shared by every command that makes an image.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ImageArgs {
     /// Where to write the image; repeat for several. Transports:
     /// oci:DIR[:TAG] (OCI image layout; other images in it are kept),
@@ -900,6 +937,20 @@ pub struct ImageArgs {
     /// The user the image runs as, UID[:GID]. Default 65532:65532 (nonroot).
     #[arg(long, value_name = "UID[:GID]")]
     pub user: Option<String>,
+
+    /// The image's working directory (absolute). Default: the base's, else
+    /// /home/nonroot.
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<String>,
+
+    /// The image's Entrypoint, one word per flag: --entrypoint=/usr/local/bin/app
+    /// --entrypoint=serve. Default: the binary.
+    #[arg(long = "entrypoint", value_name = "WORD", allow_hyphen_values = true)]
+    pub entrypoint: Vec<String>,
+
+    /// Annotations of the image manifest, KEY=VALUE; repeatable.
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
 
     /// Accept a dynamically linked binary on a base without a C library.
     #[arg(long)]

@@ -20,7 +20,9 @@ use std::ops::Range;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 mod scalars;
+mod tree;
 pub use scalars::find_scalars;
+pub use tree::{parse_tree, Node, Tree};
 
 /// Events read per input byte before the text is declared pathological
 /// (a real document makes a few per token; this only bounds a parser that

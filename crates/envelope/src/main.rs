@@ -13,14 +13,18 @@ mod sboms;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use envelope_cli::{Cli, Command};
 
 use crate::printer::Printer;
 
 fn main() -> ExitCode {
     handle_signals();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let (Command::Build(args), Some(("build", m))) = (&mut cli.command, matches.subcommand()) {
+        args.given = commands::build::given_flags(m);
+    }
     let printer = Printer::new(&cli.global);
     images::set_timeout(cli.global.timeout);
     let result = match cli.command {

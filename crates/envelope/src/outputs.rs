@@ -42,7 +42,7 @@ pub fn image_options(
     };
     let mut ports = Vec::new();
     for p in &args.ports {
-        ports.push(normalize_port(p)?);
+        ports.push(normalize_port(p, "--port")?);
     }
     for e in &args.env {
         match e.split_once('=') {
@@ -55,8 +55,22 @@ pub fn image_options(
             bail!("bad --label {l:?}: expected KEY=VALUE");
         }
     }
+    let mut annotations = std::collections::BTreeMap::new();
+    for a in &args.annotations {
+        match a.split_once('=') {
+            Some((k, v)) if !k.is_empty() => {
+                annotations.insert(k.to_string(), v.to_string());
+            }
+            _ => bail!("bad --annotation {a:?}: expected KEY=VALUE"),
+        }
+    }
+    if let Some(w) = &args.workdir {
+        if !w.starts_with('/') {
+            bail!("bad --workdir {w:?}: expected an absolute path");
+        }
+    }
     if let Some(u) = &args.user {
-        validate_user(u)?;
+        validate_user(u, "--user")?;
     }
     if let Some(f) = &args.ca_file {
         if args.ca_certs == envelope_cli::Include::Never {
@@ -82,6 +96,9 @@ pub fn image_options(
         allow_dynamic: args.allow_dynamic,
         created_by,
         files: Vec::new(),
+        workdir: args.workdir.clone(),
+        entrypoint: (!args.entrypoint.is_empty()).then(|| args.entrypoint.clone()),
+        annotations,
     })
 }
 
@@ -101,18 +118,20 @@ fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-fn normalize_port(p: &str) -> Result<String> {
+/// `what`: the flag, or where in envelope.toml the port was written.
+pub fn normalize_port(p: &str, what: &str) -> Result<String> {
     let (num, proto) = p.split_once('/').unwrap_or((p, "tcp"));
     let proto = proto.to_ascii_lowercase();
     match num.parse::<u16>() {
         Ok(n) if n > 0 && matches!(proto.as_str(), "tcp" | "udp" | "sctp") => {
             Ok(format!("{n}/{proto}"))
         }
-        _ => bail!("bad --port {p:?}: expected PORT[/tcp|/udp] with PORT from 1 to 65535"),
+        _ => bail!("bad {what} {p:?}: expected PORT[/tcp|/udp] with PORT from 1 to 65535"),
     }
 }
 
-fn validate_user(u: &str) -> Result<()> {
+/// `what`: the flag, or where in envelope.toml the user was written.
+pub fn validate_user(u: &str, what: &str) -> Result<()> {
     let known = |s: &str| {
         s.parse::<u32>().is_ok()
             || envelope_build::base::KNOWN_USERS
@@ -121,7 +140,7 @@ fn validate_user(u: &str) -> Result<()> {
     };
     let (user, group) = u.split_once(':').map_or((u, None), |(a, b)| (a, Some(b)));
     if !known(user) || group.is_some_and(|g| !known(g)) {
-        bail!("bad --user {u:?}: expected UID[:GID] (numbers) or one of root, nobody, nonroot");
+        bail!("bad {what} {u:?}: expected UID[:GID] (numbers) or one of root, nobody, nonroot");
     }
     Ok(())
 }

@@ -83,16 +83,20 @@ pub(super) fn config(
             user: Some(user.clone()),
             exposed_ports: (!exposed.is_empty()).then_some(exposed),
             env: Some(env),
-            entrypoint: Some(vec![bin_path.to_string()]),
+            entrypoint: Some(
+                opts.entrypoint
+                    .clone()
+                    .unwrap_or_else(|| vec![bin_path.to_string()]),
+            ),
             cmd: (!opts.args.is_empty()).then(|| opts.args.clone()),
             volumes: None,
-            working_dir: Some(
+            working_dir: Some(opts.workdir.clone().unwrap_or_else(|| {
                 base_config
                     .working_dir
                     .clone()
                     .filter(|w| !w.is_empty())
-                    .unwrap_or_else(|| WORKDIR.to_string()),
-            ),
+                    .unwrap_or_else(|| WORKDIR.to_string())
+            })),
             labels: Some(labels),
             stop_signal: base_config.stop_signal.clone(),
         }),

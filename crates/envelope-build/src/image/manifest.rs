@@ -26,6 +26,7 @@ pub(super) fn manifest(
     layers: &[Layer],
     base: Option<&BaseImage>,
     platform: &Platform,
+    extra: &BTreeMap<String, String>,
 ) -> Manifested {
     let docker = base.is_some_and(BaseImage::is_docker);
     let (manifest_type, config_type) = if docker {
@@ -45,7 +46,7 @@ pub(super) fn manifest(
     let base_layers: Vec<(Descriptor, BlobData)> =
         base.map(|b| b.layers.clone()).unwrap_or_default();
     // Docker's schema2 has no annotations; OCI manifests name their base.
-    let annotations = base.filter(|_| !docker).map(|b| {
+    let mut annotations = base.filter(|_| !docker).map(|b| {
         BTreeMap::from([
             (
                 "org.opencontainers.image.base.digest".to_string(),
@@ -57,6 +58,11 @@ pub(super) fn manifest(
             ),
         ])
     });
+    if !docker && !extra.is_empty() {
+        annotations
+            .get_or_insert_with(BTreeMap::new)
+            .extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     let manifest = ImageManifest {
         schema_version: 2,
         media_type: Some(manifest_type.to_string()),

@@ -375,6 +375,14 @@ fn resolve(
         platform: input.platform,
         ldflags: None,
         tags: None,
+        gcflags: None,
+        go_env: Vec::new(),
+        // The nearest envelope.toml (or .ko.yaml) applies, as for build.
+        config: None,
+        isolated: false,
+        explain: None,
+        files: Vec::new(),
+        given: Vec::new(),
         image: ImageArgs {
             push_tags: input.tags,
             registry: input.registry,

@@ -1,0 +1,246 @@
+//! A YAML document read into a tree of values with their line and column,
+//! for configuration files (`.ko.yaml`): scalars stay strings (the reader
+//! decides what they mean), an alias is the value its anchor named.
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+use crate::Error;
+
+/// Collections nested deeper than this are refused (a configuration file
+/// has a handful of levels; this bounds the work and the stack).
+const MAX_DEPTH: usize = 64;
+
+/// Values made per input byte, aliases counted, before the document is
+/// refused (an alias of an alias of ... grows without bound otherwise).
+const NODES_PER_BYTE: usize = 8;
+
+/// A value and where it starts (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub value: Tree,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tree {
+    /// `~`, `null` or nothing, unquoted.
+    Null,
+    Scalar(String),
+    Sequence(Vec<Node>),
+    /// In the file's order.
+    Mapping(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// The scalar's text, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Tree::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Tree::Mapping(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// How a person names the kind of value, for errors.
+    pub fn kind(&self) -> &'static str {
+        match self.value {
+            Tree::Null => "null",
+            Tree::Scalar(_) => "a string",
+            Tree::Sequence(_) => "a list",
+            Tree::Mapping(_) => "a mapping",
+        }
+    }
+}
+
+enum Frame {
+    Sequence(Node, usize),
+    Mapping(Node, Option<Node>, usize),
+}
+
+/// The first document of `text`; None when it has none.
+pub fn parse_tree(text: &str) -> Result<Option<Node>, Error> {
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: Vec<(usize, Node)> = Vec::new();
+    let mut made = 0usize;
+    let limit = text.len().saturating_mul(NODES_PER_BYTE).saturating_add(64);
+    while let Some(next) = parser.next_event() {
+        let (event, span) = match next {
+            Ok(next) => next,
+            Err(e) => return Err(error_at(e.marker(), e.info())),
+        };
+        let at = |value: Tree| Node {
+            value,
+            line: span.start.line(),
+            column: span.start.col() + 1,
+        };
+        let syntax = |message: String| error_at(&span.start, &message);
+        let (node, anchor) = match event {
+            Event::Scalar(value, style, anchor, _) => {
+                let null = style == ScalarStyle::Plain
+                    && matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL");
+                let tree = if null {
+                    Tree::Null
+                } else {
+                    Tree::Scalar(value.into_owned())
+                };
+                (at(tree), anchor)
+            }
+            Event::Alias(id) => {
+                let node = anchors
+                    .iter()
+                    .rev()
+                    .find(|(a, _)| *a == id)
+                    .map(|(_, n)| n.clone())
+                    .ok_or_else(|| syntax("an alias names no anchor before it".into()))?;
+                made = made.saturating_add(count(&node));
+                (node, 0)
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(syntax(format!("nested deeper than {MAX_DEPTH} levels")));
+                }
+                stack.push(if matches!(event, Event::SequenceStart(..)) {
+                    Frame::Sequence(at(Tree::Sequence(Vec::new())), anchor)
+                } else {
+                    Frame::Mapping(at(Tree::Mapping(Vec::new())), None, anchor)
+                });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some(Frame::Sequence(node, anchor)) | Some(Frame::Mapping(node, _, anchor)) => {
+                    (node, anchor)
+                }
+                None => return Err(syntax("a collection ends that did not start".into())),
+            },
+            Event::DocumentEnd | Event::StreamEnd => break,
+            _ => continue,
+        };
+        made += 1;
+        if made > limit {
+            return Err(syntax("the document makes too many values".into()));
+        }
+        if anchor != 0 {
+            anchors.push((anchor, node.clone()));
+        }
+        match stack.last_mut() {
+            None => return Ok(Some(node)),
+            Some(Frame::Sequence(seq, _)) => {
+                if let Tree::Sequence(items) = &mut seq.value {
+                    items.push(node);
+                }
+            }
+            Some(Frame::Mapping(map, key, _)) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => {
+                    if let Tree::Mapping(entries) = &mut map.value {
+                        entries.push((k, node));
+                    }
+                }
+            },
+        }
+    }
+    Ok(None)
+}
+
+fn error_at(at: &saphyr_parser::Marker, message: &str) -> Error {
+    Error::Syntax {
+        line: at.line(),
+        column: at.col() + 1,
+        message: message.to_string(),
+    }
+}
+
+/// The values in a node, itself included.
+fn count(node: &Node) -> usize {
+    match &node.value {
+        Tree::Sequence(items) => 1 + items.iter().map(count).sum::<usize>(),
+        Tree::Mapping(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| count(k) + count(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Node {
+        parse_tree(text).expect("parses").expect("a document")
+    }
+
+    #[test]
+    fn values_with_positions() {
+        let doc = parse(
+            "# ko\ndefaultBaseImage: cgr.dev/x:1\nbuilds:\n- id: api\n  main: ./cmd/api\n  ldflags: [\"-X a=b\", '-s']\nempty:\n",
+        );
+        let base = doc.get("defaultBaseImage").expect("base");
+        assert_eq!(
+            (base.as_str(), base.line, base.column),
+            (Some("cgr.dev/x:1"), 2, 19)
+        );
+        let Tree::Sequence(builds) = &doc.get("builds").expect("builds").value else {
+            panic!("a list")
+        };
+        let main = builds[0].get("main").expect("main");
+        assert_eq!(
+            (main.as_str(), main.line, main.column),
+            (Some("./cmd/api"), 5, 9)
+        );
+        let Tree::Sequence(flags) = &builds[0].get("ldflags").expect("ldflags").value else {
+            panic!("a list")
+        };
+        assert_eq!(flags[1].as_str(), Some("-s"));
+        assert_eq!(doc.get("empty").map(|n| &n.value), Some(&Tree::Null));
+        assert_eq!(doc.get("missing"), None);
+    }
+
+    #[test]
+    fn aliases_are_their_anchors_value() {
+        let doc = parse("env: &e [A=1]\nother: *e\n");
+        assert_eq!(
+            doc.get("env").map(|n| &n.value),
+            doc.get("other").map(|n| &n.value)
+        );
+    }
+
+    #[test]
+    fn bad_documents_are_errors_not_panics() {
+        assert!(matches!(
+            parse_tree("a: [1, 2\n"),
+            Err(Error::Syntax { line: 2, .. })
+        ));
+        assert!(parse_tree("a: *nothing\n").is_err());
+        let deep = "[".repeat(200);
+        assert!(parse_tree(&deep).is_err());
+        // A billion laughs is refused, not expanded.
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x]\n");
+        for i in 0..12 {
+            text.push_str(&format!(
+                "b{i}: &b{i} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n",
+                p = if i == 0 {
+                    "a".to_string()
+                } else {
+                    format!("b{}", i - 1)
+                }
+            ));
+        }
+        assert!(parse_tree(&text).is_err());
+        assert_eq!(parse_tree("").expect("empty"), None);
+    }
+}
