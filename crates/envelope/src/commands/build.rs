@@ -801,7 +801,8 @@ struct Target {
 
 /// The arguments with each pattern (./..., ./cmd/...) replaced by the main
 /// packages it matches, by import path; a pattern that matches none is an
-/// error naming what it matched.
+/// error naming what it matched. With several arguments, a command named
+/// directly is replaced by its import path too.
 fn expand_patterns(
     go: &GoTool,
     workdir: &Path,
@@ -812,6 +813,24 @@ fn expand_patterns(
     let mut packages: Vec<Target> = Vec::new();
     for arg in given {
         if !gobuild::is_pattern(arg) {
+            // Several commands named one by one share a `go build` too
+            // (by import path, as a pattern lists them); anything else is
+            // left for the build to explain.
+            if given.len() > 1 {
+                if let Ok(listed) = list_packages(go, workdir, arg, platform) {
+                    if let [one] = listed.as_slice() {
+                        if one.name == "main" {
+                            if !packages.iter().any(|t| t.package == one.import_path) {
+                                packages.push(Target {
+                                    package: one.import_path.clone(),
+                                    listed: true,
+                                });
+                            }
+                            continue;
+                        }
+                    }
+                }
+            }
             packages.push(Target {
                 package: arg.clone(),
                 listed: false,
