@@ -23,17 +23,29 @@ pub fn push_referrer(
     target: &RegistryRef,
     a: &Artifact,
 ) -> Result<Attached, Error> {
-    for (d, data) in [&a.config, &a.document] {
-        if !client.blob_exists(target, &d.digest)? {
-            client.upload_blob(target, &d.digest, data, &|_| {})?;
+    // Pushed before (the same image and SBOM pushed again): nothing is
+    // sent, and only whether it is listed is checked below.
+    let digest = &a.descriptor.digest;
+    let present = client
+        .head_manifest_quick(&target.with_digest(digest.clone()))?
+        .as_ref()
+        == Some(digest);
+    let mut subject_seen = false;
+    if !present {
+        for (d, data) in [&a.config, &a.document] {
+            if !client.blob_exists(target, &d.digest)? {
+                client.upload_blob(target, &d.digest, data, &|_| {})?;
+            }
         }
+        subject_seen = client
+            .put_manifest_subject(
+                target,
+                &digest.to_string(),
+                media_types::OCI_MANIFEST,
+                &a.manifest,
+            )?
+            .1;
     }
-    let (_, subject_seen) = client.put_manifest_subject(
-        target,
-        &a.descriptor.digest.to_string(),
-        media_types::OCI_MANIFEST,
-        &a.manifest,
-    )?;
     if subject_seen {
         return Ok(Attached::ReferrersApi);
     }

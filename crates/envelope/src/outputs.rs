@@ -195,16 +195,61 @@ pub struct AttachedSbom {
     pub via: String,
 }
 
+/// What the writes of one run share: one registry client (its tokens),
+/// made when the first image is pushed, and one push session, so a blob
+/// several images hold is uploaded once per registry.
+pub struct WriteSession<'a> {
+    registry: &'a envelope_cli::RegistryArgs,
+    client: std::sync::OnceLock<envelope_registry::Client>,
+    push: envelope_registry::PushSession,
+}
+
+impl WriteSession<'_> {
+    pub fn new(registry: &envelope_cli::RegistryArgs) -> WriteSession<'_> {
+        WriteSession {
+            registry,
+            client: std::sync::OnceLock::new(),
+            push: envelope_registry::PushSession::new(),
+        }
+    }
+
+    fn client(&self) -> Result<&envelope_registry::Client> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let made = crate::images::client(self.registry)?;
+        Ok(self.client.get_or_init(|| made))
+    }
+}
+
+/// What [`write_outputs`] wrote: each output as a reference, the SBOMs
+/// attached, and whether any output did not already hold the image.
+#[derive(Debug)]
+pub struct Written {
+    pub outputs: Vec<String>,
+    pub sboms: Vec<AttachedSbom>,
+    pub changed: bool,
+}
+
+/// Does the layout already hold `image` under `tag`? Archives are written
+/// anew each time, so they never do.
+fn layout_holds(dir: &Path, tag: Option<&str>, image: &ImageBlobs) -> bool {
+    envelope_oci::OciLayout::open(dir)
+        .and_then(|l| l.resolve(tag))
+        .is_ok_and(|d| d.digest == image.root.digest)
+}
+
 /// Writes the image to every output, with its SBOM (--sbom) where an
-/// output can hold one; returns what was written, as refs, and the SBOMs.
+/// output can hold one, pushing in `session`.
 pub fn write_outputs(
+    session: &WriteSession<'_>,
     image: &ImageBlobs,
     outputs: &[ImageRef],
     name: &str,
     many: bool,
     args: &ImageArgs,
     printer: &Printer,
-) -> Result<(Vec<String>, Vec<AttachedSbom>)> {
+) -> Result<Written> {
     let epoch = crate::images::source_date_epoch()?;
     // Only layouts with a tag and registries hold an SBOM: make it only
     // when one of the outputs is such.
@@ -222,6 +267,7 @@ pub fn write_outputs(
     };
     let mut written = Vec::new();
     let mut attached = Vec::new();
+    let mut changed = false;
     let mut note = |output: &str, a: &envelope_oci::Artifact, via: &str| {
         let subject = serde_json::from_slice::<envelope_oci::ImageManifest>(&a.manifest)
             .ok()
@@ -240,20 +286,22 @@ pub fn write_outputs(
     for o in outputs {
         let resolved = resolve_output(o, name, many);
         if let ImageRef::Docker { reference } = &resolved {
-            let client = crate::images::client(&args.registry)?;
-            let pushed = crate::images::push(
-                &client,
+            let client = session.client()?;
+            let (pushed, sent) = crate::images::push(
+                client,
+                &session.push,
                 image,
                 reference,
                 &args.push_tags,
                 &base_repos(args),
                 printer,
             )?;
+            changed |= sent;
             let target = crate::images::parse_registry_ref(reference)?;
             for a in &sboms {
                 // The image is pushed: a registry that refuses the SBOM
                 // artifact does not undo that, nor stop the other outputs.
-                match envelope_registry::referrers::push_referrer(&client, &target, a) {
+                match envelope_registry::referrers::push_referrer(client, &target, a) {
                     Ok(how) => {
                         let via = match how {
                             envelope_registry::referrers::Attached::ReferrersApi => {
@@ -271,6 +319,10 @@ pub fn write_outputs(
             written.push(pushed);
             continue;
         }
+        changed |= match &resolved {
+            ImageRef::Oci { dir, tag } => !layout_holds(dir, tag.as_deref(), image),
+            _ => true,
+        };
         match &resolved {
             ImageRef::Oci { dir, tag } => {
                 envelope_oci::write_oci_layout(dir, image, tag.as_deref()).and_then(|()| {
@@ -312,7 +364,114 @@ pub fn write_outputs(
         }
         written.push(resolved.to_string());
     }
-    Ok((written, attached))
+    Ok(Written {
+        outputs: written,
+        sboms: attached,
+        changed,
+    })
+}
+
+/// Writes (or pushes) the built images, each to its destination (the
+/// default repository's) or else to `outputs` (the default layout when
+/// none), several at a time (as many as the machine has cores) in one
+/// session. The reports come in the order of `images`. After a failure no
+/// other image is started, and the first failure in that order is the
+/// error, naming its package.
+pub fn write_images<P: AsRef<str> + Sync>(
+    images: &[(P, envelope_build::BuiltImage, Option<ImageRef>, f64)],
+    outputs: &[ImageRef],
+    args: &ImageArgs,
+    printer: &Printer,
+) -> Result<Vec<ImageReport>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    let session = WriteSession::new(&args.registry);
+    let many = images.len() > 1;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(images.len());
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Mutex<Vec<Option<Result<ImageReport>>>> =
+        Mutex::new(images.iter().map(|_| None).collect());
+    let write_one = |(package, built, destination, seconds): &(
+        P,
+        envelope_build::BuiltImage,
+        Option<ImageRef>,
+        f64,
+    )| {
+        let started = std::time::Instant::now();
+        let package = package.as_ref();
+        let outs = match destination {
+            Some(d) => vec![d.clone()],
+            None if outputs.is_empty() => vec![default_output(&built.name)],
+            None => outputs.to_vec(),
+        };
+        let written = write_outputs(
+            &session,
+            &built.image,
+            &outs,
+            &built.name,
+            many,
+            args,
+            printer,
+        )
+        .with_context(|| format!("writing the image of {package}"))?;
+        Ok(report_of(
+            &built.name,
+            Some(package),
+            &built.image,
+            &built.platforms,
+            written,
+            seconds + started.elapsed().as_secs_f64(),
+        ))
+    };
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(item) = images.get(i) else { break };
+                if failed.load(Ordering::SeqCst) {
+                    break;
+                }
+                let result = write_one(item);
+                if result.is_err() {
+                    failed.store(true, Ordering::SeqCst);
+                }
+                let mut slots = results
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(slot) = slots.get_mut(i) {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut reports = Vec::new();
+    let mut first_error = None;
+    for result in results {
+        match result {
+            Some(Ok(r)) => reports.push(r),
+            Some(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            // Not started, after another image failed.
+            None => {}
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None if reports.len() == images.len() => Ok(reports),
+        None => bail!(
+            "{} of {} images were not written",
+            images.len() - reports.len(),
+            images.len()
+        ),
+    }
 }
 
 fn ensure_parent(file: &Path) -> Result<()> {
@@ -435,6 +594,10 @@ pub struct ImageReport {
     pub outputs: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sboms: Vec<AttachedSbom>,
+    /// Whether some output did not already hold this image (a registry
+    /// tag or layout tag pointing elsewhere, or an archive, which is
+    /// always written anew).
+    pub changed: bool,
     pub seconds: f64,
 }
 
@@ -443,7 +606,7 @@ pub fn report_of(
     package: Option<&str>,
     image: &ImageBlobs,
     platforms: &[PlatformImage],
-    (outputs, sboms): (Vec<String>, Vec<AttachedSbom>),
+    written: Written,
     seconds: f64,
 ) -> ImageReport {
     ImageReport {
@@ -452,8 +615,9 @@ pub fn report_of(
         digest: image.root.digest.clone(),
         media_type: image.root.media_type.clone(),
         platforms: platforms.iter().map(|p| p.report.clone()).collect(),
-        outputs,
-        sboms,
+        outputs: written.outputs,
+        sboms: written.sboms,
+        changed: written.changed,
         seconds,
     }
 }
@@ -514,11 +678,16 @@ fn print_human(out: &mut impl Write, r: &ImageReport, verbose: bool) -> Result<(
     let plats: Vec<&str> = r.platforms.iter().map(|p| p.platform.as_str()).collect();
     writeln!(
         out,
-        "{BOLD}{}{BOLD:#} {} ({}) in {:.1}s",
+        "{BOLD}{}{BOLD:#} {} ({}) in {:.1}s{}",
         r.name,
         r.digest,
         plats.join(", "),
-        r.seconds
+        r.seconds,
+        if r.changed {
+            String::new()
+        } else {
+            format!(", {DIM}unchanged{DIM:#}")
+        }
     )?;
     for p in &r.platforms {
         if r.platforms.len() > 1 {

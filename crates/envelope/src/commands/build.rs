@@ -153,32 +153,7 @@ pub fn build(args: &BuildArgs, printer: &Printer) -> Result<Vec<ImageReport>> {
             .iter()
             .map(|(package, image, dest, _)| (package.as_str(), dest_key(&image.name, dest))),
     )?;
-    let mut reports: Vec<ImageReport> = Vec::new();
-    for (package, built, destination, seconds) in built {
-        let started = Instant::now();
-        let outs = match destination {
-            Some(d) => vec![d],
-            None if outputs.is_empty() => vec![image::default_output(&built.name)],
-            None => outputs.clone(),
-        };
-        let written = image::write_outputs(
-            &built.image,
-            &outs,
-            &built.name,
-            packages.len() > 1,
-            &args.image,
-            printer,
-        )
-        .with_context(|| format!("writing the image of {package}"))?;
-        reports.push(image::report_of(
-            &built.name,
-            Some(package),
-            &built.image,
-            &built.platforms,
-            written,
-            seconds + started.elapsed().as_secs_f64(),
-        ));
-    }
+    let reports = image::write_images(&built, &outputs, &args.image, printer)?;
     if let Some(file) = &args.image_refs {
         image::write_image_refs(file, args.image.format, &reports)?;
     }
