@@ -99,9 +99,20 @@ pub fn list_referrers(
     subject: &Digest,
     artifact_type: Option<&str>,
 ) -> Result<Vec<Descriptor>, Error> {
-    let index = match client.get_referrers(target, subject)? {
-        Some(i) => i,
-        None => {
+    find_referrers(client, target, subject, artifact_type).map(|(_, found)| found)
+}
+
+/// [`list_referrers`], and whether they came from the referrers API or
+/// the tag schema.
+pub fn find_referrers(
+    client: &Client,
+    target: &RegistryRef,
+    subject: &Digest,
+    artifact_type: Option<&str>,
+) -> Result<(Attached, Vec<Descriptor>), Error> {
+    let (via, index) = match client.get_referrers(target, subject)? {
+        Some(i) => (Attached::ReferrersApi, i),
+        None => (Attached::FallbackTag, {
             let tagged = target.with_tag(&fallback_tag(subject));
             match client.head_manifest(&tagged)? {
                 None => ImageIndex::empty(),
@@ -112,13 +123,14 @@ pub fn list_referrers(
                     })?
                 }
             }
-        }
+        }),
     };
-    Ok(index
+    let found = index
         .manifests
         .into_iter()
         .filter(|d| artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t)))
-        .collect())
+        .collect();
+    Ok((via, found))
 }
 
 /// Fetches a referrer's manifest and its first layer (the document), each

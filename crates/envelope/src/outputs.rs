@@ -239,6 +239,96 @@ fn layout_holds(dir: &Path, tag: Option<&str>, image: &ImageBlobs) -> bool {
         .is_ok_and(|d| d.digest == image.root.digest)
 }
 
+fn via_name(how: envelope_registry::referrers::Attached) -> &'static str {
+    match how {
+        envelope_registry::referrers::Attached::ReferrersApi => "referrers-api",
+        envelope_registry::referrers::Attached::FallbackTag => "tag-schema",
+    }
+}
+
+/// The SBOMs of the kind asked for that every output able to hold one
+/// already holds for this very image (a rebuild that changed nothing), so
+/// they need not be made and sent again; None when one output lacks its
+/// SBOM or the image, or cannot be asked.
+fn attached_before(
+    session: &WriteSession<'_>,
+    image: &ImageBlobs,
+    outputs: &[ImageRef],
+    name: &str,
+    many: bool,
+    args: &ImageArgs,
+) -> Option<Vec<AttachedSbom>> {
+    let media_type = match args.sbom {
+        envelope_cli::SbomKind::None => return None,
+        envelope_cli::SbomKind::Spdx => crate::sboms::SPDX_MEDIA_TYPE,
+        envelope_cli::SbomKind::Cyclonedx => crate::sboms::CYCLONEDX_MEDIA_TYPE,
+    };
+    let subjects: Vec<Digest> = if envelope_oci::media_types::is_index(&image.root.media_type) {
+        let bytes = image.read(&image.root.digest).ok()?;
+        let index: envelope_oci::ImageIndex = serde_json::from_slice(&bytes).ok()?;
+        index.manifests.into_iter().map(|d| d.digest).collect()
+    } else {
+        vec![image.root.digest.clone()]
+    };
+    let mut found = Vec::new();
+    for o in outputs {
+        let resolved = resolve_output(o, name, many);
+        let mut add = |output: &str, d: &envelope_oci::Descriptor, subject: &Digest, via: &str| {
+            found.push(AttachedSbom {
+                output: output.to_string(),
+                digest: d.digest.clone(),
+                media_type: media_type.to_string(),
+                subject: subject.clone(),
+                via: via.to_string(),
+            });
+        };
+        match &resolved {
+            ImageRef::Docker { reference } => {
+                let target = crate::images::parse_registry_ref(reference).ok()?;
+                let mut tags: Vec<&String> = target.tag.iter().collect();
+                tags.extend(&args.push_tags);
+                let client = session.client().ok()?;
+                for t in &tags {
+                    let held = client.head_manifest_quick(&target.with_tag(t)).ok()??;
+                    if held != image.root.digest {
+                        return None;
+                    }
+                }
+                let shown = match tags.first() {
+                    Some(t) => format!("{}:{t}@{}", target.name(), image.root.digest),
+                    None => return None,
+                };
+                for subject in &subjects {
+                    let (how, refs) = envelope_registry::referrers::find_referrers(
+                        client,
+                        &target,
+                        subject,
+                        Some(media_type),
+                    )
+                    .ok()?;
+                    add(&shown, refs.first()?, subject, via_name(how));
+                }
+            }
+            ImageRef::Oci { dir, tag: Some(t) } => {
+                if !layout_holds(dir, Some(t), image) {
+                    return None;
+                }
+                let layout = envelope_oci::OciLayout::open(dir).ok()?;
+                for subject in &subjects {
+                    let refs = layout.referrers(subject).ok()?;
+                    let (d, _) = refs
+                        .iter()
+                        .find(|(d, _)| d.artifact_type.as_deref() == Some(media_type))?;
+                    add(&resolved.to_string(), d, subject, "index.json");
+                }
+            }
+            // Untagged layouts and archives hold no SBOM.
+            _ => {}
+        }
+    }
+    Some(found)
+}
+
 /// Writes the image to every output, with its SBOM (--sbom) where an
 /// output can hold one, pushing in `session`.
 pub fn write_outputs(
@@ -260,13 +350,20 @@ pub fn write_outputs(
             ImageRef::Docker { .. } | ImageRef::Oci { tag: Some(_), .. }
         )
     });
-    let sboms = if wanted && holder {
-        crate::sboms::artifacts_for(image, name, args.sbom, epoch, printer)?
+    let already = if wanted && holder {
+        attached_before(session, image, outputs, name, many, args)
     } else {
-        Vec::new()
+        None
+    };
+    let sboms = match already {
+        Some(_) => Vec::new(),
+        None if wanted && holder => {
+            crate::sboms::artifacts_for(image, name, args.sbom, epoch, printer)?
+        }
+        None => Vec::new(),
     };
     let mut written = Vec::new();
-    let mut attached = Vec::new();
+    let mut attached = already.unwrap_or_default();
     let mut changed = false;
     let mut note = |output: &str, a: &envelope_oci::Artifact, via: &str| {
         let subject = serde_json::from_slice::<envelope_oci::ImageManifest>(&a.manifest)
@@ -302,15 +399,7 @@ pub fn write_outputs(
                 // The image is pushed: a registry that refuses the SBOM
                 // artifact does not undo that, nor stop the other outputs.
                 match envelope_registry::referrers::push_referrer(client, &target, a) {
-                    Ok(how) => {
-                        let via = match how {
-                            envelope_registry::referrers::Attached::ReferrersApi => {
-                                "referrers-api"
-                            }
-                            envelope_registry::referrers::Attached::FallbackTag => "tag-schema",
-                        };
-                        note(&pushed, a, via);
-                    }
+                    Ok(how) => note(&pushed, a, via_name(how)),
                     Err(e) => printer.warn(format!(
                         "{pushed} is pushed, but its SBOM could not be attached: {e} (--sbom none skips it)"
                     )),
@@ -319,11 +408,14 @@ pub fn write_outputs(
             written.push(pushed);
             continue;
         }
-        changed |= match &resolved {
-            ImageRef::Oci { dir, tag } => !layout_holds(dir, tag.as_deref(), image),
-            _ => true,
+        let held = match &resolved {
+            ImageRef::Oci { dir, tag } => layout_holds(dir, tag.as_deref(), image),
+            _ => false,
         };
+        changed |= !held;
         match &resolved {
+            // Rewriting would move its entry to the end of index.json.
+            ImageRef::Oci { .. } if held && sboms.is_empty() => Ok(()),
             ImageRef::Oci { dir, tag } => {
                 envelope_oci::write_oci_layout(dir, image, tag.as_deref()).and_then(|()| {
                     // An untagged layout must keep one untagged entry: skopeo
@@ -373,8 +465,8 @@ pub fn write_outputs(
 
 /// Writes (or pushes) the built images, each to its destination (the
 /// default repository's) or else to `outputs` (the default layout when
-/// none), several at a time (as many as the machine has cores) in one
-/// session. The reports come in the order of `images`. After a failure no
+/// none), in one session; when every output is a registry, several
+/// images at a time (as many as the machine has cores). The reports come in the order of `images`. After a failure no
 /// other image is started, and the first failure in that order is the
 /// error, naming its package.
 pub fn write_images<P: AsRef<str> + Sync>(
@@ -388,30 +480,43 @@ pub fn write_images<P: AsRef<str> + Sync>(
 
     let session = WriteSession::new(&args.registry);
     let many = images.len() > 1;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(images.len());
+    let destinations: Vec<Vec<ImageRef>> = images
+        .iter()
+        .map(|(_, built, destination, _)| match destination {
+            Some(d) => vec![d.clone()],
+            None if outputs.is_empty() => vec![default_output(&built.name)],
+            None => outputs.to_vec(),
+        })
+        .collect();
+    // Images pushed to registries go in parallel; files on this machine
+    // are written one image after the other, so a layout's index.json
+    // lists them in package order every time.
+    let all_pushed = destinations
+        .iter()
+        .flatten()
+        .all(|o| matches!(o, ImageRef::Docker { .. }));
+    let workers = if all_pushed {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(images.len())
+    } else {
+        images.len().min(1)
+    };
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let results: Mutex<Vec<Option<Result<ImageReport>>>> =
         Mutex::new(images.iter().map(|_| None).collect());
-    let write_one = |(package, built, destination, seconds): &(
-        P,
-        envelope_build::BuiltImage,
-        Option<ImageRef>,
-        f64,
-    )| {
+    let write_one = |i: usize| {
         let started = std::time::Instant::now();
-        let package = package.as_ref();
-        let outs = match destination {
-            Some(d) => vec![d.clone()],
-            None if outputs.is_empty() => vec![default_output(&built.name)],
-            None => outputs.to_vec(),
+        let (Some((package, built, _, seconds)), Some(outs)) = (images.get(i), destinations.get(i))
+        else {
+            bail!("no image {i}");
         };
+        let package = package.as_ref();
         let written = write_outputs(
             &session,
             &built.image,
-            &outs,
+            outs,
             &built.name,
             many,
             args,
@@ -431,11 +536,10 @@ pub fn write_images<P: AsRef<str> + Sync>(
         for _ in 0..workers {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(item) = images.get(i) else { break };
-                if failed.load(Ordering::SeqCst) {
+                if i >= images.len() || failed.load(Ordering::SeqCst) {
                     break;
                 }
-                let result = write_one(item);
+                let result = write_one(i);
                 if result.is_err() {
                     failed.store(true, Ordering::SeqCst);
                 }

@@ -1,7 +1,8 @@
 //! Many images pushed in one run, through a proxy that logs every request
 //! to a real registry: a blob the images share is uploaded once and
 //! mounted into the other repositories; pushing the same images again
-//! sends nothing (HEAD and GET only) and reports them unchanged.
+//! sends nothing (HEAD and GET only), finds the SBOMs attached before and
+//! reports the images unchanged; so does writing them to a layout again.
 
 #![cfg(feature = "external-tools")]
 
@@ -102,6 +103,9 @@ fn shared_blobs_go_up_once_and_an_unchanged_push_only_asks() {
     {
         assert_eq!(a["digest"], b["digest"]);
         assert_eq!(b["changed"], false, "{b}");
+        // The SBOM attached the first time is found, not made again.
+        assert_eq!(a["sboms"].as_array().map(Vec::len), Some(1), "{a}");
+        assert_eq!(a["sboms"], b["sboms"]);
         for l in b["platforms"][0]["layers"].as_array().expect("layers") {
             assert_eq!(l["cached"], true, "no new blob: {l}");
         }
@@ -111,4 +115,46 @@ fn shared_blobs_go_up_once_and_an_unchanged_push_only_asks() {
         .env("ENVELOPE_REPO", &repo)
         .args(["build", "./cmd/..."]));
     assert_eq!(out.matches(", unchanged").count(), NAMES.len(), "{out}");
+}
+
+#[test]
+fn an_unchanged_layout_keeps_its_images_and_their_sboms() {
+    let tmp = tempdir();
+    let dir = project(tmp.path());
+    let layout = tmp.path().join("layout");
+    let build = || {
+        json(&ok(envelope(&dir, &tmp.path().join("cache"))
+            .env_remove("ENVELOPE_REPO")
+            .env_remove("KO_DOCKER_REPO")
+            .args(["build", "--format", "json", "./cmd/...", "-o"])
+            .arg(format!("oci:{}", layout.display()))))
+    };
+    let first = build();
+    let index = std::fs::read(layout.join("index.json")).expect("index.json");
+    let second = build();
+    assert_eq!(
+        std::fs::read(layout.join("index.json")).expect("index.json"),
+        index
+    );
+    let (a, b) = (
+        first["images"].as_array().expect("images"),
+        second["images"].as_array().expect("images"),
+    );
+    assert_eq!(a.len(), NAMES.len());
+    for (a, b) in a.iter().zip(b) {
+        assert_eq!(a["changed"], true, "{a}");
+        assert_eq!(b["changed"], false, "{b}");
+        assert_eq!(a["digest"], b["digest"]);
+        assert_eq!(a["sboms"].as_array().map(Vec::len), Some(1), "{a}");
+        assert_eq!(a["sboms"], b["sboms"]);
+    }
+    // A changed source changes every image, each reported so.
+    std::fs::write(
+        dir.join("internal/lib/lib.go"),
+        "package lib\n\nfunc Who(name string) string { return \"I am really \" + name }\n",
+    )
+    .expect("write");
+    for i in build()["images"].as_array().expect("images") {
+        assert_eq!(i["changed"], true, "{i}");
+    }
 }
