@@ -32,21 +32,10 @@ cargo build --release --locked --manifest-path "$root/Cargo.toml" -q -p envelope
 envelope="$root/target/release/envelope"
 out="$here/out"; mkdir -p "$out"
 work=$(mktemp -d /tmp/envelope-bench-projects.XXXXXX | tr 'A-Z' 'a-z'); mkdir -p "$work"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-crane registry serve --address "127.0.0.1:$port" >"$work/registry.log" 2>&1 &
-registry=$!
+source "$here/registry.sh"
+start_crane_registry "$work"
 trap 'kill $registry 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 50); do
-  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-reg="127.0.0.1:$port"
-
-# The scratch-like base for ko: one empty layer, platform linux/amd64.
-tar -cf "$work/empty.tar" -T /dev/null
-crane append --oci-empty-base -f "$work/empty.tar" -t "$reg/base:v1" >/dev/null
-crane mutate --set-platform linux/amd64 "$reg/base:v1" -t "$reg/base:v1" >/dev/null
-export KO_DEFAULTBASEIMAGE="$reg/base@$(crane digest "$reg/base:v1")"
+ko_scratch_base "$work"
 
 # The module.
 src="$work/src"

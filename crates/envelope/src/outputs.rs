@@ -253,12 +253,10 @@ fn via_name(how: envelope_registry::referrers::Attached) -> &'static str {
 fn attached_before(
     session: &WriteSession<'_>,
     image: &ImageBlobs,
-    outputs: &[ImageRef],
-    name: &str,
-    many: bool,
-    args: &ImageArgs,
+    resolved: &[ImageRef],
+    (sbom, push_tags): (envelope_cli::SbomKind, &[String]),
 ) -> Option<Vec<AttachedSbom>> {
-    let media_type = match args.sbom {
+    let media_type = match sbom {
         envelope_cli::SbomKind::None => return None,
         envelope_cli::SbomKind::Spdx => crate::sboms::SPDX_MEDIA_TYPE,
         envelope_cli::SbomKind::Cyclonedx => crate::sboms::CYCLONEDX_MEDIA_TYPE,
@@ -271,8 +269,7 @@ fn attached_before(
         vec![image.root.digest.clone()]
     };
     let mut found = Vec::new();
-    for o in outputs {
-        let resolved = resolve_output(o, name, many);
+    for resolved in resolved {
         let mut add = |output: &str, d: &envelope_oci::Descriptor, subject: &Digest, via: &str| {
             found.push(AttachedSbom {
                 output: output.to_string(),
@@ -282,11 +279,11 @@ fn attached_before(
                 via: via.to_string(),
             });
         };
-        match &resolved {
+        match resolved {
             ImageRef::Docker { reference } => {
                 let target = crate::images::parse_registry_ref(reference).ok()?;
                 let mut tags: Vec<&String> = target.tag.iter().collect();
-                tags.extend(&args.push_tags);
+                tags.extend(push_tags);
                 let client = session.client().ok()?;
                 for t in &tags {
                     let held = client.head_manifest_quick(&target.with_tag(t)).ok()??;
@@ -344,14 +341,18 @@ pub fn write_outputs(
     // Only layouts with a tag and registries hold an SBOM: make it only
     // when one of the outputs is such.
     let wanted = args.sbom != envelope_cli::SbomKind::None;
-    let holder = outputs.iter().any(|o| {
+    let resolved: Vec<ImageRef> = outputs
+        .iter()
+        .map(|o| resolve_output(o, name, many))
+        .collect();
+    let holder = resolved.iter().any(|o| {
         matches!(
-            resolve_output(o, name, many),
+            o,
             ImageRef::Docker { .. } | ImageRef::Oci { tag: Some(_), .. }
         )
     });
     let already = if wanted && holder {
-        attached_before(session, image, outputs, name, many, args)
+        attached_before(session, image, &resolved, (args.sbom, &args.push_tags))
     } else {
         None
     };
@@ -380,8 +381,7 @@ pub fn write_outputs(
             });
         }
     };
-    for o in outputs {
-        let resolved = resolve_output(o, name, many);
+    for resolved in resolved {
         if let ImageRef::Docker { reference } = &resolved {
             let client = session.client()?;
             let (pushed, sent) = crate::images::push(
