@@ -246,88 +246,43 @@ fn via_name(how: envelope_registry::referrers::Attached) -> &'static str {
     }
 }
 
-/// The SBOMs of the kind asked for that every output able to hold one
-/// already holds for this very image (a rebuild that changed nothing), so
-/// they need not be made and sent again; None when one output lacks its
-/// SBOM or the image, or cannot be asked.
-fn attached_before(
-    session: &WriteSession<'_>,
-    image: &ImageBlobs,
-    resolved: &[ImageRef],
-    (sbom, push_tags): (envelope_cli::SbomKind, &[String]),
+/// The manifests an SBOM describes: the image's, or each of its index's.
+fn sbom_subjects(image: &ImageBlobs) -> Result<Vec<Digest>> {
+    if !envelope_oci::media_types::is_index(&image.root.media_type) {
+        return Ok(vec![image.root.digest.clone()]);
+    }
+    let index: envelope_oci::ImageIndex = serde_json::from_slice(&image.read(&image.root.digest)?)?;
+    Ok(index.manifests.into_iter().map(|d| d.digest).collect())
+}
+
+/// The SBOMs (one per subject, of `media_type`) an output already holds
+/// for an image it held before: a rebuild that changed nothing neither
+/// makes nor sends them again. None when one is missing or cannot be
+/// looked up.
+fn sboms_held(
+    output: &str,
+    subjects: &[Digest],
+    media_type: &str,
+    find: impl Fn(&Digest) -> Option<(&'static str, Digest)>,
 ) -> Option<Vec<AttachedSbom>> {
-    let media_type = match sbom {
-        envelope_cli::SbomKind::None => return None,
-        envelope_cli::SbomKind::Spdx => crate::sboms::SPDX_MEDIA_TYPE,
-        envelope_cli::SbomKind::Cyclonedx => crate::sboms::CYCLONEDX_MEDIA_TYPE,
-    };
-    let subjects: Vec<Digest> = if envelope_oci::media_types::is_index(&image.root.media_type) {
-        let bytes = image.read(&image.root.digest).ok()?;
-        let index: envelope_oci::ImageIndex = serde_json::from_slice(&bytes).ok()?;
-        index.manifests.into_iter().map(|d| d.digest).collect()
-    } else {
-        vec![image.root.digest.clone()]
-    };
-    let mut found = Vec::new();
-    for resolved in resolved {
-        let mut add = |output: &str, d: &envelope_oci::Descriptor, subject: &Digest, via: &str| {
-            found.push(AttachedSbom {
+    subjects
+        .iter()
+        .map(|subject| {
+            let (via, digest) = find(subject)?;
+            Some(AttachedSbom {
                 output: output.to_string(),
-                digest: d.digest.clone(),
+                digest,
                 media_type: media_type.to_string(),
                 subject: subject.clone(),
                 via: via.to_string(),
-            });
-        };
-        match resolved {
-            ImageRef::Docker { reference } => {
-                let target = crate::images::parse_registry_ref(reference).ok()?;
-                let mut tags: Vec<&String> = target.tag.iter().collect();
-                tags.extend(push_tags);
-                let client = session.client().ok()?;
-                for t in &tags {
-                    let held = client.head_manifest_quick(&target.with_tag(t)).ok()??;
-                    if held != image.root.digest {
-                        return None;
-                    }
-                }
-                let shown = match tags.first() {
-                    Some(t) => format!("{}:{t}@{}", target.name(), image.root.digest),
-                    None => return None,
-                };
-                for subject in &subjects {
-                    let (how, refs) = envelope_registry::referrers::find_referrers(
-                        client,
-                        &target,
-                        subject,
-                        Some(media_type),
-                    )
-                    .ok()?;
-                    add(&shown, refs.first()?, subject, via_name(how));
-                }
-            }
-            ImageRef::Oci { dir, tag: Some(t) } => {
-                if !layout_holds(dir, Some(t), image) {
-                    return None;
-                }
-                let layout = envelope_oci::OciLayout::open(dir).ok()?;
-                for subject in &subjects {
-                    let refs = layout.referrers(subject).ok()?;
-                    let (d, _) = refs
-                        .iter()
-                        .find(|(d, _)| d.artifact_type.as_deref() == Some(media_type))?;
-                    add(&resolved.to_string(), d, subject, "index.json");
-                }
-            }
-            // Untagged layouts and archives hold no SBOM.
-            _ => {}
-        }
-    }
-    Some(found)
+            })
+        })
+        .collect()
 }
 
 /// Writes the image to every output, with its SBOM (--sbom) where an
-/// output can hold one, pushing in `session`.
+/// output can hold one, pushing in `session`. The SBOMs are made only
+/// when an output lacks them.
 pub fn write_outputs(
     session: &WriteSession<'_>,
     image: &ImageBlobs,
@@ -338,50 +293,43 @@ pub fn write_outputs(
     printer: &Printer,
 ) -> Result<Written> {
     let epoch = crate::images::source_date_epoch()?;
-    // Only layouts with a tag and registries hold an SBOM: make it only
-    // when one of the outputs is such.
-    let wanted = args.sbom != envelope_cli::SbomKind::None;
-    let resolved: Vec<ImageRef> = outputs
-        .iter()
-        .map(|o| resolve_output(o, name, many))
-        .collect();
-    let holder = resolved.iter().any(|o| {
-        matches!(
-            o,
-            ImageRef::Docker { .. } | ImageRef::Oci { tag: Some(_), .. }
-        )
-    });
-    let already = if wanted && holder {
-        attached_before(session, image, &resolved, (args.sbom, &args.push_tags))
-    } else {
-        None
+    let media_type = match args.sbom {
+        envelope_cli::SbomKind::None => None,
+        envelope_cli::SbomKind::Spdx => Some(crate::sboms::SPDX_MEDIA_TYPE),
+        envelope_cli::SbomKind::Cyclonedx => Some(crate::sboms::CYCLONEDX_MEDIA_TYPE),
     };
-    let sboms = match already {
-        Some(_) => Vec::new(),
-        None if wanted && holder => {
-            crate::sboms::artifacts_for(image, name, args.sbom, epoch, printer)?
-        }
-        None => Vec::new(),
-    };
+    let wanted = media_type.is_some();
+    let subjects = sbom_subjects(image)?;
+    let mut made: Option<Vec<envelope_oci::Artifact>> = None;
+    let make =
+        |made: &mut Option<Vec<envelope_oci::Artifact>>| -> Result<Vec<envelope_oci::Artifact>> {
+            if made.is_none() {
+                *made = Some(crate::sboms::artifacts_for(
+                    image, name, args.sbom, epoch, printer,
+                )?);
+            }
+            Ok(made.clone().unwrap_or_default())
+        };
     let mut written = Vec::new();
-    let mut attached = already.unwrap_or_default();
+    let mut attached = Vec::new();
     let mut changed = false;
-    let mut note = |output: &str, a: &envelope_oci::Artifact, via: &str| {
-        let subject = serde_json::from_slice::<envelope_oci::ImageManifest>(&a.manifest)
-            .ok()
-            .and_then(|m| m.subject)
-            .map(|s| s.digest);
-        if let Some(subject) = subject {
-            attached.push(AttachedSbom {
-                output: output.to_string(),
-                digest: a.descriptor.digest.clone(),
-                media_type: a.document.0.media_type.clone(),
-                subject,
-                via: via.to_string(),
-            });
-        }
-    };
-    for resolved in resolved {
+    let note =
+        |attached: &mut Vec<AttachedSbom>, output: &str, a: &envelope_oci::Artifact, via: &str| {
+            let subject = serde_json::from_slice::<envelope_oci::ImageManifest>(&a.manifest)
+                .ok()
+                .and_then(|m| m.subject)
+                .map(|s| s.digest);
+            if let Some(subject) = subject {
+                attached.push(AttachedSbom {
+                    output: output.to_string(),
+                    digest: a.descriptor.digest.clone(),
+                    media_type: a.document.0.media_type.clone(),
+                    subject,
+                    via: via.to_string(),
+                });
+            }
+        };
+    for resolved in outputs.iter().map(|o| resolve_output(o, name, many)) {
         if let ImageRef::Docker { reference } = &resolved {
             let client = session.client()?;
             let (pushed, sent) = crate::images::push(
@@ -395,11 +343,34 @@ pub fn write_outputs(
             )?;
             changed |= sent;
             let target = crate::images::parse_registry_ref(reference)?;
-            for a in &sboms {
+            let Some(media_type) = media_type else {
+                written.push(pushed);
+                continue;
+            };
+            let held = (!sent)
+                .then(|| {
+                    sboms_held(&pushed, &subjects, media_type, |subject| {
+                        let (how, found) = envelope_registry::referrers::find_referrers(
+                            client,
+                            &target,
+                            subject,
+                            Some(media_type),
+                        )
+                        .ok()?;
+                        Some((via_name(how), found.first()?.digest.clone()))
+                    })
+                })
+                .flatten();
+            if let Some(held) = held {
+                attached.extend(held);
+                written.push(pushed);
+                continue;
+            }
+            for a in &make(&mut made)? {
                 // The image is pushed: a registry that refuses the SBOM
                 // artifact does not undo that, nor stop the other outputs.
                 match envelope_registry::referrers::push_referrer(client, &target, a) {
-                    Ok(how) => note(&pushed, a, via_name(how)),
+                    Ok(how) => note(&mut attached, &pushed, a, via_name(how)),
                     Err(e) => printer.warn(format!(
                         "{pushed} is pushed, but its SBOM could not be attached: {e} (--sbom none skips it)"
                     )),
@@ -408,53 +379,70 @@ pub fn write_outputs(
             written.push(pushed);
             continue;
         }
-        let held = match &resolved {
-            ImageRef::Oci { dir, tag } => layout_holds(dir, tag.as_deref(), image),
-            _ => false,
-        };
-        changed |= !held;
+        let shown = resolved.to_string();
         match &resolved {
-            // Rewriting would move its entry to the end of index.json.
-            ImageRef::Oci { .. } if held && sboms.is_empty() => Ok(()),
             ImageRef::Oci { dir, tag } => {
-                envelope_oci::write_oci_layout(dir, image, tag.as_deref()).and_then(|()| {
-                    // An untagged layout must keep one untagged entry: skopeo
-                    // and podman refuse to choose among several.
-                    if tag.is_none() {
-                        return Ok(());
+                let held = layout_holds(dir, tag.as_deref(), image);
+                changed |= !held;
+                let sboms_there = match (tag, media_type) {
+                    (Some(_), Some(media_type)) if held => {
+                        envelope_oci::OciLayout::open(dir).ok().and_then(|layout| {
+                            sboms_held(&shown, &subjects, media_type, |subject| {
+                                let refs = layout.referrers(subject).ok()?;
+                                let (d, _) = refs.iter().find(|(d, _)| {
+                                    d.artifact_type.as_deref() == Some(media_type)
+                                })?;
+                                Some(("index.json", d.digest.clone()))
+                            })
+                        })
                     }
-                    let layout = envelope_oci::OciLayout::open(dir)?;
-                    for a in &sboms {
-                        layout.attach(a)?;
+                    _ => None,
+                };
+                // A layout holding the image is not written again, which
+                // would move its entry to the end of index.json.
+                if !held {
+                    envelope_oci::write_oci_layout(dir, image, tag.as_deref())
+                        .with_context(|| format!("writing {resolved}"))?;
+                }
+                if let Some(there) = sboms_there {
+                    attached.extend(there);
+                } else if tag.is_some() && wanted {
+                    let layout = envelope_oci::OciLayout::open(dir)
+                        .with_context(|| format!("writing {resolved}"))?;
+                    for a in &make(&mut made)? {
+                        layout
+                            .attach(a)
+                            .with_context(|| format!("writing {resolved}"))?;
+                        note(&mut attached, &shown, a, "index.json");
                     }
-                    Ok(())
-                })
+                } else if wanted {
+                    // An untagged layout must keep one untagged entry:
+                    // skopeo and podman refuse to choose among several.
+                    printer.warn(format!(
+                        "{resolved}: no SBOM attached, as the image has no tag there (skopeo and podman could no longer pick the image out of index.json); write to oci:DIR:TAG to get one"
+                    ));
+                }
             }
             ImageRef::OciArchive { file, tag } => {
+                changed = true;
                 ensure_parent(file)?;
                 envelope_oci::write_oci_archive(file, image, tag.as_deref())
+                    .with_context(|| format!("writing {resolved}"))?;
             }
             ImageRef::DockerArchive { file, reference } => {
+                changed = true;
                 ensure_parent(file)?;
                 envelope_oci::write_docker_archive(file, image, reference.as_deref())
+                    .with_context(|| format!("writing {resolved}"))?;
             }
             ImageRef::Docker { .. } => unreachable!("pushed above"),
         }
-        .with_context(|| format!("writing {resolved}"))?;
-        if matches!(resolved, ImageRef::Oci { tag: Some(_), .. }) {
-            for a in &sboms {
-                note(&resolved.to_string(), a, "index.json");
-            }
-        } else if matches!(resolved, ImageRef::Oci { .. }) && wanted {
-            printer.warn(format!(
-                "{resolved}: no SBOM attached, as the image has no tag there (skopeo and podman could no longer pick the image out of index.json); write to oci:DIR:TAG to get one"
-            ));
-        } else if wanted {
+        if wanted && !matches!(resolved, ImageRef::Oci { .. }) {
             printer.detail(format!(
                 "{resolved}: archives hold no SBOM beside the image; write to oci:DIR or a registry for that"
             ));
         }
-        written.push(resolved.to_string());
+        written.push(shown);
     }
     Ok(Written {
         outputs: written,
