@@ -451,28 +451,39 @@ pub fn write_outputs(
     })
 }
 
-/// Writes (or pushes) the built images, each to its destination (the
-/// default repository's) or else to `outputs` (the default layout when
-/// none), in one session; when every output is a registry, several
-/// images at a time (as many as the machine has cores). The reports come in the order of `images`. After a failure no
-/// other image is started, and the first failure in that order is the
-/// error, naming its package.
-pub fn write_images<P: AsRef<str> + Sync>(
-    images: &[(P, envelope_build::BuiltImage, Option<ImageRef>, f64)],
+/// One built image to write, with its package's settings.
+pub struct ToWrite<'a> {
+    pub package: &'a str,
+    pub args: &'a ImageArgs,
+    pub built: &'a envelope_build::BuiltImage,
+    /// In the default repository; None for the outputs given.
+    pub destination: Option<ImageRef>,
+    /// How long building it took.
+    pub seconds: f64,
+}
+
+/// Writes (or pushes) the built images, each to its destination or else
+/// to `outputs` (the default layout when none), in one session with the
+/// registry settings `registry`; when every output is a registry, several
+/// images at a time (as many as the machine has cores). The reports come
+/// in the order of `images`. After a failure no other image is started,
+/// and the first failure in that order is the error, naming its package.
+pub fn write_images(
+    images: &[ToWrite<'_>],
     outputs: &[ImageRef],
-    args: &ImageArgs,
+    registry: &envelope_cli::RegistryArgs,
     printer: &Printer,
 ) -> Result<Vec<ImageReport>> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Mutex;
 
-    let session = WriteSession::new(&args.registry);
+    let session = WriteSession::new(registry);
     let many = images.len() > 1;
     let destinations: Vec<Vec<ImageRef>> = images
         .iter()
-        .map(|(_, built, destination, _)| match destination {
+        .map(|w| match &w.destination {
             Some(d) => vec![d.clone()],
-            None if outputs.is_empty() => vec![default_output(&built.name)],
+            None if outputs.is_empty() => vec![default_output(&w.built.name)],
             None => outputs.to_vec(),
         })
         .collect();
@@ -496,18 +507,17 @@ pub fn write_images<P: AsRef<str> + Sync>(
         Mutex::new(images.iter().map(|_| None).collect());
     let write_one = |i: usize| {
         let started = std::time::Instant::now();
-        let (Some((package, built, _, seconds)), Some(outs)) = (images.get(i), destinations.get(i))
-        else {
+        let (Some(w), Some(outs)) = (images.get(i), destinations.get(i)) else {
             bail!("no image {i}");
         };
-        let package = package.as_ref();
+        let (package, built) = (w.package, w.built);
         let written = write_outputs(
             &session,
             &built.image,
             outs,
             &built.name,
             many,
-            args,
+            w.args,
             printer,
         )
         .with_context(|| format!("writing the image of {package}"))?;
@@ -517,7 +527,7 @@ pub fn write_images<P: AsRef<str> + Sync>(
             &built.image,
             &built.platforms,
             written,
-            seconds + started.elapsed().as_secs_f64(),
+            w.seconds + started.elapsed().as_secs_f64(),
         ))
     };
     std::thread::scope(|s| {

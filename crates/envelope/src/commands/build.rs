@@ -153,7 +153,17 @@ pub fn build(args: &BuildArgs, printer: &Printer) -> Result<Vec<ImageReport>> {
             .iter()
             .map(|(package, image, dest, _)| (package.as_str(), dest_key(&image.name, dest))),
     )?;
-    let reports = image::write_images(&built, &outputs, &args.image, printer)?;
+    let to_write: Vec<image::ToWrite<'_>> = built
+        .iter()
+        .map(|(package, built, destination, seconds)| image::ToWrite {
+            package,
+            args: &args.image,
+            built,
+            destination: destination.clone(),
+            seconds: *seconds,
+        })
+        .collect();
+    let reports = image::write_images(&to_write, &outputs, &args.image.registry, printer)?;
     if let Some(file) = &args.image_refs {
         image::write_image_refs(file, args.image.format, &reports)?;
     }
