@@ -31,20 +31,10 @@ envelope="$root/target/release/envelope"
 out="$here/out"; mkdir -p "$out"
 # ko refuses upper-case layout paths; podman refuses them for oci: names.
 work=$(mktemp -d /tmp/envelope-bench.XXXXXX | tr 'A-Z' 'a-z'); mkdir -p "$work"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-crane registry serve --address "127.0.0.1:$port" >"$work/registry.log" 2>&1 &
-registry=$!
+source "$here/registry.sh"
+start_crane_registry "$work"
 trap 'kill $registry 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 50); do
-  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-
-# The scratch-like base: one empty layer, platform linux/amd64.
-tar -cf "$work/empty.tar" -T /dev/null
-crane append --oci-empty-base -f "$work/empty.tar" -t "127.0.0.1:$port/base:v1" >/dev/null
-crane mutate --set-platform linux/amd64 "127.0.0.1:$port/base:v1" -t "127.0.0.1:$port/base:v1" >/dev/null
-export KO_DEFAULTBASEIMAGE="127.0.0.1:$port/base@$(crane digest "127.0.0.1:$port/base:v1")"
+ko_scratch_base "$work"
 
 stamp='package main\n\nvar stamp = "%s"\n\nfunc init() {\n\tif len(stamp) == 0 {\n\t\tprintln()\n\t}\n}\n'
 for d in src src2; do

@@ -2,8 +2,9 @@
 //! layers, an image config, a manifest per platform and, for several
 //! platforms, an index. Also produces the report of what went in and why.
 //!
-//! Layer order is base, CA certificates, time zones, app: the shared,
-//! rarely-changing layers first, so registries and runtimes store them once.
+//! Layer order is base, CA certificates, time zones, files, app: the
+//! shared, rarely-changing layers first, so registries and runtimes store
+//! them once, and a code change leaves all but the app layer as they were.
 //!
 //! [`platform_image`] runs the steps, one file each: `plan` (check the
 //! binary, decide what goes in, write the layers), `config`, `manifest` and
@@ -22,6 +23,7 @@ use serde::Serialize;
 use crate::{BuildError, Cache};
 
 mod config;
+mod files;
 mod manifest;
 mod plan;
 mod report;

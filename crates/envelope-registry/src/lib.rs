@@ -28,4 +28,4 @@ pub use envelope_oci::RegistryRef;
 pub use error::Error;
 pub use open::{open, Opened};
 pub use secret::Secret;
-pub use transfer::{push_image, PushEvent};
+pub use transfer::{push_image, PushEvent, PushSession, Pushed};

@@ -23,17 +23,29 @@ pub fn push_referrer(
     target: &RegistryRef,
     a: &Artifact,
 ) -> Result<Attached, Error> {
-    for (d, data) in [&a.config, &a.document] {
-        if !client.blob_exists(target, &d.digest)? {
-            client.upload_blob(target, &d.digest, data, &|_| {})?;
+    // Pushed before (the same image and SBOM pushed again): nothing is
+    // sent, and only whether it is listed is checked below.
+    let digest = &a.descriptor.digest;
+    let present = client
+        .head_manifest_quick(&target.with_digest(digest.clone()))?
+        .as_ref()
+        == Some(digest);
+    let mut subject_seen = false;
+    if !present {
+        for (d, data) in [&a.config, &a.document] {
+            if !client.blob_exists(target, &d.digest)? {
+                client.upload_blob(target, &d.digest, data, &|_| {})?;
+            }
         }
+        subject_seen = client
+            .put_manifest_subject(
+                target,
+                &digest.to_string(),
+                media_types::OCI_MANIFEST,
+                &a.manifest,
+            )?
+            .1;
     }
-    let (_, subject_seen) = client.put_manifest_subject(
-        target,
-        &a.descriptor.digest.to_string(),
-        media_types::OCI_MANIFEST,
-        &a.manifest,
-    )?;
     if subject_seen {
         return Ok(Attached::ReferrersApi);
     }
@@ -87,9 +99,20 @@ pub fn list_referrers(
     subject: &Digest,
     artifact_type: Option<&str>,
 ) -> Result<Vec<Descriptor>, Error> {
-    let index = match client.get_referrers(target, subject)? {
-        Some(i) => i,
-        None => {
+    find_referrers(client, target, subject, artifact_type).map(|(_, found)| found)
+}
+
+/// [`list_referrers`], and whether they came from the referrers API or
+/// the tag schema.
+pub fn find_referrers(
+    client: &Client,
+    target: &RegistryRef,
+    subject: &Digest,
+    artifact_type: Option<&str>,
+) -> Result<(Attached, Vec<Descriptor>), Error> {
+    let (via, index) = match client.get_referrers(target, subject)? {
+        Some(i) => (Attached::ReferrersApi, i),
+        None => (Attached::FallbackTag, {
             let tagged = target.with_tag(&fallback_tag(subject));
             match client.head_manifest(&tagged)? {
                 None => ImageIndex::empty(),
@@ -100,13 +123,14 @@ pub fn list_referrers(
                     })?
                 }
             }
-        }
+        }),
     };
-    Ok(index
+    let found = index
         .manifests
         .into_iter()
         .filter(|d| artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t)))
-        .collect())
+        .collect();
+    Ok((via, found))
 }
 
 /// Fetches a referrer's manifest and its first layer (the document), each

@@ -2,10 +2,15 @@
 //! a time, skipping what the registry has), then child manifests, then the
 //! root under each tag: a registry never holds a manifest whose blobs are
 //! missing. Pulls verify every byte against the digest that named it.
+//!
+//! Several images pushed in one run share a [`PushSession`]: a blob they
+//! share (the generated base, CA certificates, time zones, a base image's
+//! layers) is uploaded once per registry, and the other repositories mount
+//! it from the first or, when it is already theirs, are not asked again.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use envelope_oci::{
     media_types, BlobData, Descriptor, Digest, ImageBlobs, ImageIndex, ImageManifest,
@@ -48,20 +53,77 @@ pub enum PushEvent {
     },
 }
 
+/// What the pushes of one run know of the registries' blobs: which
+/// repositories hold each blob (seen, mounted or uploaded), and one lock per
+/// blob and registry, so two images sharing a blob do not upload it twice
+/// at the same time.
+#[derive(Debug, Default)]
+pub struct PushSession {
+    holders: Mutex<BTreeMap<BlobAt, BTreeSet<String>>>,
+    locks: Mutex<BTreeMap<BlobAt, Arc<Mutex<()>>>>,
+}
+
+/// A blob in a registry: (registry, digest).
+type BlobAt = (String, Digest);
+
+impl PushSession {
+    pub fn new() -> PushSession {
+        PushSession::default()
+    }
+
+    fn lock_for(&self, registry: &str, digest: &Digest) -> Arc<Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(
+            locks
+                .entry((registry.to_string(), digest.clone()))
+                .or_default(),
+        )
+    }
+
+    /// The repositories of `registry` known to hold `digest`.
+    fn holders(&self, registry: &str, digest: &Digest) -> BTreeSet<String> {
+        let holders = self.holders.lock().unwrap_or_else(PoisonError::into_inner);
+        holders
+            .get(&(registry.to_string(), digest.clone()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn record(&self, target: &RegistryRef, digest: &Digest) {
+        let mut holders = self.holders.lock().unwrap_or_else(PoisonError::into_inner);
+        holders
+            .entry((target.registry.clone(), digest.clone()))
+            .or_default()
+            .insert(target.repository.clone());
+    }
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// The root manifest's digest.
+    pub digest: Digest,
+    /// Whether anything was sent: a blob uploaded or mounted, a manifest
+    /// put. False when the registry held the image under every tag.
+    pub changed: bool,
+}
+
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Error> {
     serde_json::from_slice(bytes).map_err(|e| Error::Malformed(format!("{what}: {e}")))
 }
 
 /// Pushes `image` to `target` under `tags` (the target's own tag when
-/// empty); returns the root digest.
+/// empty), in `session`; returns the root digest and whether anything had
+/// to be sent.
 pub fn push_image(
     client: &Client,
+    session: &PushSession,
     image: &ImageBlobs,
     target: &RegistryRef,
     tags: &[String],
     mount_from: &[RegistryRef],
     on_event: &(dyn Fn(PushEvent) + Sync),
-) -> Result<Digest, Error> {
+) -> Result<Pushed, Error> {
     // Only repositories of the same registry can lend a blob.
     let mount_from: Vec<&RegistryRef> = mount_from
         .iter()
@@ -96,6 +158,7 @@ pub fn push_image(
     let queue: Vec<(Digest, u64)> = blobs.into_iter().collect();
     let next = AtomicUsize::new(0);
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    let sent = AtomicBool::new(false);
     std::thread::scope(|s| {
         for _ in 0..PARALLEL_UPLOADS.min(queue.len()) {
             s.spawn(|| loop {
@@ -106,12 +169,23 @@ pub fn push_image(
                 if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
                     break;
                 }
-                let result = push_blob(client, image, target, digest, *size, &mount_from, on_event);
-                if let Err(e) = result {
-                    if let Ok(mut slot) = first_error.lock() {
-                        slot.get_or_insert(e);
+                let blob = BlobPush {
+                    client,
+                    session,
+                    image,
+                    target,
+                    mount_from: &mount_from,
+                    on_event,
+                };
+                match blob.push(digest, *size) {
+                    Ok(true) => sent.store(true, Ordering::SeqCst),
+                    Ok(false) => {}
+                    Err(e) => {
+                        if let Ok(mut slot) = first_error.lock() {
+                            slot.get_or_insert(e);
+                        }
+                        break;
                     }
-                    break;
                 }
             });
         }
@@ -132,6 +206,7 @@ pub fn push_image(
         let reference = d.digest.to_string();
         if !has(&reference, &d.digest)? {
             client.put_manifest(target, &reference, &d.media_type, bytes)?;
+            sent.store(true, Ordering::SeqCst);
         }
         on_event(PushEvent::Manifest {
             digest: d.digest.clone(),
@@ -150,41 +225,85 @@ pub fn push_image(
     for tag in &tags {
         if !has(tag, &digest)? {
             client.put_manifest(target, tag, &image.root.media_type, &root_bytes)?;
+            sent.store(true, Ordering::SeqCst);
         }
         on_event(PushEvent::Manifest {
             digest: digest.clone(),
             reference: tag.clone(),
         });
     }
-    Ok(digest)
+    Ok(Pushed {
+        digest,
+        changed: sent.into_inner(),
+    })
 }
 
-fn push_blob(
+/// One image's blob pushes: where to, and what the run knows.
+struct BlobPush<'a> {
+    client: &'a Client,
+    session: &'a PushSession,
+    image: &'a ImageBlobs,
+    target: &'a RegistryRef,
+    mount_from: &'a [&'a RegistryRef],
+    on_event: &'a (dyn Fn(PushEvent) + Sync),
+}
+
+impl BlobPush<'_> {
+    /// Makes sure the target repository holds the blob: known from this
+    /// run, found by HEAD, mounted from a repository that has it, or
+    /// uploaded. Returns whether anything was sent.
+    fn push(&self, digest: &Digest, size: u64) -> Result<bool, Error> {
+        let target = self.target;
+        let lock = self.session.lock_for(&target.registry, digest);
+        let _held = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let holders = self.session.holders(&target.registry, digest);
+        let exists = |d: &Digest| {
+            (self.on_event)(PushEvent::Exists {
+                digest: d.clone(),
+                size,
+            });
+        };
+        if holders.contains(&target.repository) {
+            exists(digest);
+            return Ok(false);
+        }
+        if self.client.blob_exists(target, digest)? {
+            self.session.record(target, digest);
+            exists(digest);
+            return Ok(false);
+        }
+        // Repositories this run pushed it to first, then the base's.
+        let sources = holders.iter().map(String::as_str).chain(
+            self.mount_from
+                .iter()
+                .map(|m| m.repository.as_str())
+                .filter(|r| !holders.contains(*r)),
+        );
+        for from in sources {
+            if self.client.mount_blob(target, digest, from)? {
+                self.session.record(target, digest);
+                (self.on_event)(PushEvent::Mounted {
+                    digest: digest.clone(),
+                    size,
+                    from: from.to_string(),
+                });
+                return Ok(true);
+            }
+        }
+        upload(self.client, self.image, target, digest, size, self.on_event)?;
+        self.session.record(target, digest);
+        Ok(true)
+    }
+}
+
+fn upload(
     client: &Client,
     image: &ImageBlobs,
     target: &RegistryRef,
     digest: &Digest,
     size: u64,
-    mount_from: &[&RegistryRef],
     on_event: &(dyn Fn(PushEvent) + Sync),
 ) -> Result<(), Error> {
-    if client.blob_exists(target, digest)? {
-        on_event(PushEvent::Exists {
-            digest: digest.clone(),
-            size,
-        });
-        return Ok(());
-    }
-    for source in mount_from {
-        if client.mount_blob(target, digest, &source.repository)? {
-            on_event(PushEvent::Mounted {
-                digest: digest.clone(),
-                size,
-                from: source.repository.clone(),
-            });
-            return Ok(());
-        }
-    }
     let data = match image.blobs.get(digest) {
         Some(BlobData::Bytes(b)) => Arc::clone(b),
         Some(BlobData::File(_)) => Arc::new(image.read(digest)?),

@@ -17,7 +17,7 @@ use envelope_registry::{BlobCache, Client, ClientOptions, CredentialStore, Regis
 use envelope_sbom::collect::{BinaryCollector, BinaryReader};
 
 use envelope_oci::ImageBlobs;
-use envelope_registry::PushEvent;
+use envelope_registry::{PushEvent, PushSession};
 
 use crate::printer::{hinted, human_size, Printer};
 
@@ -264,15 +264,18 @@ pub fn is_binary_path(image: &str) -> Result<bool> {
     Ok(path.is_file())
 }
 
-/// Pushes and returns `REF@DIGEST`.
+/// Pushes in `session` (which the pushes of one run share, so a blob
+/// several images hold is uploaded once) and returns `REF@DIGEST` and
+/// whether anything had to be sent.
 pub fn push(
     client: &Client,
+    session: &PushSession,
     image: &ImageBlobs,
     reference: &str,
     tags: &[String],
     mount_from: &[RegistryRef],
     printer: &Printer,
-) -> Result<String> {
+) -> Result<(String, bool)> {
     let target = parse_registry_ref(reference)?;
     let mut all_tags: Vec<String> = target.tag.iter().cloned().collect();
     all_tags.extend(tags.iter().cloned());
@@ -301,10 +304,12 @@ pub fn push(
             printer.detail(format!("  manifest {digest} as {reference}"))
         }
     };
-    let digest =
-        envelope_registry::push_image(client, image, &target, &all_tags, mount_from, &on_event)
-            .map_err(tls_hint)
-            .with_context(|| format!("pushing to {target}"))?;
+    let pushed = envelope_registry::push_image(
+        client, session, image, &target, &all_tags, mount_from, &on_event,
+    )
+    .map_err(tls_hint)
+    .with_context(|| format!("pushing to {target}"))?;
+    let digest = pushed.digest;
     let st = &client.stats;
     let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
     printer.detail(format!(
@@ -318,10 +323,11 @@ pub fn push(
     ));
     let name = target.name();
     let tag = target.tag.clone().or_else(|| tags.first().cloned());
-    Ok(match tag {
+    let shown = match tag {
         Some(t) => format!("{name}:{t}@{digest}"),
         None => format!("{name}@{digest}"),
-    })
+    };
+    Ok((shown, pushed.changed))
 }
 
 /// The base image for each platform, or None for scratch.

@@ -214,74 +214,182 @@ pub struct AttachedSbom {
     pub via: String,
 }
 
+/// What the writes of one run share: one registry client (its tokens),
+/// made when the first image is pushed, and one push session, so a blob
+/// several images hold is uploaded once per registry.
+pub struct WriteSession<'a> {
+    registry: &'a envelope_cli::RegistryArgs,
+    client: std::sync::OnceLock<envelope_registry::Client>,
+    push: envelope_registry::PushSession,
+}
+
+impl WriteSession<'_> {
+    pub fn new(registry: &envelope_cli::RegistryArgs) -> WriteSession<'_> {
+        WriteSession {
+            registry,
+            client: std::sync::OnceLock::new(),
+            push: envelope_registry::PushSession::new(),
+        }
+    }
+
+    fn client(&self) -> Result<&envelope_registry::Client> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let made = crate::images::client(self.registry)?;
+        Ok(self.client.get_or_init(|| made))
+    }
+}
+
+/// What [`write_outputs`] wrote: each output as a reference, the SBOMs
+/// attached, and whether any output did not already hold the image.
+#[derive(Debug)]
+pub struct Written {
+    pub outputs: Vec<String>,
+    pub sboms: Vec<AttachedSbom>,
+    pub changed: bool,
+}
+
+/// Does the layout already hold `image` under `tag`? Archives are written
+/// anew each time, so they never do.
+fn layout_holds(dir: &Path, tag: Option<&str>, image: &ImageBlobs) -> bool {
+    envelope_oci::OciLayout::open(dir)
+        .and_then(|l| l.resolve(tag))
+        .is_ok_and(|d| d.digest == image.root.digest)
+}
+
+fn via_name(how: envelope_registry::referrers::Attached) -> &'static str {
+    match how {
+        envelope_registry::referrers::Attached::ReferrersApi => "referrers-api",
+        envelope_registry::referrers::Attached::FallbackTag => "tag-schema",
+    }
+}
+
+/// The manifests an SBOM describes: the image's, or each of its index's.
+fn sbom_subjects(image: &ImageBlobs) -> Result<Vec<Digest>> {
+    if !envelope_oci::media_types::is_index(&image.root.media_type) {
+        return Ok(vec![image.root.digest.clone()]);
+    }
+    let index: envelope_oci::ImageIndex = serde_json::from_slice(&image.read(&image.root.digest)?)?;
+    Ok(index.manifests.into_iter().map(|d| d.digest).collect())
+}
+
+/// The SBOMs (one per subject, of `media_type`) an output already holds
+/// for an image it held before: a rebuild that changed nothing neither
+/// makes nor sends them again. None when one is missing or cannot be
+/// looked up.
+fn sboms_held(
+    output: &str,
+    subjects: &[Digest],
+    media_type: &str,
+    find: impl Fn(&Digest) -> Option<(&'static str, Digest)>,
+) -> Option<Vec<AttachedSbom>> {
+    subjects
+        .iter()
+        .map(|subject| {
+            let (via, digest) = find(subject)?;
+            Some(AttachedSbom {
+                output: output.to_string(),
+                digest,
+                media_type: media_type.to_string(),
+                subject: subject.clone(),
+                via: via.to_string(),
+            })
+        })
+        .collect()
+}
+
 /// Writes the image to every output, with its SBOM (--sbom) where an
-/// output can hold one; returns what was written, as refs, and the SBOMs.
+/// output can hold one, pushing in `session`. The SBOMs are made only
+/// when an output lacks them.
 pub fn write_outputs(
+    session: &WriteSession<'_>,
     image: &ImageBlobs,
     outputs: &[ImageRef],
     name: &str,
     many: bool,
     args: &ImageArgs,
     printer: &Printer,
-) -> Result<(Vec<String>, Vec<AttachedSbom>)> {
+) -> Result<Written> {
     let epoch = crate::images::source_date_epoch()?;
-    // Only layouts with a tag and registries hold an SBOM: make it only
-    // when one of the outputs is such.
-    let wanted = args.sbom != envelope_cli::SbomKind::None;
-    let holder = outputs.iter().any(|o| {
-        matches!(
-            resolve_output(o, name, many),
-            ImageRef::Docker { .. } | ImageRef::Oci { tag: Some(_), .. }
-        )
-    });
-    let sboms = if wanted && holder {
-        crate::sboms::artifacts_for(image, name, args.sbom, epoch, printer)?
-    } else {
-        Vec::new()
+    let media_type = match args.sbom {
+        envelope_cli::SbomKind::None => None,
+        envelope_cli::SbomKind::Spdx => Some(crate::sboms::SPDX_MEDIA_TYPE),
+        envelope_cli::SbomKind::Cyclonedx => Some(crate::sboms::CYCLONEDX_MEDIA_TYPE),
     };
+    let wanted = media_type.is_some();
+    let subjects = sbom_subjects(image)?;
+    let mut made: Option<Vec<envelope_oci::Artifact>> = None;
+    let make =
+        |made: &mut Option<Vec<envelope_oci::Artifact>>| -> Result<Vec<envelope_oci::Artifact>> {
+            if made.is_none() {
+                *made = Some(crate::sboms::artifacts_for(
+                    image, name, args.sbom, epoch, printer,
+                )?);
+            }
+            Ok(made.clone().unwrap_or_default())
+        };
     let mut written = Vec::new();
     let mut attached = Vec::new();
-    let mut note = |output: &str, a: &envelope_oci::Artifact, via: &str| {
-        let subject = serde_json::from_slice::<envelope_oci::ImageManifest>(&a.manifest)
-            .ok()
-            .and_then(|m| m.subject)
-            .map(|s| s.digest);
-        if let Some(subject) = subject {
-            attached.push(AttachedSbom {
-                output: output.to_string(),
-                digest: a.descriptor.digest.clone(),
-                media_type: a.document.0.media_type.clone(),
-                subject,
-                via: via.to_string(),
-            });
-        }
-    };
-    for o in outputs {
-        let resolved = resolve_output(o, name, many);
+    let mut changed = false;
+    let note =
+        |attached: &mut Vec<AttachedSbom>, output: &str, a: &envelope_oci::Artifact, via: &str| {
+            let subject = serde_json::from_slice::<envelope_oci::ImageManifest>(&a.manifest)
+                .ok()
+                .and_then(|m| m.subject)
+                .map(|s| s.digest);
+            if let Some(subject) = subject {
+                attached.push(AttachedSbom {
+                    output: output.to_string(),
+                    digest: a.descriptor.digest.clone(),
+                    media_type: a.document.0.media_type.clone(),
+                    subject,
+                    via: via.to_string(),
+                });
+            }
+        };
+    for resolved in outputs.iter().map(|o| resolve_output(o, name, many)) {
         if let ImageRef::Docker { reference } = &resolved {
-            let client = crate::images::client(&args.registry)?;
-            let pushed = crate::images::push(
-                &client,
+            let client = session.client()?;
+            let (pushed, sent) = crate::images::push(
+                client,
+                &session.push,
                 image,
                 reference,
                 &args.push_tags,
                 &base_repos(args),
                 printer,
             )?;
+            changed |= sent;
             let target = crate::images::parse_registry_ref(reference)?;
-            for a in &sboms {
+            let Some(media_type) = media_type else {
+                written.push(pushed);
+                continue;
+            };
+            let held = (!sent)
+                .then(|| {
+                    sboms_held(&pushed, &subjects, media_type, |subject| {
+                        let (how, found) = envelope_registry::referrers::find_referrers(
+                            client,
+                            &target,
+                            subject,
+                            Some(media_type),
+                        )
+                        .ok()?;
+                        Some((via_name(how), found.first()?.digest.clone()))
+                    })
+                })
+                .flatten();
+            if let Some(held) = held {
+                attached.extend(held);
+                written.push(pushed);
+                continue;
+            }
+            for a in &make(&mut made)? {
                 // The image is pushed: a registry that refuses the SBOM
                 // artifact does not undo that, nor stop the other outputs.
-                match envelope_registry::referrers::push_referrer(&client, &target, a) {
-                    Ok(how) => {
-                        let via = match how {
-                            envelope_registry::referrers::Attached::ReferrersApi => {
-                                "referrers-api"
-                            }
-                            envelope_registry::referrers::Attached::FallbackTag => "tag-schema",
-                        };
-                        note(&pushed, a, via);
-                    }
+                match envelope_registry::referrers::push_referrer(client, &target, a) {
+                    Ok(how) => note(&mut attached, &pushed, a, via_name(how)),
                     Err(e) => printer.warn(format!(
                         "{pushed} is pushed, but its SBOM could not be attached: {e} (--sbom none skips it)"
                     )),
@@ -290,48 +398,201 @@ pub fn write_outputs(
             written.push(pushed);
             continue;
         }
+        let shown = resolved.to_string();
         match &resolved {
             ImageRef::Oci { dir, tag } => {
-                envelope_oci::write_oci_layout(dir, image, tag.as_deref()).and_then(|()| {
-                    // An untagged layout must keep one untagged entry: skopeo
-                    // and podman refuse to choose among several.
-                    if tag.is_none() {
-                        return Ok(());
+                let held = layout_holds(dir, tag.as_deref(), image);
+                changed |= !held;
+                let sboms_there = match (tag, media_type) {
+                    (Some(_), Some(media_type)) if held => {
+                        envelope_oci::OciLayout::open(dir).ok().and_then(|layout| {
+                            sboms_held(&shown, &subjects, media_type, |subject| {
+                                let refs = layout.referrers(subject).ok()?;
+                                let (d, _) = refs.iter().find(|(d, _)| {
+                                    d.artifact_type.as_deref() == Some(media_type)
+                                })?;
+                                Some(("index.json", d.digest.clone()))
+                            })
+                        })
                     }
-                    let layout = envelope_oci::OciLayout::open(dir)?;
-                    for a in &sboms {
-                        layout.attach(a)?;
+                    _ => None,
+                };
+                // A layout holding the image is not written again, which
+                // would move its entry to the end of index.json.
+                if !held {
+                    envelope_oci::write_oci_layout(dir, image, tag.as_deref())
+                        .with_context(|| format!("writing {resolved}"))?;
+                }
+                if let Some(there) = sboms_there {
+                    attached.extend(there);
+                } else if tag.is_some() && wanted {
+                    let layout = envelope_oci::OciLayout::open(dir)
+                        .with_context(|| format!("writing {resolved}"))?;
+                    for a in &make(&mut made)? {
+                        layout
+                            .attach(a)
+                            .with_context(|| format!("writing {resolved}"))?;
+                        note(&mut attached, &shown, a, "index.json");
                     }
-                    Ok(())
-                })
+                } else if wanted {
+                    // An untagged layout must keep one untagged entry:
+                    // skopeo and podman refuse to choose among several.
+                    printer.warn(format!(
+                        "{resolved}: no SBOM attached, as the image has no tag there (skopeo and podman could no longer pick the image out of index.json); write to oci:DIR:TAG to get one"
+                    ));
+                }
             }
             ImageRef::OciArchive { file, tag } => {
+                changed = true;
                 ensure_parent(file)?;
                 envelope_oci::write_oci_archive(file, image, tag.as_deref())
+                    .with_context(|| format!("writing {resolved}"))?;
             }
             ImageRef::DockerArchive { file, reference } => {
+                changed = true;
                 ensure_parent(file)?;
                 envelope_oci::write_docker_archive(file, image, reference.as_deref())
+                    .with_context(|| format!("writing {resolved}"))?;
             }
             ImageRef::Docker { .. } => unreachable!("pushed above"),
         }
-        .with_context(|| format!("writing {resolved}"))?;
-        if matches!(resolved, ImageRef::Oci { tag: Some(_), .. }) {
-            for a in &sboms {
-                note(&resolved.to_string(), a, "index.json");
-            }
-        } else if matches!(resolved, ImageRef::Oci { .. }) && wanted {
-            printer.warn(format!(
-                "{resolved}: no SBOM attached, as the image has no tag there (skopeo and podman could no longer pick the image out of index.json); write to oci:DIR:TAG to get one"
-            ));
-        } else if wanted {
+        if wanted && !matches!(resolved, ImageRef::Oci { .. }) {
             printer.detail(format!(
                 "{resolved}: archives hold no SBOM beside the image; write to oci:DIR or a registry for that"
             ));
         }
-        written.push(resolved.to_string());
+        written.push(shown);
     }
-    Ok((written, attached))
+    Ok(Written {
+        outputs: written,
+        sboms: attached,
+        changed,
+    })
+}
+
+/// One built image to write, with its package's settings.
+pub struct ToWrite<'a> {
+    pub package: &'a str,
+    pub args: &'a ImageArgs,
+    pub built: &'a envelope_build::BuiltImage,
+    /// In the default repository; None for the outputs given.
+    pub destination: Option<ImageRef>,
+    /// How long building it took.
+    pub seconds: f64,
+}
+
+/// Writes (or pushes) the built images, each to its destination or else
+/// to `outputs` (the default layout when none), in one session with the
+/// registry settings `registry`; when every output is a registry, several
+/// images at a time (as many as the machine has cores). The reports come
+/// in the order of `images`. After a failure no other image is started,
+/// and the first failure in that order is the error, naming its package.
+pub fn write_images(
+    images: &[ToWrite<'_>],
+    outputs: &[ImageRef],
+    registry: &envelope_cli::RegistryArgs,
+    printer: &Printer,
+) -> Result<Vec<ImageReport>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    let session = WriteSession::new(registry);
+    let many = images.len() > 1;
+    let destinations: Vec<Vec<ImageRef>> = images
+        .iter()
+        .map(|w| match &w.destination {
+            Some(d) => vec![d.clone()],
+            None if outputs.is_empty() => vec![default_output(&w.built.name)],
+            None => outputs.to_vec(),
+        })
+        .collect();
+    // Images pushed to registries go in parallel; files on this machine
+    // are written one image after the other, so a layout's index.json
+    // lists them in package order every time.
+    let all_pushed = destinations
+        .iter()
+        .flatten()
+        .all(|o| matches!(o, ImageRef::Docker { .. }));
+    let workers = if all_pushed {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(images.len())
+    } else {
+        images.len().min(1)
+    };
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Mutex<Vec<Option<Result<ImageReport>>>> =
+        Mutex::new(images.iter().map(|_| None).collect());
+    let write_one = |i: usize| {
+        let started = std::time::Instant::now();
+        let (Some(w), Some(outs)) = (images.get(i), destinations.get(i)) else {
+            bail!("no image {i}");
+        };
+        let (package, built) = (w.package, w.built);
+        let written = write_outputs(
+            &session,
+            &built.image,
+            outs,
+            &built.name,
+            many,
+            w.args,
+            printer,
+        )
+        .with_context(|| format!("writing the image of {package}"))?;
+        Ok(report_of(
+            &built.name,
+            Some(package),
+            &built.image,
+            &built.platforms,
+            written,
+            w.seconds + started.elapsed().as_secs_f64(),
+        ))
+    };
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= images.len() || failed.load(Ordering::SeqCst) {
+                    break;
+                }
+                let result = write_one(i);
+                if result.is_err() {
+                    failed.store(true, Ordering::SeqCst);
+                }
+                let mut slots = results
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(slot) = slots.get_mut(i) {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut reports = Vec::new();
+    let mut first_error = None;
+    for result in results {
+        match result {
+            Some(Ok(r)) => reports.push(r),
+            Some(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            // Not started, after another image failed.
+            None => {}
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None if reports.len() == images.len() => Ok(reports),
+        None => bail!(
+            "{} of {} images were not written",
+            images.len() - reports.len(),
+            images.len()
+        ),
+    }
 }
 
 fn ensure_parent(file: &Path) -> Result<()> {
@@ -454,6 +715,10 @@ pub struct ImageReport {
     pub outputs: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sboms: Vec<AttachedSbom>,
+    /// Whether some output did not already hold this image (a registry
+    /// tag or layout tag pointing elsewhere, or an archive, which is
+    /// always written anew).
+    pub changed: bool,
     pub seconds: f64,
 }
 
@@ -462,7 +727,7 @@ pub fn report_of(
     package: Option<&str>,
     image: &ImageBlobs,
     platforms: &[PlatformImage],
-    (outputs, sboms): (Vec<String>, Vec<AttachedSbom>),
+    written: Written,
     seconds: f64,
 ) -> ImageReport {
     ImageReport {
@@ -471,8 +736,9 @@ pub fn report_of(
         digest: image.root.digest.clone(),
         media_type: image.root.media_type.clone(),
         platforms: platforms.iter().map(|p| p.report.clone()).collect(),
-        outputs,
-        sboms,
+        outputs: written.outputs,
+        sboms: written.sboms,
+        changed: written.changed,
         seconds,
     }
 }
@@ -533,11 +799,16 @@ fn print_human(out: &mut impl Write, r: &ImageReport, verbose: bool) -> Result<(
     let plats: Vec<&str> = r.platforms.iter().map(|p| p.platform.as_str()).collect();
     writeln!(
         out,
-        "{BOLD}{}{BOLD:#} {} ({}) in {:.1}s",
+        "{BOLD}{}{BOLD:#} {} ({}) in {:.1}s{}",
         r.name,
         r.digest,
         plats.join(", "),
-        r.seconds
+        r.seconds,
+        if r.changed {
+            String::new()
+        } else {
+            format!(", {DIM}unchanged{DIM:#}")
+        }
     )?;
     for p in &r.platforms {
         if r.platforms.len() > 1 {

@@ -13,28 +13,9 @@ use std::process::Command;
 use common::registry::Registry;
 use common::*;
 
-/// A module with two commands sharing a non-main package.
+/// A module with commands sharing a non-main package.
 fn project(root: &Path) -> PathBuf {
-    let dir = root.join("proj");
-    let write = |rel: &str, text: &str| {
-        let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    };
-    write("go.mod", "module example.com/proj\n\ngo 1.21\n");
-    write(
-        "internal/lib/lib.go",
-        "package lib\n\nfunc Who(name string) string { return \"I am \" + name }\n",
-    );
-    for name in ["api", "worker"] {
-        write(
-            &format!("cmd/{name}/main.go"),
-            &format!(
-                "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/proj/internal/lib\"\n)\n\nfunc main() {{ fmt.Println(lib.Who({name:?})) }}\n"
-            ),
-        );
-    }
-    dir
+    common::project::module(root, &["api", "worker"])
 }
 
 /// envelope in the project, with no default repository from the caller's

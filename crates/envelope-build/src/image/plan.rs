@@ -1,6 +1,6 @@
 //! Planning one platform's image: check the binary, decide whether CA
 //! certificates and time zones go in (and why), and lay out the layers
-//! (base, CA certificates, time zones, app); then write each layer through
+//! (base, CA certificates, time zones, files, app); then write each layer through
 //! the cache, with its history entry and report.
 
 use std::sync::Arc;
@@ -225,6 +225,16 @@ pub(super) fn plan(
         });
     }
     let bin_path = format!("/usr/local/bin/{}", opts.name);
+    if !opts.files.is_empty() {
+        let (builder, contents) =
+            super::files::files_layer(&opts.files, opts.epoch, &bin_path[1..])?;
+        layers.push(LayerPlan {
+            name: "files",
+            builder,
+            contents,
+            reason: "the files entries of the image's settings".to_string(),
+        });
+    }
     let mut app = LayerBuilder::new(opts.epoch);
     for d in ["usr", "usr/local", "usr/local/bin"] {
         app.dir(d, 0o755, 0, 0)?;

@@ -759,33 +759,17 @@ pub fn build(args: &BuildArgs, printer: &Printer) -> Result<Vec<ImageReport>> {
             .iter()
             .map(|(p, image, dest, _)| (p.package.as_str(), dest_key(&image.name, dest))),
     )?;
-    let mut reports: Vec<ImageReport> = Vec::new();
-    for (p, built, destination, seconds) in built {
-        let package = &p.package;
-        let started = Instant::now();
-        let outs = match destination {
-            Some(d) => vec![d],
-            None if outputs.is_empty() => vec![image::default_output(&built.name)],
-            None => outputs.clone(),
-        };
-        let written = image::write_outputs(
-            &built.image,
-            &outs,
-            &built.name,
-            packages.len() > 1,
-            &p.image,
-            printer,
-        )
-        .with_context(|| format!("writing the image of {package}"))?;
-        reports.push(image::report_of(
-            &built.name,
-            Some(package),
-            &built.image,
-            &built.platforms,
-            written,
-            seconds + started.elapsed().as_secs_f64(),
-        ));
-    }
+    let to_write: Vec<image::ToWrite<'_>> = built
+        .iter()
+        .map(|(p, built, destination, seconds)| image::ToWrite {
+            package: &p.package,
+            args: &p.image,
+            built,
+            destination: destination.clone(),
+            seconds: *seconds,
+        })
+        .collect();
+    let reports = image::write_images(&to_write, &outputs, &args.image.registry, printer)?;
     if let Some(file) = &args.image_refs {
         image::write_image_refs(file, args.image.format, &reports)?;
     }

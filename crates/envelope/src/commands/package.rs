@@ -89,7 +89,9 @@ pub fn run(args: PackageArgs, printer: &Printer) -> Result<ExitCode> {
     } else {
         outputs
     };
-    let written = image::write_outputs(&built, &outs, &name, false, &args.image, printer)?;
+    let session = image::WriteSession::new(&args.image.registry);
+    let written =
+        image::write_outputs(&session, &built, &outs, &name, false, &args.image, printer)?;
     let report = image::report_of(
         &name,
         None,

@@ -26,7 +26,8 @@ pub fn copy(args: CopyArgs, printer: &Printer) -> Result<ExitCode> {
     let written = match &dst {
         ImageRef::Docker { reference } => {
             let sources: Vec<RegistryRef> = opened.registry.iter().cloned().collect();
-            images::push(&client, &image, reference, &[], &sources, printer)?
+            let session = envelope_registry::PushSession::new();
+            images::push(&client, &session, &image, reference, &[], &sources, printer)?.0
         }
         ImageRef::Oci { dir, tag } => {
             envelope_oci::write_oci_layout(dir, &image, tag.as_deref())?;

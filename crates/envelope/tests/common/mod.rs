@@ -7,6 +7,7 @@
 
 pub mod files_http;
 pub mod goproxy;
+pub mod project;
 pub mod proxy;
 pub mod registry;
 pub mod token;

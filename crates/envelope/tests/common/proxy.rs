@@ -24,6 +24,8 @@ pub struct Faults {
     /// Wait this long before forwarding each request.
     pub delay_ms: AtomicU32,
     pub requests: AtomicU32,
+    /// Every request forwarded or failed, as "METHOD PATH".
+    pub log: std::sync::Mutex<Vec<String>>,
 }
 
 pub struct Proxy {
@@ -100,6 +102,9 @@ fn handle(mut client: TcpStream, upstream: &str, f: &Faults) -> std::io::Result<
         buf.extend_from_slice(&chunk[..n]);
     }
     f.requests.fetch_add(1, Ordering::SeqCst);
+    if let Ok(mut log) = f.log.lock() {
+        log.push(format!("{method} {path}"));
+    }
     let delay = f.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         std::thread::sleep(std::time::Duration::from_millis(u64::from(delay)));
