@@ -71,14 +71,9 @@ fn every_main_package_a_pattern_matches_becomes_an_image() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stderr}");
         // One `go build` writes both commands into one directory.
-        let go_builds: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("CGO_ENABLED=0 ") && l.contains(" go build "))
-            .collect();
-        assert_eq!(go_builds.len(), 1, "{stderr}");
-        assert!(
-            go_builds[0].ends_with("/ example.com/proj/cmd/api example.com/proj/cmd/worker"),
-            "{stderr}"
+        project::assert_one_go_build(
+            &stderr,
+            &["example.com/proj/cmd/api", "example.com/proj/cmd/worker"],
         );
         let report = json(&String::from_utf8_lossy(&out.stdout));
         assert_eq!(names(&report), ["api", "worker"], "{pattern:?}");

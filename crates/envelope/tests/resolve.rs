@@ -149,14 +149,9 @@ fn references_become_digests_and_no_other_byte_changes() {
     assert!(out.status.success(), "{stderr}");
     // api is referenced four times and worker three: each is built once,
     // both by one `go build`.
-    let go_builds: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("CGO_ENABLED=0 ") && l.contains(" go build "))
-        .collect();
-    assert_eq!(go_builds.len(), 1, "{stderr}");
-    assert!(
-        go_builds[0].ends_with("/ example.com/proj/cmd/api example.com/proj/cmd/worker"),
-        "{stderr}"
+    project::assert_one_go_build(
+        &stderr,
+        &["example.com/proj/cmd/api", "example.com/proj/cmd/worker"],
     );
     let expected = expected(&dir, &repo);
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected.join("---\n"));

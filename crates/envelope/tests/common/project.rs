@@ -27,3 +27,17 @@ pub fn module(root: &Path, names: &[&str]) -> PathBuf {
     }
     dir
 }
+
+/// `--verbose` shows each `go build` envelope ran: there was one, and it
+/// built these packages, in this order, into one directory.
+pub fn assert_one_go_build(stderr: &str, packages: &[&str]) {
+    let go_builds: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("CGO_ENABLED=0 ") && l.contains(" go build "))
+        .collect();
+    assert_eq!(go_builds.len(), 1, "{stderr}");
+    assert!(
+        go_builds[0].ends_with(&format!("/ {}", packages.join(" "))),
+        "{stderr}"
+    );
+}
