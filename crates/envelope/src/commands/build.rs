@@ -89,24 +89,6 @@ fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>
             .filter(|s| !is_all(&s.value))
             .map_or(&[][..], |s| s.value.as_slice()),
     )?;
-    let given = if !args.packages.is_empty() {
-        args.packages.clone()
-    } else if let Some(p) = &defaults.package {
-        vec![package_arg(&p.value, &p.source, project_ref)]
-    } else {
-        let from_tables: Vec<String> = project_ref
-            .images
-            .iter()
-            .filter_map(|t| t.layer.package.as_ref())
-            .map(|p| package_arg(&p.value, &p.source, project_ref))
-            .collect();
-        if from_tables.is_empty() {
-            vec![".".to_string()]
-        } else {
-            from_tables
-        }
-    };
-    let targets = expand_patterns(go, &cwd, &given, &default_platforms[0], printer)?;
     // Each table names a main package of the module: by `package`, or by
     // the binary's name.
     let mut tables: Vec<(String, &ImageTable)> = Vec::new();
@@ -157,6 +139,18 @@ fn plan(args: &BuildArgs, go: &GoTool, printer: &Printer) -> Result<Vec<Planned>
             tables.push((import, table));
         }
     }
+    // Without packages on the command line: [build]'s package, else the
+    // commands the image tables are for, else the current directory.
+    let given = if !args.packages.is_empty() {
+        args.packages.clone()
+    } else if let Some(p) = &defaults.package {
+        vec![package_arg(&p.value, &p.source, project_ref)]
+    } else if !tables.is_empty() {
+        tables.iter().map(|(import, _)| import.clone()).collect()
+    } else {
+        vec![".".to_string()]
+    };
+    let targets = expand_patterns(go, &cwd, &given, &default_platforms[0], printer)?;
     let epoch_set = std::env::var_os("SOURCE_DATE_EPOCH").is_some_and(|v| !v.is_empty());
     let epoch = crate::images::source_date_epoch()?;
     let template_dir = project.as_ref().map_or(cwd.as_path(), |p| p.dir.as_path());
