@@ -25,6 +25,8 @@ fn project(root: &Path, base: &str) -> PathBuf {
         "cmd/stamp/main.go",
         "cmd/based/main.go",
         "cmd/plain/main.go",
+        "static/hello.txt",
+        "static/css/site.css",
     ] {
         let text = std::fs::read_to_string(from.join(rel)).expect("fixture");
         let path = dir.join(rel);
@@ -206,8 +208,59 @@ fn each_image_takes_its_own_table() {
     // The base is plain as built without envelope.toml: its app layer is
     // the same binary, so its layers lead based's.
     assert!(own.len() > plain_layers.len(), "{own:?}");
+    // Its files entry: the static/ tree at /srv/static, which the image's
+    // user (1000, from [build]) reads and cannot change.
     let out = ok(podman().args(["run", "--rm", &format!("oci:{}:based", layout.display())]));
-    assert_eq!(out.trim(), "based");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "based",
+            r#"hello.txt: "hello from files\n" <nil>"#,
+            r#"css/site.css: "body{}\n" <nil>"#,
+            "open for writing: open /srv/static/hello.txt: permission denied",
+        ],
+        "{out}"
+    );
+    // The files layer's headers: owned by root, files 0644, folders 0755.
+    let files_digest = report["images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .find(|i| i["name"] == "based")
+        .and_then(|i| {
+            i["platforms"][0]["layers"]
+                .as_array()
+                .expect("layers")
+                .iter()
+                .find(|l| l["name"] == "files")
+        })
+        .map(|l| l["digest"].as_str().expect("digest").to_string())
+        .expect("a files layer");
+    assert!(own.contains(&files_digest), "{own:?}");
+    let listed = tar_list(&blob_path(&layout, &files_digest));
+    let mut entries: Vec<(String, String, String)> = listed
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let field = |i: usize| f.get(i).expect("tar -tv field").to_string();
+            let name = f.last().expect("name").trim_start_matches("./");
+            (name.to_string(), field(0), field(1))
+        })
+        .collect();
+    entries.sort();
+    let expect = |name: &str, mode: &str| (name.to_string(), mode.to_string(), "0/0".to_string());
+    assert_eq!(
+        entries,
+        [
+            expect("srv/", "drwxr-xr-x"),
+            expect("srv/static/", "drwxr-xr-x"),
+            expect("srv/static/css/", "drwxr-xr-x"),
+            expect("srv/static/css/site.css", "-rw-r--r--"),
+            expect("srv/static/hello.txt", "-rw-r--r--"),
+        ],
+        "{listed}"
+    );
     let by_tag = base.split('@').next().expect("reference");
     let pulled = skopeo(&[
         "inspect",
@@ -360,6 +413,19 @@ fn a_bad_file_is_refused_with_its_position() {
     );
     let err = attempt("[build.images.plain]\ngo-env = { CGO_ENABLED = \"1\" }\n");
     assert!(err.contains("CGO_ENABLED=0"), "{err}");
+    // A files entry whose src is missing, or holds a symlink out of it.
+    let err = attempt("[build.images.plain]\nfiles = [{ src = \"missing/\", dst = \"/srv/x\" }]\n");
+    assert!(
+        err.contains("files entry") && err.contains("missing/: src does not exist"),
+        "{err}"
+    );
+    std::fs::create_dir(dir.join("escape")).expect("mkdir");
+    std::os::unix::fs::symlink("../go.mod", dir.join("escape/out")).expect("symlink");
+    let err = attempt("[build.images.plain]\nfiles = [{ src = \"escape/\", dst = \"/srv/x\" }]\n");
+    assert!(
+        err.contains("the symlink") && err.contains("escape/out points to ../go.mod, outside"),
+        "{err}"
+    );
     assert!(!layout.exists(), "nothing written");
 
     // Git fields outside a git repository name the field.
@@ -397,6 +463,25 @@ fn ko_project(root: &Path, base: &str) -> PathBuf {
     );
     commit_all(&dir);
     dir
+}
+
+/// The regular files of `layers` under `prefix` (no leading `/`), sorted.
+fn files_under(layers: &[PathBuf], prefix: &str) -> Vec<String> {
+    let mut files: Vec<String> = layers
+        .iter()
+        .flat_map(|l| tar_list(l).lines().map(str::to_string).collect::<Vec<_>>())
+        // `tar -tv`: regular files (`-rw...`), the name last.
+        .filter(|f| f.starts_with('-'))
+        .filter_map(|f| f.split_whitespace().last().map(str::to_string))
+        .map(|f| {
+            f.trim_start_matches('.')
+                .trim_start_matches('/')
+                .to_string()
+        })
+        .filter(|f| f.starts_with(prefix))
+        .collect();
+    files.sort();
+    files
 }
 
 #[test]
@@ -482,28 +567,16 @@ fn a_ko_yaml_project_builds_as_ko_builds_it() {
     );
 
     // kodata/ is what ko puts at /var/run/ko; envelope carries it as a
-    // file entry to the same place.
-    let ko_files = {
-        let mut files: Vec<String> = ko
-            .layers
-            .iter()
-            .flat_map(|l| tar_list(l).lines().map(str::to_string).collect::<Vec<_>>())
-            // `tar -tv`: regular files (`-rw...`), the name last.
-            .filter(|f| f.starts_with('-'))
-            .filter_map(|f| f.split_whitespace().last().map(str::to_string))
-            .map(|f| {
-                f.trim_start_matches('.')
-                    .trim_start_matches('/')
-                    .to_string()
-            })
-            .filter(|f| f.starts_with("var/run/ko/"))
-            .collect();
-        files.sort();
-        files
-    };
+    // file entry to the same place: the same files in the layers of both.
+    let ko_files = files_under(&ko.layers, "var/run/ko/");
     assert_eq!(
         ko_files,
         ["var/run/ko/hello.txt", "var/run/ko/sub/more.txt"]
+    );
+    assert_eq!(files_under(&mine.layers, "var/run/ko/"), ko_files);
+    assert!(
+        mine_env.contains(&"KO_DATA_PATH=/var/run/ko".to_string()),
+        "{mine_env:?}"
     );
     let explained = json(&ok(envelope_in(&dir, tmp.path()).args([
         "build",
@@ -530,7 +603,8 @@ fn a_ko_yaml_project_builds_as_ko_builds_it() {
     let version = format!("version={}", short.trim());
     let ran = ok(podman().args(["run", "--rm", &format!("oci:{}:app", ours.display())]));
     assert!(ran.starts_with(&version), "{ran}");
+    assert!(ran.contains("data=\"hi\" err=<nil>"), "{ran}");
     let ran_ko = ok(podman().args(["run", "--rm", &format!("oci:{}", theirs.display())]));
     assert!(ran_ko.starts_with(&version), "{ran_ko}");
-    assert!(ran_ko.contains("data=\"hi\""), "{ran_ko}");
+    assert!(ran_ko.contains("data=\"hi\" err=<nil>"), "{ran_ko}");
 }

@@ -1,20 +1,15 @@
-//! Files from the source tree in an image: the files layer sits between the
-//! base and the binary, keeps its digest when only the code changes, and
-//! inside a container under podman the image's user reads the files and
-//! cannot change them.
+//! Files from the source tree in an image, from `envelope build --file
+//! SRC:DST`: the files layer sits between the base and the binary, keeps
+//! its digest when only the code changes, and inside a container under
+//! podman the image's user reads the files and cannot change them.
 
 #![cfg(feature = "external-tools")]
 
 mod common;
 
 use std::path::Path;
-use std::process::Command;
-use std::sync::Arc;
 
 use common::*;
-use envelope_build::{
-    assemble, platform_image, Cache, FileEntry, ImageOptions, PlatformBinary, PlatformImage,
-};
 
 const PROGRAM: &str = r#"package main
 
@@ -39,46 +34,33 @@ func main() {
 }
 "#;
 
-/// Builds the program with `version` set, for linux/amd64.
-fn go_build(module: &Path, version: &str) -> Vec<u8> {
-    let out = module.join("app");
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![go_dir()];
-    dirs.extend(std::env::split_paths(&path));
-    ok(Command::new("go")
-        .current_dir(module)
-        .env("PATH", std::env::join_paths(dirs).expect("PATH"))
-        .env("GOCACHE", gocache())
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
-        .env("CGO_ENABLED", "0")
-        .env("GOOS", "linux")
-        .env("GOARCH", "amd64")
-        .args(["build", "-trimpath", "-o"])
-        .arg(&out)
-        .arg(format!("-ldflags=-s -w -X main.version={version}"))
-        .arg("."));
-    std::fs::read(&out).expect("binary")
+/// `envelope build . --file static:/srv/static` with `version` set, to
+/// `layout` tagged `version`; the image's JSON report.
+fn build(module: &Path, cache: &Path, layout: &Path, version: &str) -> serde_json::Value {
+    let out = ok(envelope(module, cache)
+        .args([
+            "build",
+            ".",
+            "--file",
+            "static:/srv/static",
+            "--sbom",
+            "none",
+        ])
+        .args(["--platform", "linux/amd64", "--format", "json"])
+        .arg(format!("--ldflags=-X main.version={version}"))
+        .arg("-o")
+        .arg(format!("oci:{}:{version}", layout.display())));
+    json(&out)["images"][0]["platforms"][0].clone()
 }
 
-fn image(binary: Vec<u8>, files: &[FileEntry], cache: &Cache) -> PlatformImage {
-    let mut opts = ImageOptions::new("app", "test");
-    opts.files = files.to_vec();
-    let bin = PlatformBinary {
-        platform: "linux/amd64".parse().expect("platform"),
-        data: Arc::new(binary),
-        source: "app".into(),
-    };
-    platform_image(&opts, &bin, None, cache).expect("image")
-}
-
-fn layer<'a>(image: &'a PlatformImage, name: &str) -> &'a envelope_build::image::LayerReport {
-    image
-        .report
-        .layers
+/// The layer `name` of a platform's report.
+fn layer<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["layers"]
+        .as_array()
+        .expect("layers")
         .iter()
-        .find(|l| l.name == name)
-        .unwrap_or_else(|| panic!("no {name} layer"))
+        .find(|l| l["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} layer: {report}"))
 }
 
 #[test]
@@ -91,28 +73,26 @@ fn files_are_readable_by_the_images_user_and_not_writable() {
     std::fs::write(module.join("static/hello.txt"), "hello from files\n").expect("write");
     std::fs::write(module.join("static/css/site.css"), "body{}\n").expect("write");
     std::os::unix::fs::symlink("hello.txt", module.join("static/link.txt")).expect("symlink");
-    let files = [FileEntry {
-        src: module.join("static"),
-        dst: "/srv/static".into(),
-        mode: None,
-        uid: None,
-        gid: None,
-    }];
-    let cache = Cache::at(tmp.path().join("cache"));
+    let cache = tmp.path().join("cache");
+    let layout = tmp.path().join("layout");
 
-    let v1 = image(go_build(&module, "v1"), &files, &cache);
-    let names: Vec<&str> = v1.report.layers.iter().map(|l| l.name).collect();
+    let v1 = build(&module, &cache, &layout, "v1");
+    let names: Vec<&str> = v1["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| l["name"].as_str().expect("name"))
+        .collect();
     assert_eq!(names, ["base", "files", "app"]);
-    let v2 = image(go_build(&module, "v2"), &files, &cache);
-    assert_ne!(layer(&v1, "app").digest, layer(&v2, "app").digest);
-    assert_eq!(layer(&v1, "files").digest, layer(&v2, "files").digest);
-    assert!(
-        layer(&v2, "files").cached,
+    let v2 = build(&module, &cache, &layout, "v2");
+    assert_ne!(layer(&v1, "app")["digest"], layer(&v2, "app")["digest"]);
+    assert_eq!(layer(&v1, "files")["digest"], layer(&v2, "files")["digest"]);
+    assert_eq!(
+        layer(&v2, "files")["cached"],
+        true,
         "the unchanged files layer comes from the cache"
     );
 
-    let layout = tmp.path().join("layout");
-    envelope_oci::write_oci_layout(&layout, &assemble(&[v2], false), Some("v2")).expect("layout");
     let out = ok(podman()
         .args(["run", "--rm"])
         .arg(format!("oci:{}:v2", layout.display())));
