@@ -352,7 +352,9 @@ fn the_command_line_beats_the_table_which_beats_build() {
     // --isolated reads no envelope.toml.
     let isolated = explain(&dir, tmp.path(), "web", &["--isolated"]);
     assert_eq!(isolated["user"]["source"], "default");
-    let human = ok(envelope_in(&dir, tmp.path()).args(["build", "./...", "--explain", "web"]));
+    // Without a package the tables' commands are the build (web's table
+    // names its command by name, stamp's by package).
+    let human = ok(envelope_in(&dir, tmp.path()).args(["build", "--explain", "web"]));
     assert!(
         human.contains("ports") && human.contains("envelope.toml:8:9 [build.images.web]"),
         "{human}"
@@ -417,6 +419,11 @@ fn a_bad_file_is_refused_with_its_position() {
     let err = attempt("[build.images.plain]\nfiles = [{ src = \"missing/\", dst = \"/srv/x\" }]\n");
     assert!(
         err.contains("files entry") && err.contains("missing/: src does not exist"),
+        "{err}"
+    );
+    // ... named with where it was set.
+    assert!(
+        err.contains(&format!("envelope.toml:{}:9: files of plain", lines + 3)),
         "{err}"
     );
     std::fs::create_dir(dir.join("escape")).expect("mkdir");

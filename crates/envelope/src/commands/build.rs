@@ -732,6 +732,15 @@ pub fn build(args: &BuildArgs, printer: &Printer) -> Result<Vec<ImageReport>> {
                 Ok::<_, anyhow::Error>(options)
             },
             &mut progress,
+        )
+        .map_err(
+            |e| match (&p.settings.files, e.downcast_ref::<BuildError>()) {
+                // A files entry that cannot be read: where it was set.
+                (Some(files), Some(BuildError::Input { what, .. })) if *what == "files entry" => {
+                    e.context(format!("{}: files of {}", files.source.location(), p.shown))
+                }
+                _ => e,
+            },
         )?;
         let destination = match &repo {
             Some(repo) => Some(image::repo_output(
