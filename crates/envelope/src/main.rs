@@ -8,6 +8,7 @@ mod commands;
 mod findings;
 mod images;
 mod outputs;
+mod parallel;
 mod printer;
 mod sboms;
 

@@ -493,9 +493,6 @@ pub fn write_images(
     registry: &envelope_cli::RegistryArgs,
     printer: &Printer,
 ) -> Result<Vec<ImageReport>> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::Mutex;
-
     let session = WriteSession::new(registry);
     let many = images.len() > 1;
     let destinations: Vec<Vec<ImageRef>> = images
@@ -514,17 +511,12 @@ pub fn write_images(
         .flatten()
         .all(|o| matches!(o, ImageRef::Docker { .. }));
     let workers = if all_pushed {
-        std::thread::available_parallelism()
-            .map_or(1, std::num::NonZeroUsize::get)
-            .min(images.len())
+        crate::parallel::workers(usize::MAX, images.len())
     } else {
-        images.len().min(1)
+        1
     };
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let results: Mutex<Vec<Option<Result<ImageReport>>>> =
-        Mutex::new(images.iter().map(|_| None).collect());
-    let write_one = |i: usize| {
+    let indexes: Vec<usize> = (0..images.len()).collect();
+    crate::parallel::try_map(&indexes, workers, |&i| {
         let started = std::time::Instant::now();
         let (Some(w), Some(outs)) = (images.get(i), destinations.get(i)) else {
             bail!("no image {i}");
@@ -548,51 +540,7 @@ pub fn write_images(
             written,
             w.seconds + started.elapsed().as_secs_f64(),
         ))
-    };
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= images.len() || failed.load(Ordering::SeqCst) {
-                    break;
-                }
-                let result = write_one(i);
-                if result.is_err() {
-                    failed.store(true, Ordering::SeqCst);
-                }
-                let mut slots = results
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if let Some(slot) = slots.get_mut(i) {
-                    *slot = Some(result);
-                }
-            });
-        }
-    });
-    let results = results
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut reports = Vec::new();
-    let mut first_error = None;
-    for result in results {
-        match result {
-            Some(Ok(r)) => reports.push(r),
-            Some(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
-            // Not started, after another image failed.
-            None => {}
-        }
-    }
-    match first_error {
-        Some(e) => Err(e),
-        None if reports.len() == images.len() => Ok(reports),
-        None => bail!(
-            "{} of {} images were not written",
-            images.len() - reports.len(),
-            images.len()
-        ),
-    }
+    })
 }
 
 fn ensure_parent(file: &Path) -> Result<()> {

@@ -706,9 +706,14 @@ pub fn build(args: &BuildArgs, printer: &Printer) -> Result<Vec<ImageReport>> {
         }
     }
     // Every image is built before any is written, so a package that fails
-    // leaves nothing half-written or half-pushed.
-    let mut built = Vec::new();
-    for p in &packages {
+    // leaves nothing half-written or half-pushed. The images of the
+    // packages are made side by side (their binaries are built by now).
+    let workers = if prebuilt.len() == packages.len() {
+        crate::parallel::workers(usize::MAX, packages.len())
+    } else {
+        1
+    };
+    let built = crate::parallel::try_map(&packages, workers, |p| -> Result<_> {
         let package = &p.package;
         let started = Instant::now();
         let plan = BuildPlan {
@@ -755,8 +760,8 @@ pub fn build(args: &BuildArgs, printer: &Printer) -> Result<Vec<ImageReport>> {
             )?),
             None => None,
         };
-        built.push((p, image, destination, started.elapsed().as_secs_f64()));
-    }
+        Ok((p, image, destination, started.elapsed().as_secs_f64()))
+    })?;
     check_unique_names(
         built
             .iter()

@@ -5,8 +5,6 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use envelope_cli::{LintArgs, ListFormat, RuleArgs, RulesArgs};
@@ -86,31 +84,16 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
         stdin_text = Some(buf);
     }
 
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Outcome>>>> =
-        Mutex::new((0..inputs.len()).map(|_| None).collect());
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(inputs.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(input) = inputs.get(i) else { break };
-                let outcome = lint_one(
-                    input,
-                    stdin_text.as_deref(),
-                    &settings,
-                    want_fixes,
-                    show_unsafe,
-                );
-                if let Ok(mut r) = results.lock() {
-                    r[i] = Some(outcome);
-                }
-            });
-        }
+    let workers = crate::parallel::workers(usize::MAX, inputs.len());
+    let results = crate::parallel::map(&inputs, workers, false, |input| {
+        lint_one(
+            input,
+            stdin_text.as_deref(),
+            &settings,
+            want_fixes,
+            show_unsafe,
+        )
     });
-    let results = results.into_inner().unwrap_or_default();
 
     let mut report = Report {
         rules: all_rules().iter().map(|r| *r.info()).collect(),
