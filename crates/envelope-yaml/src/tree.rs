@@ -2,6 +2,8 @@
 //! for configuration files (`.ko.yaml`): scalars stay strings (the reader
 //! decides what they mean), an alias is the value its anchor named.
 
+use std::collections::HashMap;
+
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
 use crate::{line_breaks, Error};
@@ -72,7 +74,8 @@ enum Frame {
 pub fn parse_tree(text: &str) -> Result<Option<Node>, Error> {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: Vec<(usize, Node)> = Vec::new();
+    // By anchor id; a later anchor of the same id replaces the earlier.
+    let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut made = 0usize;
     let limit = text.len().saturating_mul(NODES_PER_BYTE).saturating_add(64);
     let end = End::of(text);
@@ -101,10 +104,8 @@ pub fn parse_tree(text: &str) -> Result<Option<Node>, Error> {
             }
             Event::Alias(id) => {
                 let node = anchors
-                    .iter()
-                    .rev()
-                    .find(|(a, _)| *a == id)
-                    .map(|(_, n)| n.clone())
+                    .get(&id)
+                    .cloned()
                     .ok_or_else(|| syntax("an alias names no anchor before it".into()))?;
                 made = made.saturating_add(count(&node));
                 (node, 0)
@@ -134,7 +135,7 @@ pub fn parse_tree(text: &str) -> Result<Option<Node>, Error> {
             return Err(syntax("the document makes too many values".into()));
         }
         if anchor != 0 {
-            anchors.push((anchor, node.clone()));
+            anchors.insert(anchor, node.clone());
         }
         match stack.last_mut() {
             None => return Ok(Some(node)),
