@@ -254,33 +254,40 @@ fn import_path(package: &str, dir: &Path, module: Option<&(String, PathBuf)>) ->
     }
 }
 
-/// The index of the table of `import`, made when there is none yet.
-fn table_for(
-    tables: &mut Vec<(String, ImageTable)>,
-    import: &str,
-    at: &Node,
-    r: &Reader<'_>,
-) -> usize {
-    if let Some(i) = tables.iter().position(|(p, _)| p == import) {
-        return i;
-    }
-    let name = import.rsplit('/').next().unwrap_or(import).to_string();
-    let label = format!("ko {import}");
-    tables.push((
-        import.to_string(),
-        ImageTable {
-            name,
-            source: r.source(at, &label),
-            layer: Layer {
-                package: Some(Setting {
-                    value: import.to_string(),
-                    source: r.source(at, &label),
-                }),
-                ..Layer::default()
+/// The tables by import path, in the order they first appear, found by
+/// import path in log time (a file of many builds stays linear).
+#[derive(Default)]
+struct Tables {
+    list: Vec<(String, ImageTable)>,
+    by_import: BTreeMap<String, usize>,
+}
+
+impl Tables {
+    /// The index of the table of `import`, made when there is none yet.
+    fn index(&mut self, import: &str, at: &Node, r: &Reader<'_>) -> usize {
+        if let Some(&i) = self.by_import.get(import) {
+            return i;
+        }
+        let name = import.rsplit('/').next().unwrap_or(import).to_string();
+        let label = format!("ko {import}");
+        self.list.push((
+            import.to_string(),
+            ImageTable {
+                name,
+                source: r.source(at, &label),
+                layer: Layer {
+                    package: Some(Setting {
+                        value: import.to_string(),
+                        source: r.source(at, &label),
+                    }),
+                    ..Layer::default()
+                },
             },
-        },
-    ));
-    tables.len() - 1
+        ));
+        let i = self.list.len() - 1;
+        self.by_import.insert(import.to_string(), i);
+        i
+    }
 }
 
 /// Reads a `.ko.yaml`.
@@ -309,8 +316,7 @@ pub fn parse(path: &Path, text: &str) -> Result<(Project, KoExtras), ProjectErro
         message: e.to_string(),
     })?;
     let mut defaults = Layer::default();
-    // Tables by import path, in the order they first appear.
-    let mut tables: Vec<(String, ImageTable)> = Vec::new();
+    let mut tables = Tables::default();
     let Some(doc) = doc else {
         return Ok((
             Project {
@@ -359,8 +365,8 @@ pub fn parse(path: &Path, text: &str) -> Result<(Project, KoExtras), ProjectErro
                 for (pkg, base) in r.entries(value, k)?.to_vec() {
                     let import = r.string(&pkg, k)?;
                     let base_ref = r.string(&base, k)?;
-                    let i = table_for(&mut tables, &import, &pkg, &r);
-                    tables[i].1.layer.base = Some(Setting {
+                    let i = tables.index(&import, &pkg, &r);
+                    tables.list[i].1.layer.base = Some(Setting {
                         value: base_ref,
                         source: r.source(&base, &format!("baseImageOverrides {import}")),
                     });
@@ -410,8 +416,8 @@ pub fn parse(path: &Path, text: &str) -> Result<(Project, KoExtras), ProjectErro
                     } else {
                         format!("builds {id}")
                     };
-                    let i = table_for(&mut tables, &import, build, &r);
-                    let mut layer = std::mem::take(&mut tables[i].1.layer);
+                    let i = tables.index(&import, build, &r);
+                    let mut layer = std::mem::take(&mut tables.list[i].1.layer);
                     r.go_settings(
                         build.get("env"),
                         build.get("flags"),
@@ -420,7 +426,7 @@ pub fn parse(path: &Path, text: &str) -> Result<(Project, KoExtras), ProjectErro
                         &label,
                         &mut layer,
                     )?;
-                    tables[i].1.layer = layer;
+                    tables.list[i].1.layer = layer;
                 }
             }
             other => r.warn(key, format!("{other} is not supported and is ignored")),
@@ -443,7 +449,7 @@ pub fn parse(path: &Path, text: &str) -> Result<(Project, KoExtras), ProjectErro
         },
     );
     let mut by_name: BTreeMap<&str, &str> = BTreeMap::new();
-    for (import, t) in &tables {
+    for (import, t) in &tables.list {
         if let Some(other) = by_name.insert(&t.name, import) {
             return Err(ProjectError::Invalid {
                 location: path.display().to_string(),
@@ -456,7 +462,7 @@ pub fn parse(path: &Path, text: &str) -> Result<(Project, KoExtras), ProjectErro
             path: path.to_path_buf(),
             dir,
             defaults,
-            images: tables.into_iter().map(|(_, t)| t).collect(),
+            images: tables.list.into_iter().map(|(_, t)| t).collect(),
         },
         KoExtras {
             module,
@@ -590,6 +596,28 @@ verifyKeys: x
         assert_eq!(
             import_path("example.com/z", Path::new("/r"), Some(&m)),
             "example.com/z"
+        );
+    }
+
+    #[test]
+    fn many_builds_and_aliases_read_in_linear_time() {
+        // Each build's table was looked up through every earlier one, and
+        // each alias through every anchor: a file of many builds took
+        // quadratic time.
+        let n = 20_000;
+        let mut text = String::from("builds:\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "- main: ./cmd/a{i}\n  env: &e{i} [GOAMD64=v{i}]\n  ldflags: [\"-X m.v={i}\"]\n- main: ./cmd/a{i}\n  env: *e{i}\n"
+            ));
+        }
+        let (p, _) = parse(Path::new("/nowhere/.ko.yaml"), &text).expect("parses");
+        assert_eq!(p.images.len(), n);
+        let last = p.images.last().expect("a table");
+        assert_eq!(last.layer.go_env["GOAMD64"].value, format!("v{}", n - 1));
+        assert_eq!(
+            last.layer.ldflags.as_ref().map(|l| l.value.clone()),
+            Some(format!("-X m.v={}", n - 1))
         );
     }
 }

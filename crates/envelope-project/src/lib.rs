@@ -321,17 +321,66 @@ struct Table {
     images: Option<BTreeMap<String, Spanned<Table>>>,
 }
 
-/// Byte offset to 1-based line and column (in characters).
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+/// Byte offsets to 1-based lines and columns (in characters), each in
+/// time independent of the text's length: a file of many settings, each
+/// placed, reads in linear time.
+struct Positions<'a> {
+    bytes: &'a [u8],
+    /// Where each line starts.
+    lines: Vec<usize>,
+    /// The characters before each block of [`BLOCK`] bytes.
+    blocks: Vec<usize>,
+}
+
+const BLOCK: usize = 256;
+
+/// The characters that start in `bytes` (any slice: no boundary needed).
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+}
+
+impl<'a> Positions<'a> {
+    fn new(text: &'a str) -> Positions<'a> {
+        let bytes = text.as_bytes();
+        let lines = std::iter::once(0)
+            .chain(
+                bytes
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        let mut blocks = vec![0];
+        for chunk in bytes.chunks(BLOCK) {
+            let last = blocks.last().copied().unwrap_or(0);
+            blocks.push(last + chars_in(chunk));
+        }
+        Positions {
+            bytes,
+            lines,
+            blocks,
+        }
+    }
+
+    fn chars_before(&self, offset: usize) -> usize {
+        let block = offset / BLOCK;
+        self.blocks.get(block).copied().unwrap_or(0)
+            + chars_in(self.bytes.get(block * BLOCK..offset).unwrap_or(&[]))
+    }
+
+    /// Byte offset to 1-based line and column (in characters).
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.bytes.len());
+        let line = self.lines.partition_point(|&start| start <= offset);
+        let start = self.lines.get(line.wrapping_sub(1)).copied().unwrap_or(0);
+        let column = self.chars_before(offset) - self.chars_before(start) + 1;
+        (line.max(1), column)
+    }
 }
 
 struct Reader<'a> {
-    text: &'a str,
+    positions: Positions<'a>,
     /// The path shown in sources (the file's name).
     shown: String,
     /// The path shown in errors.
@@ -341,7 +390,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn source(&self, span: std::ops::Range<usize>, table: &str) -> Source {
-        let (line, column) = line_col(self.text, span.start);
+        let (line, column) = self.positions.line_col(span.start);
         Source::File {
             file: self.shown.clone(),
             line,
@@ -351,7 +400,7 @@ impl Reader<'_> {
     }
 
     fn error(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> ProjectError {
-        let (line, column) = line_col(self.text, span.start);
+        let (line, column) = self.positions.line_col(span.start);
         ProjectError::Invalid {
             location: format!("{}:{line}:{column}", self.path),
             message: message.into(),
@@ -563,7 +612,7 @@ impl Project {
     pub fn parse(path: &Path, text: &str) -> Result<Project, ProjectError> {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let reader = Reader {
-            text,
+            positions: Positions::new(text),
             shown: path.file_name().map_or_else(
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
@@ -747,8 +796,32 @@ files = [{ src = "static", dst = "/srv/static", mode = "0640", owner = "10:20" }
 
     #[test]
     fn line_columns_count_characters() {
+        let line_col = |text, offset| Positions::new(text).line_col(offset);
         assert_eq!(line_col("ab\ncé\nx", 0), (1, 1));
         assert_eq!(line_col("ab\ncé\nx", 7), (3, 1));
         assert_eq!(line_col("ab\ncé\nx", 6), (2, 3));
+        assert_eq!(line_col("ab\ncé\nx", 8), (3, 2));
+        assert_eq!(line_col("ab\n", 3), (2, 1));
+        assert_eq!(line_col("", 5), (1, 1));
+        // Across blocks: a long line of two-byte characters.
+        let long = format!("x\n{}", "é".repeat(1000));
+        assert_eq!(line_col(&long, 2 + 2 * 700), (2, 701));
+        assert_eq!(line_col(&long, long.len()), (2, 1001));
+    }
+
+    #[test]
+    fn many_settings_read_in_linear_time() {
+        // Each setting's position was counted from the start of the text:
+        // a file of many settings took quadratic time.
+        let n = 50_000;
+        let mut text = String::from("[build]\nenv = {");
+        for i in 0..n {
+            text.push_str(&format!("A{i} = \"\", "));
+        }
+        text.push_str("B = \"é\" }\n");
+        let p = parse(&text).expect("parses");
+        assert_eq!(p.defaults.env.len(), n + 1);
+        let b = &p.defaults.env["B"].source;
+        assert_eq!(b.location(), format!("envelope.toml:2:{}", text.len() - 14));
     }
 }

@@ -2,9 +2,11 @@
 //! for configuration files (`.ko.yaml`): scalars stay strings (the reader
 //! decides what they mean), an alias is the value its anchor named.
 
+use std::collections::HashMap;
+
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
-use crate::Error;
+use crate::{line_breaks, Error};
 
 /// Collections nested deeper than this are refused (a configuration file
 /// has a handful of levels; this bounds the work and the stack).
@@ -72,20 +74,23 @@ enum Frame {
 pub fn parse_tree(text: &str) -> Result<Option<Node>, Error> {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: Vec<(usize, Node)> = Vec::new();
+    // By anchor id; a later anchor of the same id replaces the earlier.
+    let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut made = 0usize;
     let limit = text.len().saturating_mul(NODES_PER_BYTE).saturating_add(64);
+    let end = End::of(text);
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(next) => next,
-            Err(e) => return Err(error_at(e.marker(), e.info())),
+            Err(e) => return Err(end.error_at(e.marker(), e.info())),
         };
+        let (line, column) = end.place(&span.start);
         let at = |value: Tree| Node {
             value,
-            line: span.start.line(),
-            column: span.start.col() + 1,
+            line,
+            column,
         };
-        let syntax = |message: String| error_at(&span.start, &message);
+        let syntax = |message: String| end.error_at(&span.start, &message);
         let (node, anchor) = match event {
             Event::Scalar(value, style, anchor, _) => {
                 let null = style == ScalarStyle::Plain
@@ -99,10 +104,8 @@ pub fn parse_tree(text: &str) -> Result<Option<Node>, Error> {
             }
             Event::Alias(id) => {
                 let node = anchors
-                    .iter()
-                    .rev()
-                    .find(|(a, _)| *a == id)
-                    .map(|(_, n)| n.clone())
+                    .get(&id)
+                    .cloned()
                     .ok_or_else(|| syntax("an alias names no anchor before it".into()))?;
                 made = made.saturating_add(count(&node));
                 (node, 0)
@@ -132,7 +135,7 @@ pub fn parse_tree(text: &str) -> Result<Option<Node>, Error> {
             return Err(syntax("the document makes too many values".into()));
         }
         if anchor != 0 {
-            anchors.push((anchor, node.clone()));
+            anchors.insert(anchor, node.clone());
         }
         match stack.last_mut() {
             None => return Ok(Some(node)),
@@ -154,11 +157,44 @@ pub fn parse_tree(text: &str) -> Result<Option<Node>, Error> {
     Ok(None)
 }
 
-fn error_at(at: &saphyr_parser::Marker, message: &str) -> Error {
-    Error::Syntax {
-        line: at.line(),
-        column: at.col() + 1,
-        message: message.to_string(),
+/// The text's last line, where positions past the end are shown: the
+/// parser counts a line break the text may not have (`---` at the end of
+/// a one-line file is at line 2), and a message must name a line of the
+/// file.
+struct End {
+    line: usize,
+    /// 1-based, just after the last character.
+    column: usize,
+}
+
+impl End {
+    fn of(text: &str) -> End {
+        let last = text
+            .rsplit(['\n', '\r'])
+            .next()
+            .map_or(0, |l| l.chars().count());
+        End {
+            line: line_breaks(text) + 1,
+            column: last + 1,
+        }
+    }
+
+    /// A marker's 1-based line and column, inside the text.
+    fn place(&self, at: &saphyr_parser::Marker) -> (usize, usize) {
+        if at.line() > self.line {
+            (self.line, self.column)
+        } else {
+            (at.line().max(1), at.col() + 1)
+        }
+    }
+
+    fn error_at(&self, at: &saphyr_parser::Marker, message: &str) -> Error {
+        let (line, column) = self.place(at);
+        Error::Syntax {
+            line,
+            column,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -242,5 +278,28 @@ mod tests {
         }
         assert!(parse_tree(&text).is_err());
         assert_eq!(parse_tree("").expect("empty"), None);
+    }
+
+    #[test]
+    fn positions_past_the_end_are_on_the_last_line() {
+        // The parser puts the empty document after `---` on a line the
+        // text does not have (found by fuzzing).
+        for (text, at) in [
+            ("---", (1, 4)),
+            ("# a\n---\n# b", (3, 4)),
+            ("# a\r\n---\r\n# é", (3, 4)),
+            ("---\n", (2, 1)),
+        ] {
+            let node = parse(text);
+            assert_eq!(
+                (node.value.clone(), node.line, node.column),
+                (Tree::Null, at.0, at.1),
+                "{text:?}"
+            );
+        }
+        assert!(matches!(
+            parse_tree("a: [1, 2"),
+            Err(Error::Syntax { line: 1, .. })
+        ));
     }
 }
