@@ -276,6 +276,37 @@ fn each_image_takes_its_own_table() {
     assert_eq!(own[..pulled_layers.len()], pulled_layers[..]);
     let explained = explain(&dir, tmp.path(), "based", &[]);
     assert_eq!(explained["base"]["value"], base.as_str());
+
+    // The same four to the registry: the same digests as in the layout,
+    // and the refs file says what the registry serves.
+    let refs = tmp.path().join("refs.json");
+    let pushed = json(&ok(envelope_in(&dir, tmp.path())
+        .env("ENVELOPE_REPO", format!("{}/team", reg.addr))
+        .args(["build", "./...", "--sbom", "none", "--format", "json"])
+        .arg("--image-refs")
+        .arg(&refs)));
+    let listed = json(&std::fs::read_to_string(&refs).expect("refs"));
+    let listed = listed.as_array().expect("refs array");
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    for image in report["images"].as_array().expect("images") {
+        let name = image["name"].as_str().expect("name");
+        let repo = format!("{}/team/{name}", reg.addr);
+        let digest = remote_digest(&format!("{repo}:latest"));
+        assert_eq!(image["digest"], digest.as_str(), "{name}");
+        let sent = pushed["images"]
+            .as_array()
+            .expect("images")
+            .iter()
+            .find(|i| i["name"] == name)
+            .expect("pushed");
+        assert_eq!(sent["digest"], digest.as_str(), "{name}");
+        assert!(
+            listed
+                .iter()
+                .any(|r| r["reference"] == format!("{repo}:latest@{digest}").as_str()),
+            "{name}: {listed:?}"
+        );
+    }
 }
 
 #[test]

@@ -116,16 +116,6 @@ fn two_commands_with_one_name_are_refused_naming_both() {
     assert!(!dir.join(".envelope").exists(), "nothing written");
 }
 
-/// The digest the registry serves for `reference`.
-fn remote_digest(reference: &str) -> String {
-    let inspect = json(&skopeo(&[
-        "inspect",
-        "--tls-verify=false",
-        &format!("docker://{reference}"),
-    ]));
-    inspect["Digest"].as_str().expect("digest").to_string()
-}
-
 #[test]
 fn the_default_repository_takes_every_image_and_the_refs_file_lists_them() {
     let reg = Registry::start();

@@ -61,20 +61,6 @@ fn envelope_in(dir: &Path, tmp: &Path, repo: Option<&str>) -> Command {
     cmd
 }
 
-/// The digest the registry serves for `reference`, as skopeo sees it.
-fn remote_digest(reference: &str) -> String {
-    let image = format!("docker://{reference}");
-    skopeo(&[
-        "inspect",
-        "--tls-verify=false",
-        "--format",
-        "{{.Digest}}",
-        &image,
-    ])
-    .trim()
-    .to_string()
-}
-
 /// The references by digest of the images the registry holds under
 /// `repo`: api's and worker's.
 fn pushed(repo: &str) -> (String, String) {

@@ -181,6 +181,20 @@ pub fn skopeo(args: &[&str]) -> String {
     ok(Command::new("skopeo").args(args))
 }
 
+/// The digest the registry serves for `reference`, as skopeo sees it.
+pub fn remote_digest(reference: &str) -> String {
+    let image = format!("docker://{reference}");
+    skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        "--format",
+        "{{.Digest}}",
+        &image,
+    ])
+    .trim()
+    .to_string()
+}
+
 pub fn podman() -> Command {
     require("podman");
     let root = repo_root();
