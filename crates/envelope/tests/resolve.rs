@@ -262,6 +262,23 @@ fn bad_references_and_no_repository_are_refused_naming_the_place() {
         plan,
         format!("example.com/proj/cmd/api -> {repo}/example.com/proj/cmd/api\n  deploy/more/cron.yml:13\n")
     );
+    // ... envelope.toml's image tables included.
+    std::fs::write(
+        dir.join("envelope.toml"),
+        "[build.images.gateway]\npackage = \"./cmd/api\"\n",
+    )
+    .expect("envelope.toml");
+    let plan = ok(envelope_in(&dir, tmp.path(), Some(repo)).args([
+        "resolve",
+        "--dry-run",
+        "-f",
+        "deploy/more/cron.yml",
+    ]));
+    assert_eq!(
+        plan,
+        format!("example.com/proj/cmd/api -> {repo}/gateway:latest\n  deploy/more/cron.yml:13\n")
+    );
+    std::fs::remove_file(dir.join("envelope.toml")).expect("rm envelope.toml");
     let err =
         fails(envelope_in(&dir, tmp.path(), Some(repo)).args(["resolve", "--in-place", "-f", "-"]));
     assert!(

@@ -37,6 +37,17 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The image each package of the arguments would make, by package (as
+/// the build names it: the import path when several are built), with the
+/// settings envelope.toml or .ko.yaml give; nothing is built.
+pub fn image_names(args: &BuildArgs, printer: &Printer) -> Result<Vec<(String, String)>> {
+    let go = GoTool::find()?;
+    Ok(plan(args, &go, printer)?
+        .into_iter()
+        .map(|p| (p.package, p.shown))
+        .collect())
+}
+
 /// The flags the command line gave (by argument id), so that a flag given
 /// with its default value still wins over envelope.toml.
 pub fn given_flags(matches: &clap::ArgMatches) -> Vec<String> {

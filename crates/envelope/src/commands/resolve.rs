@@ -345,24 +345,6 @@ fn resolve(
         preserve_import_paths: input.preserve_import_paths,
         bare: input.bare,
     };
-    if dry_run {
-        let mut out = printer.stdout();
-        for p in &packages {
-            let name = envelope_build::pipeline::name_from_binary(&[], &p.import_path);
-            let destination =
-                outputs::repo_output(&repo, &name, &p.import_path, naming, &input.tags)?;
-            let shown = match &destination {
-                ImageRef::Docker { reference } => reference.clone(),
-                other => other.to_string(),
-            };
-            writeln!(out, "{} -> {shown}", p.import_path)?;
-            for r in &p.references {
-                writeln!(out, "  {}", at(r))?;
-            }
-        }
-        out.flush()?;
-        return Ok(None);
-    }
     let image = ImageArgs::from_arg_matches(
         &ImageArgs::augment_args(clap::Command::new("resolve"))
             .try_get_matches_from(["resolve"])?,
@@ -389,6 +371,37 @@ fn resolve(
             ..image
         },
     };
+    if dry_run {
+        let mut out = printer.stdout();
+        // Named as the build will name them (envelope.toml's tables too).
+        let names = crate::commands::build::image_names(&build_args, printer)?;
+        for p in &packages {
+            let name = names
+                .iter()
+                .find(|(package, _)| *package == p.import_path)
+                .map_or_else(
+                    || envelope_build::pipeline::name_from_binary(&[], &p.import_path),
+                    |(_, name)| name.clone(),
+                );
+            let destination = outputs::repo_output(
+                &repo,
+                &name,
+                &p.import_path,
+                naming,
+                &build_args.image.push_tags,
+            )?;
+            let shown = match &destination {
+                ImageRef::Docker { reference } => reference.clone(),
+                other => other.to_string(),
+            };
+            writeln!(out, "{} -> {shown}", p.import_path)?;
+            for r in &p.references {
+                writeln!(out, "  {}", at(r))?;
+            }
+        }
+        out.flush()?;
+        return Ok(None);
+    }
     let reports = crate::commands::build::build(&build_args, printer)?;
     // The pushed reference by digest (REPO/NAME@sha256:...), by package.
     let mut pushed: BTreeMap<&str, String> = BTreeMap::new();
