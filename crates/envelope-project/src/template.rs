@@ -140,7 +140,13 @@ impl TemplateData {
             if !valid {
                 return Err(TemplateError::UnknownField(field.to_string()));
             }
-            return (self.env)(name).ok_or_else(|| TemplateError::UnsetEnv(name.to_string()));
+            return match (self.env)(name) {
+                Some(value) => Ok(value),
+                // ko defines LDFLAGS, empty, when it is unset; ko's own
+                // .ko.yaml relies on it (`ldflags: ["{{ .Env.LDFLAGS }}"]`).
+                None if name == "LDFLAGS" => Ok(String::new()),
+                None => Err(TemplateError::UnsetEnv(name.to_string())),
+            };
         }
         let date = |field: &str| -> Result<u64, TemplateError> {
             match self.epoch {
@@ -243,6 +249,8 @@ mod tests {
         assert!(e.to_string().contains("{{.Git.Commit}}"), "{e}");
         let e = data.expand("{{.Env.HOME_X}}").expect_err("unset");
         assert!(e.to_string().contains("HOME_X is not set"), "{e}");
+        // ... except LDFLAGS, empty when unset, as ko has it.
+        assert_eq!(data.expand("{{ .Env.LDFLAGS }}").expect("LDFLAGS"), "");
         assert_eq!(data.expand("a {{.Date"), Err(TemplateError::Unclosed));
         assert!(matches!(
             data.expand("{{ printf \"%s\" .Date }}"),

@@ -646,7 +646,17 @@ fn check_program(setup: &Setup, p: &Program) -> Figures {
     let t = Instant::now();
     let out = run(setup
         .envelope(&src, &cache)
-        .args(["build", &main, "--format", "json", "-o", &image]));
+        // The defaults, not the project's own .ko.yaml (its bases are
+        // elsewhere).
+        .args([
+            "build",
+            &main,
+            "--isolated",
+            "--format",
+            "json",
+            "-o",
+            &image,
+        ]));
     fig.build_secs = secs(t);
     assert!(
         out.status.success(),
