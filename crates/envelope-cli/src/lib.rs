@@ -312,6 +312,31 @@ pub enum Command {
     ///   envelope scan --update-db
     #[command(verbatim_doc_comment)]
     Scan(ScanArgs),
+
+    /// Make an ECDSA P-256 key pair for signing, in cosign's formats.
+    ///
+    /// Writes PREFIX.key (the private key, encrypted with a password, mode
+    /// 0600) and PREFIX.pub (the public key), as `cosign generate-key-pair`
+    /// does; either tool reads what the other wrote. The password comes from
+    /// ENVELOPE_PASSWORD, else COSIGN_PASSWORD, else a prompt on the terminal
+    /// (asked twice). Existing files are kept unless --force.
+    ///
+    /// Example:
+    ///
+    ///   envelope keygen --output-key-prefix release
+    #[command(verbatim_doc_comment)]
+    Keygen(KeygenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the keys: PREFIX.key and PREFIX.pub.
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub output_key_prefix: PathBuf,
+
+    /// Overwrite existing key files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => commands::audit::inspect(args, &printer),
         Command::Sbom(args) => commands::sbom::run(args, &printer),
         Command::Scan(args) => commands::scan::run(args, &printer),
+        Command::Keygen(args) => commands::keygen::run(args, &printer),
     };
     match result {
         Ok(code) => code,

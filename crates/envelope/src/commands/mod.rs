@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod build;
 pub mod init;
+pub mod keygen;
 pub mod lint;
 pub mod package;
 pub mod pin;
