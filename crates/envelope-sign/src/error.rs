@@ -68,3 +68,60 @@ pub enum KeyError {
     #[error("no randomness from the system: {reason}")]
     Random { reason: String },
 }
+
+/// An error reading a signature, a DSSE envelope, a bundle or a payload.
+/// These are untrusted documents: the message names what is wrong with
+/// them and never echoes more than a short excerpt.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// The document is larger than any this format needs.
+    #[error("the {what} is {len} bytes; {limit} is the most envelope reads")]
+    TooLarge {
+        what: &'static str,
+        len: usize,
+        limit: usize,
+    },
+
+    /// The JSON does not parse or lacks a field.
+    #[error("the {what} does not parse: {reason}")]
+    Json { what: &'static str, reason: String },
+
+    /// A base64 field that does not decode.
+    #[error("the {what}'s `{field}` is not base64")]
+    Base64 {
+        what: &'static str,
+        field: &'static str,
+    },
+
+    /// A field holding a value this format does not allow.
+    #[error("the {what}'s `{field}` is {found:?}, expected {expected}")]
+    Field {
+        what: &'static str,
+        field: &'static str,
+        found: String,
+        expected: &'static str,
+    },
+
+    /// A signature that is not an ASN.1 DER ECDSA signature.
+    #[error("the signature is not an ASN.1 DER ECDSA P-256 signature")]
+    Signature,
+}
+
+/// Parses untrusted JSON of at most `limit` bytes as `T`.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &'static str,
+    limit: usize,
+) -> Result<T, FormatError> {
+    if bytes.len() > limit {
+        return Err(FormatError::TooLarge {
+            what,
+            len: bytes.len(),
+            limit,
+        });
+    }
+    serde_json::from_slice(bytes).map_err(|e| FormatError::Json {
+        what,
+        reason: e.to_string(),
+    })
+}

@@ -26,6 +26,9 @@ const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7
 /// 1 KiB in any of its formats.
 const MAX_PEM: usize = 64 * 1024;
 
+/// A DER ECDSA P-256 signature is at most 72 bytes.
+pub(crate) const MAX_SIGNATURE: usize = 80;
+
 /// A password, zeroed when dropped, `<redacted>` when printed.
 #[derive(Clone, Default)]
 pub struct Password(Zeroizing<Vec<u8>>);
@@ -74,6 +77,16 @@ impl SigningKey {
     /// The key as p256 holds it, for signing.
     pub fn secret(&self) -> &p256::SecretKey {
         &self.0
+    }
+
+    /// ECDSA P-256 over SHA-256 of `message`, ASN.1 DER encoded as cosign
+    /// writes signatures. The nonce is derived from the key and the message
+    /// (RFC 6979), so the same message signed twice gives the same bytes.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        use p256::ecdsa::signature::Signer;
+        let key = p256::ecdsa::SigningKey::from(&self.0);
+        let sig: p256::ecdsa::Signature = key.sign(message);
+        sig.to_der().as_bytes().to_vec()
     }
 
     /// The key as cosign writes it: `ENCRYPTED SIGSTORE PRIVATE KEY` PEM,
@@ -172,6 +185,40 @@ impl PublicKey {
     /// The key as p256 holds it, for verifying.
     pub fn key(&self) -> &p256::PublicKey {
         &self.0
+    }
+
+    /// Whether `der` (an ASN.1 DER ECDSA signature) signs SHA-256 of
+    /// `message` with this key. Anything that does not parse is false.
+    pub fn verify(&self, message: &[u8], der: &[u8]) -> bool {
+        use p256::ecdsa::signature::Verifier;
+        self.verifier(der)
+            .is_some_and(|(key, sig)| key.verify(message, &sig).is_ok())
+    }
+
+    /// Whether `der` signs a message whose SHA-256 is `sha256`.
+    pub fn verify_prehash(&self, sha256: &[u8], der: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        sha256.len() == 32
+            && self
+                .verifier(der)
+                .is_some_and(|(key, sig)| key.verify_prehash(sha256, &sig).is_ok())
+    }
+
+    /// The verifying key and the DER signature parsed, if it parses.
+    fn verifier(&self, der: &[u8]) -> Option<(p256::ecdsa::VerifyingKey, p256::ecdsa::Signature)> {
+        if der.len() > MAX_SIGNATURE {
+            return None;
+        }
+        let sig = p256::ecdsa::Signature::from_der(der).ok()?;
+        Some((p256::ecdsa::VerifyingKey::from(&self.0), sig))
+    }
+
+    /// The hint a Sigstore bundle names the key by: base64 of the SHA-256
+    /// of its PKIX DER (the fingerprint's bytes).
+    pub fn hint(&self) -> Result<String, KeyError> {
+        use base64::Engine;
+        let der = self.to_der()?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(Sha256::digest(der)))
     }
 
     /// The key's fingerprint: see [`fingerprint`].
