@@ -326,6 +326,85 @@ pub enum Command {
     ///   envelope keygen --output-key-prefix release
     #[command(verbatim_doc_comment)]
     Keygen(KeygenArgs),
+
+    /// Sign an image with a key, in both of cosign's formats.
+    ///
+    /// Signs the manifest (or index) IMAGE names — a registry image
+    /// (docker://REF or REF, resolved to its digest first) or an OCI
+    /// layout (oci:DIR[:TAG]) — and stores the signature beside it twice:
+    /// a simple-signing payload under the sha256-<hex>.sig tag, and a
+    /// Sigstore bundle (v0.3, DSSE) attached as an OCI 1.1 referrer (the
+    /// sha256-<hex> tag where the registry has no referrers API). In a
+    /// layout, index.json is marked as `cosign verify --local-image`
+    /// reads it. Signatures are deterministic: signing the same digest
+    /// with the same key again adds nothing. --recursive also signs each
+    /// platform manifest of an index. The password of an encrypted key
+    /// comes from ENVELOPE_PASSWORD, else COSIGN_PASSWORD, else a prompt.
+    ///
+    /// Examples:
+    ///
+    ///   envelope sign registry.example.com/server:v1 --key cosign.key
+    ///
+    ///   envelope sign oci:out:server --key cosign.key --recursive
+    #[command(verbatim_doc_comment)]
+    Sign(SignArgs),
+
+    /// Verify an image's signatures against a public key, offline.
+    ///
+    /// Finds every signature of the manifest IMAGE names (the .sig tag,
+    /// .att attestations and Sigstore bundle referrers; in a registry or
+    /// an oci: layout) and checks each against the key and the image's
+    /// digest. Prints what it proved: the digest, the key's fingerprint,
+    /// the formats and how many signatures verified.
+    ///
+    /// Exit status: 0 verified, 1 a check failed (no signature, a
+    /// signature by another key, for another digest or over an edited
+    /// payload), 2 an error (a signature document that does not parse, an
+    /// unreadable key or image).
+    ///
+    /// Example:
+    ///
+    ///   envelope verify registry.example.com/server:v1 --key cosign.pub
+    #[command(verbatim_doc_comment)]
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The image: docker://REF or REF, or oci:DIR[:TAG].
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    /// The private key (cosign's encrypted PEM, or PKCS#8 / SEC1 PEM).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+
+    /// Also sign each platform manifest of an image index.
+    #[arg(long)]
+    pub recursive: bool,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]
+    pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The image: docker://REF or REF, or oci:DIR[:TAG].
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    /// The public key (PKIX PUBLIC KEY PEM).
+    #[arg(long, value_name = "PUB")]
+    pub key: PathBuf,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]
+    pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

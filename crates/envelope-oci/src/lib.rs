@@ -7,6 +7,7 @@
 mod archive;
 pub mod artifact;
 pub mod atomic;
+pub mod cosign;
 mod digest;
 mod error;
 mod image;
@@ -24,7 +25,7 @@ pub use atomic::{write_atomic, write_atomic_with, AtomicFile};
 pub use digest::{Digest, DigestHasher, Sha256Writer};
 pub use error::Error;
 pub use image::{BlobData, ImageBlobs};
-pub use layout::{write_oci_layout, OciLayout};
+pub use layout::{write_oci_layout, OciLayout, REF_NAME};
 pub use model::{
     to_json, Config, Descriptor, EmptyObject, History, ImageConfiguration, ImageIndex,
     ImageManifest, RootFs,

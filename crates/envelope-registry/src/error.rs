@@ -76,4 +76,7 @@ pub enum Error {
 
     #[error(transparent)]
     Http(#[from] envelope_http::Error),
+
+    #[error(transparent)]
+    Key(#[from] envelope_sign::KeyError),
 }

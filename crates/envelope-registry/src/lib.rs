@@ -15,6 +15,7 @@ mod error;
 mod open;
 pub mod referrers;
 mod secret;
+pub mod signatures;
 mod transfer;
 
 pub use auth::{

@@ -93,6 +93,15 @@ impl SimpleSigning {
         Ok(p)
     }
 
+    /// The payload's bytes and their signature with `key`, base64 as the
+    /// layer's annotation holds it. Deterministic.
+    pub fn sign(&self, key: &crate::SigningKey) -> (Vec<u8>, String) {
+        use base64::Engine;
+        let payload = self.to_json();
+        let sig = base64::engine::general_purpose::STANDARD.encode(key.sign(&payload));
+        (payload, sig)
+    }
+
     /// The signed manifest digest.
     pub fn digest(&self) -> &str {
         &self.critical.image.docker_manifest_digest

@@ -11,6 +11,7 @@ mod outputs;
 mod parallel;
 mod printer;
 mod sboms;
+mod signing;
 
 use std::process::ExitCode;
 
@@ -47,6 +48,8 @@ fn main() -> ExitCode {
         Command::Sbom(args) => commands::sbom::run(args, &printer),
         Command::Scan(args) => commands::scan::run(args, &printer),
         Command::Keygen(args) => commands::keygen::run(args, &printer),
+        Command::Sign(args) => commands::sign::run(args, &printer),
+        Command::Verify(args) => commands::sign::verify(args, &printer),
     };
     match result {
         Ok(code) => code,

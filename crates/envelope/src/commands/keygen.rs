@@ -2,20 +2,15 @@
 //! private key encrypted with a password and readable only by its owner.
 //! Neither the key nor the password is ever printed.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use envelope_cli::KeygenArgs;
 use envelope_oci::atomic::{write_atomic_with, Options};
-use envelope_sign::{Password, SigningKey};
+use envelope_sign::SigningKey;
 
 use crate::printer::{hinted, Printer};
-
-/// Where the password comes from, first found first: cosign's variable
-/// second, so a cosign setup works unchanged.
-const PASSWORD_VARIABLES: [&str; 2] = ["ENVELOPE_PASSWORD", "COSIGN_PASSWORD"];
 
 pub fn run(args: KeygenArgs, printer: &Printer) -> Result<ExitCode> {
     let private = with_suffix(&args.output_key_prefix, "key");
@@ -34,7 +29,7 @@ pub fn run(args: KeygenArgs, printer: &Printer) -> Result<ExitCode> {
         }
     }
 
-    let password = password(true)?;
+    let password = crate::signing::password(true)?;
     let key = SigningKey::generate();
     let sealed = key.to_encrypted_pem(&password)?;
     let public_pem = key.public_key().to_pem()?;
@@ -56,41 +51,4 @@ fn with_suffix(prefix: &Path, ext: &str) -> PathBuf {
     name.push(".");
     name.push(ext);
     PathBuf::from(name)
-}
-
-/// The password for a private key: from the first variable set (an empty
-/// value is a deliberate empty password, as cosign takes it), else asked on
-/// the terminal, twice when `confirm` (a new key), and then never empty.
-pub fn password(confirm: bool) -> Result<Password> {
-    for name in PASSWORD_VARIABLES {
-        if let Some(value) = std::env::var_os(name) {
-            return Ok(Password::new(value.into_encoded_bytes()));
-        }
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!(hinted(
-            "no password for the private key: ENVELOPE_PASSWORD and COSIGN_PASSWORD are unset and there is no terminal to ask on",
-            "set ENVELOPE_PASSWORD (an empty value means no password)",
-        ));
-    }
-    let first = prompt("Enter password for private key: ")?;
-    if first.is_empty() {
-        bail!(hinted(
-            "an empty password was entered",
-            "to really use no password, set ENVELOPE_PASSWORD to an empty value",
-        ));
-    }
-    if confirm {
-        let again = prompt("Enter password for private key again: ")?;
-        if again.as_bytes() != first.as_bytes() {
-            bail!("the passwords entered do not match");
-        }
-    }
-    Ok(first)
-}
-
-fn prompt(text: &str) -> Result<Password> {
-    rpassword::prompt_password(text)
-        .map(Password::new)
-        .context("reading the password from the terminal")
 }

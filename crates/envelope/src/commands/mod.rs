@@ -13,3 +13,4 @@ pub mod registry;
 pub mod resolve;
 pub mod sbom;
 pub mod scan;
+pub mod sign;
