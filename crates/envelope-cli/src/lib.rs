@@ -1065,6 +1065,13 @@ pub struct ImageArgs {
     #[arg(long, value_enum, default_value_t = SbomKind::Spdx, value_name = "FORMAT")]
     pub sbom: SbomKind,
 
+    /// Sign each image written to a registry or an oci: layout with this
+    /// private key, as `envelope sign --recursive` does (both of cosign's
+    /// formats, deterministic). The password of an encrypted key comes
+    /// from ENVELOPE_PASSWORD, else COSIGN_PASSWORD, else a prompt.
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
+
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]
     pub format: ReportFormat,

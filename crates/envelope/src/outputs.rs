@@ -330,6 +330,7 @@ pub fn write_outputs(
             Ok(made.clone().unwrap_or_default())
         };
     let mut written = Vec::new();
+    let mut signable = Vec::new();
     let mut attached = Vec::new();
     let mut changed = false;
     let note =
@@ -362,6 +363,7 @@ pub fn write_outputs(
             )?;
             changed |= sent;
             let target = crate::images::parse_registry_ref(reference)?;
+            signable.push(pushed.clone());
             let Some(media_type) = media_type else {
                 written.push(pushed);
                 continue;
@@ -401,6 +403,13 @@ pub fn write_outputs(
         let shown = resolved.to_string();
         match &resolved {
             ImageRef::Oci { dir, tag } => {
+                if tag.is_some() {
+                    signable.push(shown.clone());
+                } else if args.sign_key.is_some() {
+                    printer.warn(format!(
+                        "{resolved}: not signed, as the image has no tag there (signatures are stored beside it in index.json); write to oci:DIR:TAG to sign it"
+                    ));
+                }
                 let held = layout_holds(dir, tag.as_deref(), image);
                 changed |= !held;
                 let sboms_there = match (tag, media_type) {
@@ -462,6 +471,26 @@ pub fn write_outputs(
             ));
         }
         written.push(shown);
+    }
+    if let Some(path) = &args.sign_key {
+        let key = crate::signing::build_key(path)?;
+        for output in &signable {
+            let client = session.client()?;
+            let s = crate::signing::signable(output, client)?;
+            for (digest, stored) in crate::signing::sign_image(&s, key, true)? {
+                printer.status(format!(
+                    "  signed {digest} in {}: {} and bundle {}",
+                    s.target.name(),
+                    stored.tag,
+                    stored.bundle
+                ));
+            }
+        }
+        if signable.len() < written.len() {
+            printer.detail(
+                "archives hold no signature beside the image; write to oci:DIR:TAG or a registry for that",
+            );
+        }
     }
     Ok(Written {
         outputs: written,

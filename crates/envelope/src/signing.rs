@@ -1,14 +1,142 @@
-//! Signing keys for `sign`, `verify` and the builds that sign what they
-//! write: reading a private key (asking for its password only when it is
-//! encrypted) and a public key. Storing and finding signatures is
+//! What `sign`, `verify` and the builds that sign what they write share:
+//! the image to sign (where its signatures live, its manifests), signing
+//! it, and reading keys (a private key's password asked only when it is
+//! encrypted, once per run). Storing and finding signatures is
 //! envelope_registry::signatures.
 
 use std::io::IsTerminal;
 
 use anyhow::{bail, Context, Result};
+use envelope_oci::{media_types, Descriptor, ImageIndex, ImageRef, OciLayout, REF_NAME};
+use envelope_registry::signatures::{attach_signature, Stored, Target};
 use envelope_sign::{Password, PublicKey, SigningKey};
 
+use crate::images;
 use crate::printer::hinted;
+
+/// The image to sign or verify: where its signatures live, its root
+/// manifest, the platform manifests of an index, and the repository name
+/// a simple-signing payload names.
+pub struct Signable<'c> {
+    pub target: Target<'c>,
+    pub root: Descriptor,
+    pub children: Vec<Descriptor>,
+    pub docker_reference: String,
+}
+
+pub fn signable<'c>(image: &str, client: &'c envelope_registry::Client) -> Result<Signable<'c>> {
+    let r = images::image_ref(image)?;
+    if !matches!(r, ImageRef::Oci { .. } | ImageRef::Docker { .. }) {
+        bail!(hinted(
+            format!(
+                "{image}: signatures are stored in registries and OCI layouts, not in archives"
+            ),
+            "sign the image in a registry (docker://REF) or an OCI layout (oci:DIR:TAG)",
+        ));
+    }
+    let opened = images::open_store(image, client)?;
+    let root = opened.store.root().clone();
+    let children = if media_types::is_index(&root.media_type) {
+        let bytes = opened
+            .store
+            .root_bytes()
+            .with_context(|| format!("reading {image}"))?;
+        serde_json::from_slice::<ImageIndex>(&bytes)
+            .with_context(|| format!("reading the index of {image}"))?
+            .manifests
+            .into_iter()
+            .filter(|d| media_types::is_manifest(&d.media_type))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (target, docker_reference) = match (&r, opened.registry) {
+        (_, Some(repository)) => {
+            let name = repository.name();
+            (Target::Registry { client, repository }, name)
+        }
+        (ImageRef::Oci { dir, .. }, None) => {
+            let Some(tag) = root
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(REF_NAME))
+                .cloned()
+            else {
+                bail!(hinted(
+                    format!("{image}: the image has no tag in the layout"),
+                    "tag it (write it to oci:DIR:TAG): signatures are stored beside it in index.json, and skopeo and podman refuse a layout with several untagged entries",
+                ));
+            };
+            let layout = OciLayout::open(dir).with_context(|| format!("opening {image}"))?;
+            (Target::Layout(layout), tag)
+        }
+        _ => bail!("{image}: not a registry image or an OCI layout"),
+    };
+    Ok(Signable {
+        target,
+        root,
+        children,
+        docker_reference,
+    })
+}
+
+/// `org.opencontainers.image.created` of the bundle referrers: from
+/// SOURCE_DATE_EPOCH when set, else none (never the clock).
+pub fn created() -> Result<Option<String>> {
+    Ok(match std::env::var_os("SOURCE_DATE_EPOCH") {
+        Some(_) => Some(envelope_build::image::rfc3339(images::source_date_epoch()?)),
+        None => None,
+    })
+}
+
+/// Signs `s`'s root manifest (and with `recursive` each platform
+/// manifest of an index) with `key` in both formats; the digests signed
+/// and what was stored for each.
+pub fn sign_image(
+    s: &Signable<'_>,
+    key: &SigningKey,
+    recursive: bool,
+) -> Result<Vec<(String, Stored)>> {
+    let created = created()?;
+    let mut subjects = vec![s.root.clone()];
+    if recursive {
+        subjects.extend(s.children.iter().cloned());
+    }
+    let mut signed = Vec::new();
+    for subject in &subjects {
+        let stored = attach_signature(
+            &s.target,
+            subject,
+            &s.docker_reference,
+            key,
+            created.as_deref(),
+        )
+        .with_context(|| {
+            format!(
+                "storing the signature of {} in {}",
+                subject.digest,
+                s.target.name()
+            )
+        })?;
+        signed.push((subject.digest.to_string(), stored));
+    }
+    Ok(signed)
+}
+
+/// The key of `--sign-key`, read (and its password asked) once per run
+/// however many images are written.
+pub fn build_key(path: &std::path::Path) -> Result<&'static SigningKey> {
+    static KEY: std::sync::OnceLock<SigningKey> = std::sync::OnceLock::new();
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _held = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(k) = KEY.get() {
+        return Ok(k);
+    }
+    let key = load_signing_key(path)?;
+    Ok(KEY.get_or_init(|| key))
+}
 
 /// Reads a private key file, asking for its password (ENVELOPE_PASSWORD,
 /// COSIGN_PASSWORD, the terminal) only when it is encrypted.

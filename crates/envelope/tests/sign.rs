@@ -645,4 +645,64 @@ mod with_cosign {
         assert!(out.status.success(), "{out:?}");
         let _ = local;
     }
+
+    #[test]
+    fn two_builds_in_different_directories_sign_to_the_same_bytes() {
+        require("docker-registry");
+        let tmp = tempdir();
+        let t = tmp.path();
+        let (key, public) = keygen(t, "release");
+        let registry = Registry::start();
+        let build = |name: &str, output: &str| {
+            let src = t.join(name).join("src");
+            std::fs::create_dir_all(&src).expect("mkdir");
+            for f in ["go.mod", "main.go"] {
+                std::fs::copy(example("hello").join(f), src.join(f)).expect("copy");
+            }
+            let out = run(envelope(&src, &t.join(name).join("cache"))
+                .args(["build", "--sbom", "none", "-o", output, "--sign-key"])
+                .arg(&key)
+                .env("ENVELOPE_PASSWORD", PASSWORD)
+                .env("SOURCE_DATE_EPOCH", "1700000000"));
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        };
+        let (a, b) = (t.join("a/out"), t.join("b/out"));
+        let printed = build("a", &format!("oci:{}:hello", a.display()));
+        assert!(printed.contains("signed sha256:"), "{printed}");
+        assert!(!printed.contains(PASSWORD), "{printed}");
+        build("b", &format!("oci:{}:hello", b.display()));
+        // Image, signature image and bundle: the same bytes, so the same
+        // index.json.
+        assert_eq!(
+            std::fs::read(a.join("index.json")).expect("a"),
+            std::fs::read(b.join("index.json")).expect("b")
+        );
+        let bundle = index_json(&a)["manifests"]
+            .as_array()
+            .expect("manifests")
+            .iter()
+            .find(|d| d["artifactType"] == "application/vnd.dev.sigstore.bundle.v0.3+json")
+            .cloned()
+            .expect("bundle");
+        assert_eq!(
+            annotation(&bundle, "org.opencontainers.image.created"),
+            Some("2023-11-14T22:13:20Z")
+        );
+        let image = format!("oci:{}:hello", a.display());
+        assert_eq!(verify(t, &image, &public).0, 0);
+        let out = run(cosign(t)
+            .args(["verify", "--insecure-ignore-tlog", "--local-image", "--key"])
+            .arg(&public)
+            .arg(&a));
+        assert!(out.status.success(), "{out:?}");
+
+        // Pushed: cosign verifies it in the registry.
+        let remote = format!("{}/hello:v1", registry.addr);
+        build("c", &remote);
+        let out = cosign_verify(t, &public, &remote, &[]);
+        assert!(out.status.success(), "{out:?}");
+        let out = cosign_verify(t, &public, &remote, &["--new-bundle-format=false"]);
+        assert!(out.status.success(), "{out:?}");
+    }
 }

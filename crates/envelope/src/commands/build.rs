@@ -630,6 +630,10 @@ fn explain(planned: &[Planned], name: &str, format: ReportFormat, printer: &Prin
 pub fn build(args: &BuildArgs, printer: &Printer) -> Result<Vec<ImageReport>> {
     let epoch = crate::images::source_date_epoch()?;
     let outputs = image::parse_outputs(&args.image.outputs, &args.image.push_tags)?;
+    // A wrong password stops the build before anything is built.
+    if let Some(key) = &args.image.sign_key {
+        crate::signing::build_key(key)?;
+    }
     let go = GoTool::find()?;
     printer.detail(format!("go: {}", go.path.display()));
     let cwd = std::env::current_dir().context("reading the current directory")?;

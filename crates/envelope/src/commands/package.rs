@@ -17,6 +17,9 @@ pub fn run(args: PackageArgs, printer: &Printer) -> Result<ExitCode> {
     let started = Instant::now();
     let epoch = crate::images::source_date_epoch()?;
     let outputs = image::parse_outputs(&args.image.outputs, &args.image.push_tags)?;
+    if let Some(key) = &args.image.sign_key {
+        crate::signing::build_key(key)?;
+    }
     let path = &args.binary;
     let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if !meta.is_file() {

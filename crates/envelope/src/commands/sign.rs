@@ -5,125 +5,28 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use envelope_cli::{ReportFormat, SignArgs, VerifyArgs};
-use envelope_oci::{media_types, Descriptor, ImageIndex, ImageRef, OciLayout, REF_NAME};
+use envelope_registry::signatures as stored;
 use envelope_sign::verify::{Expected, Outcome, Report, Verdict};
 
 use crate::images;
-use crate::printer::{hinted, Printer};
+use crate::printer::Printer;
 use crate::signing;
-use envelope_registry::signatures::{self as stored, Target};
-
-/// The image to sign or verify: where its signatures live, its root
-/// manifest, the platform manifests of an index, and the repository name
-/// a simple-signing payload names.
-struct Signable<'c> {
-    target: Target<'c>,
-    root: Descriptor,
-    children: Vec<Descriptor>,
-    docker_reference: String,
-}
-
-fn signable<'c>(image: &str, client: &'c envelope_registry::Client) -> Result<Signable<'c>> {
-    let r = images::image_ref(image)?;
-    if !matches!(r, ImageRef::Oci { .. } | ImageRef::Docker { .. }) {
-        bail!(hinted(
-            format!(
-                "{image}: signatures are stored in registries and OCI layouts, not in archives"
-            ),
-            "sign the image in a registry (docker://REF) or an OCI layout (oci:DIR:TAG)",
-        ));
-    }
-    let opened = images::open_store(image, client)?;
-    let root = opened.store.root().clone();
-    let children = if media_types::is_index(&root.media_type) {
-        let bytes = opened
-            .store
-            .root_bytes()
-            .with_context(|| format!("reading {image}"))?;
-        serde_json::from_slice::<ImageIndex>(&bytes)
-            .with_context(|| format!("reading the index of {image}"))?
-            .manifests
-            .into_iter()
-            .filter(|d| media_types::is_manifest(&d.media_type))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let (target, docker_reference) = match (&r, opened.registry) {
-        (_, Some(repository)) => {
-            let name = repository.name();
-            (Target::Registry { client, repository }, name)
-        }
-        (ImageRef::Oci { dir, .. }, None) => {
-            let Some(tag) = root
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(REF_NAME))
-                .cloned()
-            else {
-                bail!(hinted(
-                    format!("{image}: the image has no tag in the layout"),
-                    "tag it (write it to oci:DIR:TAG): signatures are stored beside it in index.json, and skopeo and podman refuse a layout with several untagged entries",
-                ));
-            };
-            let layout = OciLayout::open(dir).with_context(|| format!("opening {image}"))?;
-            (Target::Layout(layout), tag)
-        }
-        _ => bail!("{image}: not a registry image or an OCI layout"),
-    };
-    Ok(Signable {
-        target,
-        root,
-        children,
-        docker_reference,
-    })
-}
-
-/// `org.opencontainers.image.created` of the bundle referrers: from
-/// SOURCE_DATE_EPOCH when set, else none (never the clock).
-fn created() -> Result<Option<String>> {
-    Ok(match std::env::var_os("SOURCE_DATE_EPOCH") {
-        Some(_) => Some(envelope_build::image::rfc3339(images::source_date_epoch()?)),
-        None => None,
-    })
-}
 
 pub fn run(args: SignArgs, printer: &Printer) -> Result<ExitCode> {
     let key = signing::load_signing_key(&args.key)?;
     let client = images::client(&args.registry)?;
-    let s = signable(&args.image, &client)?;
+    let s = signing::signable(&args.image, &client)?;
     let fingerprint = key.public_key().fingerprint()?;
-    let created = created()?;
-    let mut subjects = vec![s.root.clone()];
-    if args.recursive {
-        subjects.extend(s.children.iter().cloned());
-    } else if !s.children.is_empty() {
+    if !args.recursive && !s.children.is_empty() {
         printer.detail(format!(
             "{} is an index of {} manifests; --recursive signs each of them too",
             args.image,
             s.children.len()
         ));
     }
-    let mut signed = Vec::new();
-    for subject in &subjects {
-        let stored = stored::attach_signature(
-            &s.target,
-            subject,
-            &s.docker_reference,
-            &key,
-            created.as_deref(),
-        )
-        .with_context(|| {
-            format!(
-                "storing the signature of {} in {}",
-                subject.digest,
-                s.target.name()
-            )
-        })?;
-        signed.push((subject.digest.to_string(), stored));
-    }
+    let signed = signing::sign_image(&s, &key, args.recursive)?;
     let mut out = printer.stdout();
     match args.format {
         ReportFormat::Json => {
@@ -167,7 +70,7 @@ pub fn run(args: SignArgs, printer: &Printer) -> Result<ExitCode> {
 pub fn verify(args: VerifyArgs, printer: &Printer) -> Result<ExitCode> {
     let key = signing::load_public_key(&args.key)?;
     let client = images::client(&args.registry)?;
-    let s = signable(&args.image, &client)?;
+    let s = signing::signable(&args.image, &client)?;
     let digest = s.root.digest.to_string();
     let found = stored::find(&s.target, &s.root.digest)
         .with_context(|| format!("reading the signatures of {}", args.image))?;
