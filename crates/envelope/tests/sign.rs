@@ -390,6 +390,16 @@ mod with_cosign {
             .arg(image))
     }
 
+    /// The hello example copied to DIR/src.
+    fn hello(dir: &Path) -> PathBuf {
+        let src = dir.join("src");
+        std::fs::create_dir_all(&src).expect("mkdir");
+        for f in ["go.mod", "main.go"] {
+            std::fs::copy(example("hello").join(f), src.join(f)).expect("copy");
+        }
+        src
+    }
+
     /// A small image pushed to `registry` as `repo:v1`.
     fn pushed(tmp: &Path, registry: &Registry, repo: &str, content: &str) -> String {
         let src = image(&tmp.join(format!("src-{repo}")), "v1", content);
@@ -654,11 +664,7 @@ mod with_cosign {
         let (key, public) = keygen(t, "release");
         let registry = Registry::start();
         let build = |name: &str, output: &str| {
-            let src = t.join(name).join("src");
-            std::fs::create_dir_all(&src).expect("mkdir");
-            for f in ["go.mod", "main.go"] {
-                std::fs::copy(example("hello").join(f), src.join(f)).expect("copy");
-            }
+            let src = hello(&t.join(name));
             let out = run(envelope(&src, &t.join(name).join("cache"))
                 .args(["build", "--sbom", "none", "-o", output, "--sign-key"])
                 .arg(&key)
@@ -704,5 +710,53 @@ mod with_cosign {
         assert!(out.status.success(), "{out:?}");
         let out = cosign_verify(t, &public, &remote, &["--new-bundle-format=false"]);
         assert!(out.status.success(), "{out:?}");
+    }
+
+    #[test]
+    fn recursive_signing_covers_the_index_and_each_platform_manifest() {
+        require("docker-registry");
+        let tmp = tempdir();
+        let t = tmp.path();
+        let (key, public) = keygen(t, "k");
+        let registry = Registry::start();
+        let src = hello(t);
+        let remote = format!("{}/multi:v1", registry.addr);
+        ok(envelope(&src, &t.join("cache")).args([
+            "build",
+            "--sbom",
+            "none",
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "-o",
+            &remote,
+        ]));
+        // Without --recursive only the index is signed.
+        let signed = sign(t, &remote, &key);
+        assert_eq!(
+            signed["signed"].as_array().map(Vec::len),
+            Some(1),
+            "{signed}"
+        );
+        let signed = sign(t, &format!("docker://{remote}"), &key);
+        assert_eq!(signed["signed"][0]["tag_added"], false, "{signed}");
+        let out = run(env(t)
+            .args(["sign", &remote, "--recursive", "--format", "json", "--key"])
+            .arg(&key));
+        assert!(out.status.success(), "{out:?}");
+        let recursive = json(&String::from_utf8_lossy(&out.stdout));
+        let digests: Vec<String> = recursive["signed"]
+            .as_array()
+            .expect("signed")
+            .iter()
+            .map(|s| s["digest"].as_str().expect("digest").to_string())
+            .collect();
+        assert_eq!(digests.len(), 3, "{recursive}");
+        assert_eq!(digests[0], signed["digest"].as_str().expect("digest"));
+        for digest in &digests {
+            let by_digest = format!("{}/multi@{digest}", registry.addr);
+            let out = cosign_verify(t, &public, &by_digest, &[]);
+            assert!(out.status.success(), "{digest}: {out:?}");
+            assert_eq!(verify(t, &by_digest, &public).0, 0, "{digest}");
+        }
     }
 }
