@@ -453,6 +453,9 @@ mod with_cosign {
         let out = local_verify(&public);
         assert!(out.status.success(), "{out:?}");
         assert!(!local_verify(&other).status.success());
+        // Other readers still find the image by its tag.
+        let inspected = json(&skopeo(&["inspect", &local]));
+        assert_eq!(inspected["Digest"], tagged_digest(&dir, "v1").as_str());
     }
 
     #[test]
