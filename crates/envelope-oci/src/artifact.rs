@@ -100,9 +100,10 @@ pub fn add_referrer(index: &mut ImageIndex, a: &Artifact) -> bool {
 }
 
 /// Is this index.json entry an artifact about another manifest (so not an
-/// image to open)?
+/// image to open)? `cosign save` sets an artifactType on every entry,
+/// the image's included; its `kind` annotation says which is the image.
 pub fn is_referrer(d: &Descriptor) -> bool {
-    d.artifact_type.is_some()
+    d.artifact_type.is_some() && !crate::cosign::is_cosign_image(d)
 }
 
 impl OciLayout {

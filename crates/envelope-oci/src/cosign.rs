@@ -261,10 +261,7 @@ impl OciLayout {
             .iter()
             .find(|d| annotation(d, REF_NAME) == Some(tag.as_str()));
         let by_kind = || {
-            let image = index
-                .manifests
-                .iter()
-                .find(|d| matches!(annotation(d, KIND), Some(KIND_IMAGE | KIND_IMAGE_INDEX)))?;
+            let image = index.manifests.iter().find(|d| is_cosign_image(d))?;
             if &image.digest != subject {
                 return None;
             }
@@ -291,6 +288,12 @@ impl OciLayout {
     }
 }
 
+/// Is this index.json entry the image (or index) of a layout cosign
+/// wrote, by its `kind` annotation?
+pub fn is_cosign_image(d: &Descriptor) -> bool {
+    matches!(annotation(d, KIND), Some(KIND_IMAGE | KIND_IMAGE_INDEX))
+}
+
 fn annotation<'d>(d: &'d Descriptor, key: &str) -> Option<&'d str> {
     d.annotations
         .as_ref()
@@ -302,9 +305,7 @@ fn annotation<'d>(d: &'d Descriptor, key: &str) -> Option<&'d str> {
 /// index), unless another image already holds that mark (cosign reads one
 /// image per layout: the first so marked). True when the index changed.
 pub fn mark_image(index: &mut crate::ImageIndex, subject: &Descriptor) -> bool {
-    let is_image =
-        |d: &Descriptor| matches!(annotation(d, KIND), Some(KIND_IMAGE | KIND_IMAGE_INDEX));
-    if index.manifests.iter().any(is_image) {
+    if index.manifests.iter().any(is_cosign_image) {
         return false;
     }
     let kind = if media_types::is_index(&subject.media_type) {
@@ -315,7 +316,7 @@ pub fn mark_image(index: &mut crate::ImageIndex, subject: &Descriptor) -> bool {
     let Some(entry) = index
         .manifests
         .iter_mut()
-        .find(|d| d.digest == subject.digest && d.artifact_type.is_none())
+        .find(|d| d.digest == subject.digest && !crate::artifact::is_referrer(d))
     else {
         return false;
     };

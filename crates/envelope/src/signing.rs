@@ -21,6 +21,7 @@ pub struct Signable<'c> {
     pub target: Target<'c>,
     pub root: Descriptor,
     pub children: Vec<Descriptor>,
+    /// The repository, or the tag in a layout (empty: untagged).
     pub docker_reference: String,
 }
 
@@ -56,17 +57,13 @@ pub fn signable<'c>(image: &str, client: &'c envelope_registry::Client) -> Resul
             (Target::Registry { client, repository }, name)
         }
         (ImageRef::Oci { dir, .. }, None) => {
-            let Some(tag) = root
+            // Verifying needs no tag; signing does (see sign_image).
+            let tag = root
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get(REF_NAME))
                 .cloned()
-            else {
-                bail!(hinted(
-                    format!("{image}: the image has no tag in the layout"),
-                    "tag it (write it to oci:DIR:TAG): signatures are stored beside it in index.json, and skopeo and podman refuse a layout with several untagged entries",
-                ));
-            };
+                .unwrap_or_default();
             let layout = OciLayout::open(dir).with_context(|| format!("opening {image}"))?;
             (Target::Layout(layout), tag)
         }
@@ -97,6 +94,12 @@ pub fn sign_image(
     key: &SigningKey,
     recursive: bool,
 ) -> Result<Vec<(String, Stored)>> {
+    if matches!(s.target, Target::Layout(_)) && s.docker_reference.is_empty() {
+        bail!(hinted(
+            format!("{}: the image has no tag in the layout", s.target.name()),
+            "tag it (write it to oci:DIR:TAG): signatures are stored beside it in index.json, and skopeo and podman refuse a layout with several untagged entries",
+        ));
+    }
     let created = created()?;
     let mut subjects = vec![s.root.clone()];
     if recursive {

@@ -512,6 +512,30 @@ mod with_cosign {
             "{report}"
         );
 
+        // A layout `cosign save` wrote (no tags; index.json's `kind`
+        // entries name the image and its signatures) verifies too.
+        let saved = t.join("saved");
+        ok(cosign(t)
+            .args(["save", "--dir"])
+            .arg(&saved)
+            .args(REGISTRY_FLAGS)
+            .arg(&by_digest));
+        let (code, report) = verify(t, &format!("oci:{}", saved.display()), &public);
+        assert_eq!(code, 0, "{report}");
+        assert!(
+            report["formats"]
+                .as_array()
+                .expect("formats")
+                .contains(&"simple-signing".into()),
+            "{report}"
+        );
+        assert!(fails(
+            env(t)
+                .args(["sign", &format!("oci:{}", saved.display()), "--key"])
+                .arg(&key)
+        )
+        .contains("no tag"));
+
         // envelope signs with cosign's key too; cosign's signatures and
         // envelope's sit side by side and all verify.
         let signed = sign(t, &remote, &key);
