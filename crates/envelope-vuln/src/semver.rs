@@ -242,6 +242,17 @@ pub fn go_toolchain_to_semver(version: &str) -> Option<String> {
     Some(out)
 }
 
+/// A version as people write it: Go's own (`go1.25.9`) for the standard
+/// library (`stdlib`), the module version otherwise.
+pub fn shown(module: &str, version: &str) -> String {
+    if module == "stdlib" {
+        if let Some(go) = semver_to_go_toolchain(version) {
+            return go;
+        }
+    }
+    version.to_string()
+}
+
 /// The Go toolchain version of a module version of `stdlib` or
 /// `toolchain`: `v1.21.0-rc.2` → `go1.21rc2`, `v1.20.0` → `go1.20`,
 /// `v1.21.0` → `go1.21.0` (from Go 1.21 on the first release keeps its

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Result;
+use envelope_vuln::semver::shown;
 use serde::Serialize;
 use serde_json::json;
 
@@ -75,17 +76,6 @@ impl ScanReport {
             .map(|f| f.reachability)
             .max()
     }
-}
-
-/// A version as people write it: Go's own (`go1.25.9`) for the standard
-/// library, the module version otherwise.
-fn shown(module: &str, version: &str) -> String {
-    if module == "stdlib" {
-        if let Some(go) = envelope_vuln::semver::semver_to_go_toolchain(version) {
-            return go;
-        }
-    }
-    version.to_string()
 }
 
 pub fn json(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
@@ -296,107 +286,24 @@ pub fn sarif(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// OpenVEX 0.2.0: per finding, the product (the binary's main module, by
-/// PURL, with the image or file as an identifier) and the vulnerable
-/// module as subcomponent; `affected` when called, else `not_affected`
-/// with justification `vulnerable_code_not_in_execute_path`.
+/// OpenVEX 0.2.0, written by envelope-attest (the VEX attestation's
+/// writer too).
 pub fn openvex(report: &ScanReport, timestamp: &str, out: &mut dyn Write) -> Result<()> {
-    let mut statements = Vec::new();
-    for b in &report.binaries {
-        for f in &b.findings {
-            // The main module's PURL; a binary without one is named by its
-            // file name.
-            let purl = match &b.main_module {
-                Some(m) => envelope_sbom::purl::golang(m, None),
-                None => envelope_sbom::purl::build(
-                    "generic",
-                    b.path.rsplit('/').next().unwrap_or(&b.path),
-                    None,
-                    &[],
-                ),
-            };
-            let product = json!({
-                "@id": purl,
-                "identifiers": { "purl": purl },
-                "subcomponents": [ { "@id": if f.module == "stdlib" {
-                    format!("pkg:golang/stdlib@{}", f.version.trim_start_matches('v'))
-                } else {
-                    envelope_sbom::purl::golang(&f.module, Some(&f.version))
-                } } ],
-            });
-            let mut s = json!({
-                "vulnerability": { "name": f.id, "aliases": f.aliases, "description": f.summary },
-                "products": [ product ],
-            });
-            let map = s.as_object_mut().expect("an object");
-            if f.reachability == Reach::Called {
-                map.insert("status".into(), json!("affected"));
-                map.insert(
-                    "action_statement".into(),
-                    json!(match &f.fixed {
-                        Some(v) if f.module == "stdlib" => {
-                            format!("rebuild with Go {} or later", shown(&f.module, v))
-                        }
-                        Some(v) => format!("upgrade {} to {v} or later", f.module),
-                        None => format!(
-                            "no fixed version of {} yet; avoid {}",
-                            f.module,
-                            f.symbols.join(", ")
-                        ),
-                    }),
-                );
-            } else if f.reachability == Reach::Imported && !(b.inline_trees && b.symbols_known) {
-                // Inlined calls could not be seen: not proven either way.
-                map.insert("status".into(), json!("under_investigation"));
-                map.insert(
-                    "status_notes".into(),
-                    json!(format!(
-                        "{} links {} but its inlined functions could not be read",
-                        b.path,
-                        f.packages.join(", ")
-                    )),
-                );
-            } else {
-                map.insert("status".into(), json!("not_affected"));
-                map.insert(
-                    "justification".into(),
-                    json!(if f.reachability == Reach::Module {
-                        "vulnerable_code_not_present"
-                    } else {
-                        "vulnerable_code_not_in_execute_path"
-                    }),
-                );
-                map.insert(
-                    "impact_statement".into(),
-                    json!(format!(
-                        "{} is in {} but {}: none of the vulnerable symbols is in the binary",
-                        f.module,
-                        b.path,
-                        match f.reachability {
-                            Reach::Imported => "only its package is linked",
-                            _ => "none of its vulnerable packages is linked",
-                        }
-                    )),
-                );
-            }
-            statements.push(s);
-        }
-    }
-    let body = serde_json::to_vec(&statements)?;
-    let id = envelope_oci::Digest::sha256(&body)
-        .to_string()
-        .trim_start_matches("sha256:")
-        .to_string();
-    let doc = json!({
-        "@context": "https://openvex.dev/ns/v0.2.0",
-        "@id": format!("https://envelope.dev/vex/{id}"),
-        "author": "envelope",
-        "timestamp": timestamp,
-        "version": 1,
-        "tooling": format!("envelope {}", env!("CARGO_PKG_VERSION")),
-        "statements": statements,
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)?;
+    let binaries: Vec<envelope_attest::vex::VexBinary<'_>> = report
+        .binaries
+        .iter()
+        .map(|b| envelope_attest::vex::VexBinary {
+            path: &b.path,
+            main_module: b.main_module.as_deref(),
+            inline_trees: b.inline_trees,
+            symbols_known: b.symbols_known,
+            findings: &b.findings,
+        })
+        .collect();
+    out.write_all(&envelope_attest::vex::openvex_json(
+        &binaries,
+        timestamp,
+        env!("CARGO_PKG_VERSION"),
+    ))?;
     Ok(())
 }

@@ -1,0 +1,499 @@
+//! The content of envelope's attestations on real images: the program of
+//! tests/fixtures/depsapp (real modules with h1: sums from a file GOPROXY,
+//! a replace, an upper-case path) built by envelope, read back through the
+//! image model, its provenance compared with `go version -m`, validated
+//! against the in-toto Statement v1 and SLSA provenance v1 shapes, the same
+//! across builds in different directories, and checked against the image:
+//! passing as built, failing on each tampering. A build on a base image
+//! pushed to a local registry covers the base's digest and layers.
+
+#![cfg(feature = "external-tools")]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use common::goproxy::{deps_app, go_version_m, DepsApp};
+use common::registry::Registry;
+use common::*;
+use envelope_attest::predicates::{sbom_byproduct, sbom_predicate, SbomFormat};
+use envelope_attest::provenance::{
+    Provenance, ProvenanceInput, DEP_BASE, DEP_CA, DEP_GO, DEP_SOURCE, DEP_TZDATA,
+};
+use envelope_attest::{check, read_image, ImageFacts, Mismatch, Statement, Subject};
+use envelope_oci::{Digest, ImageStore};
+use serde_json::Value;
+
+const SOURCE: &str = "https://github.com/example/depsapp";
+const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let schema = read_json(&repo_root().join("crates/envelope/tests/schemas").join(name));
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+fn validate(doc: &Value, name: &str) {
+    let v = schema(name);
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:#?}\n{doc:#}");
+}
+
+/// `envelope build` of the depsapp into `oci:LAYOUT:v1`, labelled with a
+/// source repository and revision, with CA certificates and time zones.
+fn build(app: &DepsApp, layout: &Path, extra: &[&str]) {
+    let cache = app.proxy.root().join("cache");
+    let mut cmd = envelope(&app.src, &cache);
+    cmd.envs(app.proxy.env())
+        .args(["build", "--ca-certs", "always", "--tzdata", "always"])
+        .args([
+            "--label",
+            &format!("org.opencontainers.image.source={SOURCE}"),
+        ])
+        .args([
+            "--label",
+            &format!("org.opencontainers.image.revision={REVISION}"),
+        ])
+        .args(extra)
+        .arg("-o")
+        .arg(format!("oci:{}:v1", layout.display()));
+    ok(&mut cmd);
+}
+
+struct Attested {
+    facts: ImageFacts,
+    root: Digest,
+    provenance: Provenance,
+    statement: Vec<u8>,
+}
+
+/// Reads the image back and states its provenance, as `envelope attest`
+/// will: the SPDX SBOM's digest as byproduct.
+fn attest(layout: &Path) -> Attested {
+    let store = ImageStore::oci_layout(layout, Some("v1")).expect("layout opens");
+    let source = store.image(None).expect("image");
+    let facts = read_image(&source).expect("layers read");
+    let mut input = ProvenanceInput::from_images(std::slice::from_ref(&facts), None);
+    let sbom = envelope_sbom::SbomInput {
+        subject: envelope_sbom::Subject {
+            name: "depsapp:v1".into(),
+            digest: Some(store.root().digest.to_string()),
+            created: facts.created.clone(),
+        },
+        binaries: facts.binaries.iter().map(|b| b.binary.clone()).collect(),
+        os_packages: Vec::new(),
+        tool_name: "envelope".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let spdx = sbom_predicate(&sbom, SbomFormat::Spdx).expect("SPDX");
+    input
+        .byproducts
+        .push(sbom_byproduct(&spdx.document, SbomFormat::Spdx));
+    let provenance = input.provenance();
+    let statement = Statement::new(
+        vec![Subject::new("depsapp:v1", &store.root().digest)],
+        envelope_attest::PROVENANCE_PREDICATE_TYPE,
+        provenance.to_value(),
+    )
+    .to_json();
+    Attested {
+        facts,
+        root: store.root().digest.clone(),
+        provenance,
+        statement,
+    }
+}
+
+/// The app layer's binary, extracted to `dest`.
+fn extract_binary(layout: &Path, facts: &ImageFacts, dest: &Path) -> PathBuf {
+    let app = facts.layers.last().expect("layers");
+    std::fs::create_dir_all(dest).expect("dest");
+    tar_extract(&blob_path(layout, &app.digest.to_string()), dest);
+    dest.join("usr/local/bin/depsapp")
+}
+
+/// (path, version, sum) of each module `go version -m` prints, a
+/// replacement in place of what it replaces; and the Go version.
+fn go_modules(bin: &Path) -> (BTreeSet<(String, String, String)>, String) {
+    let text = go_version_m(bin);
+    let mut out = BTreeSet::new();
+    let mut last: Option<(String, String, String)> = None;
+    let mut go = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            go = line.rsplit(' ').next().unwrap_or_default().to_string();
+            continue;
+        }
+        let f: Vec<&str> = line.trim_start().split('\t').collect();
+        match f.first().copied() {
+            Some("dep") => {
+                out.extend(last.take());
+                last = Some((
+                    f[1].into(),
+                    f[2].into(),
+                    f.get(3).unwrap_or(&"").to_string(),
+                ));
+            }
+            Some("=>") => {
+                last = Some((
+                    f[1].into(),
+                    f[2].into(),
+                    f.get(3).unwrap_or(&"").to_string(),
+                ));
+            }
+            _ => out.extend(last.take()),
+        }
+    }
+    out.extend(last);
+    (out, go)
+}
+
+fn dependency<'a>(p: &'a Value, name: &str) -> &'a Value {
+    p["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .expect("resolvedDependencies")
+        .iter()
+        .find(|d| d["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {p:#}"))
+}
+
+fn dependency_mut<'a>(p: &'a mut Value, name: &str) -> &'a mut Value {
+    p["buildDefinition"]["resolvedDependencies"]
+        .as_array_mut()
+        .expect("resolvedDependencies")
+        .iter_mut()
+        .find(|d| d["name"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+/// The check of `facts` against the provenance edited by `edit`, parsed
+/// back as untrusted JSON.
+fn check_edited(a: &Attested, edit: impl FnOnce(&mut Value)) -> Vec<Mismatch> {
+    let mut v = a.provenance.to_value();
+    edit(&mut v);
+    let p = Provenance::from_value(v).expect("still a provenance");
+    check(&a.facts, &p).mismatches
+}
+
+#[test]
+fn provenance_of_a_real_image_matches_its_build_info_and_detects_tampering() {
+    let app = deps_app();
+    let layout = app.proxy.root().join("layout");
+    build(&app, &layout, &[]);
+    let a = attest(&layout);
+
+    // The statement: in-toto v1, about the image, parsed back unchanged.
+    let statement: Value = serde_json::from_slice(&a.statement).expect("JSON");
+    validate(&statement, "in-toto-statement-v1.schema.json");
+    validate(&statement["predicate"], "slsa-provenance-v1.schema.json");
+    let parsed = Statement::parse(&a.statement).expect("parses");
+    assert!(parsed.is_about(&a.root));
+    assert_eq!(parsed.predicate_type, "https://slsa.dev/provenance/v1");
+    let p = &statement["predicate"];
+    assert_eq!(
+        p["buildDefinition"]["buildType"],
+        "https://envelope.dev/buildtypes/go-image/v1"
+    );
+
+    // External parameters.
+    let ext = &p["buildDefinition"]["externalParameters"];
+    assert_eq!(
+        ext["packages"],
+        serde_json::json!(["example.com/depsapp"]),
+        "{ext:#}"
+    );
+    assert_eq!(
+        ext["platforms"],
+        serde_json::json!(["linux/amd64"]),
+        "{ext:#}"
+    );
+    assert_eq!(ext["base"], "scratch");
+    assert_eq!(ext["source"]["repository"], SOURCE);
+    assert_eq!(ext["source"]["revision"], REVISION);
+    assert_eq!(ext["flags"]["env"]["CGO_ENABLED"], "0", "{ext:#}");
+
+    // Modules with their h1: sums and the toolchain, as `go version -m`.
+    let bin = extract_binary(&layout, &a.facts, &app.proxy.root().join("x"));
+    let (want, go) = go_modules(&bin);
+    let text = go_version_m(&bin);
+    if let Some(l) = text.lines().find(|l| l.contains("-ldflags=")) {
+        let ldflags = l.split_once("-ldflags=").map(|x| x.1).unwrap_or_default();
+        assert_eq!(
+            ext["flags"]["ldflags"],
+            ldflags.trim().trim_matches('"'),
+            "{text}"
+        );
+    }
+    assert!(want.len() >= 5, "{want:?}");
+    let have: BTreeSet<(String, String, String)> = a
+        .provenance
+        .go_modules()
+        .into_iter()
+        .map(|m| (m.path, m.version, m.sum.unwrap_or_default()))
+        .collect();
+    assert_eq!(have, want);
+    let shout = dependency(p, "example.com/Shout");
+    let shout_version = &want
+        .iter()
+        .find(|m| m.0 == "example.com/Shout")
+        .expect("Shout")
+        .1;
+    assert_eq!(
+        shout["uri"],
+        format!("pkg:golang/example.com/Shout@{shout_version}")
+    );
+    assert_eq!(
+        shout["digest"]["dirHash"].as_str().map(str::len),
+        Some(64),
+        "{shout:#}"
+    );
+    let newlog = dependency(p, "example.com/newlog");
+    assert_eq!(
+        newlog["annotations"]["replaces"],
+        "example.com/oldlog@v1.0.0"
+    );
+    assert_eq!(
+        dependency(p, DEP_GO)["annotations"]["goVersion"].as_str(),
+        Some(go.as_str())
+    );
+    assert_eq!(p["buildDefinition"]["internalParameters"]["goVersion"], go);
+    assert_eq!(
+        p["buildDefinition"]["internalParameters"]["envelopeVersion"],
+        env!("CARGO_PKG_VERSION")
+    );
+    let src = dependency(p, DEP_SOURCE);
+    assert_eq!(src["uri"], format!("git+{SOURCE}@{REVISION}"));
+    assert_eq!(src["digest"]["gitCommit"], REVISION);
+
+    // The CA bundle by the file's digest, the time zones by their layer.
+    let ca_layer = &a.facts.layers[a.facts.ca_bundle.as_ref().expect("CA bundle").1];
+    let ca_dir = app.proxy.root().join("ca");
+    std::fs::create_dir_all(&ca_dir).expect("ca dir");
+    tar_extract(&blob_path(&layout, &ca_layer.digest.to_string()), &ca_dir);
+    let pem = std::fs::read(ca_dir.join("etc/ssl/certs/ca-certificates.crt")).expect("CA file");
+    assert_eq!(
+        dependency(p, DEP_CA)["digest"]["sha256"].as_str(),
+        Some(Digest::sha256(&pem).hex())
+    );
+    let tz = &a.facts.layers[a.facts.tzdata_layer.expect("tzdata")];
+    assert_eq!(
+        dependency(p, DEP_TZDATA)["digest"]["sha256"].as_str(),
+        Some(tz.digest.hex())
+    );
+
+    // Run details: the image's created time (no SOURCE_DATE_EPOCH), the
+    // SBOM as byproduct.
+    let run = &p["runDetails"];
+    assert_eq!(run["builder"]["id"], "https://envelope.dev/builders/cli/v1");
+    assert_eq!(run["metadata"]["startedOn"], "1970-01-01T00:00:00Z");
+    assert_eq!(run["metadata"]["finishedOn"], "1970-01-01T00:00:00Z");
+    assert_eq!(run["byproducts"][0]["mediaType"], "application/spdx+json");
+
+    // The check passes on the image as built, through the parser.
+    let back = Provenance::from_value(parsed.predicate.clone()).expect("provenance");
+    let report = check(&a.facts, &back);
+    assert!(report.passed(), "{:#?}", report.mismatches);
+    assert_eq!(report.binaries, 1);
+    assert_eq!(report.modules, want.len());
+
+    // Each tampering is reported, naming the module and both values.
+    let (path, version, sum) = want
+        .iter()
+        .find(|m| m.0 == "example.com/greet")
+        .cloned()
+        .expect("greet");
+    let m = check_edited(&a, |v| {
+        dependency_mut(v, &path)["annotations"]["version"] = "v9.9.9".into();
+    });
+    assert_eq!(
+        m,
+        [Mismatch::ModuleVersion {
+            binary: "/usr/local/bin/depsapp".into(),
+            path: path.clone(),
+            expected: vec!["v9.9.9".into()],
+            found: version.clone(),
+        }]
+    );
+    let forged = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let m = check_edited(&a, |v| {
+        dependency_mut(v, &path)["annotations"]["goSum"] = forged.into();
+    });
+    assert_eq!(
+        m,
+        [Mismatch::ModuleHash {
+            binary: "/usr/local/bin/depsapp".into(),
+            path: path.clone(),
+            version: version.clone(),
+            expected: Some(forged.into()),
+            found: Some(sum.clone()),
+        }]
+    );
+    let m = check_edited(&a, |v| {
+        dependency_mut(v, DEP_GO)["annotations"]["goVersion"] = "go1.20".into();
+    });
+    assert_eq!(
+        m,
+        [Mismatch::GoVersion {
+            binary: "/usr/local/bin/depsapp".into(),
+            expected: vec!["go1.20".into()],
+            found: go.clone(),
+        }]
+    );
+    // A module left out, and one added.
+    let m = check_edited(&a, |v| {
+        let deps = v["buildDefinition"]["resolvedDependencies"]
+            .as_array_mut()
+            .expect("deps");
+        deps.retain(|d| d["name"] != path.as_str());
+        deps.push(serde_json::json!({
+            "name": "example.com/extra",
+            "uri": "pkg:golang/example.com/extra@v1.0.0",
+            "annotations": {"version": "v1.0.0"}
+        }));
+    });
+    assert_eq!(
+        m,
+        [
+            Mismatch::ModuleNotInProvenance {
+                binary: "/usr/local/bin/depsapp".into(),
+                path: path.clone(),
+                version: version.clone(),
+            },
+            Mismatch::ModuleNotInImage {
+                path: "example.com/extra".into(),
+                version: "v1.0.0".into(),
+            },
+        ]
+    );
+    // A base the image does not have.
+    let fake = Digest::sha256(b"another base");
+    let m = check_edited(&a, |v| {
+        v["buildDefinition"]["resolvedDependencies"]
+            .as_array_mut()
+            .expect("deps")
+            .push(serde_json::json!({
+                "name": DEP_BASE,
+                "uri": "oci://example.com/base:v1",
+                "digest": {"sha256": fake.hex()},
+                "annotations": {"layers": [fake.to_string()]}
+            }));
+    });
+    assert_eq!(
+        m,
+        [
+            Mismatch::BaseDigest {
+                expected: Some(fake.to_string()),
+                found: None,
+            },
+            Mismatch::BaseLayer {
+                index: 0,
+                expected: fake.to_string(),
+                found: Some(a.facts.layers[0].digest.to_string()),
+            },
+        ]
+    );
+}
+
+#[test]
+fn provenance_is_byte_identical_across_builds_in_different_directories() {
+    let one = deps_app();
+    let two = deps_app();
+    assert_ne!(one.src, two.src);
+    let (l1, l2) = (
+        one.proxy.root().join("out-a"),
+        two.proxy.root().join("out-b"),
+    );
+    build(&one, &l1, &[]);
+    build(&two, &l2, &[]);
+    let (a, b) = (attest(&l1), attest(&l2));
+    assert_eq!(a.root, b.root, "the builds are reproducible");
+    assert_eq!(
+        String::from_utf8_lossy(&a.statement),
+        String::from_utf8_lossy(&b.statement)
+    );
+    // With SOURCE_DATE_EPOCH the times are the epoch's, and still the same.
+    let t =
+        ProvenanceInput::from_images(std::slice::from_ref(&a.facts), Some("2023-11-14T22:13:20Z"))
+            .provenance()
+            .to_value();
+    assert_eq!(
+        t["runDetails"]["metadata"]["startedOn"],
+        "2023-11-14T22:13:20Z"
+    );
+}
+
+#[test]
+fn a_base_image_is_named_by_digest_with_its_layers_and_checked() {
+    let reg = Registry::start();
+    let tmp = tempdir();
+    let base_ref = format!("{}/test/base:v1", reg.addr);
+    let out = json(&ok(envelope(&example("hello"), &tmp.path().join("cache"))
+        .args(["build", "--format", "json", "-o"])
+        .arg(format!("docker://{base_ref}"))));
+    let base_digest = out["images"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let base_layers: Vec<String> = json(&skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        &format!("docker://{}/test/base@{base_digest}", reg.addr),
+    ]))["Layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| l.as_str().expect("digest").to_string())
+        .collect();
+
+    let app = deps_app();
+    let layout = app.proxy.root().join("layout");
+    let pinned = format!("{}/test/base@{base_digest}", reg.addr);
+    build(&app, &layout, &["--base", &pinned]);
+    let a = attest(&layout);
+    let statement: Value = serde_json::from_slice(&a.statement).expect("JSON");
+    let p = &statement["predicate"];
+    validate(p, "slsa-provenance-v1.schema.json");
+    assert_eq!(p["buildDefinition"]["externalParameters"]["base"], pinned);
+    let base = dependency(p, DEP_BASE);
+    assert_eq!(
+        base["digest"]["sha256"].as_str(),
+        base_digest.strip_prefix("sha256:")
+    );
+    assert_eq!(base["uri"], format!("oci://{pinned}"));
+    assert_eq!(
+        base["annotations"]["layers"],
+        serde_json::json!(base_layers),
+        "{base:#}"
+    );
+    // The base's own CA bundle and time zones are not envelope's.
+    let report = check(&a.facts, &a.provenance);
+    assert!(report.passed(), "{:#?}", report.mismatches);
+    assert_eq!(report.base_layers, base_layers.len());
+
+    // Another base digest, another first layer: each reported.
+    let other = Digest::sha256(b"other");
+    let m = check_edited(&a, |v| {
+        dependency_mut(v, DEP_BASE)["digest"]["sha256"] = other.hex().into();
+    });
+    assert_eq!(
+        m,
+        [Mismatch::BaseDigest {
+            expected: Some(other.to_string()),
+            found: Some(base_digest.clone()),
+        }]
+    );
+    let m = check_edited(&a, |v| {
+        dependency_mut(v, DEP_BASE)["annotations"]["layers"][0] = other.to_string().into();
+    });
+    assert_eq!(
+        m,
+        [Mismatch::BaseLayer {
+            index: 0,
+            expected: other.to_string(),
+            found: Some(base_layers[0].clone()),
+        }]
+    );
+}
