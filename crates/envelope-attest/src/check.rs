@@ -155,7 +155,9 @@ impl CheckReport {
 }
 
 /// Compares `provenance` with the image `facts` describe (one platform;
-/// check each platform's image of a multi-platform build).
+/// check each platform's image of a multi-platform build). The binaries
+/// compared are those the build made ([`ImageFacts::built_binaries`]):
+/// a base image's own programs are not in the provenance.
 pub fn check(facts: &ImageFacts, provenance: &Provenance) -> CheckReport {
     let mut out = CheckReport::default();
     check_go(facts, provenance, &mut out);
@@ -176,13 +178,14 @@ fn check_go(facts: &ImageFacts, provenance: &Provenance, out: &mut CheckReport) 
         .dependencies(DEP_GO)
         .filter_map(|d| d.annotation(ANN_GO_VERSION).map(str::to_string))
         .collect();
-    out.binaries = facts.binaries.len();
-    if facts.binaries.is_empty() {
+    let built: Vec<_> = facts.built_binaries().collect();
+    out.binaries = built.len();
+    if built.is_empty() {
         out.mismatches.push(Mismatch::NoGoBinary);
         return;
     }
     let mut linked: BTreeSet<(String, String)> = BTreeSet::new();
-    for b in &facts.binaries {
+    for b in built {
         let binary = &b.binary.path;
         if !toolchains.contains(&b.binary.go_version) {
             out.mismatches.push(Mismatch::GoVersion {

@@ -41,6 +41,8 @@ pub struct ImageBinary {
     pub package: String,
     /// Path, SHA-256, Go version, main module, modules and build settings.
     pub binary: GoBinary,
+    /// The layer the binary comes from (0 = bottom).
+    pub layer: usize,
 }
 
 /// What envelope reads from one platform's image.
@@ -91,6 +93,14 @@ impl ImageFacts {
         self.annotations.get(BASE_DIGEST)?.parse().ok()
     }
 
+    /// The Go binaries the build made: those above the base's layers (all
+    /// of them when the base's layers are not known). A base's own
+    /// programs are the base's business, not this build's.
+    pub fn built_binaries(&self) -> impl Iterator<Item = &ImageBinary> {
+        let base = self.base_layer_count.unwrap_or(0);
+        self.binaries.iter().filter(move |b| b.layer >= base)
+    }
+
     /// The base image's layers: the first [`ImageFacts::base_layer_count`].
     pub fn base_layers(&self) -> Option<&[Descriptor]> {
         self.layers.get(..self.base_layer_count?)
@@ -104,7 +114,12 @@ fn read_binary(path: &str, data: &[u8]) -> Result<Option<ImageBinary>, envelope_
     let package = envelope_golang::buildinfo::read(data)?
         .map(|i| i.path)
         .unwrap_or_default();
-    Ok(Some(ImageBinary { package, binary }))
+    // The layer is filled in once the indexer has said where the file is.
+    Ok(Some(ImageBinary {
+        package,
+        binary,
+        layer: 0,
+    }))
 }
 
 /// The Go binaries (through the SBOM's collector), the CA bundle's hash
@@ -113,6 +128,8 @@ struct Visitor {
     binaries: BinaryCollector<ImageBinary>,
     ca_bundle: Option<(Digest, usize)>,
     tzdata_layer: Option<usize>,
+    /// The layer of each executable visited, by path.
+    layers: BTreeMap<String, usize>,
 }
 
 impl ContentVisitor for Visitor {
@@ -151,6 +168,7 @@ impl ContentVisitor for Visitor {
             }
             return Ok(());
         }
+        self.layers.insert(path.to_string(), node.layer);
         self.binaries.visit(path, node, data)
     }
 }
@@ -230,6 +248,7 @@ pub fn read_image(source: &ImageSource) -> Result<ImageFacts, Error> {
         binaries: BinaryCollector::new(read_binary),
         ca_bundle: None,
         tzdata_layer: None,
+        layers: BTreeMap::new(),
     };
     index_layers(layers, &mut visitor, &Limits::default())?;
     let (base_layer_count, envelope_version) = match base_layer_count(source) {
@@ -252,7 +271,15 @@ pub fn read_image(source: &ImageSource) -> Result<ImageFacts, Error> {
         created: source.config.created.clone(),
         envelope_version,
         base_layer_count,
-        binaries: visitor.binaries.binaries.into_values().collect(),
+        binaries: visitor
+            .binaries
+            .binaries
+            .into_iter()
+            .map(|(path, mut b)| {
+                b.layer = visitor.layers.get(&path).copied().unwrap_or(0);
+                b
+            })
+            .collect(),
         ca_bundle: visitor.ca_bundle,
         tzdata_layer: visitor.tzdata_layer,
         warnings: visitor.binaries.warnings,

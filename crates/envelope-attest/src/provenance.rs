@@ -346,7 +346,8 @@ pub fn binary_modules(b: &envelope_sbom::GoBinary) -> Vec<GoModule> {
 
 impl ProvenanceInput {
     /// What the images of one build (one per platform) say about it:
-    /// packages, platforms and flags from each binary's build settings;
+    /// packages, platforms and flags from the build settings of each
+    /// binary the build made (above the base's layers);
     /// source from the `org.opencontainers.image.source`/`revision` labels
     /// (else `vcs.revision`); the base from the manifest annotations and
     /// the layers before envelope's own; modules and toolchains from the
@@ -366,7 +367,7 @@ impl ProvenanceInput {
             if let Some(p) = &facts.platform {
                 platforms.insert(p.to_string());
             }
-            for b in &facts.binaries {
+            for b in facts.built_binaries() {
                 if !b.package.is_empty() {
                     packages.insert(b.package.clone());
                 }

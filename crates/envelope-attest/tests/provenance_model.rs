@@ -77,6 +77,7 @@ fn facts(deps: Vec<Module>) -> ImageFacts {
                     ("vcs.revision".into(), "a".repeat(40)),
                 ],
             },
+            layer: 1,
         }],
         ca_bundle: None,
         tzdata_layer: None,
@@ -110,6 +111,18 @@ fn the_same_facts_in_any_order_give_the_same_bytes() {
         .to_json()
     };
     assert_eq!(json(&one), json(&two));
+    // A program of the base (layer 0) is not this build's.
+    let mut with_base_program = one.clone();
+    let mut base_program = one.binaries[0].clone();
+    base_program.layer = 0;
+    base_program.package = "example.com/base/tool".into();
+    base_program.binary.path = "/bin/tool".into();
+    base_program.binary.go_version = "go1.19".into();
+    base_program.binary.deps = vec![module("example.com/other", "v0.0.1", SUM_A)];
+    with_base_program.binaries.push(base_program);
+    assert_eq!(json(&with_base_program), json(&one));
+    let p = ProvenanceInput::from_images(std::slice::from_ref(&one), None).provenance();
+    assert!(check(&with_base_program, &p).passed());
     let p = ProvenanceInput::from_images(std::slice::from_ref(&one), None).provenance();
     let v = p.to_value();
     let ext = &v["buildDefinition"]["externalParameters"];

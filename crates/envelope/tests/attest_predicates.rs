@@ -457,6 +457,12 @@ fn a_base_image_is_named_by_digest_with_its_layers_and_checked() {
     let p = &statement["predicate"];
     validate(p, "slsa-provenance-v1.schema.json");
     assert_eq!(p["buildDefinition"]["externalParameters"]["base"], pinned);
+    // The base's own program (hello) is the base's, not this build's.
+    assert_eq!(
+        p["buildDefinition"]["externalParameters"]["packages"],
+        serde_json::json!(["example.com/depsapp"])
+    );
+    assert_eq!(a.facts.binaries.len(), 2);
     let base = dependency(p, DEP_BASE);
     assert_eq!(
         base["digest"]["sha256"].as_str(),
