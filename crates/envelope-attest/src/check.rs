@@ -12,7 +12,10 @@ use envelope_oci::Digest;
 use serde::Serialize;
 
 use crate::image::ImageFacts;
-use crate::provenance::{binary_modules, Provenance, ANN_GO_VERSION, ANN_LAYERS, DEP_BASE, DEP_GO};
+use crate::provenance::{
+    binary_modules, Provenance, ResourceDescriptor, ANN_GO_VERSION, ANN_LAYERS, ANN_PLATFORM,
+    DEP_BASE, DEP_GO,
+};
 
 /// One way the provenance and the image disagree.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -154,20 +157,31 @@ impl CheckReport {
     }
 }
 
-/// Compares `provenance` with the image `facts` describe (one platform;
-/// check each platform's image of a multi-platform build). The binaries
-/// compared are those the build made ([`ImageFacts::built_binaries`]):
-/// a base image's own programs are not in the provenance.
+/// Compares `provenance` with the image `facts` describe (a single-platform
+/// build; [`check_images`] for every platform of a multi-platform one).
+/// The binaries compared are those the build made
+/// ([`ImageFacts::built_binaries`]): a base image's own programs are not in
+/// the provenance.
 pub fn check(facts: &ImageFacts, provenance: &Provenance) -> CheckReport {
+    check_images(std::slice::from_ref(facts), provenance)
+}
+
+/// [`check`] of a multi-platform build: each platform's image (the
+/// binaries of every one, each image's base against the provenance's base
+/// for its platform); a module the provenance lists must be linked in at
+/// least one of them.
+pub fn check_images(images: &[ImageFacts], provenance: &Provenance) -> CheckReport {
     let mut out = CheckReport::default();
-    check_go(facts, provenance, &mut out);
-    check_base(facts, provenance, &mut out);
+    check_go(images, provenance, &mut out);
+    for facts in images {
+        check_base(facts, images.len() > 1, provenance, &mut out);
+    }
     out.mismatches.sort();
     out.mismatches.dedup();
     out
 }
 
-fn check_go(facts: &ImageFacts, provenance: &Provenance, out: &mut CheckReport) {
+fn check_go(images: &[ImageFacts], provenance: &Provenance, out: &mut CheckReport) {
     // path → version → go.sum hash, as the provenance lists them.
     let mut listed: BTreeMap<String, BTreeMap<String, Option<String>>> = BTreeMap::new();
     for m in provenance.go_modules() {
@@ -178,7 +192,7 @@ fn check_go(facts: &ImageFacts, provenance: &Provenance, out: &mut CheckReport) 
         .dependencies(DEP_GO)
         .filter_map(|d| d.annotation(ANN_GO_VERSION).map(str::to_string))
         .collect();
-    let built: Vec<_> = facts.built_binaries().collect();
+    let built: Vec<_> = images.iter().flat_map(ImageFacts::built_binaries).collect();
     out.binaries = built.len();
     if built.is_empty() {
         out.mismatches.push(Mismatch::NoGoBinary);
@@ -237,9 +251,26 @@ fn check_go(facts: &ImageFacts, provenance: &Provenance, out: &mut CheckReport) 
     }
 }
 
-fn check_base(facts: &ImageFacts, provenance: &Provenance, out: &mut CheckReport) {
+/// The provenance's base for `facts`' platform: the entry naming that
+/// platform, else one naming none.
+fn base_for<'a>(facts: &ImageFacts, provenance: &'a Provenance) -> Option<&'a ResourceDescriptor> {
+    let platform = facts.platform.as_ref().map(ToString::to_string);
+    let bases: Vec<&ResourceDescriptor> = provenance.dependencies(DEP_BASE).collect();
+    bases
+        .iter()
+        .find(|b| platform.is_some() && b.annotation(ANN_PLATFORM) == platform.as_deref())
+        .or_else(|| bases.iter().find(|b| b.annotation(ANN_PLATFORM).is_none()))
+        .copied()
+}
+
+fn check_base(facts: &ImageFacts, several: bool, provenance: &Provenance, out: &mut CheckReport) {
     let found = facts.base_digest().map(|d| d.to_string());
-    let Some(base) = provenance.dependencies(DEP_BASE).next() else {
+    let base = if several {
+        base_for(facts, provenance)
+    } else {
+        base_for(facts, provenance).or_else(|| provenance.dependencies(DEP_BASE).next())
+    };
+    let Some(base) = base else {
         if found.is_some() {
             out.mismatches.push(Mismatch::BaseDigest {
                 expected: None,
@@ -264,7 +295,7 @@ fn check_base(facts: &ImageFacts, provenance: &Provenance, out: &mut CheckReport
                 .collect()
         })
         .unwrap_or_default();
-    out.base_layers = layers.len();
+    out.base_layers += layers.len();
     for (index, want) in layers.into_iter().enumerate() {
         let have = facts.layers.get(index).map(|d| d.digest.to_string());
         let same = have.as_deref() == Some(want.as_str()) && want.parse::<Digest>().is_ok();

@@ -21,7 +21,7 @@ pub mod provenance;
 pub mod statement;
 pub mod vex;
 
-pub use check::{check, CheckReport, Mismatch};
+pub use check::{check, check_images, CheckReport, Mismatch};
 pub use error::Error;
 pub use image::{read_image, ImageFacts};
 pub use provenance::{Provenance, ProvenanceInput, BUILD_TYPE, PROVENANCE_PREDICATE_TYPE};

@@ -13,8 +13,12 @@ use crate::Error;
 pub const SPDX_PREDICATE_TYPE: &str = "https://spdx.dev/Document";
 /// Predicate type of a CycloneDX BOM (cosign `--type cyclonedx`).
 pub const CYCLONEDX_PREDICATE_TYPE: &str = "https://cyclonedx.org/bom";
-/// Predicate type of an OpenVEX document (cosign `--type openvex`).
-pub const OPENVEX_PREDICATE_TYPE: &str = "https://openvex.dev/ns/v0.2.0";
+/// Predicate type of an OpenVEX document: the namespace without its
+/// version, which cosign's `--type openvex` selects (the document's
+/// `@context` names the version, [`OPENVEX_CONTEXT`]).
+pub const OPENVEX_PREDICATE_TYPE: &str = "https://openvex.dev/ns";
+/// The `@context` of the OpenVEX documents envelope writes.
+pub const OPENVEX_CONTEXT: &str = "https://openvex.dev/ns/v0.2.0";
 
 /// Which SBOM format a predicate carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,5 +89,18 @@ pub fn sbom_byproduct(document: &[u8], format: SbomFormat) -> ResourceDescriptor
         digest: [(digest.algorithm().to_string(), digest.hex().to_string())].into(),
         media_type: Some(format.media_type().to_string()),
         annotations: Default::default(),
+    }
+}
+
+/// The OpenVEX document of a scan as a predicate (see [`crate::vex`]).
+pub fn vex_predicate(
+    binaries: &[crate::vex::VexBinary<'_>],
+    timestamp: &str,
+    tool_version: &str,
+) -> Predicate {
+    Predicate {
+        predicate_type: OPENVEX_PREDICATE_TYPE,
+        predicate: crate::vex::openvex(binaries, timestamp, tool_version),
+        document: crate::vex::openvex_json(binaries, timestamp, tool_version),
     }
 }

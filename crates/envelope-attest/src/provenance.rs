@@ -46,6 +46,9 @@ pub const ANN_GO_SUM: &str = "goSum";
 pub const ANN_GO_VERSION: &str = "goVersion";
 /// Annotation of the base image: its layer digests, bottom first.
 pub const ANN_LAYERS: &str = "layers";
+/// Annotation of the base image: the platform these layers are for (a
+/// multi-platform build lists the base once per platform).
+pub const ANN_PLATFORM: &str = "platform";
 /// Annotation of a Go module: its version exactly as the build info has
 /// it (the PURL in `uri` escapes some characters).
 pub const ANN_VERSION: &str = "version";
@@ -254,6 +257,9 @@ pub struct BaseInput {
     pub digest: Digest,
     /// Its layers, bottom first: the image starts with them.
     pub layers: Vec<Digest>,
+    /// The platform of the image these layers are under (`linux/arm64`),
+    /// when the build made several.
+    pub platform: Option<String>,
 }
 
 /// Everything a provenance says, as the build command (or
@@ -263,8 +269,8 @@ pub struct ProvenanceInput {
     pub packages: Vec<String>,
     pub platforms: Vec<String>,
     pub flags: BuildFlags,
-    /// None: `scratch`.
-    pub base: Option<BaseInput>,
+    /// The base of each platform's image; none: `scratch`.
+    pub bases: Vec<BaseInput>,
     pub source: Option<SourceParameters>,
     /// The Go toolchains of the binaries (one for a normal build).
     pub go_versions: Vec<String>,
@@ -396,9 +402,9 @@ impl ProvenanceInput {
                     }
                 }
             }
-            if input.base.is_none() {
+            {
                 if let (Some(digest), Some(layers)) = (facts.base_digest(), facts.base_layers()) {
-                    input.base = Some(BaseInput {
+                    input.bases.push(BaseInput {
                         // The annotation names the repository; pinned
                         // by the digest it resolved to.
                         reference: match facts.annotations.get(BASE_NAME) {
@@ -408,6 +414,9 @@ impl ProvenanceInput {
                         },
                         digest,
                         layers: layers.iter().map(|d| d.digest.clone()).collect(),
+                        platform: (images.len() > 1)
+                            .then(|| facts.platform.as_ref().map(ToString::to_string))
+                            .flatten(),
                     });
                 }
             }
@@ -468,7 +477,9 @@ impl ProvenanceInput {
             }
             deps.push(d);
         }
-        if let Some(base) = &self.base {
+        let mut bases: Vec<&BaseInput> = self.bases.iter().collect();
+        bases.sort_by(|a, b| (&a.platform, &a.reference).cmp(&(&b.platform, &b.reference)));
+        for base in bases {
             let mut d = ResourceDescriptor::named(DEP_BASE).with_digest(&base.digest);
             d.uri = Some(format!("oci://{}", base.reference));
             let layers: Vec<Value> = base
@@ -476,7 +487,11 @@ impl ProvenanceInput {
                 .iter()
                 .map(|l| Value::String(l.to_string()))
                 .collect();
-            deps.push(d.annotate(ANN_LAYERS, layers));
+            d = d.annotate(ANN_LAYERS, layers);
+            if let Some(p) = &base.platform {
+                d = d.annotate(ANN_PLATFORM, p.clone());
+            }
+            deps.push(d);
         }
         let mut go: Vec<&String> = self.go_versions.iter().collect();
         go.sort();
@@ -521,9 +536,11 @@ impl ProvenanceInput {
             platforms: sorted(&self.platforms),
             flags,
             base: self
-                .base
-                .as_ref()
-                .map_or_else(|| "scratch".to_string(), |b| b.reference.clone()),
+                .bases
+                .iter()
+                .map(|b| b.reference.clone())
+                .min()
+                .unwrap_or_else(|| "scratch".to_string()),
             source: self.source.clone(),
         };
         let internal = InternalParameters {

@@ -119,7 +119,7 @@ pub fn openvex(binaries: &[VexBinary<'_>], timestamp: &str, tool_version: &str) 
     let body = serde_json::to_vec(&statements).unwrap_or_default();
     let id = envelope_oci::Digest::sha256(&body).hex().to_string();
     json!({
-        "@context": crate::predicates::OPENVEX_PREDICATE_TYPE,
+        "@context": crate::predicates::OPENVEX_CONTEXT,
         "@id": format!("https://envelope.dev/vex/{id}"),
         "author": "envelope",
         "timestamp": timestamp,

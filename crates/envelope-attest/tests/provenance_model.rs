@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use envelope_attest::image::{ImageBinary, ImageFacts};
 use envelope_attest::provenance::{Provenance, ProvenanceInput};
-use envelope_attest::{check, Mismatch, Statement, Subject};
+use envelope_attest::{check, check_images, Mismatch, Statement, Subject};
 use envelope_oci::{Descriptor, Digest};
 use envelope_sbom::{GoBinary, Module};
 use proptest::prelude::*;
@@ -231,4 +231,58 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_multi_platform_build_names_each_platform_s_base_layers() {
+    let amd64 = facts(deps());
+    let mut arm64 = facts(deps());
+    arm64.platform = Some(envelope_oci::Platform::new("linux", "arm64"));
+    arm64.layers[0].digest = Digest::sha256(b"arm64 base");
+    arm64.binaries[0]
+        .binary
+        .deps
+        .push(module("example.com/armonly", "v1.0.0", SUM_A));
+    let images = [amd64.clone(), arm64.clone()];
+    let p = ProvenanceInput::from_images(&images, None).provenance();
+    let v = p.to_value();
+    let bases: Vec<&serde_json::Value> = v["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .expect("deps")
+        .iter()
+        .filter(|d| d["name"] == "base-image")
+        .collect();
+    assert_eq!(bases.len(), 2, "{v:#}");
+    assert_eq!(bases[0]["annotations"]["platform"], "linux/amd64");
+    assert_eq!(bases[1]["annotations"]["platform"], "linux/arm64");
+    assert_eq!(
+        bases[1]["annotations"]["layers"][0],
+        Digest::sha256(b"arm64 base").to_string()
+    );
+    assert_eq!(
+        v["buildDefinition"]["externalParameters"]["platforms"],
+        serde_json::json!(["linux/amd64", "linux/arm64"])
+    );
+    let report = check_images(&images, &p);
+    assert!(report.passed(), "{:#?}", report.mismatches);
+    assert_eq!(report.base_layers, 2);
+    // One platform alone does not link the other's module.
+    assert_eq!(
+        check(&amd64, &p).mismatches,
+        [Mismatch::ModuleNotInImage {
+            path: "example.com/armonly".into(),
+            version: "v1.0.0".into(),
+        }]
+    );
+    // Swapped platforms: each image's first layer is not its base's.
+    let mut swapped = [amd64, arm64];
+    let (a, b) = (swapped[0].layers[0].clone(), swapped[1].layers[0].clone());
+    swapped[0].layers[0] = b;
+    swapped[1].layers[0] = a;
+    let report = check_images(&swapped, &p);
+    assert_eq!(report.mismatches.len(), 2, "{:#?}", report.mismatches);
+    assert!(report
+        .mismatches
+        .iter()
+        .all(|m| matches!(m, Mismatch::BaseLayer { index: 0, .. })));
 }

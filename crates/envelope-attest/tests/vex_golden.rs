@@ -79,4 +79,14 @@ fn openvex_is_byte_identical_to_the_scan_command_output() {
     let got = openvex_json(&binaries(&a, &b), "2024-01-02T03:04:05Z", "0.1.0");
     let want = include_bytes!("fixtures/openvex.json");
     assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(want));
+
+    // The attestation carries the same document under cosign's type.
+    let p = envelope_attest::predicates::vex_predicate(
+        &binaries(&a, &b),
+        "2024-01-02T03:04:05Z",
+        "0.1.0",
+    );
+    assert_eq!(p.predicate_type, "https://openvex.dev/ns");
+    assert_eq!(p.document, got);
+    assert_eq!(p.predicate["@context"], "https://openvex.dev/ns/v0.2.0");
 }

@@ -21,7 +21,7 @@ use envelope_attest::predicates::{sbom_byproduct, sbom_predicate, SbomFormat};
 use envelope_attest::provenance::{
     Provenance, ProvenanceInput, DEP_BASE, DEP_CA, DEP_GO, DEP_SOURCE, DEP_TZDATA,
 };
-use envelope_attest::{check, read_image, ImageFacts, Mismatch, Statement, Subject};
+use envelope_attest::{check, check_images, read_image, ImageFacts, Mismatch, Statement, Subject};
 use envelope_oci::{Digest, ImageStore};
 use serde_json::Value;
 
@@ -89,6 +89,20 @@ fn attest(layout: &Path) -> Attested {
         tool_version: env!("CARGO_PKG_VERSION").into(),
     };
     let spdx = sbom_predicate(&sbom, SbomFormat::Spdx).expect("SPDX");
+    for format in [SbomFormat::Spdx, SbomFormat::CycloneDx] {
+        let p = sbom_predicate(&sbom, format).expect("SBOM");
+        let s = Statement::new(
+            vec![Subject::new("depsapp:v1", &store.root().digest)],
+            p.predicate_type,
+            p.predicate,
+        );
+        let v: Value = serde_json::from_slice(&s.to_json()).expect("JSON");
+        validate(&v, "in-toto-statement-v1.schema.json");
+        let doc: Value = serde_json::from_slice(&p.document).expect("document");
+        assert_eq!(v["predicate"], doc, "the predicate is the document");
+    }
+    assert_eq!(spdx.predicate_type, "https://spdx.dev/Document");
+    assert_eq!(spdx.predicate["spdxVersion"], "SPDX-2.3");
     input
         .byproducts
         .push(sbom_byproduct(&spdx.document, SbomFormat::Spdx));
@@ -501,5 +515,102 @@ fn a_base_image_is_named_by_digest_with_its_layers_and_checked() {
             expected: other.to_string(),
             found: Some(base_layers[0].clone()),
         }]
+    );
+}
+
+#[test]
+fn a_multi_platform_build_names_each_platform_s_base_and_checks_every_image() {
+    let reg = Registry::start();
+    let tmp = tempdir();
+    let out = json(&ok(envelope(&example("hello"), &tmp.path().join("cache"))
+        .args([
+            "build",
+            "--format",
+            "json",
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "-o",
+        ])
+        .arg(format!("docker://{}/test/base:v1", reg.addr))));
+    let base_digest = out["images"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let pinned = format!("{}/test/base@{base_digest}", reg.addr);
+
+    let app = deps_app();
+    let layout = app.proxy.root().join("layout");
+    build(
+        &app,
+        &layout,
+        &["--base", &pinned, "--platform", "linux/amd64,linux/arm64"],
+    );
+    let store = ImageStore::oci_layout(&layout, Some("v1")).expect("layout opens");
+    let images: Vec<ImageFacts> = ["amd64", "arm64"]
+        .iter()
+        .map(|arch| {
+            let p = envelope_oci::Platform::new("linux", arch);
+            read_image(&store.image(Some(&p)).expect("platform")).expect("layers read")
+        })
+        .collect();
+    let provenance = ProvenanceInput::from_images(&images, None).provenance();
+    let v = provenance.to_value();
+    validate(&v, "slsa-provenance-v1.schema.json");
+    assert_eq!(
+        v["buildDefinition"]["externalParameters"]["platforms"],
+        serde_json::json!(["linux/amd64", "linux/arm64"])
+    );
+    let bases: Vec<&Value> = v["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .expect("deps")
+        .iter()
+        .filter(|d| d["name"] == DEP_BASE)
+        .collect();
+    assert_eq!(bases.len(), 2, "{v:#}");
+    for (base, facts) in bases.iter().zip(&images) {
+        assert_eq!(
+            base["annotations"]["platform"].as_str(),
+            facts.platform.as_ref().map(ToString::to_string).as_deref()
+        );
+        assert_eq!(
+            base["digest"]["sha256"].as_str(),
+            base_digest.strip_prefix("sha256:")
+        );
+        let layers: Vec<String> = facts
+            .base_layers()
+            .expect("base layers")
+            .iter()
+            .map(|d| d.digest.to_string())
+            .collect();
+        assert_eq!(base["annotations"]["layers"], serde_json::json!(layers));
+    }
+    assert_ne!(
+        bases[0]["annotations"]["layers"],
+        bases[1]["annotations"]["layers"]
+    );
+    let report = check_images(&images, &provenance);
+    assert!(report.passed(), "{:#?}", report.mismatches);
+    assert_eq!(report.binaries, 2);
+    // The amd64 image checked against a provenance whose bases swapped
+    // platforms: its layers are not the amd64 base's.
+    let mut swapped = v.clone();
+    for d in swapped["buildDefinition"]["resolvedDependencies"]
+        .as_array_mut()
+        .expect("deps")
+    {
+        if d["name"] == DEP_BASE {
+            let p = if d["annotations"]["platform"] == "linux/amd64" {
+                "linux/arm64"
+            } else {
+                "linux/amd64"
+            };
+            d["annotations"]["platform"] = p.into();
+        }
+    }
+    let swapped = Provenance::from_value(swapped).expect("provenance");
+    let m = check_images(&images, &swapped).mismatches;
+    assert!(
+        !m.is_empty() && m.iter().all(|m| matches!(m, Mismatch::BaseLayer { .. })),
+        "{m:#?}"
     );
 }
