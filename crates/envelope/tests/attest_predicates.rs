@@ -614,3 +614,128 @@ fn a_multi_platform_build_names_each_platform_s_base_and_checks_every_image() {
         "{m:#?}"
     );
 }
+
+/// cosign attests envelope's provenance predicate (`--type
+/// slsaprovenance1`) on the image in a registry and verifies it offline;
+/// what it returns parses (cosign writes in-toto Statement v0.1), carries
+/// the predicate unchanged, and passes envelope's check.
+#[test]
+fn cosign_attests_and_verifies_the_provenance_and_the_check_passes_on_what_it_returns() {
+    let reg = Registry::start();
+    let app = deps_app();
+    let cache = app.proxy.root().join("cache");
+    let pushed = json(&ok(envelope(&app.src, &cache)
+        .envs(app.proxy.env())
+        .args([
+            "build",
+            "--ca-certs",
+            "always",
+            "--tzdata",
+            "always",
+            "--format",
+            "json",
+        ])
+        .args([
+            "--label",
+            &format!("org.opencontainers.image.source={SOURCE}"),
+        ])
+        .args([
+            "--label",
+            &format!("org.opencontainers.image.revision={REVISION}"),
+        ])
+        .arg("-o")
+        .arg(format!("docker://{}/test/app:v1", reg.addr))));
+    let digest = pushed["images"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let layout = app.proxy.root().join("layout");
+    build(&app, &layout, &[]);
+    let a = attest(&layout);
+    assert_eq!(a.root.to_string(), digest, "the same build in a layout");
+
+    let dir = app.proxy.root().join("cosign");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cosign = || {
+        let mut c = std::process::Command::new(peer("cosign"));
+        c.current_dir(&dir)
+            .env("COSIGN_PASSWORD", "pw")
+            .env("HOME", &dir);
+        c
+    };
+    ok(cosign().arg("generate-key-pair"));
+    ok(cosign().args([
+        "signing-config",
+        "create",
+        "--no-default-fulcio",
+        "--no-default-rekor",
+        "--no-default-oidc",
+        "--no-default-tsa",
+        "--out",
+        "sc.json",
+    ]));
+    std::fs::write(
+        dir.join("provenance.json"),
+        serde_json::to_vec(&a.provenance.to_value()).expect("json"),
+    )
+    .expect("predicate");
+    let image = format!("{}/test/app@{digest}", reg.addr);
+    let registry_flags = ["--allow-insecure-registry", "--allow-http-registry"];
+    ok(cosign()
+        .args([
+            "attest",
+            "--yes",
+            "--key",
+            "cosign.key",
+            "--signing-config",
+            "sc.json",
+        ])
+        .args([
+            "--type",
+            "slsaprovenance1",
+            "--predicate",
+            "provenance.json",
+        ])
+        .args(registry_flags)
+        .arg(&image));
+    let out = ok(cosign()
+        .args([
+            "verify-attestation",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+        ])
+        .args(["--type", "slsaprovenance1"])
+        .args(registry_flags)
+        .arg(&image));
+    let line = out
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("an attestation");
+    let dsse = json(line);
+    assert_eq!(dsse["payloadType"], "application/vnd.in-toto+json");
+    let payload = dsse["payload"].as_str().expect("payload");
+    let mut child = std::process::Command::new("base64")
+        .arg("-d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("base64");
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(payload.as_bytes())
+            .expect("write");
+    }
+    let decoded = child.wait_with_output().expect("base64 -d").stdout;
+    let statement = Statement::parse(&decoded).expect("cosign's statement parses");
+    assert!(statement.is_about(&a.root));
+    assert_eq!(statement.predicate_type, "https://slsa.dev/provenance/v1");
+    let back = Provenance::from_value(statement.predicate).expect("provenance");
+    assert_eq!(back, a.provenance, "cosign carried the predicate unchanged");
+    let report = check(&a.facts, &back);
+    assert!(report.passed(), "{:#?}", report.mismatches);
+}
