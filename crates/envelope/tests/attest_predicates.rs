@@ -42,13 +42,22 @@ fn validate(doc: &Value, name: &str) {
     assert!(errors.is_empty(), "{name}: {errors:#?}\n{doc:#}");
 }
 
-/// `envelope build` of the depsapp into `oci:LAYOUT:v1`, labelled with a
-/// source repository and revision, with CA certificates and time zones.
-fn build(app: &DepsApp, layout: &Path, extra: &[&str]) {
+/// `envelope build --format json` of the depsapp into `output`, labelled
+/// with a source repository and revision, with CA certificates and time
+/// zones: the report.
+fn build_to(app: &DepsApp, output: &str, extra: &[&str]) -> Value {
     let cache = app.proxy.root().join("cache");
     let mut cmd = envelope(&app.src, &cache);
     cmd.envs(app.proxy.env())
-        .args(["build", "--ca-certs", "always", "--tzdata", "always"])
+        .args([
+            "build",
+            "--format",
+            "json",
+            "--ca-certs",
+            "always",
+            "--tzdata",
+            "always",
+        ])
         .args([
             "--label",
             &format!("org.opencontainers.image.source={SOURCE}"),
@@ -58,9 +67,13 @@ fn build(app: &DepsApp, layout: &Path, extra: &[&str]) {
             &format!("org.opencontainers.image.revision={REVISION}"),
         ])
         .args(extra)
-        .arg("-o")
-        .arg(format!("oci:{}:v1", layout.display()));
-    ok(&mut cmd);
+        .args(["-o", output]);
+    json(&ok(&mut cmd))
+}
+
+/// [`build_to`] `oci:LAYOUT:v1`.
+fn build(app: &DepsApp, layout: &Path, extra: &[&str]) {
+    build_to(app, &format!("oci:{}:v1", layout.display()), extra);
 }
 
 struct Attested {
@@ -623,28 +636,7 @@ fn a_multi_platform_build_names_each_platform_s_base_and_checks_every_image() {
 fn cosign_attests_and_verifies_the_provenance_and_the_check_passes_on_what_it_returns() {
     let reg = Registry::start();
     let app = deps_app();
-    let cache = app.proxy.root().join("cache");
-    let pushed = json(&ok(envelope(&app.src, &cache)
-        .envs(app.proxy.env())
-        .args([
-            "build",
-            "--ca-certs",
-            "always",
-            "--tzdata",
-            "always",
-            "--format",
-            "json",
-        ])
-        .args([
-            "--label",
-            &format!("org.opencontainers.image.source={SOURCE}"),
-        ])
-        .args([
-            "--label",
-            &format!("org.opencontainers.image.revision={REVISION}"),
-        ])
-        .arg("-o")
-        .arg(format!("docker://{}/test/app:v1", reg.addr))));
+    let pushed = build_to(&app, &format!("docker://{}/test/app:v1", reg.addr), &[]);
     let digest = pushed["images"][0]["digest"]
         .as_str()
         .expect("digest")
