@@ -290,6 +290,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shown_writes_the_standard_library_as_go_does() {
+        assert_eq!(shown("stdlib", "v1.23.5"), "go1.23.5");
+        assert_eq!(shown("stdlib", "v1.20.0"), "go1.20");
+        assert_eq!(shown("stdlib", "not-a-version"), "not-a-version");
+        assert_eq!(shown("example.com/m", "v1.23.5"), "v1.23.5");
+    }
+
+    #[test]
     fn parse_parts() {
         let p = parse("v1.2.3-pre.1+build.5").expect("valid");
         assert_eq!(
