@@ -153,6 +153,13 @@ fn the_same_facts_in_any_order_give_the_same_bytes() {
             ("example.com/z".to_string(), "v0.1.0".to_string()),
         ]
     );
+    let ext = p.external().expect("envelope's build type");
+    assert_eq!(ext.packages, ["example.com/app/cmd/app"]);
+    assert_eq!(ext.platforms, ["linux/amd64"]);
+    assert_eq!(
+        ext.flags.env.get("CGO_ENABLED").map(String::as_str),
+        Some("0")
+    );
     let check_ok = check(&one, &p);
     assert!(check_ok.passed(), "{:#?}", check_ok.mismatches);
     assert_eq!(check_ok.base_layers, 1);
@@ -177,6 +184,10 @@ fn an_image_with_other_modules_fails_the_check() {
     assert!(report.mismatches[0]
         .to_string()
         .contains("example.com/z v0.1.0"));
+    // The report's JSON, as `--format json` would print it.
+    let v = serde_json::to_value(&report).expect("JSON");
+    assert_eq!(v["mismatches"][0]["kind"], "module_hash");
+    assert_eq!(v["mismatches"][0]["expected"], SUM_A);
     let mut no_binary = facts(deps());
     no_binary.binaries.clear();
     assert_eq!(check(&no_binary, &p).mismatches, [Mismatch::NoGoBinary]);
