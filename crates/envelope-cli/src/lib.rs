@@ -128,6 +128,10 @@ pub enum Command {
     ///
     /// SRC and DST are oci:DIR[:TAG], oci-archive:FILE[:TAG], docker://REF or a
     /// bare registry REF. Every blob is verified against its digest on the way.
+    /// The image's signatures, attestations and SBOMs (cosign's .sig/.att/.sbom
+    /// tags and OCI referrers) come along, unchanged, unless
+    /// --remove-signatures; a docker-archive cannot hold them (a warning says
+    /// what was left behind).
     ///
     /// Example:
     ///
@@ -847,6 +851,12 @@ pub struct CopyArgs {
     /// Only this platform of a multi-platform source (OS/ARCH[/VARIANT]).
     #[arg(long, value_name = "PLATFORM")]
     pub platform: Option<String>,
+    /// Copy the image only: leave its signatures, attestations and SBOMs
+    /// (cosign's .sig/.att/.sbom tags and OCI referrers) behind.
+    #[arg(long)]
+    pub remove_signatures: bool,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]
+    pub format: ReportFormat,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }

@@ -200,6 +200,31 @@ pub fn write_oci_archive(file: &Path, image: &ImageBlobs, tag: Option<&str>) -> 
     write_tar(file, &layout_entries(blobs, index))
 }
 
+/// Writes the whole of the layout `layout` as an oci-archive: its
+/// index.json as it is (images, signature images, referrers) and every
+/// blob an entry reaches, each verified first.
+pub fn write_layout_archive(file: &Path, layout: &crate::OciLayout) -> Result<(), Error> {
+    let index = layout.index()?;
+    let mut all =
+        ImageBlobs::new(
+            index
+                .manifests
+                .first()
+                .cloned()
+                .ok_or_else(|| Error::Layout {
+                    path: layout.root().to_path_buf(),
+                    detail: "holds no image".into(),
+                })?,
+        );
+    for entry in &index.manifests {
+        let store = crate::ImageStore::blob_dir(layout.root(), entry.clone(), "oci", None);
+        all.blobs.extend(store.blobs(None)?.blobs);
+    }
+    verify_all(&all)?;
+    let blobs = all.blobs.iter().map(|(d, b)| (d.clone(), Content::Blob(b)));
+    write_tar(file, &layout_entries(blobs, to_json(&index)))
+}
+
 fn json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Error> {
     serde_json::from_slice(bytes).map_err(|e| Error::Json {
         what: what.to_string(),

@@ -77,6 +77,51 @@ pub fn artifact(
     }
 }
 
+impl Artifact {
+    /// An artifact as it was found stored: its manifest's bytes (kept, so
+    /// its digest does not change), the config's and the only layer's
+    /// bytes. `listed` is how an index named it (artifactType and
+    /// annotations are taken from the manifest when the index has none).
+    /// None when the manifest is not a one-layer artifact about a subject.
+    pub fn stored(
+        listed: &Descriptor,
+        manifest: Vec<u8>,
+        parsed: &ImageManifest,
+        config: Vec<u8>,
+        document: Vec<u8>,
+    ) -> Option<Artifact> {
+        let [layer] = parsed.layers.as_slice() else {
+            return None;
+        };
+        parsed.subject.as_ref()?;
+        let artifact_type = listed
+            .artifact_type
+            .clone()
+            .or_else(|| parsed.artifact_type.clone())
+            .unwrap_or_else(|| parsed.config.media_type.clone());
+        let descriptor = Descriptor {
+            artifact_type: Some(artifact_type),
+            annotations: listed
+                .annotations
+                .clone()
+                .or_else(|| parsed.annotations.clone()),
+            ..plain(
+                parsed
+                    .media_type
+                    .as_deref()
+                    .unwrap_or(media_types::OCI_MANIFEST),
+                &manifest,
+            )
+        };
+        Some(Artifact {
+            manifest,
+            descriptor,
+            document: (layer.clone(), document),
+            config: (parsed.config.clone(), config),
+        })
+    }
+}
+
 /// The tag a registry without the referrers API keeps the referrers of
 /// `subject` under: `sha256-<hex>` (truncated to 128 characters).
 pub fn fallback_tag(subject: &Digest) -> String {

@@ -38,9 +38,19 @@ pub enum Attachment {
     Signatures,
     /// `sha256-<hex>.att`: DSSE envelopes of in-toto statements.
     Attestations,
+    /// `sha256-<hex>.sbom`: SBOM documents, as `cosign attach sbom` stores
+    /// them (one layer each, no signature).
+    Sboms,
 }
 
 impl Attachment {
+    /// All three, in the order they are read and written.
+    pub const ALL: [Attachment; 3] = [
+        Attachment::Signatures,
+        Attachment::Attestations,
+        Attachment::Sboms,
+    ];
+
     /// The tag the signature image of `subject` lives under.
     pub fn tag(self, subject: &Digest) -> String {
         format!("{}.{}", fallback_tag(subject), self.suffix())
@@ -50,6 +60,7 @@ impl Attachment {
         match self {
             Attachment::Signatures => "sig",
             Attachment::Attestations => "att",
+            Attachment::Sboms => "sbom",
         }
     }
 
@@ -58,6 +69,7 @@ impl Attachment {
         match self {
             Attachment::Signatures => "dev.cosignproject.cosign/sigs",
             Attachment::Attestations => "dev.cosignproject.cosign/atts",
+            Attachment::Sboms => "dev.cosignproject.cosign/sboms",
         }
     }
 }

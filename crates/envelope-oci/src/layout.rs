@@ -308,28 +308,41 @@ fn ref_name(d: &Descriptor) -> Option<&str> {
 /// Writes every blob of `image`, then points index.json at its root.
 pub fn write_oci_layout(dir: &Path, image: &ImageBlobs, tag: Option<&str>) -> Result<(), Error> {
     let layout = OciLayout::open_or_create(dir)?;
-    for (d, data) in &image.blobs {
-        let size = match data {
-            BlobData::Bytes(b) => b.len() as u64,
-            BlobData::File(p) => std::fs::metadata(p).map_err(|e| Error::io(p, e))?.len(),
-        };
-        if std::fs::metadata(layout.blob_path(d)).is_ok_and(|m| m.len() == size) {
-            continue;
-        }
-        match data {
-            BlobData::Bytes(b) => layout.write_blob_from(b.as_slice(), Some((d, size)))?,
-            BlobData::File(p) => layout.write_blob_from(
-                std::fs::File::open(p).map_err(|e| Error::io(p, e))?,
-                Some((d, size)),
-            )?,
-        };
-    }
+    layout.write_blobs(&image.blobs)?;
     if !layout.has_blob(&image.root.digest) {
         return Err(Error::MissingBlob {
             digest: image.root.digest.clone(),
         });
     }
     layout.set_root(image.root.clone(), tag)
+}
+
+impl OciLayout {
+    /// Writes each of `blobs` the layout lacks (or holds with another
+    /// size), checked against its digest as it is written.
+    pub fn write_blobs(
+        &self,
+        blobs: &std::collections::BTreeMap<Digest, BlobData>,
+    ) -> Result<(), Error> {
+        let layout = self;
+        for (d, data) in blobs {
+            let size = match data {
+                BlobData::Bytes(b) => b.len() as u64,
+                BlobData::File(p) => std::fs::metadata(p).map_err(|e| Error::io(p, e))?.len(),
+            };
+            if std::fs::metadata(layout.blob_path(d)).is_ok_and(|m| m.len() == size) {
+                continue;
+            }
+            match data {
+                BlobData::Bytes(b) => layout.write_blob_from(b.as_slice(), Some((d, size)))?,
+                BlobData::File(p) => layout.write_blob_from(
+                    std::fs::File::open(p).map_err(|e| Error::io(p, e))?,
+                    Some((d, size)),
+                )?,
+            };
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

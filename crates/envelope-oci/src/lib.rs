@@ -19,7 +19,7 @@ mod reference;
 mod source;
 pub mod tar;
 
-pub use archive::{write_docker_archive, write_oci_archive, MAX_LAYER_BYTES};
+pub use archive::{write_docker_archive, write_layout_archive, write_oci_archive, MAX_LAYER_BYTES};
 pub use artifact::{artifact, Artifact};
 pub use atomic::{write_atomic, write_atomic_with, AtomicFile};
 pub use digest::{Digest, DigestHasher, Sha256Writer};
@@ -33,6 +33,6 @@ pub use model::{
 pub use platform::{default_variant, Platform};
 pub use reference::{normalize_docker_reference, valid_tag, ImageRef, ReferenceParts, RegistryRef};
 pub use source::{
-    open_blob_dir, open_docker_archive, open_oci_archive, open_oci_layout, BlobRegion, Fetch,
-    ImageSource, ImageStore, VerifyingReader, JSON_LIMIT,
+    open_blob_dir, open_docker_archive, open_oci_archive, open_oci_layout, unpack_oci_archive,
+    BlobRegion, Fetch, ImageSource, ImageStore, VerifyingReader, JSON_LIMIT,
 };

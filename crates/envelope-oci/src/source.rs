@@ -1207,17 +1207,22 @@ pub fn open_blob_dir(
     ImageStore::blob_dir(dir, root, transport, None).image(platform)
 }
 
-/// The descriptor index.json of an archive names for `tag` (its
-/// org.opencontainers.image.ref.name, or its io.containerd.image.name or
-/// that name's last part), or its only entry.
-fn archive_root(store: &Store, tag: Option<&str>) -> Result<Descriptor, Error> {
+/// An archive's index.json.
+fn archive_index(store: &Store) -> Result<ImageIndex, Error> {
     let bytes = store
         .read_small("index.json", "index.json")?
         .ok_or_else(|| Error::Layout {
             path: store.path.clone(),
             detail: "has no index.json: not an OCI archive (is it a docker-archive?)".into(),
         })?;
-    let index: ImageIndex = parse(&bytes, format!("index.json in {}", store.path.display()))?;
+    parse(&bytes, format!("index.json in {}", store.path.display()))
+}
+
+/// The descriptor index.json of an archive names for `tag` (its
+/// org.opencontainers.image.ref.name, or its io.containerd.image.name or
+/// that name's last part), or its only entry.
+fn archive_root(store: &Store, tag: Option<&str>) -> Result<Descriptor, Error> {
+    let index = archive_index(store)?;
     let matches = |d: &&Descriptor| {
         let ann = d.annotations.as_ref();
         if tag.is_none() && crate::artifact::is_referrer(d) {
@@ -1247,6 +1252,28 @@ fn archive_root(store: &Store, tag: Option<&str>) -> Result<Descriptor, Error> {
             detail: "holds several images; name one with :TAG".into(),
         }),
     }
+}
+
+/// Unpacks the whole of the oci-archive `file` into the layout `dir`:
+/// every blob each index.json entry reaches, verified as it is read, then
+/// the archive's index.json as it is. Signature images and referrers come
+/// along with the images, so they can be read as in a layout.
+pub fn unpack_oci_archive(file: &Path, dir: &Path) -> Result<OciLayout, Error> {
+    let store = Store::archive(file)?;
+    let index = archive_index(&store)?;
+    let layout = OciLayout::open_or_create(dir)?;
+    for entry in &index.manifests {
+        let whole = ImageStore {
+            store: store.clone(),
+            root: entry.clone(),
+            transport: "oci-archive".into(),
+            legacy: None,
+        };
+        layout.write_blobs(&whole.blobs(None)?.blobs)?;
+    }
+    let _lock = layout.lock()?;
+    layout.write_index(&index)?;
+    Ok(layout)
 }
 
 /// Opens an `oci-archive:` (see [`ImageStore::oci_archive`]) for

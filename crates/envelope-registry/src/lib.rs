@@ -10,6 +10,7 @@
 
 mod auth;
 mod base;
+pub mod carry;
 mod client;
 mod error;
 mod open;

@@ -141,6 +141,38 @@ pub fn fetch_referrer(
     referrer: &Descriptor,
     subject: &Digest,
 ) -> Result<(ImageManifest, Vec<u8>), Error> {
+    let (_, m, layer) = referrer_manifest(client, target, referrer, subject)?;
+    let doc = client.get_blob(target, &layer)?;
+    Ok((m, doc))
+}
+
+/// The referrer as an [`Artifact`] to store elsewhere unchanged: its
+/// manifest's bytes, config and document, each verified against its
+/// digest. None when it is not a one-layer artifact (nothing envelope or
+/// cosign attaches).
+pub fn fetch_artifact(
+    client: &Client,
+    target: &RegistryRef,
+    referrer: &Descriptor,
+    subject: &Digest,
+) -> Result<Option<Artifact>, Error> {
+    let (bytes, m, layer) = referrer_manifest(client, target, referrer, subject)?;
+    if m.layers.len() != 1 || m.config.size > envelope_oci::JSON_LIMIT {
+        return Ok(None);
+    }
+    let config = client.get_blob(target, &m.config)?;
+    let doc = client.get_blob(target, &layer)?;
+    Ok(Artifact::stored(referrer, bytes, &m, config, doc))
+}
+
+/// A referrer's manifest (bytes and parsed) and its first layer, checked
+/// to name `subject` and to hold a document of a readable size.
+fn referrer_manifest(
+    client: &Client,
+    target: &RegistryRef,
+    referrer: &Descriptor,
+    subject: &Digest,
+) -> Result<(Vec<u8>, ImageManifest, Descriptor), Error> {
     let (bytes, _, _) = client.get_manifest(&target.with_digest(referrer.digest.clone()))?;
     let m: ImageManifest = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Malformed(format!("artifact manifest {}: {e}", referrer.digest)))?;
@@ -160,6 +192,5 @@ pub fn fetch_referrer(
             referrer.digest, layer.size
         )));
     }
-    let doc = client.get_blob(target, &layer)?;
-    Ok((m, doc))
+    Ok((bytes, m, layer))
 }

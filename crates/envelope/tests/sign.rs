@@ -365,16 +365,11 @@ mod with_cosign {
     use super::common::registry::Registry;
     use super::*;
 
-    fn cosign(dir: &Path) -> Command {
-        let mut cmd = Command::new(peer("cosign"));
-        cmd.current_dir(dir)
-            .env("COSIGN_PASSWORD", PASSWORD)
-            .env("HOME", dir)
-            .env("TUF_ROOT", dir.join("tuf"));
-        cmd
-    }
+    use super::common::cosign::{offline_signing_config, REGISTRY_FLAGS};
 
-    const REGISTRY_FLAGS: [&str; 2] = ["--allow-insecure-registry", "--allow-http-registry"];
+    fn cosign(dir: &Path) -> Command {
+        super::common::cosign::cosign(dir, PASSWORD)
+    }
 
     fn cosign_verify(
         dir: &Path,
@@ -466,16 +461,7 @@ mod with_cosign {
         let registry = Registry::start();
         ok(cosign(t).arg("generate-key-pair"));
         let (key, public) = (t.join("cosign.key"), t.join("cosign.pub"));
-        ok(cosign(t).args([
-            "signing-config",
-            "create",
-            "--no-default-fulcio",
-            "--no-default-rekor",
-            "--no-default-oidc",
-            "--no-default-tsa",
-            "--out",
-            "sc.json",
-        ]));
+        offline_signing_config(t);
         let remote = pushed(t, &registry, "bycosign", "cosign");
         let digest = remote_digest(&remote);
         let by_digest = format!("{}/bycosign@{digest}", registry.addr);

@@ -3,9 +3,13 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+use std::collections::BTreeMap;
+
 use anyhow::{bail, Context, Result};
-use envelope_cli::{CopyArgs, DigestArgs, LoginArgs, LogoutArgs};
-use envelope_oci::{Digest, ImageRef};
+use envelope_cli::{CopyArgs, DigestArgs, LoginArgs, LogoutArgs, ReportFormat};
+use envelope_oci::{Digest, ImageRef, OciLayout};
+use envelope_registry::carry;
+use envelope_registry::signatures::Target;
 use envelope_registry::{Client, ClientOptions, CredentialStore, RegistryRef, Secret};
 
 use crate::images;
@@ -23,14 +27,61 @@ pub fn copy(args: CopyArgs, printer: &Printer) -> Result<ExitCode> {
         .blobs(platform.as_ref())
         .map_err(|e| images::tls_hint(e.into()))
         .with_context(|| format!("reading {}", args.source))?;
+    // What refers to the copied digests, read (and verified) before
+    // anything is written.
+    let found = match args.remove_signatures {
+        true => Vec::new(),
+        false => attachments(&args.source, &opened, &image, &client)
+            .with_context(|| format!("reading the signatures of {}", args.source))?,
+    };
+    let carrying = found.iter().any(|f| !f.is_empty());
+    let mut carried = Vec::new();
+    let mut left_behind = Vec::new();
     let written = match &dst {
         ImageRef::Docker { reference } => {
             let sources: Vec<RegistryRef> = opened.registry.iter().cloned().collect();
             let session = envelope_registry::PushSession::new();
-            images::push(&client, &session, &image, reference, &[], &sources, printer)?.0
+            let written =
+                images::push(&client, &session, &image, reference, &[], &sources, printer)?.0;
+            if carrying {
+                let target = Target::Registry {
+                    client: &client,
+                    repository: images::parse_registry_ref(reference)?,
+                };
+                carried = carry::store(&target, &found)
+                    .map_err(images::tls_hint)
+                    .with_context(|| format!("copying the signatures to {reference}"))?;
+            }
+            written
         }
         ImageRef::Oci { dir, tag } => {
             envelope_oci::write_oci_layout(dir, &image, tag.as_deref())?;
+            if carrying {
+                let target = Target::Layout(OciLayout::open(dir)?);
+                carried = carry::store(&target, &found)
+                    .with_context(|| format!("copying the signatures to {dst}"))?;
+            }
+            format!("{dst}@{}", image.root.digest)
+        }
+        ImageRef::OciArchive { file, tag } if carrying => {
+            // Assembled as a layout beside the file, then archived whole.
+            let parent = match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            };
+            let staging = tempfile::Builder::new()
+                .prefix(".envelope-copy-")
+                .tempdir_in(&parent)
+                .with_context(|| format!("making a staging directory in {}", parent.display()))?;
+            envelope_oci::write_oci_layout(staging.path(), &image, tag.as_deref())?;
+            let layout = OciLayout::open(staging.path())?;
+            let target = Target::Layout(layout);
+            carried = carry::store(&target, &found)
+                .with_context(|| format!("copying the signatures to {dst}"))?;
+            let Target::Layout(layout) = &target else {
+                unreachable!("a layout target")
+            };
+            envelope_oci::write_layout_archive(file, layout)?;
             format!("{dst}@{}", image.root.digest)
         }
         ImageRef::OciArchive { file, tag } => {
@@ -39,12 +90,103 @@ pub fn copy(args: CopyArgs, printer: &Printer) -> Result<ExitCode> {
         }
         ImageRef::DockerArchive { file, reference } => {
             envelope_oci::write_docker_archive(file, &image, reference.as_deref())?;
+            left_behind = carry::summary(&found);
             format!("{dst}")
         }
     };
+    if !left_behind.is_empty() {
+        printer.warn(format!(
+            "a docker-archive cannot hold signatures, attestations or SBOMs: left behind {}",
+            tally(&left_behind)
+        ));
+    }
     let mut out = printer.stdout();
-    writeln!(out, "{written}")?;
+    match args.format {
+        ReportFormat::Json => {
+            let report = serde_json::json!({
+                "image": written,
+                "digest": image.root.digest.to_string(),
+                "carried": carried,
+                "left_behind": left_behind,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        }
+        ReportFormat::Human => {
+            writeln!(out, "{written}")?;
+            for c in &carried {
+                let state = if c.added { "copied" } else { "already there" };
+                printer.status(format!(
+                    "{} {} for {}: {} ({state})",
+                    c.count,
+                    noun(c.kind, c.count),
+                    c.subject,
+                    c.name
+                ));
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the source keeps what refers to the image, and what it holds for
+/// each copied digest (empty for a docker-archive, which holds none).
+fn attachments(
+    source: &str,
+    opened: &envelope_registry::Opened<'_>,
+    image: &envelope_oci::ImageBlobs,
+    client: &Client,
+) -> Result<Vec<carry::Attached>> {
+    let subjects = carry::subjects(image)?;
+    let mut _unpacked = None;
+    let target = match images::image_ref(source)? {
+        ImageRef::Docker { .. } => match &opened.registry {
+            Some(r) => Target::Registry {
+                client,
+                repository: r.clone(),
+            },
+            None => return Ok(Vec::new()),
+        },
+        ImageRef::Oci { dir, .. } => Target::Layout(OciLayout::open(&dir)?),
+        ImageRef::OciArchive { file, .. } => {
+            let staging = tempfile::Builder::new()
+                .prefix("envelope-copy-")
+                .tempdir()
+                .context("making a directory to unpack the archive in")?;
+            let layout = envelope_oci::unpack_oci_archive(&file, staging.path())?;
+            _unpacked = Some(staging);
+            Target::Layout(layout)
+        }
+        ImageRef::DockerArchive { .. } => return Ok(Vec::new()),
+    };
+    carry::collect(&target, &subjects).map_err(images::tls_hint)
+}
+
+/// "2 signatures, 1 attestation, 1 SBOM referrer".
+fn tally(items: &[carry::Carried]) -> String {
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for c in items {
+        *counts.entry(c.kind).or_default() += c.count;
+    }
+    counts
+        .iter()
+        .map(|(kind, n)| format!("{n} {}", noun(kind, *n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn noun(kind: &str, n: usize) -> String {
+    let one = match kind {
+        "signatures" => "signature",
+        "attestations" => "attestation",
+        "sboms" => "SBOM (.sbom tag)",
+        "bundle" => "Sigstore bundle",
+        "sbom" => "SBOM referrer",
+        _ => "other referrer",
+    };
+    match (n, kind) {
+        (1, _) | (_, "sboms") => one.to_string(),
+        _ => format!("{one}s"),
+    }
 }
 
 pub fn digest(args: DigestArgs, printer: &Printer) -> Result<ExitCode> {

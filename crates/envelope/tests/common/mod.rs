@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod cosign;
 pub mod files_http;
 pub mod goproxy;
 pub mod project;

@@ -1,0 +1,298 @@
+//! `envelope copy` carries what refers to the image along: cosign's
+//! signatures (bundle and `.sig` tag) and attestations (bundle and `.att`
+//! tag) and envelope's SBOM referrer, between registries, `oci:` layouts
+//! and `oci-archive:` files, so that cosign and envelope still verify the
+//! copy; into a docker-archive nothing of it goes, and a warning says
+//! what was left behind.
+
+mod common;
+
+#[cfg(feature = "external-tools")]
+mod with_cosign {
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Output};
+
+    use super::common::registry::Registry;
+    use super::common::*;
+
+    use super::common::cosign::{offline_signing_config, REGISTRY_FLAGS};
+
+    const PASSWORD: &str = "a copy password";
+
+    fn cosign(dir: &Path) -> Command {
+        super::common::cosign::cosign(dir, PASSWORD)
+    }
+
+    fn env(t: &Path) -> Command {
+        let mut cmd = envelope(t, &t.join("cache"));
+        cmd.env_remove("COSIGN_PASSWORD")
+            .env_remove("ENVELOPE_PASSWORD");
+        cmd
+    }
+
+    /// `envelope copy --format json`.
+    fn copy(t: &Path, src: &str, dst: &str) -> serde_json::Value {
+        json(&ok(env(t).args(["copy", "--format", "json", src, dst])))
+    }
+
+    /// The hello example built and pushed to `remote` with its SBOM.
+    fn build(t: &Path, remote: &str) {
+        let src = t.join("src");
+        std::fs::create_dir_all(&src).expect("mkdir");
+        for f in ["go.mod", "main.go"] {
+            std::fs::copy(example("hello").join(f), src.join(f)).expect("copy");
+        }
+        ok(envelope(&src, &t.join("cache"))
+            .args(["build", "--sbom", "spdx", "-o", remote])
+            .env("SOURCE_DATE_EPOCH", "1700000000"));
+    }
+
+    /// Where an image is, as each tool names it.
+    struct Place {
+        /// envelope's name for it.
+        image: String,
+        /// cosign's arguments naming it.
+        cosign: Vec<String>,
+    }
+
+    fn registry_place(remote: &str) -> Place {
+        let mut cosign: Vec<String> = REGISTRY_FLAGS.iter().map(|s| s.to_string()).collect();
+        cosign.push(remote.to_string());
+        Place {
+            image: remote.to_string(),
+            cosign,
+        }
+    }
+
+    fn layout_place(dir: &Path, tag: &str) -> Place {
+        Place {
+            image: format!("oci:{}:{tag}", dir.display()),
+            cosign: vec!["--local-image".into(), dir.display().to_string()],
+        }
+    }
+
+    fn passes(out: &Output, what: &str) {
+        assert!(out.status.success(), "{what}: {out:?}");
+    }
+
+    /// Everything the original had verifies at `place`.
+    fn verified(t: &Path, public: &Path, place: &Place, digest: &str, what: &str) {
+        let verify = |extra: &[&str]| {
+            run(cosign(t)
+                .args(["verify", "--insecure-ignore-tlog", "--key"])
+                .arg(public)
+                .args(extra)
+                .args(&place.cosign))
+        };
+        let out = verify(&[]);
+        passes(&out, &format!("{what}: cosign verify"));
+        // cosign prints the payloads it verified, except from a layout
+        // (--local-image prints them empty).
+        if place.cosign[0] != "--local-image" {
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains(digest),
+                "{what}: {out:?}"
+            );
+        }
+        passes(
+            &verify(&["--new-bundle-format=false"]),
+            &format!("{what}: cosign verify of the .sig tag"),
+        );
+        let attestation = |extra: &[&str]| {
+            run(cosign(t)
+                .args([
+                    "verify-attestation",
+                    "--insecure-ignore-tlog",
+                    "--type",
+                    "custom",
+                    "--key",
+                ])
+                .arg(public)
+                .args(extra)
+                .args(&place.cosign))
+        };
+        passes(
+            &attestation(&[]),
+            &format!("{what}: cosign verify-attestation"),
+        );
+        passes(
+            &attestation(&["--new-bundle-format=false"]),
+            &format!("{what}: cosign verify-attestation of the .att tag"),
+        );
+        let out = run(env(t)
+            .args(["verify", &place.image, "--format", "json", "--key"])
+            .arg(public));
+        let report = json(&String::from_utf8_lossy(&out.stdout));
+        assert_eq!(out.status.code(), Some(0), "{what}: {report}");
+        assert_eq!(report["digest"], digest, "{what}: {report}");
+        // A signature and an attestation, each in both formats.
+        assert_eq!(report["verified_signatures"], 2, "{what}: {report}");
+        let checks = report["checks"].as_array().expect("checks");
+        assert_eq!(checks.len(), 4, "{what}: {report}");
+        assert!(
+            checks.iter().all(|c| c["status"] == "verified"),
+            "{what}: {report}"
+        );
+        let sbom = ok(env(t).args(["sbom", "--attached", &place.image]));
+        assert!(sbom.contains("SPDX-2.3"), "{what}: {sbom}");
+    }
+
+    fn kinds(report: &serde_json::Value) -> Vec<(String, bool)> {
+        let mut k: Vec<(String, bool)> = report["carried"]
+            .as_array()
+            .expect("carried")
+            .iter()
+            .map(|c| {
+                (
+                    c["kind"].as_str().expect("kind").to_string(),
+                    c["added"].as_bool().expect("added"),
+                )
+            })
+            .collect();
+        k.sort();
+        k
+    }
+
+    fn all(added: bool) -> Vec<(String, bool)> {
+        // cosign's signature and attestation bundles, the .sig and .att
+        // tags, envelope's SBOM.
+        ["attestations", "bundle", "bundle", "sbom", "signatures"]
+            .iter()
+            .map(|k| (k.to_string(), added))
+            .collect()
+    }
+
+    #[test]
+    fn signatures_attestations_and_sboms_travel_with_the_image() {
+        require("docker-registry");
+        let tmp = tempdir();
+        let t = tmp.path();
+        let registry = Registry::start();
+        ok(cosign(t).arg("generate-key-pair"));
+        let (key, public): (PathBuf, PathBuf) = (t.join("cosign.key"), t.join("cosign.pub"));
+        offline_signing_config(t);
+        let remote = format!("{}/app:v1", registry.addr);
+        build(t, &remote);
+        let digest = remote_digest(&remote);
+        let by_digest = format!("{}/app@{digest}", registry.addr);
+
+        // Signed in both of cosign's formats, and attested in both.
+        std::fs::write(t.join("predicate.json"), br#"{"built":"by hand"}"#).expect("write");
+        let old_format = [
+            "--new-bundle-format=false",
+            "--use-signing-config=false",
+            "--tlog-upload=false",
+        ];
+        for (command, extra) in [
+            ("sign", &["--signing-config", "sc.json"][..]),
+            ("sign", &old_format[..]),
+            ("attest", &["--signing-config", "sc.json"][..]),
+            ("attest", &old_format[..]),
+        ] {
+            let mut cmd = cosign(t);
+            cmd.args([command, "-y"]).args(extra).arg("--key").arg(&key);
+            if command == "attest" {
+                cmd.args(["--type", "custom", "--predicate", "predicate.json"]);
+            }
+            ok(cmd.args(REGISTRY_FLAGS).arg(&by_digest));
+        }
+        verified(t, &public, &registry_place(&remote), &digest, "original");
+
+        // Registry to registry, another repository.
+        let other = format!("{}/other/app:v1", registry.addr);
+        let report = copy(t, &remote, &other);
+        assert_eq!(report["digest"], digest.as_str(), "{report}");
+        assert_eq!(kinds(&report), all(true), "{report}");
+        verified(
+            t,
+            &public,
+            &registry_place(&other),
+            &digest,
+            "registry copy",
+        );
+        // Again: nothing new.
+        let again = copy(t, &remote, &other);
+        assert_eq!(kinds(&again), all(false), "{again}");
+
+        // Registry to a layout cosign's --local-image reads.
+        let layout = t.join("layout");
+        let place = layout_place(&layout, "v1");
+        let report = copy(t, &remote, &place.image);
+        assert_eq!(kinds(&report), all(true), "{report}");
+        verified(t, &public, &place, &digest, "layout copy");
+        // index.json's entries, in any order (the image's entry is
+        // written again, last).
+        let entries = || {
+            let mut e: Vec<String> = read_json(&layout.join("index.json"))["manifests"]
+                .as_array()
+                .expect("manifests")
+                .iter()
+                .map(|d| d.to_string())
+                .collect();
+            e.sort();
+            e
+        };
+        let before = entries();
+        assert_eq!(before.len(), 6, "{before:?}");
+        let again = copy(t, &remote, &place.image);
+        assert_eq!(kinds(&again), all(false), "{again}");
+        assert_eq!(entries(), before, "a second copy changed index.json");
+
+        // Layout to an oci-archive, and on to a registry.
+        let archive = format!("oci-archive:{}:v1", t.join("app.tar").display());
+        let report = copy(t, &place.image, &archive);
+        assert_eq!(kinds(&report), all(true), "{report}");
+        let bytes = std::fs::read(t.join("app.tar")).expect("archive");
+        copy(t, &place.image, &archive);
+        assert_eq!(
+            std::fs::read(t.join("app.tar")).expect("archive"),
+            bytes,
+            "the archive is deterministic"
+        );
+        let from_archive = format!("{}/from/archive:v1", registry.addr);
+        let report = copy(t, &archive, &from_archive);
+        assert_eq!(kinds(&report), all(true), "{report}");
+        verified(
+            t,
+            &public,
+            &registry_place(&from_archive),
+            &digest,
+            "archive copy",
+        );
+
+        // The image only.
+        let bare = format!("{}/bare:v1", registry.addr);
+        let report = json(&ok(env(t).args([
+            "copy",
+            "--remove-signatures",
+            "--format",
+            "json",
+            &remote,
+            &bare,
+        ])));
+        assert!(kinds(&report).is_empty(), "{report}");
+        let out = run(cosign(t)
+            .args(["verify", "--insecure-ignore-tlog", "--key"])
+            .arg(&public)
+            .args(REGISTRY_FLAGS)
+            .arg(&bare));
+        assert!(!out.status.success(), "{out:?}");
+
+        // A docker-archive holds none of it: the image is copied, and the
+        // warning says what was left behind.
+        let docker = format!("docker-archive:{}:app:v1", t.join("docker.tar").display());
+        let out = run(env(t).args(["copy", &remote, &docker]));
+        passes(&out, "copy to a docker-archive");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for what in [
+            "left behind",
+            "1 signature",
+            "1 attestation",
+            "2 Sigstore bundles",
+            "1 SBOM referrer",
+        ] {
+            assert!(stderr.contains(what), "{what}: {stderr}");
+        }
+        assert!(t.join("docker.tar").is_file());
+    }
+}
