@@ -250,7 +250,11 @@ pub fn store(destination: &Target<'_>, found: &[Attached]) -> Result<Vec<Carried
                         .iter()
                         .any(|d| d.digest == a.descriptor.digest);
                     l.attach(a)?;
-                    l.mark_signed_image(&f.subject)?;
+                    // cosign --local-image finds bundles of the image so
+                    // marked.
+                    if a.descriptor.artifact_type.as_deref() == Some(BUNDLE_MEDIA_TYPE) {
+                        l.mark_signed_image(&f.subject)?;
+                    }
                     (!there, "index.json")
                 }
             };

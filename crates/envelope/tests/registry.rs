@@ -1265,6 +1265,16 @@ fn concurrent_copies_into_one_layout_keep_every_tag() {
         }
     }
     let index = json(&std::fs::read_to_string(layout.join("index.json")).expect("index"));
-    let tags = index["manifests"].as_array().expect("manifests").len();
+    let entries = index["manifests"].as_array().expect("manifests");
+    let tags = entries
+        .iter()
+        .filter(|d| d["annotations"]["org.opencontainers.image.ref.name"].is_string())
+        .count();
     assert_eq!(tags, 24, "{index}");
+    // The image's SBOM came along, once.
+    let sboms = entries
+        .iter()
+        .filter(|d| d["artifactType"] == "application/spdx+json")
+        .count();
+    assert_eq!((entries.len(), sboms), (25, 1), "{index}");
 }

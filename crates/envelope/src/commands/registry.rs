@@ -34,6 +34,14 @@ pub fn copy(args: CopyArgs, printer: &Printer) -> Result<ExitCode> {
         false => attachments(&args.source, &opened, &image, &client)
             .with_context(|| format!("reading the signatures of {}", args.source))?,
     };
+    for f in &found {
+        for (digest, artifact_type) in &f.skipped {
+            printer.warn(format!(
+                "referrer {digest} ({artifact_type}) of {} is not a one-layer artifact: not copied",
+                f.subject.digest
+            ));
+        }
+    }
     let carrying = found.iter().any(|f| !f.is_empty());
     let mut carried = Vec::new();
     let mut left_behind = Vec::new();
