@@ -18,6 +18,8 @@ mod with_cosign {
     use super::common::cosign::{offline_signing_config, REGISTRY_FLAGS};
 
     const PASSWORD: &str = "a copy password";
+    const SPDX: &str =
+        r#"{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"attached"}"#;
 
     fn cosign(dir: &Path) -> Command {
         super::common::cosign::cosign(dir, PASSWORD)
@@ -35,14 +37,19 @@ mod with_cosign {
         json(&ok(env(t).args(["copy", "--format", "json", src, dst])))
     }
 
-    /// The hello example built and pushed to `remote` with its SBOM.
-    fn build(t: &Path, remote: &str) {
+    /// The hello example copied to T/src.
+    fn hello(t: &Path) -> PathBuf {
         let src = t.join("src");
         std::fs::create_dir_all(&src).expect("mkdir");
         for f in ["go.mod", "main.go"] {
             std::fs::copy(example("hello").join(f), src.join(f)).expect("copy");
         }
-        ok(envelope(&src, &t.join("cache"))
+        src
+    }
+
+    /// The hello example built and pushed to `remote` with its SBOM.
+    fn build(t: &Path, remote: &str) {
+        ok(envelope(&hello(t), &t.join("cache"))
             .args(["build", "--sbom", "spdx", "-o", remote])
             .env("SOURCE_DATE_EPOCH", "1700000000"));
     }
@@ -135,6 +142,10 @@ mod with_cosign {
         );
         let sbom = ok(env(t).args(["sbom", "--attached", &place.image]));
         assert!(sbom.contains("SPDX-2.3"), "{what}: {sbom}");
+        if place.cosign[0] != "--local-image" {
+            let out = ok(cosign(t).args(["download", "sbom"]).args(&place.cosign));
+            assert!(out.contains(r#""name":"attached""#), "{what}: {out}");
+        }
     }
 
     fn kinds(report: &serde_json::Value) -> Vec<(String, bool)> {
@@ -154,12 +165,19 @@ mod with_cosign {
     }
 
     fn all(added: bool) -> Vec<(String, bool)> {
-        // cosign's signature and attestation bundles, the .sig and .att
-        // tags, envelope's SBOM.
-        ["attestations", "bundle", "bundle", "sbom", "signatures"]
-            .iter()
-            .map(|k| (k.to_string(), added))
-            .collect()
+        // cosign's signature and attestation bundles, the .sig, .att and
+        // .sbom tags, envelope's SBOM.
+        [
+            "attestations",
+            "bundle",
+            "bundle",
+            "sbom",
+            "sboms",
+            "signatures",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), added))
+        .collect()
     }
 
     #[test]
@@ -196,6 +214,19 @@ mod with_cosign {
             }
             ok(cmd.args(REGISTRY_FLAGS).arg(&by_digest));
         }
+        // And an SBOM under the .sbom tag, as `cosign attach sbom` stores it.
+        std::fs::write(t.join("attached.spdx.json"), SPDX).expect("write");
+        ok(cosign(t)
+            .args([
+                "attach",
+                "sbom",
+                "--sbom",
+                "attached.spdx.json",
+                "--type",
+                "spdx",
+            ])
+            .args(REGISTRY_FLAGS)
+            .arg(&by_digest));
         verified(t, &public, &registry_place(&remote), &digest, "original");
 
         // Registry to registry, another repository.
@@ -233,7 +264,7 @@ mod with_cosign {
             e
         };
         let before = entries();
-        assert_eq!(before.len(), 6, "{before:?}");
+        assert_eq!(before.len(), 7, "{before:?}");
         let again = copy(t, &remote, &place.image);
         assert_eq!(kinds(&again), all(false), "{again}");
         assert_eq!(entries(), before, "a second copy changed index.json");
@@ -290,9 +321,101 @@ mod with_cosign {
             "1 attestation",
             "2 Sigstore bundles",
             "1 SBOM referrer",
+            "1 SBOM (.sbom tag)",
         ] {
             assert!(stderr.contains(what), "{what}: {stderr}");
         }
         assert!(t.join("docker.tar").is_file());
+    }
+
+    #[test]
+    fn each_platform_manifest_keeps_its_signatures() {
+        require("docker-registry");
+        let tmp = tempdir();
+        let t = tmp.path();
+        let registry = Registry::start();
+        ok(cosign(t).arg("generate-key-pair"));
+        let (key, public) = (t.join("cosign.key"), t.join("cosign.pub"));
+        let remote = format!("{}/multi:v1", registry.addr);
+        ok(envelope(&hello(t), &t.join("cache")).args([
+            "build",
+            "--sbom",
+            "none",
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "-o",
+            &remote,
+        ]));
+        let signed = json(&ok(env(t)
+            .args(["sign", &remote, "--recursive", "--format", "json", "--key"])
+            .arg(&key)
+            .env("ENVELOPE_PASSWORD", PASSWORD)));
+        let mut digests: Vec<String> = signed["signed"]
+            .as_array()
+            .expect("signed")
+            .iter()
+            .map(|s| s["digest"].as_str().expect("digest").to_string())
+            .collect();
+        assert_eq!(digests.len(), 3, "{signed}");
+        digests.sort();
+
+        // Registry, layout, archive, registry: each digest's signature
+        // (the .sig tag and the bundle) all the way.
+        let layout = format!("oci:{}:v1", t.join("layout").display());
+        let archive = format!("oci-archive:{}:v1", t.join("multi.tar").display());
+        let other = format!("{}/copied/multi:v1", registry.addr);
+        for (from, to) in [(&remote, &layout), (&layout, &archive), (&archive, &other)] {
+            let report = copy(t, from, to);
+            let mut subjects: Vec<String> = report["carried"]
+                .as_array()
+                .expect("carried")
+                .iter()
+                .map(|c| c["subject"].as_str().expect("subject").to_string())
+                .collect();
+            assert_eq!(subjects.len(), 6, "{to}: {report}");
+            subjects.sort();
+            subjects.dedup();
+            assert_eq!(subjects, digests, "{to}: {report}");
+        }
+        for digest in &digests {
+            let by_digest = format!("{}/copied/multi@{digest}", registry.addr);
+            for extra in [&[][..], &["--new-bundle-format=false"][..]] {
+                let out = run(cosign(t)
+                    .args(["verify", "--insecure-ignore-tlog", "--key"])
+                    .arg(&public)
+                    .args(REGISTRY_FLAGS)
+                    .args(extra)
+                    .arg(&by_digest));
+                passes(&out, &format!("{digest} {extra:?}"));
+            }
+            let out = run(env(t).args(["verify", &by_digest, "--key"]).arg(&public));
+            passes(&out, &format!("envelope verify {digest}"));
+        }
+
+        // With --platform, one manifest and its own signatures only.
+        let one = format!("{}/one:v1", registry.addr);
+        let report = json(&ok(env(t).args([
+            "copy",
+            "--platform",
+            "linux/arm64",
+            "--format",
+            "json",
+            &remote,
+            &one,
+        ])));
+        let carried = report["carried"].as_array().expect("carried");
+        assert_eq!(carried.len(), 2, "{report}");
+        assert!(
+            carried.iter().all(|c| c["subject"] == report["digest"]),
+            "{report}"
+        );
+        passes(
+            &run(cosign(t)
+                .args(["verify", "--insecure-ignore-tlog", "--key"])
+                .arg(&public)
+                .args(REGISTRY_FLAGS)
+                .arg(&one)),
+            "the arm64 manifest alone",
+        );
     }
 }
