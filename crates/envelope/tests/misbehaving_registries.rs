@@ -226,7 +226,10 @@ fn a_blob_sent_slowly_above_the_minimum_rate_is_copied() {
         } else if path.ends_with(&layer_digest) {
             (&layer, "application/octet-stream", true)
         } else {
-            (b"", "text/plain", false)
+            // No signatures, no referrers: what a registry answers for a
+            // manifest it does not have.
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+            return true;
         };
         let head = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nDocker-Content-Digest: {answer_digest}\r\n\r\n",

@@ -13,7 +13,7 @@ use envelope_registry::signatures::Target;
 use envelope_registry::{Client, ClientOptions, CredentialStore, RegistryRef, Secret};
 
 use crate::images;
-use crate::printer::Printer;
+use crate::printer::{hinted, Printer};
 
 pub fn copy(args: CopyArgs, printer: &Printer) -> Result<ExitCode> {
     let client = images::client(&args.registry)?;
@@ -31,8 +31,12 @@ pub fn copy(args: CopyArgs, printer: &Printer) -> Result<ExitCode> {
     // anything is written.
     let found = match args.remove_signatures {
         true => Vec::new(),
-        false => attachments(&args.source, &opened, &image, &client)
-            .with_context(|| format!("reading the signatures of {}", args.source))?,
+        false => attachments(&args.source, &opened, &image, &client).map_err(|e| {
+            hinted(
+                format!("reading the signatures of {}: {e:#}", args.source),
+                "--remove-signatures copies the image without its signatures, attestations and SBOMs",
+            )
+        })?,
     };
     for f in &found {
         for (digest, artifact_type) in &f.skipped {
