@@ -7,6 +7,89 @@
 
 mod common;
 
+use std::path::Path;
+
+use common::*;
+
+/// A small image written to `oci:dir:v1`, signed there by envelope.
+fn signed_layout(t: &Path, dir: &Path) -> String {
+    let mut l = envelope_layer::LayerBuilder::new(0);
+    l.file(
+        "etc/message",
+        envelope_layer::FileData::Bytes(std::sync::Arc::new(b"signed".to_vec())),
+        0o644,
+        0,
+        0,
+    )
+    .expect("file");
+    let image = assemble(
+        vec![l],
+        serde_json::json!({"architecture": "amd64", "os": "linux", "config": {}}),
+    );
+    envelope_oci::write_oci_layout(dir, &image, Some("v1")).expect("layout");
+    let name = format!("oci:{}:v1", dir.display());
+    ok(envelope(t, &t.join("cache"))
+        .args(["keygen", "--output-key-prefix", "k"])
+        .env("ENVELOPE_PASSWORD", "p"));
+    ok(envelope(t, &t.join("cache"))
+        .args(["sign", &name, "--key", "k.key"])
+        .env("ENVELOPE_PASSWORD", "p"));
+    name
+}
+
+#[test]
+fn a_damaged_signature_stops_the_copy_and_names_the_way_around() {
+    let tmp = tempdir();
+    let t = tmp.path();
+    let src = t.join("src");
+    let image = signed_layout(t, &src);
+    let copy = |dst: &str, extra: &[&str]| {
+        run(envelope(t, &t.join("cache"))
+            .arg("copy")
+            .args(extra)
+            .args([image.as_str(), dst]))
+    };
+    // Intact: the signature comes along and verifies in the copy.
+    let good = format!("oci:{}:v1", t.join("good").display());
+    assert!(copy(&good, &[]).status.success());
+    ok(envelope(t, &t.join("cache")).args(["verify", &good, "--key", "k.pub"]));
+
+    // The .sig layer's blob damaged: nothing verified, nothing written.
+    let index = read_json(&src.join("index.json"));
+    let sig = index["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .find(|d| d["annotations"]["kind"] == "dev.cosignproject.cosign/sigs")
+        .expect("the .sig entry");
+    let manifest = read_json(&blob_path(&src, sig["digest"].as_str().expect("digest")));
+    let layer = blob_path(
+        &src,
+        manifest["layers"][0]["digest"].as_str().expect("layer"),
+    );
+    let mut bytes = std::fs::read(&layer).expect("layer");
+    bytes[0] ^= 1;
+    std::fs::write(&layer, bytes).expect("write");
+    let bad = t.join("bad");
+    let out = copy(&format!("oci:{}:v1", bad.display()), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--remove-signatures"), "{stderr}");
+    assert!(!bad.join("index.json").exists());
+    // The image alone still copies.
+    let out = copy(
+        &format!("oci:{}:v1", bad.display()),
+        &["--remove-signatures"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        read_json(&bad.join("index.json"))["manifests"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
 #[cfg(feature = "external-tools")]
 mod with_cosign {
     use std::path::{Path, PathBuf};
