@@ -5,11 +5,15 @@
 //! opened as a docker-archive (its manifest.json, or its index.json) and
 //! as an oci-archive, with and without a reference, and the input itself
 //! is opened as an archive too. No panic, and what is handed out verified
-//! is what its descriptor names.
+//! is what its descriptor names. The oci-archive is also unpacked whole
+//! into a layout, as `copy` does to carry signatures, and what refers to
+//! each of its entries is collected from there.
 #![no_main]
 
 use envelope_fuzz::{archive, read_image, resolve, scratch, split};
 use envelope_oci::{ImageStore, Platform};
+use envelope_registry::carry;
+use envelope_registry::signatures::Target;
 use libfuzzer_sys::fuzz_target;
 
 /// A member's name and bytes.
@@ -43,6 +47,13 @@ fuzz_target!(|data: &[u8]| {
             }
             if let Ok(store) = ImageStore::oci_archive(file, reference) {
                 read_image(&store, &platforms);
+            }
+        }
+        let unpacked = dir.join("unpacked");
+        let _ = std::fs::remove_dir_all(&unpacked);
+        if let Ok(layout) = envelope_oci::unpack_oci_archive(file, &unpacked) {
+            if let Ok(index) = layout.index() {
+                let _ = carry::collect(&Target::Layout(layout), &index.manifests);
             }
         }
     }
