@@ -21,6 +21,9 @@ pub enum Error {
         expected: String,
         found: String,
     },
+    /// An in-toto statement (or other signed document) that does not parse.
+    #[error(transparent)]
+    Format(#[from] envelope_sign::FormatError),
     /// The image could not be opened or its blobs read.
     #[error(transparent)]
     Oci(#[from] envelope_oci::Error),

@@ -1,5 +1,5 @@
 //! What envelope's attestations say, not how they are signed or stored:
-//! in-toto Statement v1 ([`statement`]), the SLSA provenance v1 predicate
+//! in-toto Statement v1 ([`statement`], from `envelope-sign`), the SLSA provenance v1 predicate
 //! with envelope's build type ([`provenance`]), the SBOM and OpenVEX
 //! predicates ([`predicates`], [`vex`]), and the check no signature can
 //! make: that a provenance's Go modules, toolchain and base image are
@@ -53,11 +53,11 @@ mod error;
 pub mod image;
 pub mod predicates;
 pub mod provenance;
-pub mod statement;
 pub mod vex;
 
 pub use check::{check, check_images, CheckReport, Mismatch};
+/// The one in-toto statement type, shared with signing and verifying.
+pub use envelope_sign::statement::{self, Statement, Subject, STATEMENT_TYPE};
 pub use error::Error;
 pub use image::{read_image, ImageFacts};
 pub use provenance::{Provenance, ProvenanceInput, BUILD_TYPE, PROVENANCE_PREDICATE_TYPE};
-pub use statement::{Statement, Subject, STATEMENT_TYPE};

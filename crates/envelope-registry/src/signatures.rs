@@ -163,7 +163,7 @@ pub fn attach_signature(
             .into_iter()
             .collect(),
     };
-    let statement = Statement::cosign_sign(&digest).to_json();
+    let statement = Statement::cosign_sign(&subject.digest).to_json();
     let envelope = Envelope::sign(INTOTO_PAYLOAD_TYPE, statement, key);
     let bundle = Bundle::dsse(envelope, &key.public_key())?;
     store(

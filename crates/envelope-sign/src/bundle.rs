@@ -149,9 +149,9 @@ impl Bundle {
         if wire.media_type != BUNDLE_MEDIA_TYPE && wire.media_type != BUNDLE_MEDIA_TYPE_ALT {
             return Err(FormatError::Field {
                 what: "Sigstore bundle",
-                field: "mediaType",
+                field: "mediaType".into(),
                 found: wire.media_type.chars().take(80).collect(),
-                expected: BUNDLE_MEDIA_TYPE,
+                expected: BUNDLE_MEDIA_TYPE.into(),
             });
         }
         let content = match (wire.dsse_envelope, wire.message_signature) {
@@ -160,9 +160,9 @@ impl Bundle {
                 if m.message_digest.algorithm != "SHA2_256" {
                     return Err(FormatError::Field {
                         what: "Sigstore bundle",
-                        field: "messageSignature.messageDigest.algorithm",
+                        field: "messageSignature.messageDigest.algorithm".into(),
                         found: m.message_digest.algorithm.chars().take(40).collect(),
-                        expected: "SHA2_256",
+                        expected: "SHA2_256".into(),
                     });
                 }
                 let b64 = |text: &str, field| {
@@ -175,9 +175,9 @@ impl Bundle {
                 if sha256.len() != 32 {
                     return Err(FormatError::Field {
                         what: "Sigstore bundle",
-                        field: "messageSignature.messageDigest.digest",
+                        field: "messageSignature.messageDigest.digest".into(),
                         found: format!("{} bytes", sha256.len()),
-                        expected: "32 bytes",
+                        expected: "32 bytes".into(),
                     });
                 }
                 Content::Message {
@@ -188,13 +188,13 @@ impl Bundle {
             (found_dsse, _) => {
                 return Err(FormatError::Field {
                     what: "Sigstore bundle",
-                    field: "content",
+                    field: "content".into(),
                     found: if found_dsse.is_some() {
                         "both a dsseEnvelope and a messageSignature".into()
                     } else {
                         "neither a dsseEnvelope nor a messageSignature".into()
                     },
-                    expected: "exactly one of dsseEnvelope and messageSignature",
+                    expected: "exactly one of dsseEnvelope and messageSignature".into(),
                 })
             }
         };

@@ -97,9 +97,9 @@ pub enum FormatError {
     #[error("the {what}'s `{field}` is {found:?}, expected {expected}")]
     Field {
         what: &'static str,
-        field: &'static str,
+        field: String,
         found: String,
-        expected: &'static str,
+        expected: String,
     },
 
     /// A signature that is not an ASN.1 DER ECDSA signature.

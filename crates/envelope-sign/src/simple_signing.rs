@@ -85,9 +85,9 @@ impl SimpleSigning {
         if p.critical.kind != SIMPLE_SIGNING_TYPE {
             return Err(FormatError::Field {
                 what: "simple-signing payload",
-                field: "critical.type",
+                field: "critical.type".into(),
                 found: p.critical.kind.chars().take(80).collect(),
-                expected: SIMPLE_SIGNING_TYPE,
+                expected: SIMPLE_SIGNING_TYPE.into(),
             });
         }
         Ok(p)
