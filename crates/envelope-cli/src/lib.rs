@@ -361,9 +361,15 @@ pub enum Command {
     /// digest. Prints what it proved: the digest, the key's fingerprint,
     /// the formats and how many signatures verified.
     ///
+    /// Attestations are checked the same way, and a provenance of
+    /// envelope's against the image itself (its binaries' modules and Go,
+    /// its base); what they state is printed (source, Go, base, SBOM, VEX)
+    /// and held to the policy (--policy FILE and the flags).
+    ///
     /// Exit status: 0 verified, 1 a check failed (no signature, a
     /// signature by another key, for another digest or over an edited
-    /// payload), 2 an error (a signature document that does not parse, an
+    /// payload, a provenance that does not describe the image, a policy
+    /// rule broken), 2 an error (a signature document that does not parse, an
     /// unreadable key or image).
     ///
     /// Example:
@@ -371,6 +377,68 @@ pub enum Command {
     ///   envelope verify registry.example.com/server:v1 --key cosign.pub
     #[command(verbatim_doc_comment)]
     Verify(VerifyArgs),
+
+    /// Attest an image: signed statements of its provenance, SBOM and VEX.
+    ///
+    /// Reads the image IMAGE names back (a registry image, docker://REF or
+    /// REF, or an OCI layout, oci:DIR[:TAG]) and states about its digest,
+    /// each as an in-toto statement in a DSSE envelope signed with the key:
+    /// `provenance` (SLSA provenance v1: the Go modules, toolchain, base
+    /// and source of its binaries), `sbom` (SPDX) and `vex` (OpenVEX, from
+    /// the vulnerability database as `envelope scan` opens it). Each is
+    /// stored in both of cosign's formats: a layer of the sha256-<hex>.att
+    /// tag and a Sigstore bundle referrer. The same image and key give the
+    /// same bytes (times from SOURCE_DATE_EPOCH, else the image's created
+    /// time).
+    ///
+    /// Examples:
+    ///
+    ///   envelope attest registry.example.com/server:v1 --key cosign.key
+    ///
+    ///   envelope attest oci:out:server --key cosign.key --type provenance,sbom,vex --offline
+    #[command(verbatim_doc_comment)]
+    Attest(AttestArgs),
+}
+
+/// The statements `attest` (and `build --attest`) makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum AttestType {
+    /// SLSA provenance v1 (cosign --type slsaprovenance1).
+    Provenance,
+    /// The SPDX SBOM (cosign --type spdxjson).
+    Sbom,
+    /// OpenVEX from a vulnerability scan (cosign --type openvex).
+    Vex,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The image: docker://REF or REF, or oci:DIR[:TAG].
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    /// The private key (cosign's encrypted PEM, or PKCS#8 / SEC1 PEM).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+
+    /// The statements to make, comma-separated.
+    #[arg(
+        long = "type",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "provenance,sbom",
+        value_name = "TYPES"
+    )]
+    pub types: Vec<AttestType>,
+
+    #[command(flatten)]
+    pub vulndb: VulnDbArgs,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]
+    pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -404,6 +472,31 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "PUB")]
     pub key: PathBuf,
 
+    /// A policy file (TOML; the keys source, pinned-base, min-go,
+    /// supported-go, no-called-vulnerabilities). The flags below override it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Policy: the provenance's source repository matches GLOB (`*`, `?`).
+    #[arg(long, value_name = "GLOB")]
+    pub require_source: Option<String>,
+
+    /// Policy: the base image is recorded by digest (or is scratch).
+    #[arg(long)]
+    pub require_pinned_base: bool,
+
+    /// Policy: built with Go VERSION or newer (1.26, go1.26.2).
+    #[arg(long, value_name = "VERSION")]
+    pub min_go: Option<String>,
+
+    /// Policy: built with one of the two newest Go minors envelope knows.
+    #[arg(long)]
+    pub require_supported_go: bool,
+
+    /// Policy: no VEX statement `affected` (no called vulnerability).
+    #[arg(long)]
+    pub deny_called: bool,
+
     #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]
     pub format: ReportFormat,
 
@@ -436,22 +529,11 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Called, value_name = "LEVEL")]
     pub fail_on: FailOn,
 
-    /// The vulnerability database: an http(s) URL, a directory in the v1
-    /// layout, or a vulndb.zip.
-    #[arg(
-        long,
-        value_name = "URL|DIR|ZIP",
-        env = "ENVELOPE_VULNDB",
-        default_value = "https://vuln.go.dev"
-    )]
-    pub db: String,
-
-    /// Use the cached database only (no network); says how old it is.
-    #[arg(long, conflicts_with = "update_db")]
-    pub offline: bool,
+    #[command(flatten)]
+    pub vulndb: VulnDbArgs,
 
     /// Refresh the cached database now (whether or not its index changed).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "offline")]
     pub update_db: bool,
 
     /// The platform of a multi-platform image (OS/ARCH[/VARIANT]).
@@ -464,6 +546,25 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+/// Where the Go vulnerability database comes from (`scan`, and `attest
+/// --type vex`).
+#[derive(Debug, Clone, Args)]
+pub struct VulnDbArgs {
+    /// The vulnerability database: an http(s) URL, a directory in the v1
+    /// layout, or a vulndb.zip.
+    #[arg(
+        long,
+        value_name = "URL|DIR|ZIP",
+        env = "ENVELOPE_VULNDB",
+        default_value = "https://vuln.go.dev"
+    )]
+    pub db: String,
+
+    /// Use the cached database only (no network); says how old it is.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -1081,6 +1182,17 @@ pub struct ImageArgs {
     /// from ENVELOPE_PASSWORD, else COSIGN_PASSWORD, else a prompt.
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+
+    /// Attest each signed image too, as `envelope attest --type` does:
+    /// provenance, sbom, vex (comma-separated). Needs --sign-key.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        requires = "sign_key",
+        value_name = "TYPES"
+    )]
+    pub attest: Vec<AttestType>,
 
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]

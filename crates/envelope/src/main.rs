@@ -4,6 +4,7 @@
 //! remove the files being written before exiting with 128 + the signal
 //! (130, 143), as a shell reports a command a signal ended.
 
+mod attesting;
 mod commands;
 mod findings;
 mod images;
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => commands::keygen::run(args, &printer),
         Command::Sign(args) => commands::sign::run(args, &printer),
         Command::Verify(args) => commands::sign::verify(args, &printer),
+        Command::Attest(args) => commands::sign::attest(args, &printer),
     };
     match result {
         Ok(code) => code,

@@ -86,6 +86,18 @@ pub fn created() -> Result<Option<String>> {
     })
 }
 
+/// Refuses an untagged image in a layout: what is stored beside it needs
+/// the tag.
+pub fn check_tagged(s: &Signable<'_>) -> Result<()> {
+    if matches!(s.target, Target::Layout(_)) && s.docker_reference.is_empty() {
+        bail!(hinted(
+            format!("{}: the image has no tag in the layout", s.target.name()),
+            "tag it (write it to oci:DIR:TAG): signatures are stored beside it in index.json, and skopeo and podman refuse a layout with several untagged entries",
+        ));
+    }
+    Ok(())
+}
+
 /// Signs `s`'s root manifest (and with `recursive` each platform
 /// manifest of an index) with `key` in both formats; the digests signed
 /// and what was stored for each.
@@ -94,12 +106,7 @@ pub fn sign_image(
     key: &SigningKey,
     recursive: bool,
 ) -> Result<Vec<(String, Stored)>> {
-    if matches!(s.target, Target::Layout(_)) && s.docker_reference.is_empty() {
-        bail!(hinted(
-            format!("{}: the image has no tag in the layout", s.target.name()),
-            "tag it (write it to oci:DIR:TAG): signatures are stored beside it in index.json, and skopeo and podman refuse a layout with several untagged entries",
-        ));
-    }
+    check_tagged(s)?;
     let created = created()?;
     let mut subjects = vec![s.root.clone()];
     if recursive {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use envelope_cli::{FailOn, ScanArgs, ScanFormat};
+use envelope_cli::{FailOn, RegistryArgs, ScanArgs, ScanFormat, VulnDbArgs};
 use envelope_vuln::scan::{self, Binary};
 use envelope_vuln::{Database, OpenOptions, RefreshPolicy, Source};
 
@@ -18,17 +18,23 @@ use crate::images::{collect_image, epoch_time, is_binary_path, read_go_binary};
 use crate::printer::{hinted, Printer};
 use report::{BinaryReport, DbReport, Reach, ScanReport};
 
-fn open_db(args: &ScanArgs) -> Result<Database> {
+/// Opens the vulnerability database as `scan` does (and `attest --type
+/// vex`), the hint naming what to change when it is not available.
+pub(crate) fn open_vulndb(
+    args: &VulnDbArgs,
+    update_db: bool,
+    registry: &RegistryArgs,
+) -> Result<Database> {
     let source = Source::parse(&args.db);
     let opts = OpenOptions {
         cache_dir: Some(envelope_build::Cache::from_env().root().to_path_buf()),
         offline: args.offline,
-        refresh: if args.update_db {
+        refresh: if update_db {
             RefreshPolicy::Force
         } else {
             RefreshPolicy::IfChanged
         },
-        ca_file: args.registry.registry_ca_file.clone(),
+        ca_file: registry.registry_ca_file.clone(),
         timeouts: crate::images::timeouts(),
         ..OpenOptions::default()
     };
@@ -84,7 +90,7 @@ pub fn run(args: ScanArgs, printer: &Printer) -> Result<ExitCode> {
     // Go binary needs) while the image's layers are read.
     let (db, bins) = std::thread::scope(|s| {
         let db = s.spawn(|| -> Result<Database> {
-            let db = open_db(&args)?;
+            let db = open_vulndb(&args.vulndb, args.update_db, &args.registry)?;
             if args.update_db {
                 // Every record, so that later --offline scans have them.
                 let modules: Vec<String> = db.modules().map(str::to_string).collect();

@@ -1,18 +1,24 @@
-//! `envelope sign` and `envelope verify`: signing an image's manifest in
-//! cosign's formats, and checking every signature found against a public
-//! key, offline. Storage and formats are in `signing` and envelope-sign.
+//! `envelope sign`, `envelope attest` and `envelope verify`: signing an
+//! image's manifest in cosign's formats, attesting it, and checking every
+//! signature and attestation found against a public key, offline (and a
+//! provenance of envelope's against the image itself). Storage and formats
+//! are in `signing`, `attesting` and envelope-sign.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use envelope_cli::{ReportFormat, SignArgs, VerifyArgs};
+use envelope_cli::{AttestArgs, ReportFormat, SignArgs, VerifyArgs};
 use envelope_registry::signatures as stored;
 use envelope_sign::verify::{Expected, Outcome, Report, Verdict};
 
+use crate::attesting;
 use crate::images;
 use crate::printer::Printer;
 use crate::signing;
+
+mod policy;
+mod proved;
 
 pub fn run(args: SignArgs, printer: &Printer) -> Result<ExitCode> {
     let key = signing::load_signing_key(&args.key)?;
@@ -67,8 +73,62 @@ pub fn run(args: SignArgs, printer: &Printer) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn attest(args: AttestArgs, printer: &Printer) -> Result<ExitCode> {
+    let key = signing::load_signing_key(&args.key)?;
+    let client = images::client(&args.registry)?;
+    let s = signing::signable(&args.image, &client)?;
+    let fingerprint = key.public_key().fingerprint()?;
+    let done = attesting::attest_image(
+        &args.image,
+        &s,
+        &client,
+        &key,
+        &args.types,
+        &attesting::VexSource {
+            db: &args.vulndb,
+            registry: &args.registry,
+        },
+        &|_| {},
+    )?;
+    let mut out = printer.stdout();
+    match args.format {
+        ReportFormat::Json => {
+            let doc = serde_json::json!({
+                "image": args.image,
+                "digest": s.root.digest.to_string(),
+                "key_fingerprint": format!("sha256:{fingerprint}"),
+                "attestations": done,
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Human => {
+            for a in &done {
+                writeln!(
+                    out,
+                    "{} {} of {} in {}: {} and bundle {} ({})",
+                    if a.stored.tag_added {
+                        "attested"
+                    } else {
+                        "already attested"
+                    },
+                    a.predicate_type,
+                    s.root.digest,
+                    s.target.name(),
+                    a.stored.tag,
+                    a.stored.bundle,
+                    a.stored.bundle_via
+                )?;
+            }
+            printer.detail(format!("key sha256:{fingerprint}"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn verify(args: VerifyArgs, printer: &Printer) -> Result<ExitCode> {
     let key = signing::load_public_key(&args.key)?;
+    let policy = policy::Policy::from_args(&args)?;
     let client = images::client(&args.registry)?;
     let s = signing::signable(&args.image, &client)?;
     let digest = s.root.digest.to_string();
@@ -81,12 +141,26 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> Result<ExitCode> {
             digest: &digest,
         },
     );
+    let statements: Vec<_> = found
+        .iter()
+        .zip(&checks)
+        .filter(|(_, c)| c.outcome == Outcome::Verified)
+        .filter_map(|(f, _)| attesting::statement_of(f))
+        .collect();
     let report = Report {
         digest: digest.clone(),
         key_fingerprint: key.fingerprint()?,
         checks,
     };
-    let verdict = report.verdict();
+    let proved = proved::Proved::of(&statements, &|| {
+        let sources = attesting::image_sources(&args.image, &client)?;
+        attesting::read_facts(&sources, &args.image)
+    })?;
+    let broken = policy.failures(&proved);
+    let verdict = match report.verdict() {
+        Verdict::Verified if !proved.passed() || !broken.is_empty() => Verdict::Failed,
+        v => v,
+    };
     let mut out = printer.stdout();
     match args.format {
         ReportFormat::Json => {
@@ -98,6 +172,12 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> Result<ExitCode> {
                 "verified_signatures": report.verified_signatures(),
                 "formats": report.verified_formats(),
                 "checks": report.checks,
+                "proved": proved,
+                "policy": serde_json::json!({
+                    "rules": policy,
+                    "passed": broken.is_empty(),
+                    "failures": broken,
+                }),
             });
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
@@ -122,7 +202,24 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> Result<ExitCode> {
                 )?;
             }
             let formats: Vec<&str> = report.verified_formats().iter().map(|f| f.name()).collect();
+            proved.human(&mut out)?;
+            for f in &broken {
+                writeln!(out, "  policy: FAILED: {f}")?;
+            }
+            if !policy.is_empty() && broken.is_empty() {
+                writeln!(out, "  policy: ok")?;
+            }
             match verdict {
+                Verdict::Failed if report.verdict() == Verdict::Verified => writeln!(
+                    out,
+                    "not verified: {digest} with key sha256:{}: the signatures verify, but {}",
+                    report.key_fingerprint,
+                    if proved.passed() {
+                        "the policy is not met"
+                    } else {
+                        "the provenance does not describe the image"
+                    }
+                )?,
                 Verdict::Verified => writeln!(
                     out,
                     "verified {digest} with key sha256:{}: {} signature{} ({})",
