@@ -343,6 +343,15 @@ pub fn deps_app() -> DepsApp {
 }
 
 impl DepsApp {
+    /// `envelope` run in the program's directory with the proxy's
+    /// environment and a cache of its own.
+    #[allow(dead_code)]
+    pub fn envelope(&self) -> Command {
+        let mut cmd = super::envelope(&self.src, &self.proxy.root().join("cache"));
+        cmd.envs(self.proxy.env());
+        cmd
+    }
+
     /// `go build` of the program into `out` for `goos`/`goarch`, with extra
     /// environment `env` (e.g. `CGO_ENABLED=0`) and flags `flags` (e.g.
     /// `-trimpath`, `-ldflags=-s -w`). Panics if the build fails.
