@@ -51,8 +51,10 @@
 pub mod check;
 mod error;
 pub mod image;
+pub mod policy;
 pub mod predicates;
 pub mod provenance;
+pub mod verified;
 pub mod vex;
 
 pub use check::{check, check_images, CheckReport, Mismatch};

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use envelope_attest::verified::Proved;
 use envelope_cli::{AttestArgs, ReportFormat, SignArgs, VerifyArgs};
 use envelope_registry::signatures as stored;
 use envelope_sign::verify::{Expected, Outcome, Report, Verdict};
@@ -128,7 +129,7 @@ pub fn attest(args: AttestArgs, printer: &Printer) -> Result<ExitCode> {
 
 pub fn verify(args: VerifyArgs, printer: &Printer) -> Result<ExitCode> {
     let key = signing::load_public_key(&args.key)?;
-    let policy = policy::Policy::from_args(&args)?;
+    let policy = policy::from_args(&args)?;
     let client = images::client(&args.registry)?;
     let s = signing::signable(&args.image, &client)?;
     let digest = s.root.digest.to_string();
@@ -152,10 +153,11 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> Result<ExitCode> {
         key_fingerprint: key.fingerprint()?,
         checks,
     };
-    let proved = proved::Proved::of(&statements, &|| {
+    let mut proved = Proved::of(&statements);
+    if proved.needs_image() {
         let sources = attesting::image_sources(&args.image, &client)?;
-        attesting::read_facts(&sources, &args.image)
-    })?;
+        proved.check(&attesting::read_facts(&sources, &args.image)?);
+    }
     let broken = policy.failures(&proved);
     let verdict = match report.verdict() {
         Verdict::Verified if !proved.passed() || !broken.is_empty() => Verdict::Failed,
@@ -202,7 +204,7 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> Result<ExitCode> {
                 )?;
             }
             let formats: Vec<&str> = report.verified_formats().iter().map(|f| f.name()).collect();
-            proved.human(&mut out)?;
+            proved::human(&proved, &mut out)?;
             for f in &broken {
                 writeln!(out, "  policy: FAILED: {f}")?;
             }
