@@ -604,3 +604,45 @@ fn attest_without_sign_key_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--sign-key"));
 }
+
+#[test]
+fn a_multi_platform_image_is_attested_once_and_every_platform_checked() {
+    let app = deps_app();
+    let (key, public) = keygen(&app, "envelope");
+    let key_arg = key.to_string_lossy().into_owned();
+    let layout = app.proxy.root().join("multi");
+    let image = format!("oci:{}:v1", layout.display());
+    let built = build(
+        &app,
+        &image,
+        &[
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "--sign-key",
+            &key_arg,
+            "--attest",
+            "provenance",
+        ],
+    );
+    let (code, report, text) = verify(&app, &image, &public, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(report["digest"], digest_of(&built).as_str(), "the index");
+    let provenance = &report["proved"]["provenance"];
+    assert_eq!(provenance.as_array().map(Vec::len), Some(1), "{report:#}");
+    assert_eq!(provenance[0]["checked"], true);
+    let out = cosign_verify_attestation(
+        app.proxy.root(),
+        &public,
+        &layout.to_string_lossy(),
+        "slsaprovenance1",
+        true,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let statement = statements(&out).remove(0);
+    let platforms = &statement["predicate"]["buildDefinition"]["externalParameters"]["platforms"];
+    assert_eq!(
+        platforms,
+        &serde_json::json!(["linux/amd64", "linux/arm64"]),
+        "{statement:#}"
+    );
+}
