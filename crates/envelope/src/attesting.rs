@@ -206,7 +206,7 @@ fn vex_of(
     vex: &VexSource<'_>,
     time: &str,
 ) -> Result<envelope_attest::predicates::Predicate> {
-    let db = crate::commands::scan::open_vulndb(vex.db, false, vex.registry)?;
+    let db = crate::vulndb::open(vex.db, false, vex.registry)?;
     let mut bins: Vec<Binary> = Vec::new();
     for source in sources {
         let opened = images::Opened {

@@ -13,6 +13,7 @@ mod parallel;
 mod printer;
 mod sboms;
 mod signing;
+mod vulndb;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,7 @@
 //! One module per command. What several commands share lives beside this
 //! folder, never in a command file: `images` (opening, pushing, clients),
-//! `outputs` (what `build` and `package` write and report) and `sboms`.
+//! `outputs` (what `build` and `package` write and report), `sboms`,
+//! `signing`, `attesting` and `vulndb`.
 
 pub mod audit;
 pub mod build;

@@ -8,59 +8,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use envelope_cli::{FailOn, RegistryArgs, ScanArgs, ScanFormat, VulnDbArgs};
+use envelope_cli::{FailOn, ScanArgs, ScanFormat};
 use envelope_vuln::scan::{self, Binary};
-use envelope_vuln::{Database, OpenOptions, RefreshPolicy, Source};
+use envelope_vuln::Database;
 
 mod report;
 
 use crate::images::{collect_image, epoch_time, is_binary_path, read_go_binary};
-use crate::printer::{hinted, Printer};
+use crate::printer::Printer;
 use report::{BinaryReport, DbReport, Reach, ScanReport};
-
-/// Opens the vulnerability database as `scan` does (and `attest --type
-/// vex`), the hint naming what to change when it is not available.
-pub(crate) fn open_vulndb(
-    args: &VulnDbArgs,
-    update_db: bool,
-    registry: &RegistryArgs,
-) -> Result<Database> {
-    let source = Source::parse(&args.db);
-    let opts = OpenOptions {
-        cache_dir: Some(envelope_build::Cache::from_env().root().to_path_buf()),
-        offline: args.offline,
-        refresh: if update_db {
-            RefreshPolicy::Force
-        } else {
-            RefreshPolicy::IfChanged
-        },
-        ca_file: registry.registry_ca_file.clone(),
-        timeouts: crate::images::timeouts(),
-        ..OpenOptions::default()
-    };
-    Database::open(source.clone(), &opts).map_err(|e| {
-        let hint = match &source {
-            _ if matches!(
-                e,
-                envelope_vuln::Error::Transport {
-                    timed_out: Some(_),
-                    ..
-                }
-            ) =>
-            {
-                crate::printer::TIMEOUT_HINT
-            }
-            Source::Url(_) if args.offline => {
-                "run `envelope scan --update-db` once with network access, or give --db DIR|ZIP"
-            }
-            Source::Url(_) => {
-                "check the network, or use --offline (the cached database) or --db DIR|ZIP"
-            }
-            _ => "--db takes an https URL, a directory in the v1 layout (index/, ID/) or a vulndb.zip",
-        };
-        hinted(format!("vulnerability database {source}: {e}"), hint)
-    })
-}
 
 fn binaries(args: &ScanArgs, image: &str, printer: &Printer) -> Result<Vec<Binary>> {
     if is_binary_path(image)? {
@@ -90,7 +46,7 @@ pub fn run(args: ScanArgs, printer: &Printer) -> Result<ExitCode> {
     // Go binary needs) while the image's layers are read.
     let (db, bins) = std::thread::scope(|s| {
         let db = s.spawn(|| -> Result<Database> {
-            let db = open_vulndb(&args.vulndb, args.update_db, &args.registry)?;
+            let db = crate::vulndb::open(&args.vulndb, args.update_db, &args.registry)?;
             if args.update_db {
                 // Every record, so that later --offline scans have them.
                 let modules: Vec<String> = db.modules().map(str::to_string).collect();
