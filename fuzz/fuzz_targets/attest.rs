@@ -1,12 +1,16 @@
 //! Any bytes as an in-toto statement and as a SLSA provenance predicate
 //! (what `envelope verify` reads from an attestation): no panic; a
 //! statement that parses prints back to one that parses the same; a
-//! provenance that parses can be checked against an image's facts.
+//! provenance that parses can be checked against an image's facts. The
+//! same bytes as a verify policy (TOML) and the verified statement as what
+//! a policy judges: no panic.
 #![no_main]
 
 use std::collections::BTreeMap;
 
 use envelope_attest::image::{ImageBinary, ImageFacts};
+use envelope_attest::policy::Policy;
+use envelope_attest::verified::Proved;
 use envelope_attest::{check, Provenance, Statement};
 use envelope_oci::Digest;
 use envelope_sbom::{GoBinary, Module};
@@ -48,7 +52,19 @@ fn facts() -> ImageFacts {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let policy = std::str::from_utf8(data)
+        .ok()
+        .and_then(|t| Policy::parse(t).ok());
+    if let Some(p) = &policy {
+        let _ = p.failures(&Proved::default());
+    }
     if let Ok(s) = Statement::parse(data) {
+        let mut proved = Proved::of(std::slice::from_ref(&s));
+        proved.check(&[facts()]);
+        if let Some(p) = &policy {
+            let _ = p.failures(&proved);
+        }
+        let _ = serde_json::to_vec(&proved);
         let again = Statement::parse(&s.to_json()).expect("a printed statement parses");
         assert_eq!(again.subject, s.subject);
         if let Ok(p) = Provenance::from_value(s.predicate) {
