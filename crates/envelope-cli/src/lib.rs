@@ -366,6 +366,8 @@ pub enum Command {
     /// its base); what they state is printed (source, Go, base, SBOM, VEX)
     /// and held to the policy (--policy FILE and the flags).
     ///
+    /// IMAGE: a registry image, oci:DIR[:TAG] or oci-archive:FILE[:TAG].
+    ///
     /// Exit status: 0 verified, 1 a check failed (no signature, a
     /// signature by another key, for another digest or over an edited
     /// payload, a provenance that does not describe the image, a policy

@@ -23,6 +23,31 @@ pub struct Signable<'c> {
     pub children: Vec<Descriptor>,
     /// The repository, or the tag in a layout (empty: untagged).
     pub docker_reference: String,
+    /// An oci-archive unpacked to be read as a layout, removed when this
+    /// is dropped.
+    _unpacked: Option<tempfile::TempDir>,
+}
+
+/// The image to verify: as [`signable`], and an `oci-archive:` too (what
+/// `envelope copy` carried into it is read from a temporary unpacked
+/// copy; nothing is written to the archive).
+pub fn verifiable<'c>(image: &str, client: &'c envelope_registry::Client) -> Result<Signable<'c>> {
+    let ImageRef::OciArchive { file, tag } = images::image_ref(image)? else {
+        return signable(image, client);
+    };
+    let staging = tempfile::Builder::new()
+        .prefix("envelope-verify-")
+        .tempdir()
+        .context("making a directory to unpack the archive in")?;
+    envelope_oci::unpack_oci_archive(&file, staging.path())
+        .with_context(|| format!("reading {image}"))?;
+    let layout = match &tag {
+        Some(tag) => format!("oci:{}:{tag}", staging.path().display()),
+        None => format!("oci:{}", staging.path().display()),
+    };
+    let mut s = signable(&layout, client).with_context(|| format!("reading {image}"))?;
+    s._unpacked = Some(staging);
+    Ok(s)
 }
 
 pub fn signable<'c>(image: &str, client: &'c envelope_registry::Client) -> Result<Signable<'c>> {
@@ -74,6 +99,7 @@ pub fn signable<'c>(image: &str, client: &'c envelope_registry::Client) -> Resul
         root,
         children,
         docker_reference,
+        _unpacked: None,
     })
 }
 

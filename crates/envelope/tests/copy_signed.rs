@@ -363,6 +363,24 @@ mod with_cosign {
             bytes,
             "the archive is deterministic"
         );
+        // envelope verifies the archive itself, reading what it carries.
+        let out = run(env(t)
+            .args(["verify", &archive, "--format", "json", "--key"])
+            .arg(&public));
+        let report = json(&String::from_utf8_lossy(&out.stdout));
+        assert_eq!(out.status.code(), Some(0), "archive: {report}");
+        assert_eq!(report["digest"], digest.as_str(), "archive: {report}");
+        assert_eq!(
+            report["checks"].as_array().map(Vec::len),
+            Some(4),
+            "{report}"
+        );
+        ok(cosign(t).args(["generate-key-pair", "--output-key-prefix", "other"]));
+        let other_public = t.join("other.pub");
+        let out = run(env(t)
+            .args(["verify", &archive, "--key"])
+            .arg(&other_public));
+        assert_eq!(out.status.code(), Some(1), "another key: {out:?}");
         let from_archive = format!("{}/from/archive:v1", registry.addr);
         let report = copy(t, &archive, &from_archive);
         assert_eq!(kinds(&report), all(true), "{report}");

@@ -131,7 +131,7 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> Result<ExitCode> {
     let key = signing::load_public_key(&args.key)?;
     let policy = policy::from_args(&args)?;
     let client = images::client(&args.registry)?;
-    let s = signing::signable(&args.image, &client)?;
+    let s = signing::verifiable(&args.image, &client)?;
     let digest = s.root.digest.to_string();
     let found = stored::find(&s.target, &s.root.digest)
         .with_context(|| format!("reading the signatures of {}", args.image))?;
