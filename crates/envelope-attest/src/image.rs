@@ -233,6 +233,15 @@ fn base_layer_count(source: &ImageSource) -> Option<(usize, Option<String>)> {
 /// Reads `source`'s layers (every blob verified against its descriptor and
 /// the config's diff_ids) into the facts a provenance needs.
 pub fn read_image(source: &ImageSource) -> Result<ImageFacts, Error> {
+    read_image_with(source, &mut envelope_layer::NoContent)
+}
+
+/// As [`read_image`], feeding `also` from the same read of the layers (an
+/// SBOM's or a scan's collector), so an image is read once for all of them.
+pub fn read_image_with(
+    source: &ImageSource,
+    also: &mut dyn envelope_layer::ContentVisitor,
+) -> Result<ImageFacts, Error> {
     let diff_ids = &source.config.rootfs.diff_ids;
     let mut layers = Vec::new();
     for (i, d) in source.layers().iter().enumerate() {
@@ -250,7 +259,11 @@ pub fn read_image(source: &ImageSource) -> Result<ImageFacts, Error> {
         tzdata_layer: None,
         layers: BTreeMap::new(),
     };
-    index_layers(layers, &mut visitor, &Limits::default())?;
+    index_layers(
+        layers,
+        &mut envelope_layer::Both::new(&mut visitor, also),
+        &Limits::default(),
+    )?;
     let (base_layer_count, envelope_version) = match base_layer_count(source) {
         Some((n, v)) => (Some(n), v),
         None => (None, None),

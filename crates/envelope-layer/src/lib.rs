@@ -15,7 +15,7 @@ use envelope_oci::{media_types, Descriptor, Digest, Sha256Writer};
 pub mod fs;
 
 pub use fs::{
-    index_layers, ContentVisitor, Efficiency, EscapesRoot, FsError, FsWarning, ImageFs,
+    index_layers, Both, ContentVisitor, Efficiency, EscapesRoot, FsError, FsWarning, ImageFs,
     Inefficiency, LayerId, LayerInput, LayerSummary, Limits, NoContent, Node, NodeKind,
 };
 

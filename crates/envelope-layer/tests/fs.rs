@@ -329,6 +329,58 @@ fn files_and_directories_replace_each_other() {
 }
 
 #[test]
+fn two_visitors_share_one_read_each_getting_what_it_wants() {
+    let l0 = Tar::new()
+        .file("both", b"shared bytes")
+        .file("a-only", b"aaa")
+        .file("b-only", b"bbbb")
+        .file("neither", b"n")
+        .file("both", b"again")
+        .bytes();
+    let mut a = Recorder {
+        take: 100,
+        skip: vec!["/b-only".into(), "/neither".into()],
+        ..Recorder::default()
+    };
+    let mut b = Recorder {
+        take: 3,
+        skip: vec!["/a-only".into(), "/neither".into()],
+        ..Recorder::default()
+    };
+    index_layers(
+        vec![input(l0)],
+        &mut envelope_layer::Both::new(&mut a, &mut b),
+        &Limits::default(),
+    )
+    .expect("index");
+    let seen = |r: &Recorder| -> Vec<(String, Vec<u8>)> {
+        r.visits
+            .iter()
+            .map(|(p, _, d)| (p.clone(), d.clone()))
+            .collect()
+    };
+    assert_eq!(
+        seen(&a),
+        [
+            ("/both".to_string(), b"shared bytes".to_vec()),
+            ("/a-only".to_string(), b"aaa".to_vec()),
+            ("/both".to_string(), b"again".to_vec()),
+        ]
+    );
+    // Each reads as much as it wants of what both wanted.
+    assert_eq!(
+        seen(&b),
+        [
+            ("/both".to_string(), b"sha".to_vec()),
+            ("/b-only".to_string(), b"bbb".to_vec()),
+            ("/both".to_string(), b"aga".to_vec()),
+        ]
+    );
+    assert_eq!(a.superseded, ["/both"]);
+    assert_eq!(b.superseded, ["/both"]);
+}
+
+#[test]
 fn the_last_entry_of_a_path_in_a_layer_wins() {
     let l0 = Tar::new()
         .file("s", b"one")

@@ -7,7 +7,9 @@
 
 use anyhow::{Context, Result};
 use envelope_attest::predicates::{sbom_byproduct, sbom_predicate, vex_predicate, SbomFormat};
-use envelope_attest::{read_image, ImageFacts, ProvenanceInput, Statement, Subject};
+use envelope_attest::{
+    read_image, read_image_with, ImageFacts, ProvenanceInput, Statement, Subject,
+};
 use envelope_cli::{AttestType, RegistryArgs, VulnDbArgs};
 use envelope_oci::{media_types, ImageIndex, ImageSource};
 use envelope_registry::signatures::{attach_attestation, Found, Stored};
@@ -99,13 +101,48 @@ pub fn attest_image(
     types.sort();
     types.dedup();
     let sources = image_sources(image, client)?;
-    let facts = read_facts(&sources, image)?;
+    // One read of each platform's layers for the provenance's facts, the
+    // SBOM (made whenever the provenance is: it names it by digest) and
+    // the scan behind the VEX.
+    let want_sbom = types.contains(&AttestType::Sbom) || types.contains(&AttestType::Provenance);
+    let want_vex = types.contains(&AttestType::Vex);
+    let mut facts = Vec::new();
+    let mut sbom_binaries = Vec::new();
+    let mut os = Vec::new();
+    let mut scanned: Vec<Binary> = Vec::new();
+    for source in &sources {
+        let mut sbom_collector =
+            envelope_sbom::collect::SbomCollector::new(envelope_sbom::collect::go_binary);
+        let mut vex_collector = envelope_sbom::collect::BinaryCollector::new(Binary::read);
+        let (mut none_a, mut none_b) = (envelope_layer::NoContent, envelope_layer::NoContent);
+        let sbom_visitor: &mut dyn envelope_layer::ContentVisitor = if want_sbom {
+            &mut sbom_collector
+        } else {
+            &mut none_a
+        };
+        let vex_visitor: &mut dyn envelope_layer::ContentVisitor = if want_vex {
+            &mut vex_collector
+        } else {
+            &mut none_b
+        };
+        facts.push(
+            read_image_with(
+                source,
+                &mut envelope_layer::Both::new(sbom_visitor, vex_visitor),
+            )
+            .with_context(|| {
+                format!("reading the layers of {image} ({})", source.manifest_digest)
+            })?,
+        );
+        os.extend(sbom_collector.os_packages());
+        sbom_binaries.extend(sbom_collector.binaries.into_values());
+        scanned.extend(vex_collector.binaries.into_values());
+    }
     let time = statement_time(&facts)?;
     let subject = Subject::new(s.docker_reference.clone(), &s.root.digest);
     let mut statements = Vec::new();
-    // The SBOM is made whenever the provenance is: it names it by digest.
-    let sbom = if types.contains(&AttestType::Sbom) || types.contains(&AttestType::Provenance) {
-        Some(sbom_of(&sources, image, s, time.clone())?)
+    let sbom = if want_sbom {
+        Some(sbom_of(sbom_binaries, os, s, time.clone())?)
     } else {
         None
     };
@@ -130,7 +167,7 @@ pub fn attest_image(
                 }
             }
             AttestType::Vex => {
-                let p = vex_of(&sources, image, vex, time.as_deref().unwrap_or_default())?;
+                let p = vex_of(&scanned, vex, time.as_deref().unwrap_or_default())?;
                 statements.push((p.predicate_type.to_string(), p.predicate));
             }
         }
@@ -168,25 +205,11 @@ pub fn attest_image(
 /// The SPDX SBOM of every platform's image (its Go binaries and OS
 /// packages), about the root manifest.
 fn sbom_of(
-    sources: &[ImageSource],
-    image: &str,
+    binaries: Vec<envelope_sbom::GoBinary>,
+    os: Vec<envelope_sbom::OsPackage>,
     s: &Signable<'_>,
     time: Option<String>,
 ) -> Result<envelope_attest::predicates::Predicate> {
-    let mut binaries = Vec::new();
-    let mut os = Vec::new();
-    for source in sources {
-        let opened = images::Opened {
-            source: source.clone(),
-            shown: image.to_string(),
-            mutable_tag: None,
-        };
-        let mut collector =
-            envelope_sbom::collect::SbomCollector::new(envelope_sbom::collect::go_binary);
-        images::index(&opened, &mut collector, true)?;
-        os.extend(collector.os_packages());
-        binaries.extend(collector.binaries.into_values());
-    }
     let input = crate::sboms::tool_input(
         envelope_sbom::Subject {
             name: s.docker_reference.clone(),
@@ -201,23 +224,11 @@ fn sbom_of(
 
 /// The OpenVEX document of a scan of every platform's Go binaries.
 fn vex_of(
-    sources: &[ImageSource],
-    image: &str,
+    bins: &[Binary],
     vex: &VexSource<'_>,
     time: &str,
 ) -> Result<envelope_attest::predicates::Predicate> {
     let db = crate::vulndb::open(vex.db, false, vex.registry)?;
-    let mut bins: Vec<Binary> = Vec::new();
-    for source in sources {
-        let opened = images::Opened {
-            source: source.clone(),
-            shown: image.to_string(),
-            mutable_tag: None,
-        };
-        let mut collector = envelope_sbom::collect::BinaryCollector::new(Binary::read);
-        images::index(&opened, &mut collector, true)?;
-        bins.extend(collector.binaries.into_values());
-    }
     db.prefetch(
         std::iter::once("stdlib").chain(
             bins.iter()
@@ -226,7 +237,7 @@ fn vex_of(
     )
     .context("reading the vulnerability database")?;
     let mut findings = Vec::new();
-    for b in &bins {
+    for b in bins {
         findings.push(envelope_vuln::scan::findings(&db, b)?);
     }
     let binaries: Vec<envelope_attest::vex::VexBinary<'_>> = bins

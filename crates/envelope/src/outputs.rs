@@ -299,9 +299,6 @@ fn sboms_held(
         .collect()
 }
 
-/// Writes the image to every output, with its SBOM (--sbom) where an
-/// output can hold one, pushing in `session`. The SBOMs are made only
-/// when an output lacks them.
 /// The vulnerability database of `build --attest vex`: ENVELOPE_VULNDB,
 /// else vuln.go.dev (as `scan` without --db).
 fn build_vulndb() -> envelope_cli::VulnDbArgs {
@@ -321,6 +318,9 @@ fn fill_provenance(input: &mut envelope_attest::ProvenanceInput) {
     input.goflags = std::env::var("GOFLAGS").ok().filter(|v| !v.is_empty());
 }
 
+/// Writes the image to every output, with its SBOM (--sbom) where an
+/// output can hold one, pushing in `session`. The SBOMs are made only
+/// when an output lacks them.
 pub fn write_outputs(
     session: &WriteSession<'_>,
     image: &ImageBlobs,

@@ -190,6 +190,12 @@ fn build_attests_in_a_registry_cosign_and_envelope_verify_and_a_swapped_attestat
                 s["subject"][0]["digest"]["sha256"],
                 digest.trim_start_matches("sha256:")
             );
+            // What the image holds: the app's modules are in the SBOM and
+            // the provenance's dependencies.
+            let text = s["predicate"].to_string();
+            for module in ["example.com/greet", "example.com/color"] {
+                assert!(text.contains(module), "{kind}: {module} missing: {text}");
+            }
         }
         assert!(
             !cosign_verify_attestation(&dir, &other, &image, kind, false)
@@ -309,6 +315,19 @@ fn attest_a_layout_with_vex_cosign_reads_it_and_an_edited_statement_fails() {
         let out = cosign_verify_attestation(&dir, &public, &layout_arg, kind, true);
         assert!(out.status.success(), "{kind}: {out:?}");
         assert!(!statements(&out).is_empty(), "{kind}");
+        if kind == "openvex" {
+            // The VEX attested is what `envelope scan --format openvex`
+            // says of the image.
+            let scanned = json(&ok(envelope_for(&app)
+                .args(["scan", &image, "--format", "openvex", "--fail-on", "none"])
+                .arg("--db")
+                .arg(vulndb())));
+            let attested = &statements(&out)[0]["predicate"];
+            assert_eq!(
+                attested["statements"], scanned["statements"],
+                "{attested:#}"
+            );
+        }
     }
 
     // No database: vex fails with scan's hint (exit 2), naming --db.

@@ -240,6 +240,66 @@ impl ContentVisitor for NoContent {
     }
 }
 
+/// Two visitors fed by one read of the layers: each gets what it wants,
+/// a file both want read once into memory (each visitor's `wants` bounds
+/// the size it accepts) and handed to both.
+pub struct Both<'a> {
+    a: &'a mut dyn ContentVisitor,
+    b: &'a mut dyn ContentVisitor,
+    /// Which of the two wanted each path `wants` said yes to.
+    wanted: HashMap<String, (bool, bool)>,
+}
+
+impl<'a> Both<'a> {
+    pub fn new(a: &'a mut dyn ContentVisitor, b: &'a mut dyn ContentVisitor) -> Both<'a> {
+        Both {
+            a,
+            b,
+            wanted: HashMap::new(),
+        }
+    }
+
+    fn record(&mut self, path: &str, a: bool, b: bool) -> bool {
+        if a || b {
+            self.wanted.insert(path.to_string(), (a, b));
+        }
+        a || b
+    }
+}
+
+impl ContentVisitor for Both<'_> {
+    fn wants(&mut self, path: &str, node: &Node) -> bool {
+        let a = self.a.wants(path, node);
+        let b = self.b.wants(path, node);
+        self.record(path, a, b)
+    }
+
+    fn visit(&mut self, path: &str, node: &Node, data: &mut dyn Read) -> std::io::Result<()> {
+        match self.wanted.get(path).copied().unwrap_or((false, false)) {
+            (true, true) => {
+                let mut bytes = Vec::new();
+                data.take(node.size).read_to_end(&mut bytes)?;
+                self.a.visit(path, node, &mut bytes.as_slice())?;
+                self.b.visit(path, node, &mut bytes.as_slice())
+            }
+            (true, false) => self.a.visit(path, node, data),
+            (false, true) => self.b.visit(path, node, data),
+            (false, false) => Ok(()),
+        }
+    }
+
+    fn superseded(&mut self, path: &str) {
+        self.a.superseded(path);
+        self.b.superseded(path);
+    }
+
+    fn hidden(&mut self, path: &str, node: &Node) -> bool {
+        let a = self.a.hidden(path, node);
+        let b = self.b.hidden(path, node);
+        self.record(path, a, b)
+    }
+}
+
 /// The root directory, which no layer lists.
 static ROOT: Node = Node {
     kind: NodeKind::Dir,
