@@ -18,24 +18,9 @@ cargo build --release --locked --manifest-path "$root/Cargo.toml" -q
 envelope="$root/target/release/envelope"
 out="$here/out"; mkdir -p "$out"
 work=$(mktemp -d /tmp/envelope-bench-push.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-YML
-docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
-reg_pid=$!
-trap 'kill $reg_pid 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-reg=127.0.0.1:$port
+source "$here/registry.sh"
+start_distribution_registry "$work"
+trap 'kill $registry 2>/dev/null; rm -rf "$work"' EXIT
 
 # The fixture image, and a 50 MB image of 5 gzip layers of incompressible data.
 (cd "$root/examples/server" && ENVELOPE_CACHE_DIR="$work/cache" "$envelope" build -q -o "oci:$work/layout:server" >/dev/null)

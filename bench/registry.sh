@@ -1,5 +1,6 @@
 # Sourced by benchmarks that push to a local registry (bench/ko.sh,
-# bench/projects.sh): `crane registry serve` on a free loopback port, and
+# bench/projects.sh, bench/push.sh, bench/sign.sh): `crane registry serve`
+# or the distribution registry on a free loopback port, and
 # the scratch-like base ko builds on here (its default base cannot be
 # reached): one empty layer, platform linux/amd64, named by digest.
 
@@ -14,6 +15,30 @@ start_crane_registry() {
     curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
     sleep 0.1
   done
+  reg="127.0.0.1:$port"
+}
+
+# start_distribution_registry WORK: the distribution registry
+# (docker-registry) storing in WORK/registry; sets $reg and $registry as
+# above.
+start_distribution_registry() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat > "$1/registry.yml" <<YML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $1/registry
+http:
+  addr: 127.0.0.1:$port
+YML
+  docker-registry serve "$1/registry.yml" >/dev/null 2>&1 &
+  registry=$!
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
   reg="127.0.0.1:$port"
 }
 
