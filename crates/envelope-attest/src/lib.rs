@@ -61,5 +61,5 @@ pub use check::{check, check_images, CheckReport, Mismatch};
 /// The one in-toto statement type, shared with signing and verifying.
 pub use envelope_sign::statement::{self, Statement, Subject, STATEMENT_TYPE};
 pub use error::Error;
-pub use image::{read_image, read_image_with, ImageFacts};
+pub use image::{read_image, read_image_with, ImageFacts, Verify};
 pub use provenance::{Provenance, ProvenanceInput, BUILD_TYPE, PROVENANCE_PREDICATE_TYPE};

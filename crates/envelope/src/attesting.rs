@@ -84,19 +84,34 @@ pub struct Attestation {
     pub stored: Stored,
 }
 
+/// What to attest and how.
+pub struct AttestOptions<'a> {
+    pub types: &'a [AttestType],
+    pub vex: VexSource<'a>,
+    /// Completes the provenance with what only a build knows.
+    pub fill: &'a dyn Fn(&mut ProvenanceInput),
+    /// Whether the image's layers are checked against their digests as
+    /// they are read back.
+    pub verify: envelope_attest::Verify,
+}
+
 /// Makes the statements `types` about `s`'s root manifest from the image
 /// read back, signs each with `key` and stores it in both formats.
-/// `fill` completes the provenance with what only a build knows.
 pub fn attest_image(
     image: &str,
     s: &Signable<'_>,
     client: &envelope_registry::Client,
     key: &SigningKey,
-    types: &[AttestType],
-    vex: &VexSource<'_>,
-    fill: &dyn Fn(&mut ProvenanceInput),
+    options: &AttestOptions<'_>,
 ) -> Result<Vec<Attestation>> {
     crate::signing::check_tagged(s)?;
+    let AttestOptions {
+        types,
+        vex,
+        fill,
+        verify,
+    } = options;
+    let verify = *verify;
     let mut types = types.to_vec();
     types.sort();
     types.dedup();
@@ -129,6 +144,7 @@ pub fn attest_image(
             read_image_with(
                 source,
                 &mut envelope_layer::Both::new(sbom_visitor, vex_visitor),
+                verify,
             )
             .with_context(|| {
                 format!("reading the layers of {image} ({})", source.manifest_digest)

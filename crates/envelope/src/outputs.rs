@@ -511,12 +511,23 @@ pub fn write_outputs(
                     &s,
                     client,
                     key,
-                    &args.attest,
-                    &crate::attesting::VexSource {
-                        db: &vulndb,
-                        registry: session.registry,
+                    &crate::attesting::AttestOptions {
+                        types: &args.attest,
+                        vex: crate::attesting::VexSource {
+                            db: &vulndb,
+                            registry: session.registry,
+                        },
+                        fill: &fill_provenance,
+                        // A layout this build just wrote is not verified
+                        // again (as audit reads by default); a registry's
+                        // answer is.
+                        verify: if matches!(crate::images::image_ref(output)?, ImageRef::Oci { .. })
+                        {
+                            envelope_attest::Verify::WrittenHere
+                        } else {
+                            envelope_attest::Verify::Blobs
+                        },
                     },
-                    &fill_provenance,
                 )?;
                 for a in attested {
                     printer.status(format!(

@@ -84,12 +84,15 @@ pub fn attest(args: AttestArgs, printer: &Printer) -> Result<ExitCode> {
         &s,
         &client,
         &key,
-        &args.types,
-        &attesting::VexSource {
-            db: &args.vulndb,
-            registry: &args.registry,
+        &attesting::AttestOptions {
+            types: &args.types,
+            vex: attesting::VexSource {
+                db: &args.vulndb,
+                registry: &args.registry,
+            },
+            fill: &|_| {},
+            verify: envelope_attest::Verify::Blobs,
         },
-        &|_| {},
     )?;
     let mut out = printer.stdout();
     match args.format {
