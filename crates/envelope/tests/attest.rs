@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use base64::Engine;
+use common::cosign::REGISTRY_FLAGS;
 use common::goproxy::{deps_app, DepsApp};
 use common::registry::Registry;
 use common::*;
@@ -22,7 +23,6 @@ use serde_json::Value;
 const PASSWORD: &str = "a test password";
 const SOURCE: &str = "https://github.com/example/depsapp";
 const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
-const REGISTRY_FLAGS: [&str; 2] = ["--allow-insecure-registry", "--allow-http-registry"];
 
 /// `envelope` for the app, with the keys' password.
 fn envelope_for(app: &DepsApp) -> Command {
@@ -87,12 +87,7 @@ fn verify(app: &DepsApp, image: &str, public: &Path, extra: &[&str]) -> (i32, Va
 }
 
 fn cosign(dir: &Path) -> Command {
-    let mut cmd = Command::new(peer("cosign"));
-    cmd.current_dir(dir)
-        .env("COSIGN_PASSWORD", PASSWORD)
-        .env("HOME", dir)
-        .env("TUF_ROOT", dir.join("tuf"));
-    cmd
+    common::cosign::cosign(dir, PASSWORD)
 }
 
 /// `cosign verify-attestation --type kind` of a registry image, or with
@@ -139,16 +134,7 @@ fn statements(out: &Output) -> Vec<Value> {
 /// A signing config without any transparency log or authority, for
 /// `cosign attest` offline.
 fn signing_config(dir: &Path) -> PathBuf {
-    ok(cosign(dir).args([
-        "signing-config",
-        "create",
-        "--no-default-fulcio",
-        "--no-default-rekor",
-        "--no-default-oidc",
-        "--no-default-tsa",
-        "--out",
-        "sc.json",
-    ]));
+    common::cosign::offline_signing_config(dir);
     dir.join("sc.json")
 }
 

@@ -648,31 +648,15 @@ fn cosign_attests_and_verifies_the_provenance_and_the_check_passes_on_what_it_re
 
     let dir = app.proxy.root().join("cosign");
     std::fs::create_dir_all(&dir).expect("dir");
-    let cosign = || {
-        let mut c = std::process::Command::new(peer("cosign"));
-        c.current_dir(&dir)
-            .env("COSIGN_PASSWORD", "pw")
-            .env("HOME", &dir);
-        c
-    };
+    let cosign = || common::cosign::cosign(&dir, "pw");
     ok(cosign().arg("generate-key-pair"));
-    ok(cosign().args([
-        "signing-config",
-        "create",
-        "--no-default-fulcio",
-        "--no-default-rekor",
-        "--no-default-oidc",
-        "--no-default-tsa",
-        "--out",
-        "sc.json",
-    ]));
+    common::cosign::offline_signing_config(&dir);
     std::fs::write(
         dir.join("provenance.json"),
         serde_json::to_vec(&a.provenance.to_value()).expect("json"),
     )
     .expect("predicate");
     let image = format!("{}/test/app@{digest}", reg.addr);
-    let registry_flags = ["--allow-insecure-registry", "--allow-http-registry"];
     ok(cosign()
         .args([
             "attest",
@@ -688,7 +672,7 @@ fn cosign_attests_and_verifies_the_provenance_and_the_check_passes_on_what_it_re
             "--predicate",
             "provenance.json",
         ])
-        .args(registry_flags)
+        .args(common::cosign::REGISTRY_FLAGS)
         .arg(&image));
     let out = ok(cosign()
         .args([
@@ -698,7 +682,7 @@ fn cosign_attests_and_verifies_the_provenance_and_the_check_passes_on_what_it_re
             "--insecure-ignore-tlog",
         ])
         .args(["--type", "slsaprovenance1"])
-        .args(registry_flags)
+        .args(common::cosign::REGISTRY_FLAGS)
         .arg(&image));
     let line = out
         .lines()
