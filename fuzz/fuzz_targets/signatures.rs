@@ -26,7 +26,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(SimpleSigning::parse(&p.to_json()).ok(), Some(p));
     }
     if let Ok(s) = Statement::parse(data) {
-        let _ = s.names("sha256:00");
+        let _ = s.is_about(&envelope_oci::Digest::sha256(data));
+        let _ = s.subject_digests();
     }
     if let Ok(key) = PublicKey::from_pem(KEY.as_bytes()) {
         let want = Expected {
