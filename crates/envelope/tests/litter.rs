@@ -173,7 +173,7 @@ fn started_writing(cmd: &mut Command, watched: &Path, pause: Duration, seed: u64
         && child.try_wait().expect("try_wait").is_none()
         && Instant::now() < deadline
     {
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_micros(100));
     }
     std::thread::sleep(between(Duration::ZERO, pause, seed));
     child
@@ -296,12 +296,12 @@ fn sigterm_and_sigint_remove_the_temporaries_at_once_and_exit_128_plus_the_signa
     each_case(signal_each);
 }
 
-/// SIGKILLs at least four copies to `case` (more, up to twelve, until one
-/// is caught with a temporary: on a loaded machine a kill can land between
-/// two files); then a whole copy leaves no temporary.
+/// SIGKILLs at least four copies to `case` (more, up to twenty-four, until
+/// one is caught with a temporary: on a loaded machine a kill can land
+/// between two files); then a whole copy leaves no temporary.
 fn kill_then_rerun(setup: &Setup, case: &Case, took: Duration) {
     let mut littered = 0;
-    for i in 0..12u64 {
+    for i in 0..24u64 {
         if i >= 4 && littered > 0 {
             break;
         }
