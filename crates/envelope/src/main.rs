@@ -16,6 +16,7 @@ mod signing;
 mod vulndb;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::{CommandFactory, FromArgMatches};
 use envelope_cli::{Cli, Command};
@@ -54,6 +55,12 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::sign::verify(args, &printer),
         Command::Attest(args) => commands::sign::attest(args, &printer),
     };
+    // A signal that arrived while the command ran decides the exit code:
+    // the command may have stopped on a write the signal refused.
+    let signal = SIGNALLED.load(Ordering::SeqCst);
+    if signal != 0 {
+        std::process::exit(128 + signal);
+    }
     match result {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
@@ -63,6 +70,11 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// The signal being handled, 0 before one arrives. Set before the
+/// temporaries are removed, so a command that fails because a write was
+/// refused finds it set and exits as the signal thread would.
+static SIGNALLED: AtomicI32 = AtomicI32::new(0);
 
 /// Waits for SIGINT or SIGTERM on a thread of its own (the handler only
 /// wakes it), removes the temporaries being written, and exits. The
@@ -79,6 +91,7 @@ fn handle_signals() {
             ]);
             let _ = ready.send(());
             if let Some(signal) = signals.ok().and_then(|mut s| s.forever().next()) {
+                SIGNALLED.store(signal, Ordering::SeqCst);
                 envelope_oci::atomic::remove_temporaries();
                 std::process::exit(128 + signal);
             }
