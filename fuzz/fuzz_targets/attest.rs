@@ -47,6 +47,7 @@ fn facts() -> ImageFacts {
         }],
         ca_bundle: None,
         tzdata_layer: None,
+        os_packages: Vec::new(),
         warnings: Vec::new(),
     }
 }

@@ -7,11 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::sync::Arc;
 
 use envelope_layer::fs::{index_layers, ContentVisitor, LayerInput, Limits, Node};
-use envelope_oci::{Descriptor, Digest, ImageSource, Platform};
+use envelope_oci::{Descriptor, Digest, ImageSource, Platform, SharedBytes};
 use envelope_sbom::collect::BinaryCollector;
-use envelope_sbom::GoBinary;
+use envelope_sbom::{GoBinary, OsPackage};
 use sha2::{Digest as _, Sha256};
 
 use crate::Error;
@@ -74,6 +75,8 @@ pub struct ImageFacts {
     pub ca_bundle: Option<(Digest, usize)>,
     /// The layer holding the time zone database.
     pub tzdata_layer: Option<usize>,
+    /// The distribution packages of the final filesystem (dpkg, apk).
+    pub os_packages: Vec<OsPackage>,
     /// Files that could not be read as binaries, with why.
     pub warnings: Vec<String>,
 }
@@ -108,16 +111,13 @@ impl ImageFacts {
 }
 
 fn read_binary(path: &str, data: &[u8]) -> Result<Option<ImageBinary>, envelope_golang::Error> {
-    let Some(binary) = envelope_sbom::collect::go_binary(path, data)? else {
+    let Some(info) = envelope_golang::buildinfo::read(data)? else {
         return Ok(None);
     };
-    let package = envelope_golang::buildinfo::read(data)?
-        .map(|i| i.path)
-        .unwrap_or_default();
     // The layer is filled in once the indexer has said where the file is.
     Ok(Some(ImageBinary {
-        package,
-        binary,
+        binary: envelope_sbom::collect::go_binary_of(path, data, &info),
+        package: info.path,
         layer: 0,
     }))
 }
@@ -170,6 +170,14 @@ impl ContentVisitor for Visitor {
         }
         self.layers.insert(path.to_string(), node.layer);
         self.binaries.visit(path, node, data)
+    }
+
+    fn visit_bytes(&mut self, path: &str, node: &Node, bytes: &[u8]) -> std::io::Result<()> {
+        if path == CA_BUNDLE_PATH {
+            return self.visit(path, node, &mut &bytes[..]);
+        }
+        self.layers.insert(path.to_string(), node.layer);
+        self.binaries.visit_bytes(path, node, bytes)
     }
 }
 
@@ -238,13 +246,15 @@ pub fn read_image(source: &ImageSource) -> Result<ImageFacts, Error> {
 
 /// Whether reading the layers checks them against their digests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verify {
+pub enum Verify<'a> {
     /// Every blob against its descriptor and the config's diff_ids: for
     /// any image a statement will be made about.
     Blobs,
     /// Not again: the image was written by this process a moment ago
-    /// (a build attesting the layout it just wrote).
-    WrittenHere,
+    /// (a build attesting the layout it just wrote). The layers it made
+    /// are read from their uncompressed tars, by layer digest
+    /// ([`envelope_oci::ImageBlobs::tars`]); the others from the image.
+    WrittenHere(&'a BTreeMap<Digest, Arc<Vec<u8>>>),
 }
 
 /// As [`read_image`], feeding `also` from the same read of the layers (an
@@ -257,8 +267,11 @@ pub fn read_image_with(
     let diff_ids = &source.config.rootfs.diff_ids;
     let mut layers = Vec::new();
     for (i, d) in source.layers().iter().enumerate() {
-        if verify == Verify::WrittenHere {
-            layers.push(LayerInput::seekable(source.open_blob_unverified(d)?));
+        if let Verify::WrittenHere(tars) = verify {
+            layers.push(match tars.get(&d.digest) {
+                Some(tar) => LayerInput::seekable(std::io::Cursor::new(SharedBytes(tar.clone()))),
+                None => LayerInput::seekable(source.open_blob_unverified(d)?),
+            });
             continue;
         }
         let input = LayerInput::new(source.open_blob(d)?, Some(d.clone()));
@@ -284,6 +297,7 @@ pub fn read_image_with(
         Some((n, v)) => (Some(n), v),
         None => (None, None),
     };
+    let os_packages = visitor.binaries.os_packages();
     Ok(ImageFacts {
         manifest_digest: source.manifest_digest.clone(),
         platform: source.platform.clone(),
@@ -311,6 +325,7 @@ pub fn read_image_with(
             .collect(),
         ca_bundle: visitor.ca_bundle,
         tzdata_layer: visitor.tzdata_layer,
+        os_packages,
         warnings: visitor.binaries.warnings,
     })
 }

@@ -81,6 +81,7 @@ fn facts(deps: Vec<Module>) -> ImageFacts {
         }],
         ca_bundle: None,
         tzdata_layer: None,
+        os_packages: Vec::new(),
         warnings: Vec::new(),
     }
 }

@@ -63,12 +63,8 @@ impl Cache {
 
     /// The compressed form of `tar`, from the cache when this exact tar was
     /// compressed before with the same algorithm. Returns whether it was a hit.
-    pub fn layer(
-        &self,
-        tar: Vec<u8>,
-        compression: Compression,
-    ) -> Result<(Layer, bool), BuildError> {
-        let diff_id = Digest::sha256(&tar);
+    pub fn layer(&self, tar: &[u8], compression: Compression) -> Result<(Layer, bool), BuildError> {
+        let diff_id = Digest::sha256(tar);
         let dir = self.root.join("layers");
         let stem = format!("{}.{}", diff_id.hex(), compression.cache_id());
         let blob_path = dir.join(&stem);
@@ -82,7 +78,7 @@ impl Cache {
         ) {
             return Ok((layer, true));
         }
-        let layer = envelope_layer::compress_tar(&tar, compression)?;
+        let layer = envelope_layer::compress_tar(tar, compression)?;
         // A cache that cannot be written is not an error: the build goes on.
         if std::fs::create_dir_all(&dir).is_ok() {
             let meta = serde_json::json!({
@@ -153,9 +149,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let cache = Cache::at(dir.path());
         let tar = vec![7u8; 10_000];
-        let (a, hit) = cache.layer(tar.clone(), Compression::Gzip).expect("layer");
+        let (a, hit) = cache.layer(&tar, Compression::Gzip).expect("layer");
         assert!(!hit);
-        let (b, hit) = cache.layer(tar.clone(), Compression::Gzip).expect("layer");
+        let (b, hit) = cache.layer(&tar, Compression::Gzip).expect("layer");
         assert!(hit);
         assert_eq!(a.digest, b.digest);
         assert_eq!(a.blob, b.blob);
@@ -168,7 +164,7 @@ mod tests {
         let mut bytes = std::fs::read(&blob_path).expect("read");
         bytes[20] ^= 0xff;
         std::fs::write(&blob_path, bytes).expect("write");
-        let (c, hit) = cache.layer(tar, Compression::Gzip).expect("layer");
+        let (c, hit) = cache.layer(&tar, Compression::Gzip).expect("layer");
         assert!(!hit);
         assert_eq!(c.digest, a.digest);
         // Entries were staged in the cache's .tmp/, which nothing is left in.

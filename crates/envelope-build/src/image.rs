@@ -153,6 +153,8 @@ pub struct PlatformImage {
     pub config: Descriptor,
     pub config_json: Vec<u8>,
     pub layers: Vec<Layer>,
+    /// Each of `layers`' uncompressed tar, in their order.
+    pub layer_tars: Vec<Arc<Vec<u8>>>,
     /// The base image's layers, when there is a base.
     pub base_layers: Vec<(Descriptor, BlobData)>,
     pub report: PlatformReport,
@@ -269,6 +271,7 @@ pub fn platform_image(
         config: m.config,
         config_json: m.config_json,
         layers: written.layers,
+        layer_tars: written.tars,
         base_layers: m.base_layers,
         report,
     })
@@ -289,6 +292,7 @@ fn descriptor(media_type: &str, bytes: &[u8]) -> Descriptor {
 /// The image (a manifest, or an index of manifests) and its blobs.
 pub fn assemble(platforms: &[PlatformImage], force_index: bool) -> ImageBlobs {
     let mut blobs = BTreeMap::new();
+    let mut tars = BTreeMap::new();
     for p in platforms {
         blobs.insert(
             p.manifest.digest.clone(),
@@ -298,8 +302,9 @@ pub fn assemble(platforms: &[PlatformImage], force_index: bool) -> ImageBlobs {
             p.config.digest.clone(),
             BlobData::Bytes(Arc::new(p.config_json.clone())),
         );
-        for l in &p.layers {
+        for (l, tar) in p.layers.iter().zip(&p.layer_tars) {
             blobs.insert(l.digest.clone(), BlobData::Bytes(Arc::clone(&l.blob)));
+            tars.insert(l.digest.clone(), Arc::clone(tar));
         }
         for (d, b) in &p.base_layers {
             blobs.insert(d.digest.clone(), b.clone());
@@ -337,6 +342,7 @@ pub fn assemble(platforms: &[PlatformImage], force_index: bool) -> ImageBlobs {
     for (d, b) in blobs {
         image.insert(d, b);
     }
+    image.tars = tars;
     image
 }
 

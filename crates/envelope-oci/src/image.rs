@@ -14,10 +14,25 @@ pub enum BlobData {
     File(PathBuf),
 }
 
+/// An in-memory blob, shared, read without copying it
+/// (`std::io::Cursor::new(SharedBytes(..))`).
+#[derive(Debug, Clone)]
+pub struct SharedBytes(pub Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ImageBlobs {
     pub root: Descriptor,
     pub blobs: BTreeMap<Digest, BlobData>,
+    /// The uncompressed tar of each layer this process made, by the
+    /// layer's digest: what reads the image just built (its SBOM, its
+    /// provenance) takes instead of decompressing the layer again.
+    pub tars: BTreeMap<Digest, Arc<Vec<u8>>>,
 }
 
 impl ImageBlobs {
@@ -25,6 +40,7 @@ impl ImageBlobs {
         ImageBlobs {
             root,
             blobs: BTreeMap::new(),
+            tars: BTreeMap::new(),
         }
     }
 

@@ -24,7 +24,7 @@ pub use artifact::{artifact, Artifact};
 pub use atomic::{write_atomic, write_atomic_with, AtomicFile};
 pub use digest::{Digest, DigestHasher, Sha256Writer};
 pub use error::Error;
-pub use image::{BlobData, ImageBlobs};
+pub use image::{BlobData, ImageBlobs, SharedBytes};
 pub use layout::{write_oci_layout, OciLayout, REF_NAME};
 pub use model::{
     to_json, Config, Descriptor, EmptyObject, History, ImageConfiguration, ImageIndex,

@@ -105,27 +105,55 @@ impl<T> ContentVisitor for BinaryCollector<T> {
         }
         let mut magic = [0u8; 4];
         data.read_exact(&mut magic)?;
-        if !is_executable_magic(&magic) {
+        if !self.is_binary(path, node, &magic) {
             return Ok(());
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(node.size).unwrap_or(0));
+        bytes.extend_from_slice(&magic);
+        data.take(node.size).read_to_end(&mut bytes)?;
+        self.read_binary(path, &bytes);
+        Ok(())
+    }
+
+    fn visit_bytes(&mut self, path: &str, node: &Node, bytes: &[u8]) -> std::io::Result<()> {
+        if is_db_path(path) {
+            return self.visit(path, node, &mut &bytes[..]);
+        }
+        match bytes.first_chunk::<4>() {
+            Some(magic) if self.is_binary(path, node, magic) => self.read_binary(path, bytes),
+            Some(_) => {}
+            // As `visit`'s read_exact: a file shorter than its magic.
+            None => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+        }
+        Ok(())
+    }
+}
+
+impl<T> BinaryCollector<T> {
+    /// Whether a file starting with `magic` is an executable to read; one
+    /// too large for that is named in the warnings.
+    fn is_binary(&mut self, path: &str, node: &Node, magic: &[u8; 4]) -> bool {
+        if !is_executable_magic(magic) {
+            return false;
         }
         if node.size > MAX_BINARY {
             self.warnings.push(format!(
                 "{path}: {} bytes, larger than a binary envelope reads",
                 node.size
             ));
-            return Ok(());
+            return false;
         }
-        let mut bytes = Vec::with_capacity(usize::try_from(node.size).unwrap_or(0));
-        bytes.extend_from_slice(&magic);
-        data.take(node.size).read_to_end(&mut bytes)?;
-        match (self.read)(path, &bytes) {
+        true
+    }
+
+    fn read_binary(&mut self, path: &str, bytes: &[u8]) {
+        match (self.read)(path, bytes) {
             Ok(Some(b)) => {
                 self.binaries.insert(path.to_string(), b);
             }
             Ok(None) => {}
             Err(e) => self.warnings.push(format!("{path}: {e}")),
         }
-        Ok(())
     }
 }
 
@@ -167,9 +195,11 @@ fn module(m: &envelope_golang::Module) -> Module {
 
 /// The SBOM view of one binary: None when it has no Go build info.
 pub fn go_binary(path: &str, data: &[u8]) -> Result<Option<GoBinary>, envelope_golang::Error> {
-    let Some(info) = envelope_golang::buildinfo::read(data)? else {
-        return Ok(None);
-    };
+    Ok(envelope_golang::buildinfo::read(data)?.map(|info| go_binary_of(path, data, &info)))
+}
+
+/// The SBOM view of one binary whose build info `info` was read already.
+pub fn go_binary_of(path: &str, data: &[u8], info: &envelope_golang::BuildInfo) -> GoBinary {
     let main = match &info.main {
         Some(m) => module(m),
         // No `mod` line: a program built from a source tree that is not a
@@ -183,14 +213,14 @@ pub fn go_binary(path: &str, data: &[u8]) -> Result<Option<GoBinary>, envelope_g
             replace: None,
         },
     };
-    Ok(Some(GoBinary {
+    GoBinary {
         path: path.to_string(),
         sha256: Some(hex::encode(Sha256::digest(data))),
         go_version: info.go_version.clone(),
         main,
         deps: info.deps.iter().map(module).collect(),
         settings: info.settings.clone(),
-    }))
+    }
 }
 
 #[cfg(test)]
@@ -276,6 +306,38 @@ mod tests {
         assert_eq!(os[0].name, "libc6");
         assert_eq!(os[0].ecosystem, Ecosystem::Deb);
         assert_eq!(os[0].distro.as_deref(), Some("debian-12"));
+    }
+
+    /// Two collectors fed by one read (each given the bytes in memory)
+    /// keep what one collector alone keeps.
+    #[test]
+    fn two_collectors_fed_by_one_read_keep_what_one_keeps() {
+        let layers = || {
+            vec![
+                layer(&[
+                    ("bin/elf", exe(b"\x7fELF", b"go")),
+                    ("bin/bad", exe(b"\x7fELF", b"broken")),
+                    ("bin/c", exe(b"\x7fELF", b"plain C")),
+                    ("var/lib/dpkg/status", STATUS.as_bytes().to_vec()),
+                ]),
+                layer(&[("bin/pe", exe(b"MZ\x90\x00", b"go"))]),
+            ]
+        };
+        let alone = collect(layers());
+        let (mut a, mut b) = (BinaryCollector::new(read), BinaryCollector::new(read));
+        index_layers(
+            layers(),
+            &mut envelope_layer::Both::new(&mut a, &mut b),
+            &Limits::default(),
+        )
+        .expect("index the layers");
+        for c in [&a, &b] {
+            assert_eq!(c.binaries, alone.binaries);
+            assert_eq!(c.files, alone.files);
+            assert_eq!(c.warnings, alone.warnings);
+        }
+        assert_eq!(alone.binaries.len(), 2, "{:?}", alone.binaries);
+        assert_eq!(alone.files.len(), 1);
     }
 
     #[test]

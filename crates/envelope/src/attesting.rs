@@ -92,7 +92,7 @@ pub struct AttestOptions<'a> {
     pub fill: &'a dyn Fn(&mut ProvenanceInput),
     /// Whether the image's layers are checked against their digests as
     /// they are read back.
-    pub verify: envelope_attest::Verify,
+    pub verify: envelope_attest::Verify<'a>,
 }
 
 /// Makes the statements `types` about `s`'s root manifest from the image
@@ -117,43 +117,33 @@ pub fn attest_image(
     types.dedup();
     let sources = image_sources(image, client)?;
     // One read of each platform's layers for the provenance's facts, the
-    // SBOM (made whenever the provenance is: it names it by digest) and
-    // the scan behind the VEX.
+    // SBOM (made whenever the provenance is: it names it by digest; its
+    // Go binaries and packages are the facts') and the scan behind the VEX.
     let want_sbom = types.contains(&AttestType::Sbom) || types.contains(&AttestType::Provenance);
     let want_vex = types.contains(&AttestType::Vex);
     let mut facts = Vec::new();
-    let mut sbom_binaries = Vec::new();
-    let mut os = Vec::new();
     let mut scanned: Vec<Binary> = Vec::new();
     for source in &sources {
-        let mut sbom_collector =
-            envelope_sbom::collect::SbomCollector::new(envelope_sbom::collect::go_binary);
         let mut vex_collector = envelope_sbom::collect::BinaryCollector::new(Binary::read);
-        let (mut none_a, mut none_b) = (envelope_layer::NoContent, envelope_layer::NoContent);
-        let sbom_visitor: &mut dyn envelope_layer::ContentVisitor = if want_sbom {
-            &mut sbom_collector
-        } else {
-            &mut none_a
-        };
-        let vex_visitor: &mut dyn envelope_layer::ContentVisitor = if want_vex {
+        let mut none = envelope_layer::NoContent;
+        let also: &mut dyn envelope_layer::ContentVisitor = if want_vex {
             &mut vex_collector
         } else {
-            &mut none_b
+            &mut none
         };
-        facts.push(
-            read_image_with(
-                source,
-                &mut envelope_layer::Both::new(sbom_visitor, vex_visitor),
-                verify,
-            )
-            .with_context(|| {
-                format!("reading the layers of {image} ({})", source.manifest_digest)
-            })?,
-        );
-        os.extend(sbom_collector.os_packages());
-        sbom_binaries.extend(sbom_collector.binaries.into_values());
+        facts.push(read_image_with(source, also, verify).with_context(|| {
+            format!("reading the layers of {image} ({})", source.manifest_digest)
+        })?);
         scanned.extend(vex_collector.binaries.into_values());
     }
+    let sbom_binaries = facts
+        .iter()
+        .flat_map(|f| f.binaries.iter().map(|b| b.binary.clone()))
+        .collect();
+    let os = facts
+        .iter()
+        .flat_map(|f| f.os_packages.iter().cloned())
+        .collect();
     let time = statement_time(&facts)?;
     let subject = Subject::new(s.docker_reference.clone(), &s.root.digest);
     let mut statements = Vec::new();

@@ -519,11 +519,12 @@ pub fn write_outputs(
                         },
                         fill: &fill_provenance,
                         // A layout this build just wrote is not verified
-                        // again (as audit reads by default); a registry's
-                        // answer is.
+                        // again (as audit reads by default), and the layers
+                        // it made are read from their tars; a registry's
+                        // answer is verified.
                         verify: if matches!(crate::images::image_ref(output)?, ImageRef::Oci { .. })
                         {
-                            envelope_attest::Verify::WrittenHere
+                            envelope_attest::Verify::WrittenHere(&image.tars)
                         } else {
                             envelope_attest::Verify::Blobs
                         },

@@ -8,7 +8,9 @@ use anyhow::{bail, Context, Result};
 use envelope_cli::{SbomFormat, SbomKind};
 use envelope_layer::fs::{index_layers, LayerInput, Limits};
 use envelope_oci::artifact::{self, Artifact};
-use envelope_oci::{media_types, BlobData, Descriptor, ImageBlobs, ImageIndex, ImageManifest};
+use envelope_oci::{
+    media_types, BlobData, Descriptor, ImageBlobs, ImageIndex, ImageManifest, SharedBytes,
+};
 use envelope_sbom::collect::{go_binary, SbomCollector};
 use envelope_sbom::{GoBinary, OsPackage, SbomInput, Subject};
 
@@ -57,15 +59,6 @@ pub fn media_type_of(format: SbomFormat) -> Result<&'static str> {
 
 /// Picks the referrer to print: of the asked format, else SPDX, else
 /// CycloneDX.
-/// An in-memory blob read without copying it.
-struct SharedBytes(std::sync::Arc<Vec<u8>>);
-
-impl AsRef<[u8]> for SharedBytes {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
 /// The SBOM artifacts for an image envelope just made: one per platform
 /// manifest, each describing that manifest's final filesystem.
 pub fn artifacts_for(
@@ -93,6 +86,14 @@ pub fn artifacts_for(
         let manifest: ImageManifest = serde_json::from_slice(&image.read(&subject.digest)?)?;
         let mut layers = Vec::new();
         for l in &manifest.layers {
+            // A layer this build made is read from its tar, as it was
+            // hashed a moment ago, rather than decompressed again.
+            if let Some(tar) = image.tars.get(&l.digest) {
+                layers.push(LayerInput::seekable(std::io::Cursor::new(SharedBytes(
+                    tar.clone(),
+                ))));
+                continue;
+            }
             let reader: Box<dyn Read + Send> = match image.blobs.get(&l.digest) {
                 Some(BlobData::Bytes(b)) => Box::new(std::io::Cursor::new(SharedBytes(b.clone()))),
                 Some(BlobData::File(p)) => Box::new(

@@ -36,6 +36,8 @@ pub(super) struct Plan {
 /// The layers as written, with their history entries and reports.
 pub(super) struct Written {
     pub layers: Vec<Layer>,
+    /// Each layer's uncompressed tar, in the order of `layers`.
+    pub tars: Vec<Arc<Vec<u8>>>,
     pub reports: Vec<LayerReport>,
     pub history: Vec<History>,
 }
@@ -271,6 +273,7 @@ pub(super) fn write_layers(
 ) -> Result<Written, BuildError> {
     let mut out = Written {
         layers: Vec::new(),
+        tars: Vec::new(),
         reports: Vec::new(),
         history: Vec::new(),
     };
@@ -283,7 +286,8 @@ pub(super) fn write_layers(
     {
         let mut tar = Vec::new();
         builder.write_tar(&mut tar)?;
-        let (layer, cached) = cache.layer(tar, opts.compression)?;
+        let (layer, cached) = cache.layer(&tar, opts.compression)?;
+        out.tars.push(Arc::new(tar));
         out.history.push(History {
             created: Some(created.to_string()),
             created_by: Some(format!(

@@ -215,6 +215,12 @@ pub trait ContentVisitor {
     fn wants(&mut self, path: &str, node: &Node) -> bool;
     /// Reads as much of the file as it needs; the rest is skipped.
     fn visit(&mut self, path: &str, node: &Node, data: &mut dyn Read) -> std::io::Result<()>;
+    /// As `visit`, for a file already in memory (read once for two
+    /// visitors): a visitor that keeps or parses the bytes whole takes
+    /// them from here rather than copying them.
+    fn visit_bytes(&mut self, path: &str, node: &Node, bytes: &[u8]) -> std::io::Result<()> {
+        self.visit(path, node, &mut &bytes[..])
+    }
     /// A file already given to `visit` is not in the final filesystem
     /// after all: a later entry of the same layer replaced it (only odd
     /// tars hold a path twice). The last `visit` of a path that is not
@@ -277,15 +283,27 @@ impl ContentVisitor for Both<'_> {
     fn visit(&mut self, path: &str, node: &Node, data: &mut dyn Read) -> std::io::Result<()> {
         match self.wanted.get(path).copied().unwrap_or((false, false)) {
             (true, true) => {
-                let mut bytes = Vec::new();
+                // The size is the tar header's: a bound, not a promise.
+                let mut bytes = Vec::with_capacity(usize::try_from(node.size).unwrap_or(0));
                 data.take(node.size).read_to_end(&mut bytes)?;
-                self.a.visit(path, node, &mut bytes.as_slice())?;
-                self.b.visit(path, node, &mut bytes.as_slice())
+                self.a.visit_bytes(path, node, &bytes)?;
+                self.b.visit_bytes(path, node, &bytes)
             }
             (true, false) => self.a.visit(path, node, data),
             (false, true) => self.b.visit(path, node, data),
             (false, false) => Ok(()),
         }
+    }
+
+    fn visit_bytes(&mut self, path: &str, node: &Node, bytes: &[u8]) -> std::io::Result<()> {
+        let (a, b) = self.wanted.get(path).copied().unwrap_or((false, false));
+        if a {
+            self.a.visit_bytes(path, node, bytes)?;
+        }
+        if b {
+            self.b.visit_bytes(path, node, bytes)?;
+        }
+        Ok(())
     }
 
     fn superseded(&mut self, path: &str) {
