@@ -161,6 +161,19 @@ pub fn check_tags(tags: &[String]) -> Result<()> {
 
 /// Opens `image` from any transport; the caller narrows it to a platform
 /// or reads it whole.
+/// An oci-archive unpacked into a temporary layout (removed when the
+/// directory is dropped): for reading what an archive holds beside the
+/// image (signatures, attestations, SBOMs) as a layout holds it.
+pub fn unpack_archive(file: &Path) -> Result<(tempfile::TempDir, envelope_oci::OciLayout)> {
+    let staging = tempfile::Builder::new()
+        .prefix("envelope-unpacked-")
+        .tempdir()
+        .context("making a directory to unpack the archive in")?;
+    let layout = envelope_oci::unpack_oci_archive(file, staging.path())
+        .with_context(|| format!("reading oci-archive:{}", file.display()))?;
+    Ok((staging, layout))
+}
+
 pub fn open_store<'c>(image: &str, client: &'c Client) -> Result<envelope_registry::Opened<'c>> {
     let r = image_ref(image)?;
     envelope_registry::open(&r, client, &blob_cache())

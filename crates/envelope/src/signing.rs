@@ -35,12 +35,7 @@ pub fn verifiable<'c>(image: &str, client: &'c envelope_registry::Client) -> Res
     let ImageRef::OciArchive { file, tag } = images::image_ref(image)? else {
         return signable(image, client);
     };
-    let staging = tempfile::Builder::new()
-        .prefix("envelope-verify-")
-        .tempdir()
-        .context("making a directory to unpack the archive in")?;
-    envelope_oci::unpack_oci_archive(&file, staging.path())
-        .with_context(|| format!("reading {image}"))?;
+    let (staging, _) = images::unpack_archive(&file)?;
     let layout = match &tag {
         Some(tag) => format!("oci:{}:{tag}", staging.path().display()),
         None => format!("oci:{}", staging.path().display()),

@@ -160,11 +160,7 @@ fn attachments(
         },
         ImageRef::Oci { dir, .. } => Target::Layout(OciLayout::open(&dir)?),
         ImageRef::OciArchive { file, .. } => {
-            let staging = tempfile::Builder::new()
-                .prefix("envelope-copy-")
-                .tempdir()
-                .context("making a directory to unpack the archive in")?;
-            let layout = envelope_oci::unpack_oci_archive(&file, staging.path())?;
+            let (staging, layout) = images::unpack_archive(&file)?;
             _unpacked = Some(staging);
             Target::Layout(layout)
         }

@@ -34,44 +34,79 @@ pub fn run(args: SignArgs, printer: &Printer) -> Result<ExitCode> {
         ));
     }
     let signed = signing::sign_image(&s, &key, args.recursive)?;
-    let mut out = printer.stdout();
-    match args.format {
-        ReportFormat::Json => {
-            let doc = serde_json::json!({
-                "image": args.image,
-                "digest": s.root.digest.to_string(),
-                "key_fingerprint": format!("sha256:{fingerprint}"),
-                "signed": signed.iter().map(|(d, st)| serde_json::json!({
-                    "digest": d,
-                    "tag": st.tag,
-                    "tag_added": st.tag_added,
-                    "bundle": st.bundle.to_string(),
-                    "bundle_via": st.bundle_via,
-                })).collect::<Vec<_>>(),
-            });
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
-        }
-        ReportFormat::Human => {
-            for (digest, st) in &signed {
-                let state = if st.tag_added {
-                    "signed"
-                } else {
-                    "already signed"
-                };
-                writeln!(
-                    out,
-                    "{state} {digest} in {}: {} and bundle {} ({})",
-                    s.target.name(),
-                    st.tag,
-                    st.bundle,
-                    st.bundle_via
-                )?;
-            }
-            printer.detail(format!("key sha256:{fingerprint}"));
-        }
-    }
+    let head = Head {
+        format: args.format,
+        image: &args.image,
+        s: &s,
+        fingerprint: &fingerprint,
+    };
+    let items = signed.iter().map(|(d, st)| {
+        serde_json::json!({
+            "digest": d,
+            "tag": st.tag,
+            "tag_added": st.tag_added,
+            "bundle": st.bundle.to_string(),
+            "bundle_via": st.bundle_via,
+        })
+    });
+    let lines = signed.iter().map(|(digest, st)| {
+        let state = if st.tag_added {
+            "signed"
+        } else {
+            "already signed"
+        };
+        format!(
+            "{state} {digest} in {}: {} and bundle {} ({})",
+            s.target.name(),
+            st.tag,
+            st.bundle,
+            st.bundle_via
+        )
+    });
+    head.print(printer, "signed", items.collect(), lines)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the reports of `sign` and `attest` start with.
+struct Head<'a> {
+    format: ReportFormat,
+    image: &'a str,
+    s: &'a signing::Signable<'a>,
+    fingerprint: &'a str,
+}
+
+impl Head<'_> {
+    /// The JSON report (the image, its digest, the key's fingerprint and
+    /// `items` under `field`), or one human line each and the key with
+    /// --verbose.
+    fn print(
+        &self,
+        printer: &Printer,
+        field: &str,
+        items: serde_json::Value,
+        lines: impl Iterator<Item = String>,
+    ) -> Result<()> {
+        let mut out = printer.stdout();
+        match self.format {
+            ReportFormat::Json => {
+                let mut doc = serde_json::json!({
+                    "image": self.image,
+                    "digest": self.s.root.digest.to_string(),
+                    "key_fingerprint": format!("sha256:{}", self.fingerprint),
+                });
+                doc[field] = items;
+                serde_json::to_writer_pretty(&mut out, &doc)?;
+                writeln!(out)?;
+            }
+            ReportFormat::Human => {
+                for line in lines {
+                    writeln!(out, "{line}")?;
+                }
+                printer.detail(format!("key sha256:{}", self.fingerprint));
+            }
+        }
+        Ok(())
+    }
 }
 
 pub fn attest(args: AttestArgs, printer: &Printer) -> Result<ExitCode> {
@@ -94,39 +129,29 @@ pub fn attest(args: AttestArgs, printer: &Printer) -> Result<ExitCode> {
             verify: envelope_attest::Verify::Blobs,
         },
     )?;
-    let mut out = printer.stdout();
-    match args.format {
-        ReportFormat::Json => {
-            let doc = serde_json::json!({
-                "image": args.image,
-                "digest": s.root.digest.to_string(),
-                "key_fingerprint": format!("sha256:{fingerprint}"),
-                "attestations": done,
-            });
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
-        }
-        ReportFormat::Human => {
-            for a in &done {
-                writeln!(
-                    out,
-                    "{} {} of {} in {}: {} and bundle {} ({})",
-                    if a.stored.tag_added {
-                        "attested"
-                    } else {
-                        "already attested"
-                    },
-                    a.predicate_type,
-                    s.root.digest,
-                    s.target.name(),
-                    a.stored.tag,
-                    a.stored.bundle,
-                    a.stored.bundle_via
-                )?;
-            }
-            printer.detail(format!("key sha256:{fingerprint}"));
-        }
-    }
+    let head = Head {
+        format: args.format,
+        image: &args.image,
+        s: &s,
+        fingerprint: &fingerprint,
+    };
+    let lines = done.iter().map(|a| {
+        format!(
+            "{} {} of {} in {}: {} and bundle {} ({})",
+            if a.stored.tag_added {
+                "attested"
+            } else {
+                "already attested"
+            },
+            a.predicate_type,
+            s.root.digest,
+            s.target.name(),
+            a.stored.tag,
+            a.stored.bundle,
+            a.stored.bundle_via
+        )
+    });
+    head.print(printer, "attestations", serde_json::to_value(&done)?, lines)?;
     Ok(ExitCode::SUCCESS)
 }
 
