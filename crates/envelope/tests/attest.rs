@@ -633,8 +633,8 @@ fn a_build_states_what_attest_reads_back_from_its_layout() {
             (t, a["tag_added"].as_bool().expect("tag_added"))
         })
         .collect();
-    // The provenance differs where only a build knows more: the envelope
-    // version (and GOFLAGS) of the build.
+    // The provenance differs where only a build knows more: the GOFLAGS
+    // it ran `go build` with (the test's Go environment sets them).
     assert_eq!(
         added,
         [
