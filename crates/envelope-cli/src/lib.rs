@@ -264,6 +264,29 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Audit(AuditArgs),
 
+    /// Writes Kubernetes manifests for an image: a Deployment and a Service
+    /// that meet the restricted Pod Security Standard, made from what the
+    /// image holds — its user, its ports, whether its program writes under
+    /// /tmp — with the image by digest and a comment on each setting.
+    ///
+    /// The reference the cluster pulls is the registry image by digest; for
+    /// an image read from oci:, oci-archive: or docker-archive:, give it with
+    /// --image-ref (a registry repository, to which the digest is added, or
+    /// an envelope:// reference for `envelope resolve` to fill in).
+    ///
+    /// Exit status: 0 written, 2 error (nothing written).
+    ///
+    /// Examples:
+    ///
+    ///   envelope manifest registry.example.com/team/server:v1 > server.yaml
+    ///
+    ///   envelope manifest oci:out:server --image-ref registry.example.com/team/server \
+    ///     --pdb --network-policy --service-account -o deploy/server.yaml
+    ///
+    ///   envelope manifest oci:out:server --image-ref envelope://./cmd/server --health-path /healthz
+    #[command(verbatim_doc_comment)]
+    Manifest(ManifestArgs),
+
     /// Show an image's layers and what they hold: sizes compressed and
     /// uncompressed, the command that made each, the largest files, and the
     /// bytes wasted on files later layers overwrite or delete (with dive's
@@ -667,6 +690,69 @@ pub struct AuditArgs {
     /// verified).
     #[arg(long)]
     pub verify: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The image to read (any transport).
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    /// The reference written into the manifests: a registry repository
+    /// (`@sha256:…` of the image is added), a reference by digest, or an
+    /// `envelope://`/`ko://` reference. Default: IMAGE by digest when it
+    /// is in a registry.
+    #[arg(long, value_name = "REF")]
+    pub image_ref: Option<String>,
+
+    /// The name of the objects (an RFC 1123 label). Default: the last
+    /// part of the image's repository, or of the layout's directory.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// A port the program serves, NUMBER[/tcp|udp|sctp]; repeatable.
+    /// Default: the ports the image declares.
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<String>,
+
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub replicas: u32,
+
+    /// An HTTP path answering health checks (`/healthz`): the probes GET
+    /// it rather than opening a TCP connection.
+    #[arg(long, value_name = "PATH")]
+    pub health_path: Option<String>,
+
+    /// The user to run as, UID[:GID], for an image that runs as root.
+    #[arg(long, value_name = "UID[:GID]")]
+    pub user: Option<String>,
+
+    /// Also a PodDisruptionBudget (one pod unavailable at a time).
+    #[arg(long)]
+    pub pdb: bool,
+
+    /// Also a NetworkPolicy letting in traffic to the service's ports only.
+    #[arg(long)]
+    pub network_policy: bool,
+
+    /// Also a ServiceAccount of its own, with no API token mounted.
+    #[arg(long)]
+    pub service_account: bool,
+
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+
+    /// The platform of a multi-platform image (OS/ARCH[/VARIANT]) to read
+    /// the user, ports and program from. Default: the first.
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
 
     #[command(flatten)]
     pub registry: RegistryArgs,

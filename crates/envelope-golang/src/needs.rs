@@ -12,6 +12,14 @@ const CA_FUNCS: &[&str] = &["crypto/x509.loadSystemRoots", "crypto/x509.initSyst
 const TZ_FUNCS: &[&str] = &["time.LoadLocation"];
 /// Present when the binary imports time/tzdata (the embedded database).
 const EMBEDDED_TZ_FUNCS: &[&str] = &["time/tzdata.init.0", "time/tzdata.loadFromEmbeddedTZData"];
+/// Making files or directories under the temporary directory (also what
+/// mime/multipart does with a large upload).
+const TEMP_FUNCS: &[&str] = &[
+    "os.CreateTemp",
+    "os.MkdirTemp",
+    "io/ioutil.TempFile",
+    "io/ioutil.TempDir",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuntimeNeeds {
@@ -24,6 +32,11 @@ pub struct RuntimeNeeds {
     /// (golang.org/x/crypto/x509roots/fallback calls SetFallbackRoots).
     #[serde(skip)]
     pub fallback_roots: bool,
+    /// The function that writes under the temporary directory (`/tmp`),
+    /// when the binary has one: a read-only root filesystem needs a
+    /// writable volume there.
+    #[serde(skip)]
+    pub temp_files: Option<String>,
 }
 
 pub fn runtime_needs(funcs: &FuncTable) -> RuntimeNeeds {
@@ -42,5 +55,6 @@ pub fn runtime_needs(funcs: &FuncTable) -> RuntimeNeeds {
         tz_reason: tz.map(|f| format!("the binary calls {f}")),
         embedded_tzdata: first(EMBEDDED_TZ_FUNCS).is_some(),
         fallback_roots: funcs.contains("crypto/x509.SetFallbackRoots"),
+        temp_files: first(TEMP_FUNCS),
     }
 }

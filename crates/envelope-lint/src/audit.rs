@@ -278,6 +278,54 @@ pub fn redact_secrets(text: &str) -> String {
     out
 }
 
+impl ImageFacts {
+    /// The image config's `config` object, if any.
+    pub fn runtime(&self) -> Option<&serde_json::Value> {
+        self.config
+            .get("config")
+            .or_else(|| self.config.get("container_config"))
+    }
+
+    /// The uid and gid the image runs as: `config.User` as numbers, or as
+    /// names looked up in /etc/passwd and /etc/group; without a group, the
+    /// user's group in /etc/passwd, else the uid. `Some((0, 0))` when no
+    /// user is set; None when a name is in neither file.
+    pub fn run_as(&self) -> Option<(u32, u32)> {
+        let user = self
+            .runtime()
+            .and_then(|c| c.get("User"))
+            .and_then(|u| u.as_str())
+            .unwrap_or_default();
+        if user.is_empty() {
+            return Some((0, 0));
+        }
+        let (u, g) = match user.split_once(':') {
+            Some((u, g)) => (u, Some(g)),
+            None => (user, None),
+        };
+        let entry = |file: &str, name: &str| -> Option<Vec<String>> {
+            let text = String::from_utf8_lossy(self.files.get(file)?).into_owned();
+            text.lines()
+                .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
+                .find(|f| f.len() >= 3 && (f[0] == name || f[2] == name))
+        };
+        let uid: u32 = match u.parse() {
+            Ok(n) => n,
+            Err(_) => entry("/etc/passwd", u)?.get(2)?.parse().ok()?,
+        };
+        let gid: u32 = match g {
+            Some(g) => match g.parse() {
+                Ok(n) => n,
+                Err(_) => entry("/etc/group", g)?.get(2)?.parse().ok()?,
+            },
+            None => entry("/etc/passwd", &uid.to_string())
+                .and_then(|f| f.get(3)?.parse().ok())
+                .unwrap_or(uid),
+        };
+        Some((uid, gid))
+    }
+}
+
 /// What a check reads.
 pub struct ImageContext<'a> {
     pub facts: &'a ImageFacts,
@@ -287,10 +335,7 @@ pub struct ImageContext<'a> {
 impl<'a> ImageContext<'a> {
     /// The image config's `config` object, if any.
     fn runtime(&self) -> Option<&'a serde_json::Value> {
-        self.facts
-            .config
-            .get("config")
-            .or_else(|| self.facts.config.get("container_config"))
+        self.facts.runtime()
     }
 
     /// `config.User`, empty when unset.

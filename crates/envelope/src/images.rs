@@ -186,6 +186,11 @@ pub struct Opened {
     pub source: ImageSource,
     pub shown: String,
     pub mutable_tag: Option<String>,
+    /// The root manifest or index `image` names (what a reference by
+    /// digest names).
+    pub root: envelope_oci::Descriptor,
+    /// The registry reference, for `docker://` images.
+    pub registry: Option<RegistryRef>,
 }
 
 /// Opens the image of `platform` (the default choice without one) that
@@ -207,7 +212,36 @@ pub fn open(image: &str, platform: Option<&Platform>, registry: &RegistryArgs) -
         source,
         shown: image.to_string(),
         mutable_tag: opened.mutable_tag,
+        root: opened.store.root().clone(),
+        registry: opened.registry,
     })
+}
+
+/// What the image checks know of `image` (of `platform`): its config, its
+/// file system, the account files, its binaries and what they need.
+pub fn audit_facts(
+    image: &str,
+    platform: Option<&Platform>,
+    registry: &RegistryArgs,
+    verify: bool,
+) -> Result<(Opened, envelope_lint::audit::ImageFacts)> {
+    let opened = open(image, platform, registry)?;
+    let mut collector = envelope_lint::audit::Collector::new();
+    let fs = index(&opened, &mut collector, verify)?;
+    collector.keep_final(&fs);
+    let config: serde_json::Value =
+        serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
+    let facts = envelope_lint::audit::ImageFacts {
+        reference: opened.shown.clone(),
+        is_image: true,
+        mutable_tag: opened.mutable_tag.clone(),
+        config,
+        fs,
+        files: collector.files,
+        secret_files: collector.secret_files,
+        binaries: collector.binaries,
+    };
+    Ok((opened, facts))
 }
 
 /// Streams the layers of `opened` into the index, `visitor` seeing the

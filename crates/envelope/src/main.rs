@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args, &printer),
         Command::Audit(args) => commands::audit::run(args, &printer),
         Command::Inspect(args) => commands::audit::inspect(args, &printer),
+        Command::Manifest(args) => commands::manifest::run(args, &printer),
         Command::Sbom(args) => commands::sbom::run(args, &printer),
         Command::Scan(args) => commands::scan::run(args, &printer),
         Command::Keygen(args) => commands::keygen::run(args, &printer),

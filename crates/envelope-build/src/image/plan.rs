@@ -103,6 +103,7 @@ pub fn check_binary(
             tz_reason: None,
             embedded_tzdata: false,
             fallback_roots: false,
+            temp_files: None,
         });
     if funcs.is_none() {
         warnings.push("no Go function table found: CA certificates and tzdata cannot be detected (use --ca-certs/--tzdata always)".into());

@@ -12,7 +12,7 @@ use envelope_cli::{AuditArgs, InspectArgs, ListFormat};
 use envelope_diagnostics::{human_bytes, render, Format, Report};
 use envelope_layer::fs::{ImageFs, NoContent};
 use envelope_lint::all_infos;
-use envelope_lint::audit::{audit, binary_facts, Collector, ImageFacts};
+use envelope_lint::audit::{audit, binary_facts, ImageFacts};
 
 use crate::images;
 use crate::printer::{hinted, Printer, BOLD, DIM};
@@ -43,22 +43,9 @@ fn facts(args: &AuditArgs) -> Result<ImageFacts> {
         });
     }
     let platform = images::platform(args.platform.as_deref())?;
-    let opened = images::open(&args.image, platform.as_ref(), &args.registry)?;
-    let mut collector = Collector::new();
-    let fs = images::index(&opened, &mut collector, args.verify)?;
-    collector.keep_final(&fs);
-    let config: serde_json::Value =
-        serde_json::from_slice(&opened.source.config_bytes).unwrap_or_default();
-    Ok(ImageFacts {
-        reference: opened.shown.clone(),
-        is_image: true,
-        mutable_tag: opened.mutable_tag.clone(),
-        config,
-        fs,
-        files: collector.files,
-        secret_files: collector.secret_files,
-        binaries: collector.binaries,
-    })
+    let (_, facts) =
+        images::audit_facts(&args.image, platform.as_ref(), &args.registry, args.verify)?;
+    Ok(facts)
 }
 
 pub fn run(args: AuditArgs, printer: &Printer) -> Result<ExitCode> {

@@ -8,6 +8,7 @@ pub mod build;
 pub mod init;
 pub mod keygen;
 pub mod lint;
+pub mod manifest;
 pub mod package;
 pub mod pin;
 pub mod registry;

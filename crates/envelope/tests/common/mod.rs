@@ -54,7 +54,8 @@ pub fn peers_bin() -> PathBuf {
     dir.join("bin")
 }
 
-/// A peer tool (ko, govulncheck, crane, cosign, syft, dive, hadolint): on
+/// A peer tool (ko, govulncheck, crane, cosign, syft, dive, hadolint,
+/// kube-score, kubernetes-validate, checkov): on
 /// PATH, else where `.ci/install.sh` installs it; missing, the test fails
 /// saying how to install it.
 pub fn peer(name: &str) -> PathBuf {
