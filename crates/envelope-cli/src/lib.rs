@@ -920,9 +920,28 @@ pub struct InitArgs {
     #[arg(long, value_enum, default_value_t = InitBase::Distroless)]
     pub base: InitBase,
 
-    /// Overwrite an existing Dockerfile and .dockerignore.
+    /// Overwrite an existing Dockerfile and .dockerignore (with
+    /// --kubernetes, deploy/NAME.yaml).
     #[arg(long)]
     pub force: bool,
+
+    /// Instead of a Dockerfile, Kubernetes manifests in deploy/NAME.yaml:
+    /// the main package is built into an image (as `envelope build` does,
+    /// envelope.toml applying) and `envelope manifest` writes them from it,
+    /// the image named `envelope://IMPORT-PATH` for `envelope resolve`
+    /// and `envelope apply` to build, push and fill in.
+    #[arg(long)]
+    pub kubernetes: bool,
+
+    /// With --kubernetes: a port the program serves, NUMBER[/tcp|udp];
+    /// repeatable (the image declares it too).
+    #[arg(long = "port", value_name = "PORT", requires = "kubernetes")]
+    pub ports: Vec<String>,
+
+    /// With --kubernetes: an HTTP path answering health checks, for the
+    /// readiness probe.
+    #[arg(long, value_name = "PATH", requires = "kubernetes")]
+    pub health_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -1304,6 +1323,42 @@ pub enum CompressionArg {
 pub enum ReportFormat {
     Human,
     Json,
+}
+
+impl ImageArgs {
+    /// Every image flag at its default, as a command line without them
+    /// gives (for commands that build: `resolve`, `init --kubernetes`).
+    pub fn defaults() -> ImageArgs {
+        use clap::FromArgMatches;
+        let matches = ImageArgs::augment_args(clap::Command::new("envelope"))
+            .try_get_matches_from(["envelope"])
+            .expect("image flags have defaults");
+        ImageArgs::from_arg_matches(&matches).expect("image flags have defaults")
+    }
+}
+
+impl BuildArgs {
+    /// `envelope build PACKAGES` with `image`'s image flags and every other
+    /// flag at its default (the nearest envelope.toml applies).
+    pub fn for_packages(packages: Vec<String>, image: ImageArgs) -> BuildArgs {
+        BuildArgs {
+            packages,
+            preserve_import_paths: false,
+            bare: false,
+            image_refs: None,
+            platform: Vec::new(),
+            ldflags: None,
+            tags: None,
+            gcflags: None,
+            go_env: Vec::new(),
+            config: None,
+            isolated: false,
+            explain: None,
+            files: Vec::new(),
+            given: Vec::new(),
+            image,
+        }
+    }
 }
 
 #[cfg(test)]

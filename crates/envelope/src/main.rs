@@ -8,6 +8,7 @@ mod attesting;
 mod commands;
 mod findings;
 mod images;
+mod manifests;
 mod outputs;
 mod parallel;
 mod printer;

@@ -307,3 +307,53 @@ fn users_ports_and_bad_input() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn init_kubernetes_writes_manifests_that_resolve_builds_later() {
+    let tmp = tempdir();
+    let t = tmp.path();
+    built_server(t);
+    let src = t.join("src");
+    let init = || {
+        run(envelope(&src, &t.join("cache")).args([
+            "init",
+            "--kubernetes",
+            "--port",
+            "8080",
+            "--health-path",
+            "/healthz",
+        ]))
+    };
+    let out = init();
+    assert!(out.status.success(), "{out:?}");
+    let yaml = src.join("deploy/server.yaml");
+    let text = std::fs::read_to_string(&yaml).expect("deploy/server.yaml");
+    assert!(
+        text.contains("image: \"envelope://example.com/server\""),
+        "{text}"
+    );
+    assert!(text.contains("containerPort: 8080"), "{text}");
+    assert_eq!(
+        kinds(&yaml),
+        [
+            "ServiceAccount",
+            "Deployment",
+            "Service",
+            "PodDisruptionBudget",
+            "NetworkPolicy"
+        ]
+    );
+    // resolve would build that package and put it in the default repository.
+    let listed = ok(envelope(&src, &t.join("cache"))
+        .env("ENVELOPE_REPO", "registry.example.com/team")
+        .args(["resolve", "--dry-run", "-f", "deploy/server.yaml"]));
+    assert!(
+        listed.contains("example.com/server -> registry.example.com/team/server"),
+        "{listed}"
+    );
+    // Again: refused, the file kept.
+    let again = init();
+    assert_eq!(again.status.code(), Some(2), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(std::fs::read_to_string(&yaml).expect("kept"), text);
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use envelope_cli::{InitArgs, InitBase};
+use envelope_cli::{BuildArgs, ImageArgs, InitArgs, InitBase, ManifestArgs};
 
 use crate::printer::{hinted, Printer};
 
@@ -24,6 +24,9 @@ pub fn run(args: InitArgs, printer: &Printer) -> Result<ExitCode> {
     let mains = main_packages(dir)?;
     let pkg = choose_main(&module, &mains, args.main.as_deref())?;
     let name = binary_name(&module, &pkg);
+    if args.kubernetes {
+        return kubernetes(&args, &module, &pkg, &name, printer);
+    }
     let dockerfile = dockerfile(&module, &pkg, &name, args.base);
     let ignore = dockerignore();
 
@@ -82,6 +85,77 @@ pub fn run(args: InitArgs, printer: &Printer) -> Result<ExitCode> {
         ));
     }
     printer.status("next: `envelope pin Dockerfile` to pin the base images by digest");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--kubernetes`: builds `pkg` into a temporary layout, as `envelope
+/// build` would, and writes the manifests `envelope manifest` makes of it
+/// into deploy/NAME.yaml, the image named by its import path.
+fn kubernetes(
+    args: &InitArgs,
+    module: &Module,
+    pkg: &str,
+    name: &str,
+    printer: &Printer,
+) -> Result<ExitCode> {
+    let dir = std::path::absolute(&args.dir)
+        .with_context(|| format!("finding {}", args.dir.display()))?;
+    let target = dir.join("deploy").join(format!("{name}.yaml"));
+    if target.exists() && !args.force {
+        bail!(hinted(
+            format!("{} already exists", target.display()),
+            "nothing was written; use --force to replace it",
+        ));
+    }
+    let import_path = match pkg.strip_prefix("./") {
+        Some(rest) => format!("{}/{rest}", module.path),
+        None => module.path.clone(),
+    };
+    let staging = tempfile::Builder::new()
+        .prefix("envelope-init-")
+        .tempdir()
+        .context("making a directory to build the image in")?;
+    let layout = format!("oci:{}:latest", staging.path().join("image").display());
+    // The build reads the module (and its envelope.toml) where it is.
+    std::env::set_current_dir(&dir).with_context(|| format!("entering {}", dir.display()))?;
+    let build = BuildArgs::for_packages(
+        vec![pkg.to_string()],
+        ImageArgs {
+            outputs: vec![layout.clone()],
+            ports: args.ports.clone(),
+            name: Some(name.to_string()),
+            sbom: envelope_cli::SbomKind::None,
+            ..ImageArgs::defaults()
+        },
+    );
+    crate::commands::build::build(&build, printer)?;
+    let manifest = ManifestArgs {
+        image: layout,
+        image_ref: Some(format!("envelope://{import_path}")),
+        name: Some(name.to_string()),
+        namespace: None,
+        ports: Vec::new(),
+        replicas: 2,
+        health_path: args.health_path.clone(),
+        user: None,
+        pdb: true,
+        network_policy: true,
+        service_account: true,
+        output: None,
+        platform: None,
+        registry: build.image.registry.clone(),
+    };
+    let yaml = crate::manifests::render(&manifest, printer)?;
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("making {}", parent.display()))?;
+    }
+    envelope_oci::write_atomic(&target, yaml.as_bytes())
+        .with_context(|| format!("writing {}", target.display()))?;
+    printer.status(format!(
+        "wrote {} for {import_path}; next: `envelope apply -f {}` (with ENVELOPE_REPO set) builds, pushes and applies it",
+        target.display(),
+        target.display()
+    ));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,7 +1,7 @@
 //! One module per command. What several commands share lives beside this
 //! folder, never in a command file: `images` (opening, pushing, clients),
 //! `outputs` (what `build` and `package` write and report), `sboms`,
-//! `signing`, `attesting` and `vulndb`.
+//! `signing`, `attesting`, `vulndb` and `manifests`.
 
 pub mod audit;
 pub mod build;

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, FromArgMatches};
 use envelope_build::{list_packages, GoTool};
 use envelope_cli::{ApplyArgs, BuildArgs, ImageArgs, ResolveArgs, ResolveInput};
 use envelope_oci::{ImageRef, Platform};
@@ -345,31 +344,19 @@ fn resolve(
         preserve_import_paths: input.preserve_import_paths,
         bare: input.bare,
     };
-    let image = ImageArgs::from_arg_matches(
-        &ImageArgs::augment_args(clap::Command::new("resolve"))
-            .try_get_matches_from(["resolve"])?,
-    )?;
+    // The nearest envelope.toml (or .ko.yaml) applies, as for build.
     let build_args = BuildArgs {
-        packages: packages.iter().map(|p| p.import_path.clone()).collect(),
         preserve_import_paths: input.preserve_import_paths,
         bare: input.bare,
-        image_refs: None,
         platform: input.platform,
-        ldflags: None,
-        tags: None,
-        gcflags: None,
-        go_env: Vec::new(),
-        // The nearest envelope.toml (or .ko.yaml) applies, as for build.
-        config: None,
-        isolated: false,
-        explain: None,
-        files: Vec::new(),
-        given: Vec::new(),
-        image: ImageArgs {
-            push_tags: input.tags,
-            registry: input.registry,
-            ..image
-        },
+        ..BuildArgs::for_packages(
+            packages.iter().map(|p| p.import_path.clone()).collect(),
+            ImageArgs {
+                push_tags: input.tags,
+                registry: input.registry,
+                ..ImageArgs::defaults()
+            },
+        )
     };
     if dry_run {
         let mut out = printer.stdout();
