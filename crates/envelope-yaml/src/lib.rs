@@ -22,14 +22,14 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 mod scalars;
 mod tree;
 pub use scalars::find_scalars;
-pub use tree::{parse_tree, Node, Tree};
+pub use tree::{parse_documents, parse_tree, Node, Tree};
 
 /// Events read per input byte before the text is declared pathological
 /// (a real document makes a few per token; this only bounds a parser that
 /// would stop making progress).
 const EVENTS_PER_BYTE: usize = 4;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum Error {
     #[error("line {line}, column {column}: {message}")]
     Syntax {
@@ -346,14 +346,14 @@ fn classify(
 /// offsets and lines. Events come mostly in file order, so a cursor walks
 /// forward and restarts from the beginning only when asked for an earlier
 /// position.
-struct Positions<'a> {
+pub(crate) struct Positions<'a> {
     text: &'a str,
     chars: usize,
     bytes: usize,
 }
 
 impl<'a> Positions<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Positions {
             text,
             chars: 0,
@@ -361,7 +361,7 @@ impl<'a> Positions<'a> {
         }
     }
 
-    fn byte(&mut self, char_index: usize) -> usize {
+    pub(crate) fn byte(&mut self, char_index: usize) -> usize {
         if char_index < self.chars {
             self.chars = 0;
             self.bytes = 0;
