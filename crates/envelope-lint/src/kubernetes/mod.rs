@@ -61,7 +61,9 @@ impl Manifest {
             let Some(obj) = Object::read(i + 1, String::new(), doc) else {
                 continue;
             };
-            if obj.kind == "List" || obj.kind.ends_with("List") {
+            let list = obj.kind.ends_with("List")
+                && matches!(doc.get("items").map(|n| &n.value), Some(Tree::Sequence(_)));
+            if list {
                 for (j, item) in items(doc.get("items")).iter().enumerate() {
                     if let Some(o) = Object::read(i + 1, format!("items[{j}]"), item) {
                         out.push(o);
