@@ -215,7 +215,7 @@ fn templates_are_one_finding() {
         .contains("helm template"));
     assert_eq!(d.start.map(|p| (p.line, p.column)), Some((4, 9)));
     // Go templates inside strings of a rendered manifest are data.
-    let rendered = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: alerts\ndata:\n  a.tmpl: |\n    {{ define \"x\" }}{{ end }}\n  b: \"{{ .Labels }}\"\n";
+    let rendered = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: alerts\ndata:\n  a.tmpl: |\n    {{ define \"x\" }}{{ end }}\n  b: \"{{ .Labels }}\"\n  c: failed for {{ $labels.namespace }}/{{ $labels.pod }} at {{ $labels.host}}:{{ $labels.port }}\n";
     let result = lint(rendered, &Settings::default());
     assert!(
         result.file.diagnostics.is_empty(),
@@ -223,6 +223,15 @@ fn templates_are_one_finding() {
         result.file.diagnostics
     );
     assert_eq!(result.skipped.get("ConfigMap"), Some(&1));
+    // A template that parses as YAML is still one.
+    for text in [
+        "apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    {{- include \"app.labels\" . | nindent 4 }}\n",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: \"{{ .Release.Name }}\"\n  labels: [{{ .Values.label }}]\n",
+    ] {
+        let result = lint(text, &Settings::default());
+        let codes: Vec<&str> = result.file.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["K8S000"], "{text}");
+    }
 }
 
 #[test]
@@ -320,7 +329,13 @@ fn what_is_a_manifest() {
     assert!(mentions_object(
         "{\n  \"apiVersion\": \"v1\", \"kind\": \"Pod\"}"
     ));
-    assert!(mentions_object("- apiVersion: v1\n  kind: Pod\n"));
+    assert!(mentions_object(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n"
+    ));
+    // A CI workflow that writes a manifest in a script is not one.
+    assert!(!mentions_object(
+        "on: push\njobs:\n  deploy:\n    steps:\n    - run: |\n        cat <<EOF\n        apiVersion: v1\n        kind: Namespace\n        EOF\n        echo ${{ github.sha }}\n"
+    ));
     assert!(!mentions_object("name: ci\non: push\n"));
     assert!(!mentions_object("{\"name\": \"x\", \"version\": \"1\"}"));
     let m = Manifest::read("a: 1\n---\nb: 2\n");

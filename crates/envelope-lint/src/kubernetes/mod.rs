@@ -77,9 +77,11 @@ impl Manifest {
     }
 }
 
-/// Where the first `{{` is that is not inside a quoted or block string
-/// (rendered manifests carry Go templates in ConfigMap strings; a Helm
-/// template has them in plain text, where they break or change the YAML).
+/// Where the first template action is: a `{{` where a value or a line
+/// starts, outside quoted and block strings, or any `{{` in text that does
+/// not parse. Rendered manifests carry Go templates as data (ConfigMap
+/// strings, alerting rules' descriptions); a Helm template has them where
+/// they break or change the YAML.
 fn template_marker(text: &str, documents: &[Node], broken: bool) -> Option<usize> {
     let first = text.find("{{")?;
     if broken {
@@ -89,9 +91,20 @@ fn template_marker(text: &str, documents: &[Node], broken: bool) -> Option<usize
     for d in documents {
         quoted_ranges(text, d, &mut strings);
     }
-    text.match_indices("{{")
-        .map(|(i, _)| i)
-        .find(|i| !strings.iter().any(|(s, e)| s <= i && i < e))
+    text.match_indices("{{").map(|(i, _)| i).find(|&i| {
+        if strings.iter().any(|&(s, e)| s <= i && i < e) {
+            return false;
+        }
+        // Where a value starts (a line, `key: `, `- `): a template's
+        // action. Inside plain text (`failed for {{ $labels.pod }}`, as
+        // in alerting rules) it is data.
+        let line = text[..i].rsplit(['\n', '\r']).next().unwrap_or_default();
+        let before = line.trim_end();
+        let spaced = before.len() < line.len();
+        before.is_empty()
+            || before.ends_with(['[', '{'])
+            || (spaced && before.ends_with([':', '-', ',']))
+    })
 }
 
 /// The byte ranges of quoted and block scalars under `node`.
@@ -121,14 +134,16 @@ fn quoted_ranges(text: &str, node: &Node, out: &mut Vec<(usize, usize)>) {
     }
 }
 
-/// Does this text look like Kubernetes YAML or JSON (a top-level
-/// `apiVersion` and `kind`)? Cheap, for choosing files in a directory
-/// walk before reading them.
+/// Does this text look like Kubernetes YAML or JSON (`apiVersion` and
+/// `kind` keys at the start of a line in YAML, anywhere in JSON)? Cheap,
+/// for choosing files in a directory walk before reading them.
 pub fn mentions_object(text: &str) -> bool {
     let key = |name: &str| {
+        // A top-level key of a YAML document starts its line: a script in
+        // a CI workflow that writes a manifest (indented, in a string) is
+        // not one.
         let block = text.lines().any(|l| {
-            l.trim_start_matches([' ', '\t', '-'])
-                .strip_prefix(name)
+            l.strip_prefix(name)
                 .is_some_and(|r| r.trim_start().starts_with(':'))
         });
         let quoted = format!("\"{name}\"");
