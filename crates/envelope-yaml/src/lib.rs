@@ -344,8 +344,7 @@ fn classify(
 
 /// Converts the parser's positions, counted in characters, to byte
 /// offsets and lines. Events come mostly in file order, so a cursor walks
-/// forward and restarts from the beginning only when asked for an earlier
-/// position.
+/// forward, and back from where it is when asked for an earlier position.
 pub(crate) struct Positions<'a> {
     text: &'a str,
     chars: usize,
@@ -363,8 +362,21 @@ impl<'a> Positions<'a> {
 
     pub(crate) fn byte(&mut self, char_index: usize) -> usize {
         if char_index < self.chars {
-            self.chars = 0;
-            self.bytes = 0;
+            // Back from where the cursor is, not from the start: a text of
+            // many documents would otherwise be walked once per step back.
+            let back = self.chars - char_index;
+            let before = self.text.get(..self.bytes).unwrap_or_default();
+            match before.char_indices().rev().nth(back - 1) {
+                Some((b, _)) => {
+                    self.chars = char_index;
+                    self.bytes = b;
+                    return b;
+                }
+                None => {
+                    self.chars = 0;
+                    self.bytes = 0;
+                }
+            }
         }
         let rest = self.text.get(self.bytes..).unwrap_or_default();
         let skipped = rest

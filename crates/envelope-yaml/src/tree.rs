@@ -115,6 +115,20 @@ fn read(text: &str, mut each: impl FnMut(Node) -> bool) -> Result<(), Error> {
             Ok(next) => next,
             Err(e) => return Err(end.error_at(e.marker(), e.info())),
         };
+        if !matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::SequenceStart(..)
+                | Event::MappingStart(..)
+                | Event::SequenceEnd
+                | Event::MappingEnd
+                | Event::StreamEnd
+        ) {
+            // Document and stream markers make no value (and may point
+            // back at the start of the text).
+            continue;
+        }
         let (line, column) = end.place(&span.start);
         let start = bytes.byte(span.start.index());
         let stop = bytes.byte(span.end.index()).max(start);
@@ -398,6 +412,31 @@ mod tests {
         assert!(
             matches!(error, Some(Error::Syntax { line: 4, .. })),
             "{error:?}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn many_documents_are_read_in_linear_time() {
+        let doc = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: é\nspec:\n  containers:\n  - name: a\n    image: x\n";
+        let text = vec![doc; 20_000].join("---\n");
+        let started = std::time::Instant::now();
+        let (docs, error) = parse_documents(&text);
+        assert_eq!((docs.len(), error), (20_000, None));
+        let last = docs
+            .last()
+            .and_then(|d| d.get("metadata"))
+            .and_then(|m| m.get("name"));
+        let name = last.expect("name");
+        assert_eq!(&text[name.start..name.end], "é");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
         );
     }
 }

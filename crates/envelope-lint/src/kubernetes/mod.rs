@@ -361,7 +361,11 @@ pub fn lint(path: &str, bytes: &[u8], settings: &Settings) -> Result<KubeResult,
     }
     let mut kept = Vec::new();
     for mut d in diagnostics {
-        let Some(info) = crate::rule_by_code(d.code) else {
+        let Some(info) = crate::registry::kube_rules()
+            .iter()
+            .map(|r| r.info())
+            .find(|i| i.code == d.code)
+        else {
             continue;
         };
         if !settings.is_enabled(info) || suppressions.silences(&d) {

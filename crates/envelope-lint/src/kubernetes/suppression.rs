@@ -53,7 +53,11 @@ pub(crate) fn read(
             .map_or(text.len(), |i| target + i);
         let mut best: Option<(usize, usize)> = None;
         for d in &manifest.documents {
-            widest_starting(d, (target, target_end), &mut best);
+            // Only the document holding the line: a file of many documents
+            // with many comments stays linear.
+            if target_end >= d.start && target <= d.end {
+                widest_starting(d, (target, target_end), &mut best);
+            }
         }
         let (start, end) = best.unwrap_or((target, target_end));
         s.ranges.push((start, end.max(target_end), codes));
