@@ -341,3 +341,49 @@ fn what_is_a_manifest() {
     let m = Manifest::read("a: 1\n---\nb: 2\n");
     assert_eq!((m.documents.len(), m.objects().len()), (2, 0));
 }
+
+#[test]
+fn booleans_and_numbers_as_kubernetes_reads_them() {
+    let text = "apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostNetwork: yes
+  hostPID: \"false\"
+  securityContext: {runAsUser: 0x0}
+  containers:
+  - name: a
+    securityContext: {privileged: on, runAsUser: 00}
+    ports: [{containerPort: 80, hostPort: 0_0}]
+";
+    let settings = Settings {
+        select: Some(vec![
+            "K8S001".into(),
+            "K8S002".into(),
+            "K8S005".into(),
+            "K8S014".into(),
+        ]),
+        ..Settings::default()
+    };
+    let found: Vec<String> = lint(text, &settings)
+        .file
+        .diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d.code,
+                d.object_path.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            "K8S001 spec.hostNetwork",
+            "K8S014 spec.securityContext.runAsUser",
+            "K8S002 spec.containers[0].securityContext.privileged",
+            "K8S014 spec.containers[0].securityContext.runAsUser",
+        ]
+    );
+}

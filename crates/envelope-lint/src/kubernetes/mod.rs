@@ -18,8 +18,8 @@ use envelope_diagnostics::{Diagnostic, RuleInfo, Source};
 use envelope_yaml::{Node, Tree};
 
 pub use model::{
-    as_bool, entries, get, is_long_running, is_workload_kind, items, join, nearest, At, Container,
-    ContainerKind, Object, Setting, Workload,
+    as_bool, as_int, entries, get, is_long_running, is_workload_kind, items, join, nearest, At,
+    Container, ContainerKind, Object, Setting, Workload,
 };
 
 use crate::{FileResult, LintError, RuleMeta, Settings};

@@ -345,14 +345,40 @@ pub fn nearest<'a>(node: &'a Node, keys: &[&str]) -> (At<'a>, bool) {
     (at, true)
 }
 
-/// A YAML boolean as Kubernetes reads it (YAML 1.2 core: `true`/`false`
-/// in any of their cases).
+/// A YAML boolean as Kubernetes reads it: kubectl and the API server
+/// read YAML with YAML 1.1's booleans, so `yes`, `on` and `y` are true
+/// too (a check that knew only `true` could be passed by `privileged:
+/// yes`).
 pub fn as_bool(node: &Node) -> Option<bool> {
     match node.as_str()? {
-        "true" | "True" | "TRUE" => Some(true),
-        "false" | "False" | "FALSE" => Some(false),
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
+            Some(true)
+        }
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
+            Some(false)
+        }
         _ => None,
     }
+}
+
+/// A YAML integer as Kubernetes reads it (YAML 1.1: a sign, `0x` hex,
+/// `0o` or leading-zero octal, `_` separators).
+pub fn as_int(node: &Node) -> Option<i64> {
+    let text = node.as_str()?.trim().replace('_', "");
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(&text)),
+    };
+    let value = if let Some(hex) = digits.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(octal) = digits.strip_prefix("0o") {
+        i64::from_str_radix(octal, 8).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        i64::from_str_radix(&digits[1..], 8).ok()?
+    } else {
+        digits.parse().ok()?
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// A sequence's items (none for anything else).

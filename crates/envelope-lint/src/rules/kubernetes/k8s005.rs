@@ -1,4 +1,4 @@
-use crate::kubernetes::{items, join};
+use crate::kubernetes::{as_int, items, join};
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
 
@@ -37,7 +37,7 @@ impl KubeRule for HostPorts {
                     let Some(port) = p.get("hostPort").and_then(|n| n.as_str()) else {
                         continue;
                     };
-                    if port.trim() == "0" {
+                    if p.get("hostPort").and_then(as_int) == Some(0) {
                         continue;
                     }
                     out.push(cx.diag_at(

@@ -1,3 +1,4 @@
+use crate::kubernetes::as_int;
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
 
@@ -33,7 +34,7 @@ impl KubeRule for RunAsRootUser {
     fn check(&self, cx: &KubeContext, out: &mut Vec<Diagnostic>) {
         for w in &cx.workloads {
             for s in w.all_settings(&["runAsUser"]) {
-                if s.value.as_str().map(str::trim) == Some("0") {
+                if as_int(s.value) == Some(0) {
                     out.push(cx.diag_setting(
                         &Self::INFO,
                         w.object.document,
