@@ -13,15 +13,31 @@ fn dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kubernetes")
 }
 
-fn only(code: &str) -> Settings {
+fn lint(text: &str, settings: &Settings) -> kubernetes::KubeResult {
+    kubernetes::lint("m.yaml", text.as_bytes(), settings).expect("lint")
+}
+
+fn only_codes(codes: &[&str]) -> Settings {
     Settings {
-        select: Some(vec![code.to_string()]),
+        select: Some(codes.iter().map(|c| (*c).to_string()).collect()),
         ..Settings::default()
     }
 }
 
-fn lint(text: &str, settings: &Settings) -> kubernetes::KubeResult {
-    kubernetes::lint("m.yaml", text.as_bytes(), settings).expect("lint")
+/// Each finding as `CODE yaml.path`, in order.
+fn codes_and_paths(text: &str, settings: &Settings) -> Vec<String> {
+    lint(text, settings)
+        .file
+        .diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d.code,
+                d.object_path.as_deref().unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 fn line(d: &envelope_lint::Diagnostic) -> String {
@@ -48,7 +64,7 @@ fn every_rule_has_fixtures_that_hit_and_miss() {
         if code == "K8S000" {
             continue;
         }
-        let settings = only(code);
+        let settings = only_codes(&[code]);
         for which in ["hits", "no-hits"] {
             let path = dir().join(code).join(format!("{which}.yaml"));
             let Ok(text) = std::fs::read_to_string(&path) else {
@@ -284,23 +300,8 @@ spec:
     securityContext:
       privileged: true
 ";
-    let settings = Settings {
-        select: Some(vec!["K8S001".into(), "K8S002".into(), "K8S017".into()]),
-        ..Settings::default()
-    };
-    let result = lint(text, &settings);
-    let found: Vec<String> = result
-        .file
-        .diagnostics
-        .iter()
-        .map(|d| {
-            format!(
-                "{} {}",
-                d.code,
-                d.object_path.as_deref().unwrap_or_default()
-            )
-        })
-        .collect();
+    let settings = only_codes(&["K8S001", "K8S002", "K8S017"]);
+    let found = codes_and_paths(text, &settings);
     assert_eq!(
         found,
         vec![
@@ -356,27 +357,7 @@ spec:
     securityContext: {privileged: on, runAsUser: 00}
     ports: [{containerPort: 80, hostPort: 0_0}]
 ";
-    let settings = Settings {
-        select: Some(vec![
-            "K8S001".into(),
-            "K8S002".into(),
-            "K8S005".into(),
-            "K8S014".into(),
-        ]),
-        ..Settings::default()
-    };
-    let found: Vec<String> = lint(text, &settings)
-        .file
-        .diagnostics
-        .iter()
-        .map(|d| {
-            format!(
-                "{} {}",
-                d.code,
-                d.object_path.as_deref().unwrap_or_default()
-            )
-        })
-        .collect();
+    let found = codes_and_paths(text, &only_codes(&["K8S001", "K8S002", "K8S005", "K8S014"]));
     assert_eq!(
         found,
         vec![
