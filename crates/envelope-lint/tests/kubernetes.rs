@@ -368,3 +368,31 @@ spec:
         ]
     );
 }
+
+#[test]
+fn merge_keys_count_as_set() {
+    let text = "apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  securityContext: &hardened
+    runAsNonRoot: true
+    seccompProfile: {type: RuntimeDefault}
+  containers:
+  - name: a
+    securityContext:
+      <<: *hardened
+      privileged: yes
+";
+    let found = codes_and_paths(text, &only_codes(&["K8S002", "K8S013", "K8S015"]));
+    assert_eq!(
+        found,
+        vec!["K8S002 spec.containers[0].securityContext.privileged"]
+    );
+    let text = text.replace(
+        "  securityContext: &hardened\n",
+        "  x-defaults: &hardened\n",
+    );
+    let found = codes_and_paths(&text, &only_codes(&["K8S013", "K8S015"]));
+    assert!(found.is_empty(), "{found:?}");
+}

@@ -14,6 +14,9 @@ use crate::{line_breaks, Error, Positions};
 /// has a handful of levels; this bounds the work and the stack).
 const MAX_DEPTH: usize = 64;
 
+/// Merge keys followed from a mapping to find a key.
+const MAX_MERGES: usize = 8;
+
 /// Values made per input byte, aliases counted, before the document is
 /// refused (an alias of an alias of ... grows without bound otherwise).
 const NODES_PER_BYTE: usize = 8;
@@ -49,15 +52,31 @@ impl Node {
         }
     }
 
-    /// The value of `key` in a mapping.
+    /// The value of `key` in a mapping: its own, else one a merge key
+    /// (`<<: *defaults`, `<<: [*a, *b]`, the first listed winning) brings
+    /// in, as Kubernetes' and Go's YAML readers merge them.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        match &self.value {
-            Tree::Mapping(entries) => entries
-                .iter()
-                .find(|(k, _)| k.as_str() == Some(key))
-                .map(|(_, v)| v),
-            _ => None,
+        self.get_merged(key, MAX_MERGES)
+    }
+
+    fn get_merged(&self, key: &str, depth: usize) -> Option<&Node> {
+        let Tree::Mapping(entries) = &self.value else {
+            return None;
+        };
+        if let Some((_, v)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
+            return Some(v);
         }
+        // A merged mapping may merge another: bounded, as aliases can
+        // chain through every anchor of the text.
+        let depth = depth.checked_sub(1)?;
+        entries
+            .iter()
+            .filter(|(k, _)| k.as_str() == Some("<<"))
+            .find_map(|(_, v)| match &v.value {
+                Tree::Mapping(_) => v.get_merged(key, depth),
+                Tree::Sequence(items) => items.iter().find_map(|m| m.get_merged(key, depth)),
+                _ => None,
+            })
     }
 
     /// How a person names the kind of value, for errors.
@@ -318,6 +337,35 @@ mod tests {
         assert_eq!(flags[1].as_str(), Some("-s"));
         assert_eq!(doc.get("empty").map(|n| &n.value), Some(&Tree::Null));
         assert_eq!(doc.get("missing"), None);
+    }
+
+    #[test]
+    fn merge_keys_bring_in_values() {
+        let doc = parse(
+            "base: &b {a: 1, b: 2}\nother: &o {c: 3}\nm:\n  <<: [*b, *o]\n  a: 9\nn: {<<: *b}\n",
+        );
+        let m = doc.get("m").expect("m");
+        assert_eq!(m.get("a").and_then(Node::as_str), Some("9"));
+        assert_eq!(m.get("b").and_then(Node::as_str), Some("2"));
+        assert_eq!(m.get("c").and_then(Node::as_str), Some("3"));
+        assert_eq!(
+            doc.get("n").and_then(|n| n.get("b")).and_then(Node::as_str),
+            Some("2")
+        );
+        assert_eq!(m.get("d"), None);
+        // A chain of merges longer than the bound ends, without a value.
+        let mut text = String::from("m0: &m0 {k: v}\n");
+        for i in 1..40 {
+            text.push_str(&format!("m{i}: &m{i} {{<<: *m{}}}\n", i - 1));
+        }
+        let doc = parse(&text);
+        assert_eq!(
+            doc.get("m3")
+                .and_then(|n| n.get("k"))
+                .and_then(Node::as_str),
+            Some("v")
+        );
+        assert_eq!(doc.get("m39").and_then(|n| n.get("k")), None);
     }
 
     #[test]

@@ -339,7 +339,17 @@ pub fn nearest<'a>(node: &'a Node, keys: &[&str]) -> (At<'a>, bool) {
                     key: Some(key),
                 }
             }
-            None => return (at, false),
+            // Brought in by a merge key (`<<: *defaults`): written
+            // elsewhere, so shown without its key.
+            None => match at.node.get(k) {
+                Some(value) => {
+                    at = At {
+                        node: value,
+                        key: None,
+                    }
+                }
+                None => return (at, false),
+            },
         }
     }
     (at, true)
