@@ -19,7 +19,8 @@ declare_rule! {
     /// Flags a pod volume of a type the restricted Pod Security Standard does
     /// not allow ("Volume Types"): only `configMap`, `csi`, `downwardAPI`,
     /// `emptyDir`, `ephemeral`, `persistentVolumeClaim`, `projected` and
-    /// `secret` are. `hostPath` volumes are reported by K8S004 alone.
+    /// `secret` are. `hostPath` volumes are reported by K8S004 alone; a volume
+    /// merged in with `<<:` is judged by what is written beside it.
     ///
     /// ## Why
     /// The other in-tree types (`nfs`, `iscsi`, `rbd`, `cephfs`, `gitRepo`...)
@@ -52,7 +53,11 @@ impl KubeRule for VolumeTypes {
             for (i, v) in items(w.pod_get(&["volumes"])).iter().enumerate() {
                 for (k, _) in entries(Some(v)) {
                     let kind = k.as_str().unwrap_or_default();
-                    if kind == "name" || kind == "hostPath" || ALLOWED.contains(&kind) {
+                    if kind == "name"
+                        || kind == "hostPath"
+                        || kind == "<<"
+                        || ALLOWED.contains(&kind)
+                    {
                         continue;
                     }
                     let name = v.get("name").and_then(|n| n.as_str()).unwrap_or("?");
