@@ -241,6 +241,10 @@ fn a_directory_walk_finds_manifests_beside_dockerfiles() {
         assert!(!text.contains(quiet), "{quiet} reported:\n{text}");
     }
     assert!(err(&o).is_empty(), "{}", err(&o));
+    // Only YAML that is not Kubernetes: nothing to lint, and said so.
+    let o = run(lint_cmd(&root.join(".github")).arg("."));
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(err(&o).contains("no Kubernetes manifest"), "{}", err(&o));
     let json_out = json(&out(&run(lint_cmd(root).args(["--format", "json", "."]))));
     // Dockerfile, app.yaml, bad.yaml, ok.yml, pod.json, the template.
     assert_eq!(json_out["summary"]["files"], 6, "{json_out:#}");

@@ -184,6 +184,16 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
         report.sources.push(outcome.result.source);
     }
 
+    // Every file the walk offered was YAML or JSON that is not a manifest.
+    if report.files_checked == 0
+        && !failed
+        && !inputs.is_empty()
+        && inputs.iter().all(|i| i.what == What::MaybeManifest)
+    {
+        printer.warn(
+            "no Dockerfile and no Kubernetes manifest found: the YAML and JSON files hold no object with apiVersion and kind",
+        );
+    }
     if args.diff {
         let mut out = printer.stdout();
         out.write_all(diffs.as_bytes())?;
