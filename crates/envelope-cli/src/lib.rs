@@ -807,7 +807,10 @@ pub enum SeverityArg {
 #[derive(Debug, Args)]
 pub struct LintArgs {
     /// Files or directories to lint (`-` reads standard input). Default: the
-    /// current directory.
+    /// current directory. Directories are searched for Dockerfiles and for
+    /// Kubernetes manifests (`.yaml`, `.yml`, `.json` holding objects with
+    /// `apiVersion` and `kind`); standard input is either, told apart by
+    /// its content.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 

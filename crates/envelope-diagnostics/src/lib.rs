@@ -157,6 +157,12 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
     /// Bytes the image would lose if the finding were fixed (image audits).
     pub savings: Option<u64>,
+    /// In a file of several documents (YAML `---`), which one (1-based).
+    pub document: Option<usize>,
+    /// Where in a structured document the finding is, as a dotted path
+    /// (`spec.template.spec.containers[0].securityContext`), even when the
+    /// field itself is missing and the position is its nearest parent's.
+    pub object_path: Option<String>,
 }
 
 impl Diagnostic {
@@ -172,7 +178,16 @@ impl Diagnostic {
             help: None,
             fix: None,
             savings: None,
+            document: None,
+            object_path: None,
         }
+    }
+
+    /// Where in a structured document (which one, and the dotted path).
+    pub fn with_object_path(mut self, document: usize, path: impl Into<String>) -> Diagnostic {
+        self.document = Some(document);
+        self.object_path = Some(path.into());
+        self
     }
 
     pub fn with_savings(mut self, bytes: u64) -> Diagnostic {
@@ -324,6 +339,9 @@ pub struct Report {
     pub sources: Vec<Source>,
     pub rules: Vec<RuleInfo>,
     pub files_checked: usize,
+    /// Objects read but not checked, by kind (Kubernetes kinds that have no
+    /// rules: Services, ConfigMaps, custom resources).
+    pub skipped: std::collections::BTreeMap<String, usize>,
     /// The tool's name and version, for SARIF.
     pub tool_version: String,
 }

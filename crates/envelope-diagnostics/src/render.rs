@@ -58,9 +58,25 @@ impl Style {
 }
 
 fn location(d: &Diagnostic) -> String {
-    match d.start {
+    let at = match d.start {
         Some(p) => format!("{}:{}:{}", d.path, p.line, p.column),
         None => d.path.clone(),
+    };
+    match where_in(d) {
+        Some(w) => format!("{at} ({w})"),
+        None => at,
+    }
+}
+
+/// `document 2, spec.template.spec.hostNetwork`: where in a structured
+/// file, for findings that know it.
+fn where_in(d: &Diagnostic) -> Option<String> {
+    match (d.document, &d.object_path) {
+        (None, None) => None,
+        (Some(n), None) => Some(format!("document {n}")),
+        (None, Some(p)) => Some(p.clone()),
+        (Some(n), Some(p)) if p.is_empty() => Some(format!("document {n}")),
+        (Some(n), Some(p)) => Some(format!("document {n}, {p}")),
     }
 }
 
@@ -138,6 +154,21 @@ fn caret_range(n: usize, start: Position, end: Position, chars: usize) -> (usize
 fn summary(report: &Report, st: &Style, out: &mut dyn Write) -> io::Result<()> {
     let n = report.diagnostics.len();
     let files = report.files_checked;
+    if !report.skipped.is_empty() {
+        let total: usize = report.skipped.values().sum();
+        let kinds: Vec<String> = report
+            .skipped
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        writeln!(
+            out,
+            "{} object{} of kinds without rules skipped: {}",
+            total,
+            if total == 1 { "" } else { "s" },
+            kinds.join(", ")
+        )?;
+    }
     let plural = |k: usize, w: &str| format!("{k} {w}{}", if k == 1 { "" } else { "s" });
     if n == 0 {
         return writeln!(
@@ -252,23 +283,35 @@ pub fn json_report(report: &Report) -> Value {
                 "help": d.help,
                 "fix": fix,
             });
-            if let (Some(bytes), Some(map)) = (d.savings, v.as_object_mut()) {
-                map.insert("saves_bytes".into(), json!(bytes));
+            if let Some(map) = v.as_object_mut() {
+                if let Some(bytes) = d.savings {
+                    map.insert("saves_bytes".into(), json!(bytes));
+                }
+                if let Some(n) = d.document {
+                    map.insert("document".into(), json!(n));
+                }
+                if let Some(p) = &d.object_path {
+                    map.insert("object_path".into(), json!(p));
+                }
             }
             v
         })
         .collect();
+    let mut summary = json!({
+        "files": report.files_checked,
+        "findings": report.diagnostics.len(),
+        "errors": report.count(Severity::Error),
+        "warnings": report.count(Severity::Warning),
+        "info": report.count(Severity::Info),
+        "fixable": report.fixable(),
+        "unsafe_fixable": fix_counts(report).1,
+    });
+    if let (false, Some(map)) = (report.skipped.is_empty(), summary.as_object_mut()) {
+        map.insert("skipped".into(), json!(report.skipped));
+    }
     json!({
         "version": 1,
-        "summary": {
-            "files": report.files_checked,
-            "findings": report.diagnostics.len(),
-            "errors": report.count(Severity::Error),
-            "warnings": report.count(Severity::Warning),
-            "info": report.count(Severity::Info),
-            "fixable": report.fixable(),
-            "unsafe_fixable": fix_counts(report).1,
-        },
+        "summary": summary,
         "diagnostics": diagnostics,
     })
 }
@@ -347,15 +390,27 @@ fn sarif(report: &Report) -> sarif::Log {
                 }],
                 _ => Vec::new(),
             };
+            let mut location = sarif::Location::file(&d.path, Some(region(d.start, d.end)));
+            let mut properties = sarif::Properties::new();
+            if let Some(p) = d.object_path.as_ref().filter(|p| !p.is_empty()) {
+                location.logical_locations.push(sarif::LogicalLocation {
+                    fully_qualified_name: p.clone(),
+                    kind: "element".into(),
+                });
+                properties.insert("objectPath".into(), json!(p));
+            }
+            if let Some(n) = d.document {
+                properties.insert("document".into(), json!(n));
+            }
             sarif::SarifResult {
                 fixes,
                 level: d.severity.into(),
-                locations: vec![sarif::Location::file(&d.path, Some(region(d.start, d.end)))],
+                locations: vec![location],
                 message: sarif::Message::text(match &d.help {
                     Some(h) => format!("{} ({h})", d.message),
                     None => d.message.clone(),
                 }),
-                properties: sarif::Properties::new(),
+                properties,
                 rule_id: d.code.to_string(),
                 rule_index: report.rules.iter().position(|r| r.code == d.code),
             }
@@ -387,6 +442,9 @@ fn github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         props.push(format!("title={}", gh_prop(d.code)));
         let mut msg = d.message.clone();
+        if let Some(w) = where_in(d) {
+            msg.push_str(&format!(" ({w})"));
+        }
         if let Some(h) = &d.help {
             msg.push('\n');
             msg.push_str(h);

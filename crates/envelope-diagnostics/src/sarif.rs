@@ -155,13 +155,25 @@ pub struct SarifResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
+    /// Where in a structured document: the dotted path of the node.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logical_locations: Vec<LogicalLocation>,
     pub physical_location: PhysicalLocation,
+}
+
+/// A `logicalLocation`: a place named rather than a region of text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogicalLocation {
+    pub fully_qualified_name: String,
+    pub kind: String,
 }
 
 impl Location {
     /// A file, and a region of it when there is one.
     pub fn file(path: &str, region: Option<Region>) -> Location {
         Location {
+            logical_locations: Vec::new(),
             physical_location: PhysicalLocation {
                 artifact_location: ArtifactLocation::path(path),
                 region,

@@ -71,6 +71,7 @@ fn report(diagnostics: Vec<Diagnostic>) -> Report {
         sources: vec![source()],
         rules: vec![DF002, GO003],
         files_checked: 1,
+        skipped: Default::default(),
         tool_version: "0.0.0-test".to_string(),
     };
     r.sort();
@@ -215,4 +216,45 @@ fn github_annotations_escape_data_and_properties() {
     assert!(df.contains("100%25 <unpinned>"), "{df}");
     assert!(df.contains("%0AFROM alpine:3.20"), "{df}");
     assert!(lines.iter().any(|l| l.starts_with("::error ")), "{out}");
+}
+
+#[test]
+fn structured_locations_in_every_format() {
+    let mut d = latest().with_object_path(2, "spec.template.spec.hostNetwork");
+    d.code = DF002.code;
+    let mut r = report(vec![d]);
+    r.skipped.insert("Service".into(), 2);
+    let human = rendered(&r, Format::Human, false);
+    assert!(
+        human.contains("(document 2, spec.template.spec.hostNetwork)"),
+        "{human}"
+    );
+    assert!(
+        human.contains("2 objects of kinds without rules skipped: Service 2"),
+        "{human}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&rendered(&r, Format::Json, false)).expect("json");
+    assert_eq!(json["diagnostics"][0]["document"], 2);
+    assert_eq!(
+        json["diagnostics"][0]["object_path"],
+        "spec.template.spec.hostNetwork"
+    );
+    assert_eq!(json["summary"]["skipped"]["Service"], 2);
+    let sarif: serde_json::Value =
+        serde_json::from_str(&rendered(&r, Format::Sarif, false)).expect("sarif");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(
+        result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "spec.template.spec.hostNetwork"
+    );
+    assert_eq!(result["properties"]["document"], 2);
+    let github = rendered(&r, Format::Github, false);
+    assert!(
+        github.contains("(document 2, spec.template.spec.hostNetwork)"),
+        "{github}"
+    );
+    // Findings without them render as before: no new keys.
+    let plain = rendered(&report(vec![latest()]), Format::Json, false);
+    assert!(!plain.contains("object_path") && !plain.contains("skipped"));
 }

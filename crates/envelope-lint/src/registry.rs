@@ -1,8 +1,10 @@
 //! Every rule, in code order. Adding a rule is one line here.
 
 use crate::audit::ImageRule;
+use crate::kubernetes::KubeRule;
 use crate::rules::dockerfile as df;
 use crate::rules::image as im;
+use crate::rules::kubernetes as k8s;
 use crate::{Rule, RuleInfo};
 
 static RULES: &[&dyn Rule] = &[
@@ -40,6 +42,32 @@ static RULES: &[&dyn Rule] = &[
     &df::go010::DebugBuildShipped,
 ];
 
+static KUBE_RULES: &[&dyn KubeRule] = &[
+    &k8s::k8s000::Unreadable,
+    &k8s::k8s001::HostNamespaces,
+    &k8s::k8s002::Privileged,
+    &k8s::k8s003::BaselineCapabilities,
+    &k8s::k8s004::HostPathVolumes,
+    &k8s::k8s005::HostPorts,
+    &k8s::k8s006::AppArmor,
+    &k8s::k8s007::SeLinux,
+    &k8s::k8s008::ProcMount,
+    &k8s::k8s009::SeccompUnconfined,
+    &k8s::k8s010::UnsafeSysctls,
+    &k8s::k8s011::VolumeTypes,
+    &k8s::k8s012::PrivilegeEscalation,
+    &k8s::k8s013::RunAsNonRoot,
+    &k8s::k8s014::RunAsRootUser,
+    &k8s::k8s015::SeccompRequired,
+    &k8s::k8s016::CapabilitiesDropAll,
+    &k8s::k8s017::ReadOnlyRoot,
+    &k8s::k8s018::Resources,
+    &k8s::k8s019::Probes,
+    &k8s::k8s020::ServiceAccountToken,
+    &k8s::k8s021::ImageNotPinned,
+    &k8s::k8s022::ImagePullPolicy,
+];
+
 static IMAGE_RULES: &[&dyn ImageRule] = &[
     &im::gb001::DynamicBinary,
     &im::gb002::NotStripped,
@@ -69,12 +97,29 @@ pub fn image_rules() -> &'static [&'static dyn ImageRule] {
     IMAGE_RULES
 }
 
-/// Every rule's description: Dockerfile rules, then image checks.
+/// The Kubernetes manifest rules, sorted by code.
+pub fn kube_rules() -> &'static [&'static dyn KubeRule] {
+    KUBE_RULES
+}
+
+/// Every rule's description: Dockerfile rules, Kubernetes rules, then
+/// image checks.
 pub fn all_infos() -> Vec<&'static RuleInfo> {
     RULES
         .iter()
         .map(|r| r.info())
+        .chain(KUBE_RULES.iter().map(|r| r.info()))
         .chain(IMAGE_RULES.iter().map(|r| r.info()))
+        .collect()
+}
+
+/// The descriptions of the rules `envelope lint` runs (Dockerfile and
+/// Kubernetes), for reports.
+pub fn lint_infos() -> Vec<&'static RuleInfo> {
+    RULES
+        .iter()
+        .map(|r| r.info())
+        .chain(KUBE_RULES.iter().map(|r| r.info()))
         .collect()
 }
 

@@ -12,9 +12,11 @@ use crate::{Context, LintError};
 
 #[derive(Debug, Default)]
 pub struct Suppressions {
-    file: Vec<String>,
-    /// (start, end, codes) of suppressed instructions.
-    ranges: Vec<(usize, usize, Vec<String>)>,
+    /// Codes silenced in the whole file.
+    pub(crate) file: Vec<String>,
+    /// (start, end, codes): byte ranges (instructions, YAML values) whose
+    /// findings are silenced.
+    pub(crate) ranges: Vec<(usize, usize, Vec<String>)>,
 }
 
 impl Suppressions {
@@ -25,30 +27,11 @@ impl Suppressions {
                 s.add_hadolint(cx, c, &p);
                 continue;
             }
-            let Some(rest) = c.text.strip_prefix("envelope:") else {
+            let Some((file, list)) = directive(&c.text) else {
                 continue;
             };
-            let rest = rest.trim();
-            let (file, list) = if let Some(l) = rest.strip_prefix("ignore-file=") {
-                (true, l)
-            } else if let Some(l) = rest.strip_prefix("ignore=") {
-                (false, l)
-            } else {
-                continue;
-            };
-            // Anything after whitespace is a free-form reason.
-            let list = list.split_whitespace().next().unwrap_or_default();
-            let mut codes = Vec::new();
-            for code in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-                let Some(info) = crate::rule_by_code(code) else {
-                    return Err(LintError::UnknownSuppression {
-                        path: cx.path.to_string(),
-                        line: cx.df.line_col(c.span.start).0,
-                        code: code.to_string(),
-                    });
-                };
-                codes.push(info.code.to_string());
-            }
+            let line = || cx.df.line_col(c.span.start).0;
+            let codes = known_codes(cx.path, line, &list)?;
             if file {
                 s.file.extend(codes);
             } else if let Some(next) = cx
@@ -115,4 +98,46 @@ impl Suppressions {
             .iter()
             .any(|(s, e, codes)| start >= *s && start <= *e && codes.iter().any(|c| c == d.code))
     }
+}
+
+/// A comment's text (after `#`) as `envelope: ignore=CODE,...` (false) or
+/// `envelope: ignore-file=CODE,...` (true), with its codes as written.
+/// Anything after the list and whitespace is a free-form reason.
+pub(crate) fn directive(comment: &str) -> Option<(bool, Vec<String>)> {
+    let rest = comment.trim_start().strip_prefix("envelope:")?.trim();
+    let (file, list) = if let Some(l) = rest.strip_prefix("ignore-file=") {
+        (true, l)
+    } else if let Some(l) = rest.strip_prefix("ignore=") {
+        (false, l)
+    } else {
+        return None;
+    };
+    let list = list.split_whitespace().next().unwrap_or_default();
+    let codes = list
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    Some((file, codes))
+}
+
+/// The codes of a directive as the rules spell them; a code that names no
+/// rule is an error at `line` of `path`.
+pub(crate) fn known_codes(
+    path: &str,
+    line: impl Fn() -> usize,
+    codes: &[String],
+) -> Result<Vec<String>, LintError> {
+    codes
+        .iter()
+        .map(|code| match crate::rule_by_code(code) {
+            Some(info) => Ok(info.code.to_string()),
+            None => Err(LintError::UnknownSuppression {
+                path: path.to_string(),
+                line: line(),
+                code: code.clone(),
+            }),
+        })
+        .collect()
 }

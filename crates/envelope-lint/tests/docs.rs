@@ -10,7 +10,7 @@ use envelope_lint::all_infos;
 fn expected() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     let mut index = String::from(
-        "# Rules\n\nGenerated from the rules' doc comments; `envelope rules` lists them and\n`envelope rule CODE` prints one. Codes never change meaning. `DF` and `GO`\nrules lint Dockerfiles (`envelope lint`); `IM` and `GB` checks audit images\nand the binaries in them (`envelope audit`).\n\n| Code | Name | Severity | Fix | Default | What it does |\n|---|---|---|---|---|---|\n",
+        "# Rules\n\nGenerated from the rules' doc comments; `envelope rules` lists them and\n`envelope rule CODE` prints one. Codes never change meaning. `DF` and `GO`\nrules lint Dockerfiles and `K8S` rules Kubernetes manifests (`envelope\nlint`, see [kubernetes.md](../kubernetes.md)); `IM` and `GB` checks audit\nimages and the binaries in them (`envelope audit`).\n\n| Code | Name | Severity | Fix | Default | What it does |\n|---|---|---|---|---|---|\n",
     );
     for i in all_infos() {
         index.push_str(&format!(

@@ -22,14 +22,14 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 mod scalars;
 mod tree;
 pub use scalars::find_scalars;
-pub use tree::{parse_tree, Node, Tree};
+pub use tree::{parse_documents, parse_tree, Node, Tree};
 
 /// Events read per input byte before the text is declared pathological
 /// (a real document makes a few per token; this only bounds a parser that
 /// would stop making progress).
 const EVENTS_PER_BYTE: usize = 4;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum Error {
     #[error("line {line}, column {column}: {message}")]
     Syntax {
@@ -344,16 +344,15 @@ fn classify(
 
 /// Converts the parser's positions, counted in characters, to byte
 /// offsets and lines. Events come mostly in file order, so a cursor walks
-/// forward and restarts from the beginning only when asked for an earlier
-/// position.
-struct Positions<'a> {
+/// forward, and back from where it is when asked for an earlier position.
+pub(crate) struct Positions<'a> {
     text: &'a str,
     chars: usize,
     bytes: usize,
 }
 
 impl<'a> Positions<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Positions {
             text,
             chars: 0,
@@ -361,10 +360,23 @@ impl<'a> Positions<'a> {
         }
     }
 
-    fn byte(&mut self, char_index: usize) -> usize {
+    pub(crate) fn byte(&mut self, char_index: usize) -> usize {
         if char_index < self.chars {
-            self.chars = 0;
-            self.bytes = 0;
+            // Back from where the cursor is, not from the start: a text of
+            // many documents would otherwise be walked once per step back.
+            let back = self.chars - char_index;
+            let before = self.text.get(..self.bytes).unwrap_or_default();
+            match before.char_indices().rev().nth(back - 1) {
+                Some((b, _)) => {
+                    self.chars = char_index;
+                    self.bytes = b;
+                    return b;
+                }
+                None => {
+                    self.chars = 0;
+                    self.bytes = 0;
+                }
+            }
         }
         let rest = self.text.get(self.bytes..).unwrap_or_default();
         let skipped = rest

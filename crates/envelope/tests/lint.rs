@@ -35,18 +35,6 @@ fn corpus() -> Vec<PathBuf> {
     files
 }
 
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
 #[test]
 fn every_output_format() {
     let dir = fixture("sample");

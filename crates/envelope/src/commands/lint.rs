@@ -1,7 +1,9 @@
-//! `envelope lint`, `envelope rules`, `envelope rule`: find the files, lint
-//! them in parallel, apply or show fixes, render the report, and map it to
-//! the exit status (0 clean, 1 a finding at or above --fail-on, 2 errors).
+//! `envelope lint`, `envelope rules`, `envelope rule`: find the files
+//! (Dockerfiles and Kubernetes manifests), lint them in parallel, apply or
+//! show fixes, render the report, and map it to the exit status (0 clean,
+//! 1 a finding at or above --fail-on, 2 errors).
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,8 +12,8 @@ use anyhow::{bail, Context, Result};
 use envelope_cli::{LintArgs, ListFormat, RuleArgs, RulesArgs};
 use envelope_diagnostics::{render, Format, Report};
 use envelope_lint::{
-    all_infos, all_rules, is_dockerfile_name, is_skipped_dir, rule_by_code, BuildContext,
-    FileResult, Settings,
+    all_infos, is_dockerfile_name, is_skipped_dir, kubernetes, lint_infos, rule_by_code,
+    BuildContext, FileResult, Settings,
 };
 
 use crate::printer::{hinted, Printer, BOLD, DIM};
@@ -22,10 +24,40 @@ struct Input {
     path: Option<PathBuf>,
     shown: String,
     build: Option<BuildContext>,
+    what: What,
+}
+
+/// What a file is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum What {
+    Dockerfile,
+    /// A Kubernetes manifest named on the command line.
+    Manifest,
+    /// A `.yaml`, `.yml` or `.json` file found by walking a directory:
+    /// linted if it holds Kubernetes objects, else passed over silently.
+    MaybeManifest,
+    /// Standard input: decided by its content.
+    Either,
+}
+
+/// Walked manifests larger than this are passed over (lock files,
+/// generated schemas and data are not manifests).
+const MAX_WALKED_MANIFEST: u64 = 16 << 20;
+
+/// Is this file name one a directory walk reads as a possible manifest?
+fn is_manifest_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".yaml", ".yml", ".json"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
 struct Outcome {
     result: FileResult,
+    /// Kubernetes objects of kinds without rules, by kind.
+    skipped: BTreeMap<String, usize>,
+    /// A walked file that holds no Kubernetes object: not reported.
+    passed_over: bool,
     /// The fixed text, when fixing or diffing changed something.
     fixed: Option<(String, usize)>,
     /// With `--diff` and the unsafe fixes held back: the text with them
@@ -96,7 +128,7 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     });
 
     let mut report = Report {
-        rules: all_rules().iter().map(|r| *r.info()).collect(),
+        rules: lint_infos().into_iter().copied().collect(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         ..Report::default()
     };
@@ -116,6 +148,12 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
             }
             None => continue,
         };
+        if outcome.passed_over {
+            continue;
+        }
+        for (kind, n) in &outcome.skipped {
+            *report.skipped.entry(kind.clone()).or_insert(0) += n;
+        }
         if let Some((more, _)) = &outcome.unsafe_fixed {
             let base = outcome.fixed.as_ref().map_or(&outcome.original, |(t, _)| t);
             unsafe_diffs.push_str(&unified_diff(&input.shown, base, more));
@@ -146,6 +184,16 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
         report.sources.push(outcome.result.source);
     }
 
+    // Every file the walk offered was YAML or JSON that is not a manifest.
+    if report.files_checked == 0
+        && !failed
+        && !inputs.is_empty()
+        && inputs.iter().all(|i| i.what == What::MaybeManifest)
+    {
+        printer.warn(
+            "no Dockerfile and no Kubernetes manifest found: the YAML and JSON files hold no object with apiVersion and kind",
+        );
+    }
     if args.diff {
         let mut out = printer.stdout();
         out.write_all(diffs.as_bytes())?;
@@ -232,10 +280,45 @@ fn lint_one(
     want_fixes: bool,
     show_unsafe: bool,
 ) -> Result<Outcome> {
+    if input.what == What::MaybeManifest {
+        if let Some(p) = &input.path {
+            let size = std::fs::metadata(p).map_or(0, |m| m.len());
+            if size > MAX_WALKED_MANIFEST {
+                return Ok(Outcome::passed_over());
+            }
+        }
+    }
     let bytes = match &input.path {
         Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
         None => stdin.unwrap_or_default().to_vec(),
     };
+    let manifest = match input.what {
+        What::Dockerfile => false,
+        What::Manifest => true,
+        What::MaybeManifest => {
+            if !kubernetes::mentions_object(&String::from_utf8_lossy(&bytes)) {
+                return Ok(Outcome::passed_over());
+            }
+            true
+        }
+        What::Either => kubernetes::is_manifest_text(&String::from_utf8_lossy(&bytes)),
+    };
+    if manifest {
+        // Manifests have no fixes yet: --fix and --diff only report.
+        let result = kubernetes::lint(&input.shown, &bytes, settings).map_err(|e| {
+            let hint = e.hint();
+            hinted(e.to_string(), hint)
+        })?;
+        let passed_over = input.what == What::MaybeManifest && !result.is_kubernetes();
+        return Ok(Outcome {
+            result: result.file,
+            skipped: result.skipped,
+            passed_over,
+            fixed: None,
+            unsafe_fixed: None,
+            original: String::new(),
+        });
+    }
     let ctx = input.build.as_ref();
     let map_err = |e: envelope_lint::LintError| {
         let hint = e.hint();
@@ -264,6 +347,8 @@ fn lint_one(
         let fixed = (n > 0 && text != original).then_some((text, n));
         return Ok(Outcome {
             result,
+            skipped: BTreeMap::new(),
+            passed_over: false,
             fixed,
             unsafe_fixed,
             original,
@@ -272,10 +357,28 @@ fn lint_one(
     let result = envelope_lint::lint(&input.shown, &bytes, ctx, settings).map_err(map_err)?;
     Ok(Outcome {
         result,
+        skipped: BTreeMap::new(),
+        passed_over: false,
         fixed: None,
         unsafe_fixed: None,
         original: String::new(),
     })
+}
+
+impl Outcome {
+    fn passed_over() -> Outcome {
+        Outcome {
+            result: FileResult {
+                source: envelope_lint::Source::default(),
+                diagnostics: Vec::new(),
+            },
+            skipped: BTreeMap::new(),
+            passed_over: true,
+            fixed: None,
+            unsafe_fixed: None,
+            original: String::new(),
+        }
+    }
 }
 
 fn inputs(args: &LintArgs, configured: Option<&Path>, printer: &Printer) -> Result<Vec<Input>> {
@@ -311,28 +414,44 @@ fn inputs(args: &LintArgs, configured: Option<&Path>, printer: &Printer) -> Resu
                 (None, Some(c)) => Some(BuildContext::new(c)),
                 (None, None) => None,
             };
+            let what = match &args.stdin_filename {
+                Some(f) if is_manifest_name(&f.to_string_lossy()) => What::Manifest,
+                Some(f)
+                    if is_dockerfile_name(&f.file_name().unwrap_or_default().to_string_lossy()) =>
+                {
+                    What::Dockerfile
+                }
+                _ => What::Either,
+            };
             out.push(Input {
                 path: None,
                 shown,
                 build,
+                what,
             });
             continue;
         }
         let meta = std::fs::metadata(&p).map_err(|e| {
             hinted(
                 format!("cannot read {}: {e}", p.display()),
-                "give Dockerfiles or directories holding them",
+                "give Dockerfiles, Kubernetes manifests or directories holding them",
             )
         })?;
         if meta.is_file() {
+            let what = if is_manifest_name(&p.to_string_lossy()) {
+                What::Manifest
+            } else {
+                What::Dockerfile
+            };
             out.push(Input {
                 shown: shown(&p),
                 build: build(parent_dir(&p)),
                 path: Some(p),
+                what,
             });
             continue;
         }
-        let mut found: Vec<PathBuf> = Vec::new();
+        let mut found: Vec<(PathBuf, What)> = Vec::new();
         let walker = ignore::WalkBuilder::new(&p)
             .hidden(false)
             .require_git(false)
@@ -344,24 +463,29 @@ fn inputs(args: &LintArgs, configured: Option<&Path>, printer: &Printer) -> Resu
             .build();
         for entry in walker {
             let entry = entry.with_context(|| format!("walking {}", p.display()))?;
-            if entry.file_type().is_some_and(|t| t.is_file())
-                && is_dockerfile_name(&entry.file_name().to_string_lossy())
-            {
-                found.push(entry.into_path());
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy();
+            if is_dockerfile_name(&name) {
+                found.push((entry.into_path(), What::Dockerfile));
+            } else if is_manifest_name(&name) {
+                found.push((entry.into_path(), What::MaybeManifest));
             }
         }
-        found.sort();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
         if found.is_empty() {
             printer.warn(format!(
-                "no Dockerfile, Containerfile, *.Dockerfile, Dockerfile.* or Dockerfile-* under {}",
+                "no Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*, Dockerfile-* or Kubernetes manifest (*.yaml, *.yml, *.json) under {}",
                 p.display()
             ));
         }
-        for f in found {
+        for (f, what) in found {
             out.push(Input {
                 shown: shown(&f),
                 build: build(parent_dir(&f)),
                 path: Some(f),
+                what,
             });
         }
     }

@@ -1,0 +1,77 @@
+//! Kubernetes manifest rules (`K8S`): the Pod Security Standards checks,
+//! baseline (K8S001-K8S010) and restricted (K8S011-K8S016), under their
+//! upstream names, then what matters for running a Go service.
+
+pub mod k8s000;
+pub mod k8s001;
+pub mod k8s002;
+pub mod k8s003;
+pub mod k8s004;
+pub mod k8s005;
+pub mod k8s006;
+pub mod k8s007;
+pub mod k8s008;
+pub mod k8s009;
+pub mod k8s010;
+pub mod k8s011;
+pub mod k8s012;
+pub mod k8s013;
+pub mod k8s014;
+pub mod k8s015;
+pub mod k8s016;
+pub mod k8s017;
+pub mod k8s018;
+pub mod k8s019;
+pub mod k8s020;
+pub mod k8s021;
+pub mod k8s022;
+
+use envelope_yaml::Node;
+
+use crate::image::ImageName;
+use crate::kubernetes::{items, join, Container, Workload};
+
+/// The capabilities the baseline profile lets a container add.
+pub(crate) const BASELINE: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// A container's `securityContext.capabilities.add` items: each node, its
+/// path and the name as written.
+pub(crate) fn added_capabilities<'a>(c: &Container<'a>) -> Vec<(&'a Node, String, &'a str)> {
+    items(c.get(&["securityContext", "capabilities", "add"]))
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            (
+                n,
+                join(&c.path, &format!("securityContext.capabilities.add[{i}]")),
+                n.as_str().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The containers whose image is named by a tag or by nothing (not by a
+/// digest), with the image as written and as parsed.
+pub(crate) fn images_without_digest<'w, 'a>(
+    w: &'w Workload<'a>,
+) -> impl Iterator<Item = (&'w Container<'a>, &'a str, ImageName)> + 'w {
+    w.containers.iter().filter_map(|c| {
+        let image = c.get(&["image"])?.as_str()?;
+        let name = ImageName::parse(image);
+        name.digest.is_none().then_some((c, image, name))
+    })
+}
