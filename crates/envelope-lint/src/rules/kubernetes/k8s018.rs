@@ -8,7 +8,9 @@ declare_rule! {
     /// Flags a container (and init container) without resource requests for
     /// `cpu` and `memory` or without a `memory` limit. A missing `cpu` limit is
     /// reported as info: many teams leave it out on purpose, since CPU
-    /// throttling hurts latency more than sharing does.
+    /// throttling hurts latency more than sharing does. A request left out
+    /// where the limit is set is not missing: Kubernetes sets it to the
+    /// limit.
     ///
     /// ## Why
     /// Without requests the scheduler packs pods blind and the pod is the first
@@ -52,7 +54,11 @@ impl KubeRule for Resources {
                     ("limits", "memory", "memory limit"),
                 ]
                 .iter()
-                .filter(|(kind, what, _)| c.get(&["resources", kind, what]).is_none())
+                .filter(|(kind, what, _)| {
+                    // A request defaults to the limit of the same resource.
+                    c.get(&["resources", kind, what]).is_none()
+                        && (*kind == "limits" || c.get(&["resources", "limits", what]).is_none())
+                })
                 .map(|(_, _, name)| *name)
                 .collect();
                 let keys: &[&str] = match missing.first() {
