@@ -25,6 +25,13 @@ pub mod k8s019;
 pub mod k8s020;
 pub mod k8s021;
 pub mod k8s022;
+pub mod k8s023;
+pub mod k8s024;
+pub mod k8s025;
+pub mod k8s026;
+pub mod k8s027;
+pub mod k8s028;
+pub mod k8s029;
 
 use envelope_yaml::Node;
 
@@ -74,4 +81,30 @@ pub(crate) fn images_without_digest<'w, 'a>(
         let name = ImageName::parse(image);
         name.digest.is_none().then_some((c, image, name))
     })
+}
+
+/// Where a container runs a command itself: its `command`, its exec
+/// probes and its exec lifecycle hooks. Each with the keys below the
+/// container, what it is, and its words.
+pub(crate) fn exec_commands<'a>(
+    c: &Container<'a>,
+) -> Vec<(&'static [&'static str], &'static str, Vec<&'a str>)> {
+    const PLACES: [(&[&str], &str); 6] = [
+        (&["command"], "command"),
+        (&["livenessProbe", "exec", "command"], "liveness probe"),
+        (&["readinessProbe", "exec", "command"], "readiness probe"),
+        (&["startupProbe", "exec", "command"], "startup probe"),
+        (
+            &["lifecycle", "postStart", "exec", "command"],
+            "postStart hook",
+        ),
+        (&["lifecycle", "preStop", "exec", "command"], "preStop hook"),
+    ];
+    PLACES
+        .iter()
+        .filter_map(|(keys, what)| {
+            let words = crate::kubernetes::words(c.get(keys));
+            (!words.is_empty()).then_some((*keys, *what, words))
+        })
+        .collect()
 }
