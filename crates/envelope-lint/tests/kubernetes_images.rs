@@ -304,3 +304,9 @@ fn a_missing_image_leaves_the_other_rules_running() {
     assert!(codes.contains(&"K8S023"), "{codes:?}");
     assert!(codes.contains(&"K8S012"), "{codes:?}");
 }
+
+#[test]
+fn envelope_references_are_not_looked_up() {
+    let found = findings_of("K8S023", None, "envelope://./cmd/server", "", "");
+    assert!(found.is_empty(), "{found:#?}");
+}

@@ -84,7 +84,9 @@ impl<'a> KubeContext<'a> {
     pub fn looked(&self, c: &Container<'_>) -> Option<Looked> {
         let lookup = self.images?;
         let image = c.get(&["image"])?.as_str()?.trim();
-        if image.is_empty() {
+        // `envelope://` names a build `envelope resolve` has yet to
+        // replace with a digest: there is no image to look at yet.
+        if image.is_empty() || image.starts_with("envelope://") {
             return None;
         }
         Some(lookup.look(image))
