@@ -13,15 +13,14 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use common::registry::Registry;
 use common::*;
 use envelope_layer::{FileData, LayerBuilder};
 
 const ZERO: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
 fn lint(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
-    let o = run(Command::new(env!("CARGO_BIN_EXE_envelope"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
+    let o = run(envelope(dir, &dir.join("cache"))
         .args(["lint", "--format", "json"])
         .args(args));
     assert!(
@@ -270,5 +269,68 @@ fn a_buildah_image_with_a_shell() {
         all.contains("1000:0, which cannot read and execute `/usr/local/bin/app`")
             && all.contains("mode 0700"),
         "{all}"
+    );
+}
+
+#[test]
+fn registry_images_only_when_asked() {
+    require("docker-registry");
+    let tmp = tempdir();
+    let t = tmp.path();
+    let images = t.join("images");
+    envelope_image(t, &images);
+    let registry = Registry::start();
+    let remote = format!("{}/team/server:v1", registry.addr);
+    ok(envelope(t, &t.join("cache"))
+        .args(["copy", "-q"])
+        .arg(format!("oci:{}:v1", images.join("server").display()))
+        .arg(&remote));
+    let digest = remote_digest(&remote);
+    let repo = format!("{}/team/server", registry.addr);
+    let yaml = deployment(
+        "api",
+        "",
+        &format!(
+            "      - name: app\n        image: {repo}@{digest}\n        livenessProbe:\n          exec:\n            command: [sh, -c, 'true']\n      - name: typo\n        image: {repo}@{ZERO}\n"
+        ),
+    );
+    std::fs::write(t.join("api.yaml"), yaml).expect("write");
+    // Pulled from the registry: the shell it lacks, the digest it lacks
+    // (the registry's 404).
+    let (_, v) = lint(t, &["--images", "registry", "api.yaml"]);
+    let (mut found, messages) = image_findings(&v);
+    found.sort();
+    let c = "spec.template.spec.containers";
+    assert_eq!(
+        found,
+        [
+            format!("K8S024 {c}[0].livenessProbe.exec.command"),
+            format!("K8S029 {c}[1].image"),
+        ],
+        "{messages:#?}"
+    );
+    // Not asked: nothing is pulled.
+    let (_, v) = lint(t, &["api.yaml"]);
+    assert!(image_findings(&v).0.is_empty());
+    // A registry that is gone: the image pulled before is read from the
+    // cache by its digest; the other could not be looked at (info), which
+    // is not "does not exist".
+    drop(registry);
+    let (_, v) = lint(t, &["--images", "registry", "api.yaml"]);
+    let (mut found, messages) = image_findings(&v);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            format!("K8S023 {c}[1].image"),
+            format!("K8S024 {c}[0].livenessProbe.exec.command"),
+        ],
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("could not look at") && m.contains("Connection refused")),
+        "{messages:#?}"
     );
 }
