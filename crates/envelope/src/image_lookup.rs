@@ -33,6 +33,9 @@ type Entry = (String, Option<String>);
 pub struct Lookup {
     /// Each layout: its directory and its index entries.
     layouts: Vec<(PathBuf, Vec<Entry>)>,
+    /// The layouts that could not be read, and why: named when an image
+    /// is not found (it may be in one of them).
+    broken: Vec<String>,
     registry: Option<RegistryArgs>,
     cache: Mutex<BTreeMap<String, Arc<OnceLock<Looked>>>>,
 }
@@ -51,28 +54,33 @@ impl Lookup {
             layouts_under(d, 0, &mut found);
         }
         found.sort();
-        let layouts = found
-            .into_iter()
-            .filter_map(|dir| {
-                let index = OciLayout::open(&dir).ok()?.index().ok()?;
-                let entries = index
-                    .manifests
-                    .iter()
-                    .filter(|d| !envelope_oci::artifact::is_referrer(d))
-                    .map(|d| {
-                        let name = d
-                            .annotations
-                            .as_ref()
-                            .and_then(|a| a.get(REF_NAME))
-                            .cloned();
-                        (d.digest.to_string(), name)
-                    })
-                    .collect();
-                Some((dir, entries))
-            })
-            .collect();
+        let mut layouts = Vec::new();
+        let mut broken = Vec::new();
+        for dir in found {
+            let index = OciLayout::open(&dir).and_then(|l| l.index());
+            match index {
+                Ok(index) => {
+                    let entries = index
+                        .manifests
+                        .iter()
+                        .filter(|d| !envelope_oci::artifact::is_referrer(d))
+                        .map(|d| {
+                            let name = d
+                                .annotations
+                                .as_ref()
+                                .and_then(|a| a.get(REF_NAME))
+                                .cloned();
+                            (d.digest.to_string(), name)
+                        })
+                        .collect();
+                    layouts.push((dir, entries));
+                }
+                Err(e) => broken.push(format!("{}: {e}", dir.display())),
+            }
+        }
         Ok(Lookup {
             layouts,
+            broken,
             registry,
             cache: Mutex::new(BTreeMap::new()),
         })
@@ -105,8 +113,11 @@ impl Lookup {
                 }
             }
             return Err(ImageMissing {
-                not_found: self.registry.is_none(),
-                reason: format!("no layout under --image-dir holds {digest}"),
+                not_found: self.registry.is_none() && self.broken.is_empty(),
+                reason: format!(
+                    "no layout under --image-dir holds {digest}{}",
+                    self.unread()
+                ),
             });
         }
         let tag = name.tag.as_deref().unwrap_or("latest");
@@ -123,9 +134,25 @@ impl Lookup {
         Err(ImageMissing {
             not_found: false,
             reason: format!(
-                "no layout under --image-dir is tagged `{reference}`, nor `{tag}` in a directory named `{last}`"
+                "no layout under --image-dir is tagged `{reference}`, nor `{tag}` in a directory named `{last}`{}",
+                self.unread()
             ),
         })
+    }
+
+    /// ` (N layouts could not be read: ...)`, or nothing.
+    fn unread(&self) -> String {
+        if self.broken.is_empty() {
+            return String::new();
+        }
+        format!(
+            " ({} could not be read: {})",
+            match self.broken.len() {
+                1 => "1 layout".to_string(),
+                n => format!("{n} layouts"),
+            },
+            self.broken.join("; ")
+        )
     }
 
     fn open(&self, reference: &str) -> Result<envelope_lint::audit::ImageFacts, ImageMissing> {

@@ -147,6 +147,34 @@ fn an_envelope_image_checked_by_every_image_aware_rule() {
     let (found, messages) = image_findings(&v);
     assert!(found.is_empty(), "{messages:#?}");
 
+    // A layout that cannot be read may hold the digest: not "does not
+    // exist" then, but "could not look", naming the broken layout.
+    let broken = images.join("broken");
+    std::fs::create_dir_all(&broken).expect("mkdir");
+    std::fs::write(
+        broken.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .expect("write");
+    std::fs::write(broken.join("index.json"), "{").expect("write");
+    let (_, v) = lint(t, &["--image-dir", dir, "bad.yaml"]);
+    let (found, messages) = image_findings(&v);
+    assert!(
+        !found.iter().any(|f| f.starts_with("K8S029")),
+        "{messages:#?}"
+    );
+    assert!(
+        found.contains(&format!("K8S023 {c}[1].image")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("1 layout could not be read") && m.contains("broken")),
+        "{messages:#?}"
+    );
+    std::fs::remove_dir_all(&broken).expect("rm");
+
     // Offline by default: without --image-dir no image is looked at (the
     // layout is not even read: moving it away changes nothing).
     std::fs::rename(&images, t.join("moved")).expect("move");
