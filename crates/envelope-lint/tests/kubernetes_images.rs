@@ -249,6 +249,25 @@ fn k8s027_read_only_root_without_tmp() {
         findings("K8S027", image(false, 0o755, true), cm, &tmp).len(),
         1
     );
+    // $TMPDIR elsewhere: the volume must be there (or above it).
+    let moved =
+        format!("{ro}        env:\n        - name: TMPDIR\n          value: /scratch/tmp\n");
+    one(
+        findings(
+            "K8S027",
+            image(false, 0o755, true),
+            vol,
+            &format!(
+                "{moved}        volumeMounts:\n        - name: tmp\n          mountPath: /tmp\n"
+            ),
+        ),
+        "readOnlyRootFilesystem",
+        &["no writable volume at /scratch/tmp"],
+    );
+    let mounted = format!(
+        "{moved}        volumeMounts:\n        - name: tmp\n          mountPath: /scratch\n"
+    );
+    assert!(findings("K8S027", image(false, 0o755, true), vol, &mounted).is_empty());
     // A binary that writes no temporary file.
     assert!(findings("K8S027", image(false, 0o755, false), "", ro).is_empty());
 }

@@ -4,7 +4,9 @@ use crate::{declare_rule, Diagnostic};
 declare_rule! {
     /// ## What it does
     /// Flags a container with `readOnlyRootFilesystem: true` and no writable
-    /// volume mounted at `/tmp` (or at `/`) while the Go program of its
+    /// volume mounted at its temporary directory (`$TMPDIR` from the
+    /// container's `env`, else the image's, else `/tmp`) or a parent of it,
+    /// while the Go program of its
     /// image writes temporary files: its binary calls `os.CreateTemp`,
     /// `os.MkdirTemp` or another function that writes under the temporary
     /// directory (envelope reads the binary's function table). The program is
@@ -81,6 +83,22 @@ impl KubeRule for ReadOnlyTmp {
                 else {
                     return;
                 };
+                // Go's os.TempDir: $TMPDIR (the container's, else the
+                // image's), else /tmp.
+                let own = items(c.get(&["env"])).iter().find_map(|e| {
+                    (e.get("name").and_then(|n| n.as_str()) == Some("TMPDIR"))
+                        .then(|| e.get("value").and_then(|v| v.as_str()).map(str::to_string))?
+                });
+                let tmpdir = own
+                    .or_else(|| {
+                        facts
+                            .env()
+                            .into_iter()
+                            .find_map(|(k, v)| (k == "TMPDIR").then_some(v))
+                    })
+                    .filter(|d| d.starts_with('/'))
+                    .unwrap_or_else(|| "/tmp".to_string());
+                let tmpdir = tmpdir.trim_end_matches('/');
                 let volumes = items(w.pod_get(&["volumes"]));
                 let writable = items(c.get(&["volumeMounts"])).iter().any(|m| {
                     let path = m
@@ -88,7 +106,11 @@ impl KubeRule for ReadOnlyTmp {
                         .and_then(|p| p.as_str())
                         .unwrap_or_default()
                         .trim_end_matches('/');
-                    if !(path == "/tmp" || path.is_empty()) {
+                    let covers = path == tmpdir
+                        || tmpdir
+                            .strip_prefix(path)
+                            .is_some_and(|rest| rest.starts_with('/'));
+                    if !covers {
                         return false;
                     }
                     if m.get("readOnly").and_then(as_bool) == Some(true) {
@@ -113,7 +135,7 @@ impl KubeRule for ReadOnlyTmp {
                         w.object.document,
                         &set,
                         format!(
-                            "{} of {} has a read-only root and no writable volume at /tmp, but `{}` in the image {} writes temporary files (it calls {function})",
+                            "{} of {} has a read-only root and no writable volume at {tmpdir}, but `{}` in the image {} writes temporary files (it calls {function})",
                             c.describe(),
                             w.object.describe(),
                             binary.path,
