@@ -187,7 +187,7 @@ fn k8s025_program_the_image_lacks() {
             "        command: [/server]\n",
         ),
         "containers[0].command",
-        &["error", "`/server`"],
+        &["error", "`/server`", "; it runs `/app`"],
     );
     one(
         findings(

@@ -49,11 +49,14 @@ impl KubeRule for ProgramMissing {
                     {
                         continue;
                     }
-                    let where_ = if program.contains('/') {
+                    let mut where_ = if program.contains('/') {
                         String::new()
                     } else {
                         format!(" in its PATH ({})", facts.path_env())
                     };
+                    if let Some(entry) = facts.entrypoint() {
+                        where_.push_str(&format!("; it runs `{entry}`"));
+                    }
                     out.push(
                         cx.diag_at(
                             &Self::INFO,

@@ -142,7 +142,7 @@ impl KubeRule for ReadOnlyTmp {
                             facts.reference
                         ),
                     )
-                    .with_help("mount an emptyDir volume at /tmp"),
+                    .with_help(format!("mount an emptyDir volume at {tmpdir}")),
                 );
         });
     }
