@@ -206,6 +206,21 @@ fn k8s025_program_the_image_lacks() {
         "        command: [/app]\n"
     )
     .is_empty());
+    // No command: args are run only when the image has no entrypoint.
+    assert!(findings(
+        "K8S025",
+        image(false, 0o755, false),
+        "",
+        "        args: [/nope]\n"
+    )
+    .is_empty());
+    let mut bare = image(false, 0o755, false);
+    bare.config["config"]["Entrypoint"] = serde_json::Value::Null;
+    one(
+        findings("K8S025", bare, "", "        args: [/nope, -v]\n"),
+        "containers[0].args",
+        &["the args (the image has no entrypoint)", "`/nope`"],
+    );
     // Shells are K8S024's.
     assert!(findings("K8S025", image(false, 0o755, false), "", SH_PROBE).is_empty());
 }

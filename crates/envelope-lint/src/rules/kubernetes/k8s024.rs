@@ -45,7 +45,7 @@ declare_rule! {
 impl KubeRule for ShellMissing {
     fn check(&self, cx: &KubeContext, out: &mut Vec<Diagnostic>) {
         cx.each_image(|w, c, facts| {
-                for (keys, what, words) in super::exec_commands(c) {
+                for (keys, what, words) in super::exec_commands(c, facts) {
                     let program = words[0];
                     if !is_shell(program) || facts.find_program(program).is_some() {
                         continue;

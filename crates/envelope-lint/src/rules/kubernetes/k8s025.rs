@@ -4,7 +4,8 @@ use crate::{declare_rule, Diagnostic};
 declare_rule! {
     /// ## What it does
     /// Flags a container whose `command` (which replaces the image's
-    /// entrypoint), exec probe or exec lifecycle hook runs a program the
+    /// entrypoint; or `args`, when there is no `command` and the image has
+    /// no entrypoint), exec probe or exec lifecycle hook runs a program the
     /// image does not have: an absolute path that is not a file in the image
     /// (symlinks followed), or a bare name found in no directory of the
     /// image's `PATH` (its config's `Env`, else
@@ -41,7 +42,7 @@ declare_rule! {
 impl KubeRule for ProgramMissing {
     fn check(&self, cx: &KubeContext, out: &mut Vec<Diagnostic>) {
         cx.each_image(|w, c, facts| {
-                for (keys, what, words) in super::exec_commands(c) {
+                for (keys, what, words) in super::exec_commands(c, facts) {
                     let program = words[0];
                     if program.is_empty()
                         || is_shell(program)

@@ -35,6 +35,7 @@ pub mod k8s029;
 
 use envelope_yaml::Node;
 
+use crate::audit::ImageFacts;
 use crate::image::ImageName;
 use crate::kubernetes::{items, join, Container, Workload};
 
@@ -83,11 +84,14 @@ pub(crate) fn images_without_digest<'w, 'a>(
     })
 }
 
-/// Where a container runs a command itself: its `command`, its exec
-/// probes and its exec lifecycle hooks. Each with the keys below the
-/// container, what it is, and its words.
+/// Where a container runs a command itself: its `command` (or its `args`
+/// when there is none and `facts`, its image, has no entrypoint: they
+/// replace the image's `Cmd` and are run), its exec probes and its exec
+/// lifecycle hooks. Each with the keys below the container, what it is,
+/// and its words.
 pub(crate) fn exec_commands<'a>(
     c: &Container<'a>,
+    facts: &ImageFacts,
 ) -> Vec<(&'static [&'static str], &'static str, Vec<&'a str>)> {
     const PLACES: [(&[&str], &str); 6] = [
         (&["command"], "command"),
@@ -100,11 +104,20 @@ pub(crate) fn exec_commands<'a>(
         ),
         (&["lifecycle", "preStop", "exec", "command"], "preStop hook"),
     ];
+    let no_entrypoint = facts
+        .runtime()
+        .and_then(|r| r.get("Entrypoint"))
+        .and_then(|e| e.as_array())
+        .is_none_or(|e| e.is_empty());
+    let args: (&[&str], &str) = (&["args"], "args (the image has no entrypoint)");
+    let args = (c.get(&["command"]).is_none() && no_entrypoint).then_some(args);
     PLACES
         .iter()
+        .copied()
+        .chain(args)
         .filter_map(|(keys, what)| {
             let words = crate::kubernetes::words(c.get(keys));
-            (!words.is_empty()).then_some((*keys, *what, words))
+            (!words.is_empty()).then_some((keys, what, words))
         })
         .collect()
 }
