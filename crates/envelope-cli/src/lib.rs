@@ -858,6 +858,31 @@ pub struct LintArgs {
     /// linux/arm64.
     #[arg(long, value_delimiter = ',', value_name = "PLATFORM")]
     pub platform: Vec<String>,
+
+    /// Look up the images that Kubernetes containers run in the OCI layouts
+    /// at or below DIR (repeatable), for the image-aware rules
+    /// (K8S023-K8S029): by digest in any layout's index.json, by tag in the
+    /// `org.opencontainers.image.ref.name` annotation (the whole reference,
+    /// or the tag in a layout directory named like the repository's last
+    /// part). Without it and --images, lint opens no image.
+    #[arg(long, value_name = "DIR")]
+    pub image_dir: Vec<PathBuf>,
+
+    /// Also look images up here: `registry` pulls the manifests, configs and
+    /// layers of the images not found under --image-dir. Default: none, so
+    /// lint stays offline.
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub images: Option<ImagesFrom>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// Where `envelope lint` may look images up beside `--image-dir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImagesFrom {
+    /// The registry each reference names.
+    Registry,
 }
 
 /// Which rules run and what fails: shared by `lint` and `audit`.

@@ -286,6 +286,21 @@ impl ImageFacts {
             .or_else(|| self.config.get("container_config"))
     }
 
+    /// `config.Env` as (name, value).
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.runtime()
+            .and_then(|c| c.get("Env"))
+            .and_then(|e| e.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (kv.to_string(), String::new()),
+            })
+            .collect()
+    }
+
     /// The uid and gid the image runs as: `config.User` as numbers, or as
     /// names looked up in /etc/passwd and /etc/group; without a group, the
     /// user's group in /etc/passwd, else the uid. `Some((0, 0))` when no
@@ -349,17 +364,7 @@ impl<'a> ImageContext<'a> {
 
     /// `config.Env` as (name, value).
     pub fn env(&self) -> Vec<(String, String)> {
-        self.runtime()
-            .and_then(|c| c.get("Env"))
-            .and_then(|e| e.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str())
-            .map(|kv| match kv.split_once('=') {
-                Some((k, v)) => (k.to_string(), v.to_string()),
-                None => (kv.to_string(), String::new()),
-            })
-            .collect()
+        self.facts.env()
     }
 
     pub fn labels(&self) -> BTreeMap<String, String> {

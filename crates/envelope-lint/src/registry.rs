@@ -66,6 +66,13 @@ static KUBE_RULES: &[&dyn KubeRule] = &[
     &k8s::k8s020::ServiceAccountToken,
     &k8s::k8s021::ImageNotPinned,
     &k8s::k8s022::ImagePullPolicy,
+    &k8s::k8s023::ImageNotLookedUp,
+    &k8s::k8s024::ShellMissing,
+    &k8s::k8s025::ProgramMissing,
+    &k8s::k8s026::UserMismatch,
+    &k8s::k8s027::ReadOnlyTmp,
+    &k8s::k8s028::PortNotExposed,
+    &k8s::k8s029::ImageDigestNotFound,
 ];
 
 static IMAGE_RULES: &[&dyn ImageRule] = &[

@@ -7,6 +7,7 @@
 mod attesting;
 mod commands;
 mod findings;
+mod image_lookup;
 mod images;
 mod manifests;
 mod outputs;

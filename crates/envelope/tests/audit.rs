@@ -95,14 +95,6 @@ fn file(b: &mut LayerBuilder, path: &str, data: Vec<u8>, mode: u32) {
         .expect("file");
 }
 
-fn busybox() -> Vec<u8> {
-    let path = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("busybox-static is required for these tests: run `bash .ci/install.sh`");
-    std::fs::read(path).expect("busybox")
-}
-
 /// The bad image: root, busybox as /bin/sh, a setuid file, secrets in Env,
 /// history and a key file, an unstripped cgo server without its loader, an
 /// apt cache, two accounts sharing uid 0, and a second layer that

@@ -9,6 +9,7 @@
 //! template (`{{ }}` outside string values) or not YAML at all gets one
 //! finding of `K8S000` and nothing else is guessed from it.
 
+mod images;
 mod model;
 mod suppression;
 
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use envelope_diagnostics::{Diagnostic, RuleInfo, Source};
 use envelope_yaml::{Node, Tree};
 
+pub use images::{is_shell, words, ImageLookup, ImageMissing, Looked, DEFAULT_PATH};
 pub use model::{
     as_bool, as_int, entries, get, is_long_running, is_workload_kind, items, join, nearest, At,
     Container, ContainerKind, Object, Setting, Workload,
@@ -178,8 +180,8 @@ pub fn is_manifest_text(text: &str) -> bool {
 
 /// What rules read: the file, its workloads, the settings.
 ///
-/// Rules that look at the images the containers run will find them here
-/// too, looked up once per file.
+/// The image-aware rules (K8S023 and on) read the images the containers
+/// run through `images`; without a lookup they find nothing.
 pub struct KubeContext<'a> {
     pub path: &'a str,
     pub source: &'a Source,
@@ -188,6 +190,8 @@ pub struct KubeContext<'a> {
     /// Every object of the file, workloads included (a rule may look for
     /// the ServiceAccount a pod names).
     pub objects: Vec<Object<'a>>,
+    /// Where the containers' images are looked up, when they are.
+    pub images: Option<&'a dyn ImageLookup>,
 }
 
 impl KubeContext<'_> {
@@ -293,6 +297,23 @@ impl KubeResult {
 
 /// Lints `bytes` as the Kubernetes manifest file at `path`.
 pub fn lint(path: &str, bytes: &[u8], settings: &Settings) -> Result<KubeResult, LintError> {
+    lint_with_images(path, bytes, settings, None)
+}
+
+/// The rules whose findings need the image a container runs: they run
+/// only with an [`ImageLookup`].
+pub const IMAGE_AWARE: [&str; 7] = [
+    "K8S023", "K8S024", "K8S025", "K8S026", "K8S027", "K8S028", "K8S029",
+];
+
+/// Lints `bytes` as the Kubernetes manifest file at `path`, the
+/// image-aware rules reading the containers' images through `images`.
+pub fn lint_with_images(
+    path: &str,
+    bytes: &[u8],
+    settings: &Settings,
+    images: Option<&dyn ImageLookup>,
+) -> Result<KubeResult, LintError> {
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = Source::new(path, text);
     let text = source.text.as_str();
@@ -347,6 +368,7 @@ pub fn lint(path: &str, bytes: &[u8], settings: &Settings) -> Result<KubeResult,
             settings,
             workloads,
             objects: all,
+            images,
         };
         for rule in crate::registry::kube_rules() {
             if rule.info().code == unreadable.code {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use envelope_cli::{LintArgs, ListFormat, RuleArgs, RulesArgs};
+use envelope_cli::{ImagesFrom, LintArgs, ListFormat, RuleArgs, RulesArgs};
 use envelope_diagnostics::{render, Format, Report};
 use envelope_lint::{
     all_infos, is_dockerfile_name, is_skipped_dir, kubernetes, lint_infos, rule_by_code,
@@ -116,12 +116,22 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
         stdin_text = Some(buf);
     }
 
+    // Images are looked up only when asked: lint stays fast and offline.
+    let registry = (args.images == Some(ImagesFrom::Registry)).then(|| args.registry.clone());
+    let lookup = if args.image_dir.is_empty() && registry.is_none() {
+        None
+    } else {
+        Some(crate::image_lookup::Lookup::new(&args.image_dir, registry)?)
+    };
+    let images = lookup.as_ref().map(|l| l as &dyn kubernetes::ImageLookup);
+
     let workers = crate::parallel::workers(usize::MAX, inputs.len());
     let results = crate::parallel::map(&inputs, workers, false, |input| {
         lint_one(
             input,
             stdin_text.as_deref(),
             &settings,
+            images,
             want_fixes,
             show_unsafe,
         )
@@ -277,6 +287,7 @@ fn lint_one(
     input: &Input,
     stdin: Option<&[u8]>,
     settings: &Settings,
+    images: Option<&dyn kubernetes::ImageLookup>,
     want_fixes: bool,
     show_unsafe: bool,
 ) -> Result<Outcome> {
@@ -305,10 +316,11 @@ fn lint_one(
     };
     if manifest {
         // Manifests have no fixes yet: --fix and --diff only report.
-        let result = kubernetes::lint(&input.shown, &bytes, settings).map_err(|e| {
-            let hint = e.hint();
-            hinted(e.to_string(), hint)
-        })?;
+        let result =
+            kubernetes::lint_with_images(&input.shown, &bytes, settings, images).map_err(|e| {
+                let hint = e.hint();
+                hinted(e.to_string(), hint)
+            })?;
         let passed_over = input.what == What::MaybeManifest && !result.is_kubernetes();
         return Ok(Outcome {
             result: result.file,

@@ -444,3 +444,12 @@ pub fn assert_hardened(hardening: &serde_json::Value, what: &str) {
         assert_eq!(hardening[check], true, "{what}: {check}: {hardening}");
     }
 }
+
+/// The static busybox the tests put in images as their shell.
+pub fn busybox() -> Vec<u8> {
+    let path = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("busybox-static is required for these tests: run `bash .ci/install.sh`");
+    std::fs::read(path).expect("busybox")
+}

@@ -25,9 +25,17 @@ pub mod k8s019;
 pub mod k8s020;
 pub mod k8s021;
 pub mod k8s022;
+pub mod k8s023;
+pub mod k8s024;
+pub mod k8s025;
+pub mod k8s026;
+pub mod k8s027;
+pub mod k8s028;
+pub mod k8s029;
 
 use envelope_yaml::Node;
 
+use crate::audit::ImageFacts;
 use crate::image::ImageName;
 use crate::kubernetes::{items, join, Container, Workload};
 
@@ -74,4 +82,42 @@ pub(crate) fn images_without_digest<'w, 'a>(
         let name = ImageName::parse(image);
         name.digest.is_none().then_some((c, image, name))
     })
+}
+
+/// Where a container runs a command itself: its `command` (or its `args`
+/// when there is none and `facts`, its image, has no entrypoint: they
+/// replace the image's `Cmd` and are run), its exec probes and its exec
+/// lifecycle hooks. Each with the keys below the container, what it is,
+/// and its words.
+pub(crate) fn exec_commands<'a>(
+    c: &Container<'a>,
+    facts: &ImageFacts,
+) -> Vec<(&'static [&'static str], &'static str, Vec<&'a str>)> {
+    const PLACES: [(&[&str], &str); 6] = [
+        (&["command"], "command"),
+        (&["livenessProbe", "exec", "command"], "liveness probe"),
+        (&["readinessProbe", "exec", "command"], "readiness probe"),
+        (&["startupProbe", "exec", "command"], "startup probe"),
+        (
+            &["lifecycle", "postStart", "exec", "command"],
+            "postStart hook",
+        ),
+        (&["lifecycle", "preStop", "exec", "command"], "preStop hook"),
+    ];
+    let no_entrypoint = facts
+        .runtime()
+        .and_then(|r| r.get("Entrypoint"))
+        .and_then(|e| e.as_array())
+        .is_none_or(|e| e.is_empty());
+    let args: (&[&str], &str) = (&["args"], "args (the image has no entrypoint)");
+    let args = (c.get(&["command"]).is_none() && no_entrypoint).then_some(args);
+    PLACES
+        .iter()
+        .copied()
+        .chain(args)
+        .filter_map(|(keys, what)| {
+            let words = crate::kubernetes::words(c.get(keys));
+            (!words.is_empty()).then_some((keys, what, words))
+        })
+        .collect()
 }
