@@ -57,6 +57,21 @@ fn key_and_layout(app: &DepsApp, name: &str) -> (String, PathBuf, String) {
     )
 }
 
+/// `envelope verify` of `image` fails a check (exit 1) and says why:
+/// some check's `reason` is `reason`.
+fn verify_fails_for(app: &DepsApp, image: &str, public: &Path, reason: &str) {
+    let (code, report, text) = verify(app, image, public, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .any(|c| c["reason"] == reason),
+        "{report:#}"
+    );
+}
+
 /// `envelope attest --format json` of `image`: provenance, SBOM and VEX
 /// (from the fixture database), signed with `key`.
 fn attest_all(app: &DepsApp, image: &str, key: &Path) -> Value {
@@ -258,16 +273,7 @@ fn build_attests_in_a_registry_cosign_and_envelope_verify_and_a_swapped_attestat
     assert_eq!(verify(&app, &second, &public, &[]).0, 0);
     let att = |d: &str| format!("{}/test/app:{}.att", reg.addr, d.replace(':', "-"));
     ok(Command::new(peer("crane")).args(["copy", "--insecure", &att(&digest), &att(&digest2)]));
-    let (code, report, text) = verify(&app, &second, &public, &[]);
-    assert_eq!(code, 1, "{text}");
-    assert!(
-        report["checks"]
-            .as_array()
-            .expect("checks")
-            .iter()
-            .any(|c| c["reason"] == "other-digest"),
-        "{report:#}"
-    );
+    verify_fails_for(&app, &second, &public, "other-digest");
 }
 
 #[test]
@@ -415,16 +421,7 @@ fn attest_a_layout_with_vex_cosign_reads_it_and_an_edited_statement_fails() {
             .into();
         e
     });
-    let (code, report, text) = verify(&app, &image, &public, &[]);
-    assert_eq!(code, 1, "{text}");
-    assert!(
-        report["checks"]
-            .as_array()
-            .expect("checks")
-            .iter()
-            .any(|c| c["reason"] == "signature"),
-        "{report:#}"
-    );
+    verify_fails_for(&app, &image, &public, "signature");
 }
 
 /// Rewrites the DSSE envelope of the `.att` tag's first layer in a layout.

@@ -47,15 +47,11 @@ impl<'a> KubeContext<'a> {
     /// Calls `f` for each container whose image was looked up and found,
     /// with that image.
     pub fn each_image(&self, mut f: impl FnMut(&Workload<'a>, &Container<'a>, &ImageFacts)) {
-        for w in &self.workloads {
-            for c in &w.containers {
-                if let Some(looked) = self.looked(c) {
-                    if let Ok(facts) = looked.as_ref() {
-                        f(w, c, facts);
-                    }
-                }
+        self.each_looked(|w, c, _, looked| {
+            if let Ok(facts) = looked.as_ref() {
+                f(w, c, facts);
             }
-        }
+        });
     }
 
     /// Calls `f` for each container whose image was looked up and not
@@ -64,24 +60,28 @@ impl<'a> KubeContext<'a> {
         &self,
         mut f: impl FnMut(&Workload<'a>, &Container<'a>, &str, &ImageMissing),
     ) {
+        self.each_looked(|w, c, image, looked| {
+            if let Err(missing) = looked.as_ref() {
+                f(w, c, image, missing);
+            }
+        });
+    }
+
+    /// Calls `f` for each container whose image was looked up, with its
+    /// reference and what the lookup said.
+    fn each_looked(&self, mut f: impl FnMut(&Workload<'a>, &Container<'a>, &str, &Looked)) {
         for w in &self.workloads {
             for c in &w.containers {
-                if let Some(looked) = self.looked(c) {
-                    if let Err(missing) = looked.as_ref() {
-                        let image = c
-                            .get(&["image"])
-                            .and_then(|n| n.as_str())
-                            .unwrap_or_default();
-                        f(w, c, image.trim(), missing);
-                    }
+                if let Some((image, looked)) = self.looked(c) {
+                    f(w, c, image, &looked);
                 }
             }
         }
     }
 
-    /// What the lookup said of `c`'s image, when images are looked up and
-    /// the container names one.
-    pub fn looked(&self, c: &Container<'_>) -> Option<Looked> {
+    /// The reference `c` names and what the lookup said of it, when images
+    /// are looked up and the container names one.
+    fn looked<'c>(&self, c: &Container<'c>) -> Option<(&'c str, Looked)> {
         let lookup = self.images?;
         let image = c.get(&["image"])?.as_str()?.trim();
         // `envelope://` names a build `envelope resolve` has yet to
@@ -89,7 +89,7 @@ impl<'a> KubeContext<'a> {
         if image.is_empty() || image.starts_with("envelope://") {
             return None;
         }
-        Some(lookup.look(image))
+        Some((image, lookup.look(image)))
     }
 }
 
