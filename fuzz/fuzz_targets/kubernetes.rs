@@ -4,7 +4,9 @@
 //! every finding points inside the text, names its document among those
 //! read (or the one a syntax error is in), and carries a YAML path when
 //! it is about an object. The checks that tell a manifest from a
-//! Dockerfile read it too.
+//! Dockerfile read it too. Every fix applied (the unsafe ones too) keeps
+//! the file reading as the same number of documents, with no new error,
+//! and each fix's edits lie inside the text.
 #![no_main]
 
 use envelope_lint::kubernetes::{self, is_manifest_text, mentions_object, Manifest};
@@ -48,6 +50,22 @@ fuzz_target!(|data: &[u8]| {
         if d.code != "K8S000" {
             assert!(d.object_path.is_some(), "{d:?}");
         }
+        for e in d.fix.iter().flat_map(|f| &f.edits) {
+            assert!(e.start <= e.end && e.end <= len, "{e:?} of {len}");
+        }
+    }
+    if std::str::from_utf8(data).is_ok() && result.file.diagnostics.iter().any(|d| d.fix.is_some()) {
+        let all = Settings {
+            unsafe_fixes: true,
+            ..settings
+        };
+        let (fixed, _, _) =
+            kubernetes::fix_with_images("f.yaml", data, &all, None).expect("fixing lints as before");
+        let shape = |t: &str| {
+            let (docs, error) = envelope_yaml::parse_documents(t);
+            (docs.len(), error.is_none())
+        };
+        assert_eq!(shape(&text), shape(&fixed), "{fixed}");
     }
 });
 

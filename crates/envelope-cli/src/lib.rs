@@ -817,7 +817,8 @@ pub struct LintArgs {
     #[arg(long, value_enum, default_value_t = FindingsFormat::Human)]
     pub format: FindingsFormat,
 
-    /// Apply the safe fixes in place: those that keep what the image does.
+    /// Apply the safe fixes in place: those that keep what the image (or
+    /// the workload of a manifest) does.
     #[arg(long, conflicts_with = "diff", group = "fixing")]
     pub fix: bool,
 
@@ -827,7 +828,8 @@ pub struct LintArgs {
     pub diff: bool,
 
     /// With --fix or --diff, also the unsafe fixes, which may change what
-    /// the image does (a user, a package set, where files are). Default:
+    /// runs (a user, a package set, where files are; every tightening of
+    /// a manifest's security context). Default:
     /// `unsafe-fixes` in envelope.toml.
     #[arg(long, requires = "fixing")]
     pub unsafe_fixes: bool,

@@ -385,7 +385,7 @@ fn sarif(report: &Report) -> sarif::Log {
                     description: sarif::Message::text(if fix.is_safe() {
                         fix.message.clone()
                     } else {
-                        format!("{} (unsafe: may change what the image does)", fix.message)
+                        format!("{} (unsafe: may change what runs)", fix.message)
                     }),
                 }],
                 _ => Vec::new(),

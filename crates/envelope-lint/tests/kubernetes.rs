@@ -397,3 +397,94 @@ spec:
     let found = codes_and_paths(&text, &only_codes(&["K8S013", "K8S015"]));
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// Each fixable rule's `hits.yaml` with every fix applied (they are all
+/// unsafe, so none without asking): the rule's fixable findings are gone,
+/// the text reads back as the same documents with no error, and the edits
+/// are one snapshot.
+#[test]
+fn fixable_rules_fix_their_hits_and_only_when_asked() {
+    let mut failures = Vec::new();
+    let mut snapshot = String::new();
+    for rule in kube_rules().iter().filter(|r| r.info().fixable) {
+        let code = rule.info().code;
+        let path = dir().join(code).join("hits.yaml");
+        let text = std::fs::read_to_string(&path).expect("hits fixture");
+        let shown = format!("{code}/hits.yaml");
+        let settings = only_codes(&[code]);
+        let (same, _, none) =
+            kubernetes::fix_with_images(&shown, text.as_bytes(), &settings, None).expect("fix");
+        if none != 0 || same != text {
+            failures.push(format!("{code}: an unsafe fix was applied without asking"));
+        }
+        let all = Settings {
+            unsafe_fixes: true,
+            ..settings
+        };
+        let (fixed, after, applied) =
+            kubernetes::fix_with_images(&shown, text.as_bytes(), &all, None).expect("fix");
+        if applied == 0 {
+            failures.push(format!("{code}: fixable but nothing was fixed"));
+        }
+        let left: Vec<String> = after
+            .file
+            .diagnostics
+            .iter()
+            .filter(|d| d.fix.is_some())
+            .map(line)
+            .collect();
+        if !left.is_empty() {
+            failures.push(format!("{code}: fixable findings remain: {left:#?}"));
+        }
+        let (before, _) = envelope_yaml::parse_documents(&text);
+        let (docs, error) = envelope_yaml::parse_documents(&fixed);
+        if error.is_some() || docs.len() != before.len() {
+            failures.push(format!("{code}: the fixed file reads back as {error:?}"));
+        }
+        snapshot.push_str(&format!("=== {code}\n"));
+        for d in similar::TextDiff::from_lines(&text, &fixed)
+            .unified_diff()
+            .context_radius(1)
+            .iter_hunks()
+        {
+            snapshot.push_str(&d.to_string());
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    insta::assert_snapshot!("kubernetes_fixed", snapshot);
+}
+
+/// A Deployment with nothing hardened, fixed with every rule: each
+/// container and the pod get the one value each field has, in place,
+/// comments and layout kept, in block YAML, flow YAML and JSON alike.
+#[test]
+fn an_unhardened_workload_is_hardened_by_its_fixes_in_every_style() {
+    let all = Settings {
+        unsafe_fixes: true,
+        ..Settings::default()
+    };
+    let fixable: Vec<&str> = kube_rules()
+        .iter()
+        .map(|r| r.info())
+        .filter(|i| i.fixable)
+        .map(|i| i.code)
+        .collect();
+    let block = "# the API\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec:\n      containers:\n      - name: api # main\n        image: example.com/api@sha256:0000000000000000000000000000000000000000000000000000000000000000\n        securityContext:\n          privileged: true\n          capabilities:\n            drop:\n            - NET_RAW\n      - name: side\n        image: example.com/side@sha256:0000000000000000000000000000000000000000000000000000000000000000\n        securityContext: {procMount: Unmasked, seccompProfile: {type: Unconfined}}\n";
+    let json = r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+ "spec": {"containers": [{"name": "c", "image": "example.com/c@sha256:0000000000000000000000000000000000000000000000000000000000000000"}]}}
+"#;
+    for (name, text) in [("block.yaml", block), ("pod.json", json)] {
+        let (fixed, after, applied) =
+            kubernetes::fix_with_images(name, text.as_bytes(), &all, None).expect("fix");
+        assert!(applied > 0, "{name}");
+        let left: Vec<String> = after
+            .file
+            .diagnostics
+            .iter()
+            .filter(|d| fixable.contains(&d.code))
+            .map(line)
+            .collect();
+        assert!(left.is_empty(), "{name}: {left:#?}\n{fixed}");
+        insta::assert_snapshot!(format!("hardened-by-fixes-{name}"), fixed);
+    }
+}

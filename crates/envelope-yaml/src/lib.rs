@@ -19,8 +19,10 @@ use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
+mod edit;
 mod scalars;
 mod tree;
+pub use edit::{set, Want};
 pub use scalars::find_scalars;
 pub use tree::{parse_documents, parse_tree, Node, Tree};
 

@@ -294,3 +294,157 @@ fn rule_docs_name_the_upstream_checks() {
     ));
     assert!(list.contains("K8S000") && list.contains("K8S022"), "{list}");
 }
+
+/// The fixable rules' codes, from `envelope rules --format json`.
+fn fixable_codes() -> Vec<String> {
+    let o = run(Command::new(env!("CARGO_BIN_EXE_envelope")).args(["rules", "--format", "json"]));
+    let rules = json(&out(&o));
+    rules
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| {
+            r["fixable"] == true && r["code"].as_str().is_some_and(|c| c.starts_with("K8S"))
+        })
+        .filter_map(|r| r["code"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn fixes_harden_a_manifest_only_when_the_unsafe_ones_are_asked_for() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("app.yaml");
+    let text = "# the API server\r\napiVersion: apps/v1\r\nkind: Deployment\r\nmetadata:\r\n  name: api\r\nspec:\r\n  template:\r\n    spec:\r\n      containers:\r\n      - name: api   # the one container\r\n        image: example.com/api@sha256:0000000000000000000000000000000000000000000000000000000000000000\r\n        securityContext:\r\n          allowPrivilegeEscalation: true\r\n";
+    std::fs::write(&file, text).expect("write");
+
+    // --fix alone: every Kubernetes fix is unsafe, so nothing changes and
+    // the run says what it held back.
+    let o = run(lint_cmd(dir.path()).args(["--fix", "app.yaml"]));
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), text);
+    assert!(err(&o).contains("--unsafe-fixes"), "{}", err(&o));
+
+    // --diff shows them, marked, and writes nothing.
+    let o = run(lint_cmd(dir.path()).args(["--diff", "app.yaml"]));
+    assert!(
+        out(&o).contains("+          allowPrivilegeEscalation: false"),
+        "{}",
+        out(&o)
+    );
+    assert!(out(&o).contains("unsafe"), "{}", out(&o));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), text);
+
+    // Standard input: the fixed text is the output.
+    let o = with_stdin(
+        lint_cmd(dir.path()).args(["--fix", "--unsafe-fixes", "-"]),
+        text,
+    );
+    let piped = out(&o);
+
+    let o = run(lint_cmd(dir.path()).args(["--fix", "--unsafe-fixes", "app.yaml"]));
+    let fixed = std::fs::read_to_string(&file).expect("read");
+    assert_eq!(fixed, piped, "{}", err(&o));
+    assert!(err(&o).contains("fixed"), "{}", err(&o));
+    // Only lines were added or rewritten: comments, CRLF line ends and
+    // the layout stay.
+    assert!(fixed.starts_with("# the API server\r\n"), "{fixed}");
+    assert!(
+        fixed.contains("- name: api   # the one container\r\n"),
+        "{fixed}"
+    );
+    assert!(!fixed.replace("\r\n", "").contains('\n'), "{fixed:?}");
+    for line in [
+        "          allowPrivilegeEscalation: false\r\n",
+        "          runAsNonRoot: true\r\n",
+        "          seccompProfile:\r\n            type: RuntimeDefault\r\n",
+        "          capabilities:\r\n            drop:\r\n            - ALL\r\n",
+        "          readOnlyRootFilesystem: true\r\n",
+        "      automountServiceAccountToken: false\r\n",
+    ] {
+        assert!(fixed.contains(line), "{line:?} in\n{fixed}");
+    }
+    // What is left has no fix, and no finding of a fixable rule is left.
+    let o = run(lint_cmd(dir.path()).args(["--format", "json", "app.yaml"]));
+    let report = json(&out(&o));
+    let fixable = fixable_codes();
+    assert!(fixable.contains(&"K8S012".to_string()), "{fixable:?}");
+    for d in report["diagnostics"].as_array().expect("diagnostics") {
+        let c = d["code"].as_str().unwrap_or_default().to_string();
+        assert!(!fixable.contains(&c) && d["fix"].is_null(), "{d}");
+    }
+}
+
+/// Every real manifest of the corpus fixed with every fix: the fixable
+/// findings are gone, each file reads back as the same documents, and
+/// each file the Kubernetes schemas accepted before they accept after.
+#[cfg(feature = "external-tools")]
+#[test]
+fn fixed_real_manifests_keep_their_documents_and_pass_the_schemas() {
+    let corpus = repo_root().join("tests/fixtures/kubernetes-corpus");
+    let dir = tempdir();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&corpus).expect("corpus") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
+        if name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json") {
+            std::fs::copy(&path, dir.path().join(&name)).expect("copy");
+            files.push(name);
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 20, "{files:?}");
+    let validates = |path: &Path| {
+        Command::new(peer("kubernetes-validate"))
+            .arg("--strict")
+            .arg(path)
+            .output()
+            .expect("kubernetes-validate runs")
+            .status
+            .success()
+    };
+    let before: Vec<bool> = files
+        .iter()
+        .map(|f| validates(&dir.path().join(f)))
+        .collect();
+    let o = run(lint_cmd(dir.path()).args(["--isolated", "--fix", "--unsafe-fixes", "."]));
+    assert_eq!(code(&o), 1, "findings without fixes remain: {}", err(&o));
+    let o = run(lint_cmd(dir.path()).args(["--isolated", "--format", "json", "."]));
+    let report = json(&out(&o));
+    let left: Vec<String> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| !d["fix"].is_null())
+        .map(|d| format!("{} {}:{} {}", d["code"], d["path"], d["line"], d["message"]))
+        .collect();
+    // The corpus has no aliased or merged security contexts, so no
+    // finding with a fix is left (K8S016's added capabilities have none).
+    assert!(left.is_empty(), "{left:#?}");
+    let mut changed = 0;
+    for (f, ok) in files.iter().zip(before) {
+        let original = std::fs::read_to_string(corpus.join(f)).expect("read");
+        let fixed = std::fs::read_to_string(dir.path().join(f)).expect("read");
+        let (a, _) = documents(&original);
+        let (b, error) = documents(&fixed);
+        assert_eq!((a, None), (b, error.clone()), "{f}: {error:?}");
+        changed += usize::from(original != fixed);
+        if ok {
+            assert!(
+                validates(&dir.path().join(f)),
+                "{f} validated before the fixes, not after"
+            );
+        }
+    }
+    assert!(changed >= 15, "{changed} files changed");
+}
+
+/// How many documents a text holds, and the error that ended the reading.
+#[cfg(feature = "external-tools")]
+fn documents(text: &str) -> (usize, Option<String>) {
+    let (docs, error) = envelope_yaml::parse_documents(text);
+    (docs.len(), error.map(|e| e.to_string()))
+}

@@ -15,8 +15,8 @@ mod suppression;
 
 use std::collections::BTreeMap;
 
-use envelope_diagnostics::{Diagnostic, RuleInfo, Source};
-use envelope_yaml::{Node, Tree};
+use envelope_diagnostics::{Diagnostic, Edit, Fix, RuleInfo, Source};
+use envelope_yaml::{Node, Tree, Want};
 
 pub use images::{is_shell, words, ImageLookup, ImageMissing, Looked, DEFAULT_PATH};
 pub use model::{
@@ -257,6 +257,50 @@ impl KubeContext<'_> {
         self.diag_node(rule, document, At { node, key: None }, path, message)
     }
 
+    /// `d` with an unsafe fix that makes the value at `keys` below `base`
+    /// what `want` says, when the text can be edited there alone (not
+    /// through an alias, a merge key or an anchor: see
+    /// [`envelope_yaml::set`]). Every Kubernetes fix is unsafe: a
+    /// tightened security context can stop a program that relied on what
+    /// it took away, so `--fix` applies them only with `--unsafe-fixes`.
+    pub fn fix(&self, d: Diagnostic, base: &Node, keys: &[&str], want: Want<'_>) -> Diagnostic {
+        let Some((range, content)) = envelope_yaml::set(&self.source.text, base, keys, want) else {
+            return d;
+        };
+        let value = match want {
+            Want::Bool(b) => b.to_string(),
+            Want::Word(w) => w.to_string(),
+            Want::Item(w) => format!("[{w}]"),
+        };
+        let message = format!("set `{}: {value}`", keys.join("."));
+        d.with_fix(Fix::unsafe_edits(
+            message,
+            vec![Edit::replace(range.start, range.end, content)],
+        ))
+    }
+
+    /// `d` with the fix for a container's `securityContext.<keys>`, unless
+    /// the container is an alias of another (its bytes are that one's).
+    pub fn fix_container(
+        &self,
+        d: Diagnostic,
+        c: &Container<'_>,
+        keys: &[&str],
+        want: Want<'_>,
+    ) -> Diagnostic {
+        if c.aliased {
+            return d;
+        }
+        let mut path = vec!["securityContext"];
+        path.extend_from_slice(keys);
+        self.fix(d, c.node, &path, want)
+    }
+
+    /// `d` with the fix that makes a found setting what `want` says.
+    pub fn fix_setting(&self, d: Diagnostic, s: &Setting<'_>, want: Want<'_>) -> Diagnostic {
+        self.fix(d, s.base, &s.keys, want)
+    }
+
     /// The bytes a finding underlines: `key: value` for a scalar, the key
     /// alone for a collection, the first line of a list item.
     fn span(&self, at: At<'_>) -> (usize, usize) {
@@ -409,6 +453,44 @@ pub fn lint_with_images(
         objects,
         skipped,
     })
+}
+
+/// Lints `bytes` as a manifest and applies the fixes (the unsafe ones
+/// only with `settings.unsafe_fixes`), linting again after each round
+/// until nothing more is fixed (at most 10 rounds: fixes that add keys to
+/// the same mapping land one a round). A round whose text would read
+/// back as fewer documents or with a new syntax error is not kept.
+/// Returns the fixed text, the findings that remain, and how many fixes
+/// were applied.
+pub fn fix_with_images(
+    path: &str,
+    bytes: &[u8],
+    settings: &Settings,
+    images: Option<&dyn ImageLookup>,
+) -> Result<(String, KubeResult, usize), LintError> {
+    let mut result = lint_with_images(path, bytes, settings, images)?;
+    if std::str::from_utf8(bytes).is_err() {
+        // Writing back would replace the invalid bytes; leave the file alone.
+        return Ok((result.file.source.text.clone(), result, 0));
+    }
+    let mut text = result.file.source.text.clone();
+    let shape = |t: &str| {
+        let (docs, error) = envelope_yaml::parse_documents(t);
+        (docs.len(), error.is_none())
+    };
+    let before = shape(&text);
+    let mut total = 0;
+    for _ in 0..10 {
+        let (next, n) =
+            crate::fix::apply_fixes(&text, &result.file.diagnostics, settings.unsafe_fixes);
+        if n == 0 || next == text || shape(&next) != before {
+            break;
+        }
+        total += n;
+        text = next;
+        result = lint_with_images(path, text.as_bytes(), settings, images)?;
+    }
+    Ok((text, result, total))
 }
 
 /// The byte offset of a 1-based line and column (in characters).

@@ -135,6 +135,8 @@ pub struct Container<'a> {
     pub path: String,
     pub kind: ContainerKind,
     pub name: &'a str,
+    /// Written as an alias (`- *app`): its bytes are another node's.
+    pub aliased: bool,
 }
 
 impl<'a> Container<'a> {
@@ -192,15 +194,20 @@ impl<'a> Workload<'a> {
             let Some(Tree::Sequence(items)) = pod.get(kind.field()).map(|n| &n.value) else {
                 continue;
             };
+            let list_start = pod.get(kind.field()).map_or(0, |n| n.start);
             for (i, node) in items.iter().enumerate() {
                 if !matches!(node.value, Tree::Mapping(_)) {
                     continue;
                 }
+                // An alias's bytes are its anchor's, written before it.
+                let before = i.checked_sub(1).map_or(list_start, |p| items[p].end);
+                let aliased = node.start < before;
                 containers.push(Container {
                     node,
                     path: join(&pod_path, &format!("{}[{i}]", kind.field())),
                     kind,
                     name: node.get("name").and_then(Node::as_str).unwrap_or("?"),
+                    aliased,
                 });
             }
         }

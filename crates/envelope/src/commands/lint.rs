@@ -212,7 +212,7 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
             // --unsafe-fixes.
             writeln!(
                 out,
-                "# unsafe fixes: they may change what the image does; only --fix --unsafe-fixes applies them"
+                "# unsafe fixes: they may change what runs; only --fix --unsafe-fixes applies them"
             )?;
             if !diffs.is_empty() {
                 writeln!(out, "# (each on top of the safe fixes above)")?;
@@ -226,7 +226,7 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
         ));
         if held_back > 0 {
             printer.status(format!(
-                "{held_back} unsafe fix{} shown apart, marked (may change what the image does): apply with --fix --unsafe-fixes",
+                "{held_back} unsafe fix{} shown apart, marked (may change what runs): apply with --fix --unsafe-fixes",
                 if held_back == 1 { "" } else { "es" }
             ));
         }
@@ -278,7 +278,7 @@ fn held_back_note(held_back: usize, done: &str, printer: &Printer) {
             ("fixes", "them")
         };
         printer.status(format!(
-            "{held_back} unsafe {fixes} not {done} (may change what the image does): review {them} with --diff --unsafe-fixes, apply {them} with --fix --unsafe-fixes"
+            "{held_back} unsafe {fixes} not {done} (may change what runs): review {them} with --diff --unsafe-fixes, apply {them} with --fix --unsafe-fixes"
         ));
     }
 }
@@ -314,13 +314,14 @@ fn lint_one(
         }
         What::Either => kubernetes::is_manifest_text(&String::from_utf8_lossy(&bytes)),
     };
-    if manifest {
-        // Manifests have no fixes yet: --fix and --diff only report.
-        let result =
-            kubernetes::lint_with_images(&input.shown, &bytes, settings, images).map_err(|e| {
-                let hint = e.hint();
-                hinted(e.to_string(), hint)
-            })?;
+    let map_err = |e: envelope_lint::LintError| {
+        let hint = e.hint();
+        hinted(e.to_string(), hint)
+    };
+    let ctx = input.build.as_ref();
+    if manifest && !want_fixes {
+        let result = kubernetes::lint_with_images(&input.shown, &bytes, settings, images)
+            .map_err(map_err)?;
         let passed_over = input.what == What::MaybeManifest && !result.is_kubernetes();
         return Ok(Outcome {
             result: result.file,
@@ -331,51 +332,62 @@ fn lint_one(
             original: String::new(),
         });
     }
-    let ctx = input.build.as_ref();
-    let map_err = |e: envelope_lint::LintError| {
-        let hint = e.hint();
-        hinted(e.to_string(), hint)
-    };
-    if want_fixes {
-        let original = String::from_utf8_lossy(&bytes).into_owned();
-        let (text, result, n) =
-            envelope_lint::fix(&input.shown, &bytes, ctx, settings).map_err(map_err)?;
-        // What the held-back unsafe fixes would change on top, for --diff.
-        let held_back = result
-            .diagnostics
-            .iter()
-            .any(|d| d.fix.as_ref().is_some_and(|f| !f.is_safe()));
-        let unsafe_fixed = if show_unsafe && held_back {
-            let all = Settings {
-                unsafe_fixes: true,
-                ..settings.clone()
-            };
-            let (more, _, m) =
-                envelope_lint::fix(&input.shown, text.as_bytes(), ctx, &all).map_err(map_err)?;
-            (m > 0 && more != text).then_some((more, m))
-        } else {
-            None
-        };
-        let fixed = (n > 0 && text != original).then_some((text, n));
+    if !want_fixes {
+        let result = envelope_lint::lint(&input.shown, &bytes, ctx, settings).map_err(map_err)?;
         return Ok(Outcome {
             result,
             skipped: BTreeMap::new(),
             passed_over: false,
-            fixed,
-            unsafe_fixed,
-            original,
+            fixed: None,
+            unsafe_fixed: None,
+            original: String::new(),
         });
     }
-    let result = envelope_lint::lint(&input.shown, &bytes, ctx, settings).map_err(map_err)?;
+    // Fixing: a Dockerfile or a manifest, the same way.
+    let fix = |bytes: &[u8], settings: &Settings| -> Result<(String, FileResult, usize, Kept)> {
+        if manifest {
+            let (text, result, n) =
+                kubernetes::fix_with_images(&input.shown, bytes, settings, images)
+                    .map_err(map_err)?;
+            let passed_over = input.what == What::MaybeManifest && !result.is_kubernetes();
+            Ok((text, result.file, n, (result.skipped, passed_over)))
+        } else {
+            let (text, result, n) =
+                envelope_lint::fix(&input.shown, bytes, ctx, settings).map_err(map_err)?;
+            Ok((text, result, n, (BTreeMap::new(), false)))
+        }
+    };
+    let original = String::from_utf8_lossy(&bytes).into_owned();
+    let (text, result, n, (skipped, passed_over)) = fix(&bytes, settings)?;
+    // What the held-back unsafe fixes would change on top, for --diff.
+    let held_back = result
+        .diagnostics
+        .iter()
+        .any(|d| d.fix.as_ref().is_some_and(|f| !f.is_safe()));
+    let unsafe_fixed = if show_unsafe && held_back {
+        let all = Settings {
+            unsafe_fixes: true,
+            ..settings.clone()
+        };
+        let (more, _, m, _) = fix(text.as_bytes(), &all)?;
+        (m > 0 && more != text).then_some((more, m))
+    } else {
+        None
+    };
+    let fixed = (n > 0 && text != original).then_some((text, n));
     Ok(Outcome {
         result,
-        skipped: BTreeMap::new(),
-        passed_over: false,
-        fixed: None,
-        unsafe_fixed: None,
-        original: String::new(),
+        skipped,
+        passed_over,
+        fixed,
+        unsafe_fixed,
+        original,
     })
 }
+
+/// What a fix run keeps beside the findings: the kinds skipped, and
+/// whether a walked file turned out not to be a manifest.
+type Kept = (BTreeMap<String, usize>, bool);
 
 impl Outcome {
     fn passed_over() -> Outcome {

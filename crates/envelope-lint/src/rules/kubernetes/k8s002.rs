@@ -1,6 +1,7 @@
 use crate::kubernetes::as_bool;
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
+use envelope_yaml::Want;
 
 declare_rule! {
     /// ## What it does
@@ -27,7 +28,7 @@ declare_rule! {
         code: "K8S002",
         name: "privileged-container",
         severity: Error,
-        fixable: false,
+        fixable: true,
         enabled: true,
     }
 }
@@ -38,12 +39,13 @@ impl KubeRule for Privileged {
             for c in &w.containers {
                 if let Some(s) = w.container_setting(c, &["privileged"]) {
                     if as_bool(s.value) == Some(true) {
-                        out.push(cx.diag_setting(
+                        let d = cx.diag_setting(
                             &Self::INFO,
                             w.object.document,
                             &s,
                             format!("{} of {} is privileged", c.describe(), w.object.describe()),
-                        ));
+                        );
+                        out.push(cx.fix_setting(d, &s, Want::Bool(false)));
                     }
                 }
             }

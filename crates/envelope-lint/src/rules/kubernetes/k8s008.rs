@@ -1,5 +1,6 @@
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
+use envelope_yaml::Want;
 
 declare_rule! {
     /// ## What it does
@@ -22,7 +23,7 @@ declare_rule! {
         code: "K8S008",
         name: "proc-mount-unmasked",
         severity: Error,
-        fixable: false,
+        fixable: true,
         enabled: true,
     }
 }
@@ -36,7 +37,7 @@ impl KubeRule for ProcMount {
                 };
                 let value = s.value.as_str().unwrap_or_default();
                 if value != "Default" {
-                    out.push(cx.diag_setting(
+                    let d = cx.diag_setting(
                         &Self::INFO,
                         w.object.document,
                         &s,
@@ -45,7 +46,8 @@ impl KubeRule for ProcMount {
                             c.describe(),
                             w.object.describe()
                         ),
-                    ));
+                    );
+                    out.push(cx.fix_setting(d, &s, Want::Word("Default")));
                 }
             }
         }

@@ -1,5 +1,6 @@
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
+use envelope_yaml::Want;
 
 declare_rule! {
     /// ## What it does
@@ -28,7 +29,7 @@ declare_rule! {
         code: "K8S009",
         name: "seccomp-unconfined",
         severity: Error,
-        fixable: false,
+        fixable: true,
         enabled: true,
     }
 }
@@ -38,12 +39,13 @@ impl KubeRule for SeccompUnconfined {
         for w in &cx.workloads {
             for s in w.all_settings(&["seccompProfile", "type"]) {
                 if s.value.as_str() == Some("Unconfined") {
-                    out.push(cx.diag_setting(
+                    let d = cx.diag_setting(
                         &Self::INFO,
                         w.object.document,
                         &s,
                         format!("{} runs without a seccomp filter", w.object.describe()),
-                    ));
+                    );
+                    out.push(cx.fix_setting(d, &s, Want::Word("RuntimeDefault")));
                 }
             }
             for (name, at, path) in w.annotations() {

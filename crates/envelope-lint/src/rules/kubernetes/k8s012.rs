@@ -1,6 +1,7 @@
 use crate::kubernetes::as_bool;
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
+use envelope_yaml::Want;
 
 declare_rule! {
     /// ## What it does
@@ -30,7 +31,7 @@ declare_rule! {
         code: "K8S012",
         name: "privilege-escalation-allowed",
         severity: Warning,
-        fixable: false,
+        fixable: true,
         enabled: true,
     }
 }
@@ -55,14 +56,15 @@ impl KubeRule for PrivilegeEscalation {
                         w.object.describe()
                     ),
                 };
-                out.push(cx.diag_at(
+                let d = cx.diag_at(
                     &Self::INFO,
                     w.object.document,
                     c.node,
                     &c.path,
                     &["securityContext", "allowPrivilegeEscalation"],
                     message,
-                ));
+                );
+                out.push(cx.fix_container(d, c, &["allowPrivilegeEscalation"], Want::Bool(false)));
             }
         }
     }

@@ -1,6 +1,7 @@
 use crate::kubernetes::as_bool;
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
+use envelope_yaml::Want;
 
 declare_rule! {
     /// ## What it does
@@ -34,7 +35,7 @@ declare_rule! {
         code: "K8S013",
         name: "run-as-non-root-missing",
         severity: Warning,
-        fixable: false,
+        fixable: true,
         enabled: true,
     }
 }
@@ -45,33 +46,44 @@ impl KubeRule for RunAsNonRoot {
             let pod = w.pod_setting(&["runAsNonRoot"]);
             if let Some(p) = &pod {
                 if as_bool(p.value) == Some(false) {
-                    out.push(cx.diag_setting(
+                    let d = cx.diag_setting(
                         &Self::INFO,
                         w.object.document,
                         p,
                         format!("{} sets `runAsNonRoot: false`", w.object.describe()),
-                    ));
+                    );
+                    out.push(cx.fix_setting(d, p, Want::Bool(true)));
                 }
             }
             let pod_true = pod.as_ref().and_then(|p| as_bool(p.value)) == Some(true);
             for c in &w.containers {
                 match w.container_setting(c, &["runAsNonRoot"]) {
                     Some(s) if as_bool(s.value) == Some(true) => {}
-                    Some(s) => out.push(cx.diag_setting(
-                        &Self::INFO,
-                        w.object.document,
-                        &s,
-                        format!("{} of {} may run as root: `runAsNonRoot` is not true", c.describe(), w.object.describe()),
-                    )),
+                    Some(s) => {
+                        let d = cx.diag_setting(
+                            &Self::INFO,
+                            w.object.document,
+                            &s,
+                            format!(
+                                "{} of {} may run as root: `runAsNonRoot` is not true",
+                                c.describe(),
+                                w.object.describe()
+                            ),
+                        );
+                        out.push(cx.fix_setting(d, &s, Want::Bool(true)));
+                    }
                     None if pod_true => {}
-                    None => out.push(cx.diag_at(
-                        &Self::INFO,
-                        w.object.document,
-                        c.node,
-                        &c.path,
-                        &["securityContext", "runAsNonRoot"],
-                        format!("{} of {} may run as root: neither it nor the pod sets `runAsNonRoot: true`", c.describe(), w.object.describe()),
-                    )),
+                    None => {
+                        let d = cx.diag_at(
+                            &Self::INFO,
+                            w.object.document,
+                            c.node,
+                            &c.path,
+                            &["securityContext", "runAsNonRoot"],
+                            format!("{} of {} may run as root: neither it nor the pod sets `runAsNonRoot: true`", c.describe(), w.object.describe()),
+                        );
+                        out.push(cx.fix_container(d, c, &["runAsNonRoot"], Want::Bool(true)));
+                    }
                 }
             }
         }

@@ -1,5 +1,6 @@
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
+use envelope_yaml::Want;
 
 declare_rule! {
     /// ## What it does
@@ -33,7 +34,7 @@ declare_rule! {
         code: "K8S015",
         name: "seccomp-profile-missing",
         severity: Warning,
-        fixable: false,
+        fixable: true,
         enabled: true,
     }
 }
@@ -50,7 +51,7 @@ impl KubeRule for SeccompRequired {
                 {
                     continue;
                 }
-                out.push(cx.diag_at(
+                let d = cx.diag_at(
                     &Self::INFO,
                     w.object.document,
                     c.node,
@@ -61,7 +62,19 @@ impl KubeRule for SeccompRequired {
                         c.describe(),
                         w.object.describe()
                     ),
-                ));
+                );
+                // A profile without a type (a localhostProfile alone) is
+                // not completed: its other fields decide which type.
+                if c.get(&["securityContext", "seccompProfile"]).is_some() {
+                    out.push(d);
+                } else {
+                    out.push(cx.fix_container(
+                        d,
+                        c,
+                        &["seccompProfile", "type"],
+                        Want::Word("RuntimeDefault"),
+                    ));
+                }
             }
         }
     }

@@ -2,6 +2,7 @@ use super::BASELINE;
 use crate::kubernetes::items;
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
+use envelope_yaml::Want;
 
 declare_rule! {
     /// ## What it does
@@ -33,7 +34,7 @@ declare_rule! {
         code: "K8S016",
         name: "capabilities-not-dropped",
         severity: Warning,
-        fixable: false,
+        fixable: true,
         enabled: true,
     }
 }
@@ -44,7 +45,7 @@ impl KubeRule for CapabilitiesDropAll {
             for c in &w.containers {
                 let drop = c.get(&["securityContext", "capabilities", "drop"]);
                 if !items(drop).iter().any(|n| n.as_str() == Some("ALL")) {
-                    out.push(cx.diag_at(
+                    let d = cx.diag_at(
                         &Self::INFO,
                         w.object.document,
                         c.node,
@@ -55,7 +56,8 @@ impl KubeRule for CapabilitiesDropAll {
                             c.describe(),
                             w.object.describe()
                         ),
-                    ));
+                    );
+                    out.push(cx.fix_container(d, c, &["capabilities", "drop"], Want::Item("ALL")));
                 }
                 for (item, path, name) in super::added_capabilities(c) {
                     if name != "NET_BIND_SERVICE" && BASELINE.contains(&name) {

@@ -1,6 +1,7 @@
 use crate::kubernetes::{as_bool, ContainerKind};
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
+use envelope_yaml::Want;
 
 declare_rule! {
     /// ## What it does
@@ -33,7 +34,7 @@ declare_rule! {
         code: "K8S017",
         name: "writable-root-filesystem",
         severity: Warning,
-        fixable: false,
+        fixable: true,
         enabled: true,
     }
 }
@@ -50,7 +51,7 @@ impl KubeRule for ReadOnlyRoot {
                 if set.as_ref().and_then(|s| as_bool(s.value)) == Some(true) {
                     continue;
                 }
-                out.push(cx.diag_at(
+                let d = cx.diag_at(
                     &Self::INFO,
                     w.object.document,
                     c.node,
@@ -61,7 +62,8 @@ impl KubeRule for ReadOnlyRoot {
                         c.describe(),
                         w.object.describe()
                     ),
-                ));
+                );
+                out.push(cx.fix_container(d, c, &["readOnlyRootFilesystem"], Want::Bool(true)));
             }
         }
     }

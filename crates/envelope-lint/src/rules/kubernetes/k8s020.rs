@@ -1,6 +1,7 @@
 use crate::kubernetes::as_bool;
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
+use envelope_yaml::Want;
 
 declare_rule! {
     /// ## What it does
@@ -32,7 +33,7 @@ declare_rule! {
         code: "K8S020",
         name: "service-account-token-mounted",
         severity: Warning,
-        fixable: false,
+        fixable: true,
         enabled: true,
     }
 }
@@ -62,13 +63,19 @@ impl KubeRule for ServiceAccountToken {
                     continue;
                 }
             }
-            out.push(cx.diag_at(
+            let d = cx.diag_at(
                 &Self::INFO,
                 w.object.document,
                 w.pod,
                 &w.pod_path,
                 &["automountServiceAccountToken"],
                 format!("{} mounts a Kubernetes API token", w.object.describe()),
+            );
+            out.push(cx.fix(
+                d,
+                w.pod,
+                &["automountServiceAccountToken"],
+                Want::Bool(false),
             ));
         }
     }
