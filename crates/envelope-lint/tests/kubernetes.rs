@@ -488,3 +488,33 @@ fn an_unhardened_workload_is_hardened_by_its_fixes_in_every_style() {
         insta::assert_snapshot!(format!("hardened-by-fixes-{name}"), fixed);
     }
 }
+
+#[test]
+fn a_pods_platform_comes_from_its_node_selector_or_required_affinity() {
+    let platform = |pod: &str| {
+        let text = format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n{pod}  containers: [{{name: c, image: x}}]\n");
+        let m = Manifest::read(&text);
+        let o = m.objects().into_iter().next().expect("object");
+        kubernetes::Workload::read(o).expect("workload").platform()
+    };
+    assert_eq!(platform(""), None);
+    assert_eq!(
+        platform("  nodeSelector: {kubernetes.io/arch: arm64}\n").as_deref(),
+        Some("linux/arm64")
+    );
+    assert_eq!(
+        platform("  nodeSelector: {kubernetes.io/os: windows, kubernetes.io/arch: amd64}\n")
+            .as_deref(),
+        Some("windows/amd64")
+    );
+    let terms = |a: &str, b: &str| {
+        format!("  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions: [{{key: kubernetes.io/arch, operator: In, values: [{a}]}}]\n        - matchExpressions: [{{key: kubernetes.io/arch, operator: In, values: [{b}]}}]\n")
+    };
+    assert_eq!(
+        platform(&terms("arm64", "arm64")).as_deref(),
+        Some("linux/arm64")
+    );
+    // Either of two architectures, or two in one term: not pinned.
+    assert_eq!(platform(&terms("arm64", "amd64")), None);
+    assert_eq!(platform(&terms("arm64, amd64", "arm64")), None);
+}

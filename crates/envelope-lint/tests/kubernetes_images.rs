@@ -19,8 +19,13 @@ use serde_json::json;
 struct Images(BTreeMap<String, Looked>);
 
 impl ImageLookup for Images {
-    fn look(&self, reference: &str) -> Looked {
-        self.0.get(reference).cloned().unwrap_or_else(|| {
+    fn look(&self, reference: &str, platform: Option<&str>) -> Looked {
+        // A pinned platform is looked up as `REF PLATFORM`.
+        let key = match platform {
+            Some(p) => format!("{reference} {p}"),
+            None => reference.to_string(),
+        };
+        self.0.get(&key).cloned().unwrap_or_else(|| {
             Arc::new(Err(ImageMissing {
                 not_found: reference.contains('@'),
                 reason: "no layout holds it".into(),
@@ -343,4 +348,101 @@ fn a_missing_image_leaves_the_other_rules_running() {
 fn envelope_references_are_not_looked_up() {
     let found = findings_of("K8S023", None, "envelope://./cmd/server", "", "");
     assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_containers_own_working_directory_and_path_find_its_program() {
+    // The image's WorkingDir is /srv, where there is no ./app; the
+    // container's workingDir / has it.
+    let mut facts = image(false, 0o755, false);
+    facts.config["config"]["WorkingDir"] = json!("/srv");
+    one(
+        findings("K8S025", facts.clone(), "", "        command: [./app]\n"),
+        "containers[0].command",
+        &["`./app`"],
+    );
+    assert!(findings(
+        "K8S025",
+        facts,
+        "",
+        "        workingDir: /\n        command: [./app]\n"
+    )
+    .is_empty());
+    // `app` is in / only: the image's PATH lacks it, the container's has it.
+    let bare = "        command: [app]\n";
+    one(
+        findings("K8S025", image(false, 0o755, false), "", bare),
+        "containers[0].command",
+        &["in its PATH (/usr/local/bin:/usr/bin:/bin)"],
+    );
+    let own_path =
+        "        env:\n        - name: PATH\n          value: /bin:/\n        command: [app]\n";
+    assert!(findings("K8S025", image(false, 0o755, false), "", own_path).is_empty());
+    let own_missing =
+        "        env:\n        - name: PATH\n          value: /opt/bin\n        command: [app]\n";
+    one(
+        findings("K8S025", image(false, 0o755, false), "", own_missing),
+        "containers[0].command",
+        &["in its PATH (/opt/bin)"],
+    );
+    // A PATH made of other variables is not known here: the image's is used.
+    let expanded =
+        "        env:\n        - name: PATH\n          value: $(BASE):/\n        command: [app]\n";
+    one(
+        findings("K8S025", image(false, 0o755, false), "", expanded),
+        "containers[0].command",
+        &["in its PATH (/usr/local/bin:/usr/bin:/bin)"],
+    );
+}
+
+#[test]
+fn a_pod_pinned_to_a_platform_is_checked_against_that_platforms_image() {
+    // The amd64 image has a shell, the arm64 one has none.
+    let images = Images(BTreeMap::from([
+        (
+            format!("{APP} linux/amd64"),
+            Arc::new(Ok(image(true, 0o755, false))),
+        ),
+        (
+            format!("{APP} linux/arm64"),
+            Arc::new(Ok(image(false, 0o755, false))),
+        ),
+    ]));
+    let lint = |pod: &str| {
+        let yaml = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n{pod}      containers:\n      - name: app\n        image: {APP}\n{SH_PROBE}"
+        );
+        let settings = Settings {
+            select: Some(vec!["K8S023".into(), "K8S024".into()]),
+            ..Settings::default()
+        };
+        kubernetes::lint_with_images("m.yaml", yaml.as_bytes(), &settings, Some(&images))
+            .expect("lint")
+            .file
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.code, d.message))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lint("      nodeSelector:\n        kubernetes.io/arch: amd64\n"),
+        Vec::<String>::new()
+    );
+    let arm = lint("      nodeSelector:\n        kubernetes.io/arch: arm64\n");
+    assert!(arm.len() == 1 && arm[0].starts_with("K8S024"), "{arm:#?}");
+    let affinity = "      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n            - matchExpressions:\n              - {key: kubernetes.io/arch, operator: In, values: [arm64]}\n";
+    assert_eq!(lint(affinity), arm);
+    // A platform the image lacks: K8S023 names it.
+    let s390x = lint("      nodeSelector:\n        kubernetes.io/arch: s390x\n");
+    assert!(
+        s390x.len() == 1 && s390x[0].contains(&format!("`{APP} for linux/s390x`")),
+        "{s390x:#?}"
+    );
+    // Not pinned: the image's default, looked up by reference alone
+    // (missing here).
+    let free = lint("");
+    assert!(
+        free.len() == 1 && free[0].starts_with("K8S023"),
+        "{free:#?}"
+    );
 }

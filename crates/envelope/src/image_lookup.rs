@@ -155,7 +155,23 @@ impl Lookup {
         )
     }
 
-    fn open(&self, reference: &str) -> Result<envelope_lint::audit::ImageFacts, ImageMissing> {
+    fn open(
+        &self,
+        reference: &str,
+        platform: Option<&str>,
+    ) -> Result<envelope_lint::audit::ImageFacts, ImageMissing> {
+        let platform = match platform
+            .map(str::parse::<envelope_oci::Platform>)
+            .transpose()
+        {
+            Ok(p) => p,
+            Err(e) => {
+                return Err(ImageMissing {
+                    not_found: false,
+                    reason: format!("the pod's platform: {e}"),
+                })
+            }
+        };
         let source = match self.in_layouts(reference) {
             Ok(oci) => oci,
             Err(missing) => match &self.registry {
@@ -167,7 +183,7 @@ impl Lookup {
             insecure: Vec::new(),
             registry_ca_file: None,
         });
-        match crate::images::audit_facts(&source, None, &registry, false) {
+        match crate::images::audit_facts(&source, platform.as_ref(), &registry, false) {
             Ok((_, mut facts)) => {
                 facts.reference = reference.to_string();
                 Ok(facts)
@@ -189,12 +205,14 @@ impl Lookup {
 }
 
 impl ImageLookup for Lookup {
-    fn look(&self, reference: &str) -> Looked {
+    fn look(&self, reference: &str, platform: Option<&str>) -> Looked {
         let cell = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache.entry(reference.to_string()).or_default().clone()
+            let key = format!("{reference} {}", platform.unwrap_or_default());
+            cache.entry(key).or_default().clone()
         };
-        cell.get_or_init(|| Arc::new(self.open(reference))).clone()
+        cell.get_or_init(|| Arc::new(self.open(reference, platform)))
+            .clone()
     }
 }
 

@@ -147,6 +147,29 @@ fn an_envelope_image_checked_by_every_image_aware_rule() {
     let (found, messages) = image_findings(&v);
     assert!(found.is_empty(), "{messages:#?}");
 
+    // A pod pinned to a platform is checked against that platform's
+    // image: amd64 is the one built, arm64 is not in it.
+    let arch = std::env::consts::ARCH
+        .replace("x86_64", "amd64")
+        .replace("aarch64", "arm64");
+    let other = if arch == "amd64" { "arm64" } else { "amd64" };
+    for (pinned, findings) in [(arch.as_str(), 0), (other, 1)] {
+        let yaml = good.replace(
+            "      securityContext:\n        runAsUser: 65532",
+            &format!("      nodeSelector:\n        kubernetes.io/arch: {pinned}\n      securityContext:\n        runAsUser: 65532"),
+        );
+        std::fs::write(t.join("pinned.yaml"), &yaml).expect("write");
+        let (_, v) = lint(t, &["--image-dir", dir, "pinned.yaml"]);
+        let (found, messages) = image_findings(&v);
+        assert_eq!(found.len(), findings * 2, "{pinned}: {messages:#?}");
+        for m in &messages {
+            assert!(
+                m.starts_with("K8S023") && m.contains(&format!(" for linux/{pinned}`")),
+                "{m}"
+            );
+        }
+    }
+
     // A layout that cannot be read may hold the digest: not "does not
     // exist" then, but "could not look", naming the broken layout.
     let broken = images.join("broken");

@@ -25,9 +25,13 @@ pub struct ImageMissing {
 pub type Looked = Arc<Result<ImageFacts, ImageMissing>>;
 
 /// Finds the image a container names. Implementations look each
-/// reference up once and share the answer between files and threads.
+/// reference (and platform) up once and share the answer between files
+/// and threads.
 pub trait ImageLookup: Send + Sync {
-    fn look(&self, reference: &str) -> Looked;
+    /// The image `reference` names: of `platform` (`os/arch[/variant]`)
+    /// when the pod is pinned to one ([`Workload::platform`]), else the
+    /// one the image offers by default.
+    fn look(&self, reference: &str, platform: Option<&str>) -> Looked;
 }
 
 /// The default `PATH` of a container whose image sets none (as container
@@ -55,14 +59,18 @@ impl<'a> KubeContext<'a> {
     }
 
     /// Calls `f` for each container whose image was looked up and not
-    /// found, with its reference and why.
+    /// found, with its reference (and the platform the pod is pinned to,
+    /// if any) and why.
     pub fn each_missing(
         &self,
         mut f: impl FnMut(&Workload<'a>, &Container<'a>, &str, &ImageMissing),
     ) {
         self.each_looked(|w, c, image, looked| {
             if let Err(missing) = looked.as_ref() {
-                f(w, c, image, missing);
+                match w.platform() {
+                    Some(p) => f(w, c, &format!("{image} for {p}"), missing),
+                    None => f(w, c, image, missing),
+                }
             }
         });
     }
@@ -71,8 +79,9 @@ impl<'a> KubeContext<'a> {
     /// reference and what the lookup said.
     fn each_looked(&self, mut f: impl FnMut(&Workload<'a>, &Container<'a>, &str, &Looked)) {
         for w in &self.workloads {
+            let platform = w.platform();
             for c in &w.containers {
-                if let Some((image, looked)) = self.looked(c) {
+                if let Some((image, looked)) = self.looked(c, platform.as_deref()) {
                     f(w, c, image, &looked);
                 }
             }
@@ -81,7 +90,7 @@ impl<'a> KubeContext<'a> {
 
     /// The reference `c` names and what the lookup said of it, when images
     /// are looked up and the container names one.
-    fn looked<'c>(&self, c: &Container<'c>) -> Option<(&'c str, Looked)> {
+    fn looked<'c>(&self, c: &Container<'c>, platform: Option<&str>) -> Option<(&'c str, Looked)> {
         let lookup = self.images?;
         let image = c.get(&["image"])?.as_str()?.trim();
         // `envelope://` names a build `envelope resolve` has yet to
@@ -89,7 +98,33 @@ impl<'a> KubeContext<'a> {
         if image.is_empty() || image.starts_with("envelope://") {
             return None;
         }
-        Some((image, lookup.look(image)))
+        Some((image, lookup.look(image, platform)))
+    }
+}
+
+/// Where a container looks for its programs: its own `workingDir` and
+/// `PATH` (a plain `env` value) when it sets them, else the image's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunsIn<'a> {
+    pub workdir: Option<&'a str>,
+    pub path: Option<&'a str>,
+}
+
+impl<'a> RunsIn<'a> {
+    /// What `c` sets of its working directory and `PATH`.
+    pub fn of(c: &Container<'a>) -> RunsIn<'a> {
+        let workdir = c
+            .get(&["workingDir"])
+            .and_then(|n| n.as_str())
+            .filter(|w| w.starts_with('/'));
+        let path = items(c.get(&["env"]))
+            .iter()
+            .filter(|e| e.get("name").and_then(|n| n.as_str()) == Some("PATH"))
+            .filter_map(|e| e.get("value").and_then(|v| v.as_str()))
+            // `$(VAR)` is expanded by the kubelet from other variables:
+            // not known here, so the image's PATH is used.
+            .rfind(|v| !v.contains("$("));
+        RunsIn { workdir, path }
     }
 }
 
@@ -102,10 +137,26 @@ impl ImageFacts {
             .unwrap_or_else(|| DEFAULT_PATH.to_string())
     }
 
+    /// The `PATH` a container searches: its own, else the image's.
+    pub fn path_for(&self, runs: RunsIn<'_>) -> String {
+        runs.path.map_or_else(|| self.path_env(), str::to_string)
+    }
+
     /// The file `program` runs in this image: an absolute path as it is
     /// (symlinks followed), a bare name searched in the image's `PATH`, a
-    /// relative path from `workdir`. None when the image has no such file.
+    /// relative path from its working directory. None when the image has
+    /// no such file.
     pub fn find_program(&self, program: &str) -> Option<(String, envelope_layer::fs::Node)> {
+        self.find_program_in(program, RunsIn::default())
+    }
+
+    /// [`Self::find_program`] for a container that may set its own
+    /// working directory and `PATH` ([`RunsIn`]).
+    pub fn find_program_in(
+        &self,
+        program: &str,
+        runs: RunsIn<'_>,
+    ) -> Option<(String, envelope_layer::fs::Node)> {
         let found = |p: &str| {
             self.fs
                 .resolve(p)
@@ -115,15 +166,18 @@ impl ImageFacts {
             return found(program);
         }
         if program.contains('/') {
-            let dir = self
-                .runtime()
-                .and_then(|c| c.get("WorkingDir"))
-                .and_then(|w| w.as_str())
-                .filter(|w| !w.is_empty())
+            let dir = runs
+                .workdir
+                .or_else(|| {
+                    self.runtime()
+                        .and_then(|c| c.get("WorkingDir"))
+                        .and_then(|w| w.as_str())
+                        .filter(|w| !w.is_empty())
+                })
                 .unwrap_or("/");
             return found(&format!("{}/{program}", dir.trim_end_matches('/')));
         }
-        self.path_env()
+        self.path_for(runs)
             .split(':')
             .filter(|d| d.starts_with('/'))
             .find_map(|d| found(&format!("{}/{program}", d.trim_end_matches('/'))))

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use envelope_diagnostics::{Diagnostic, Edit, Fix, RuleInfo, Source};
 use envelope_yaml::{Node, Tree, Want};
 
-pub use images::{is_shell, words, ImageLookup, ImageMissing, Looked, DEFAULT_PATH};
+pub use images::{is_shell, words, ImageLookup, ImageMissing, Looked, RunsIn, DEFAULT_PATH};
 pub use model::{
     as_bool, as_int, entries, get, is_long_running, is_workload_kind, items, join, nearest, At,
     Container, ContainerKind, Object, Setting, Workload,

@@ -260,6 +260,51 @@ impl<'a> Workload<'a> {
         out
     }
 
+    /// The platform the pod is pinned to (`linux/arm64`): the
+    /// architecture its `nodeSelector` names (`kubernetes.io/arch`), or
+    /// the one value every term of its required node affinity allows; the
+    /// OS likewise, else `linux`. None when no architecture is pinned.
+    pub fn platform(&self) -> Option<String> {
+        let selected = |key: &str| {
+            self.pod_get(&["nodeSelector", key])
+                .or_else(|| self.pod_get(&["nodeSelector", &format!("beta.{key}")]))
+                .and_then(Node::as_str)
+                .map(str::to_string)
+                .or_else(|| self.required_affinity(key))
+        };
+        let arch = selected("kubernetes.io/arch")?;
+        let os = selected("kubernetes.io/os").unwrap_or_else(|| "linux".to_string());
+        Some(format!("{os}/{arch}"))
+    }
+
+    /// The one value of node label `key` that every term of the pod's
+    /// required node affinity allows (`operator: In`, one value), if
+    /// every term names one and they agree.
+    fn required_affinity(&self, key: &str) -> Option<String> {
+        let terms = items(self.pod_get(&[
+            "affinity",
+            "nodeAffinity",
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            "nodeSelectorTerms",
+        ]));
+        let mut value: Option<&str> = None;
+        for term in terms {
+            let only = items(term.get("matchExpressions")).iter().find_map(|e| {
+                let named = e.get("key").and_then(Node::as_str) == Some(key)
+                    && e.get("operator").and_then(Node::as_str) == Some("In");
+                match items(e.get("values")) {
+                    [one] if named => one.as_str(),
+                    _ => None,
+                }
+            })?;
+            if value.is_some_and(|v| v != only) {
+                return None;
+            }
+            value = Some(only);
+        }
+        value.map(str::to_string)
+    }
+
     /// Pods for Windows nodes: some Linux-only checks do not apply.
     pub fn is_windows(&self) -> bool {
         self.pod_get(&["os", "name"]).and_then(Node::as_str) == Some("windows")

@@ -1,3 +1,4 @@
+use crate::kubernetes::RunsIn;
 use crate::kubernetes::{is_shell, KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
 
@@ -47,7 +48,7 @@ impl KubeRule for ShellMissing {
         cx.each_image(|w, c, facts| {
                 for (keys, what, words) in super::exec_commands(c, facts) {
                     let program = words[0];
-                    if !is_shell(program) || facts.find_program(program).is_some() {
+                    if !is_shell(program) || facts.find_program_in(program, RunsIn::of(c)).is_some() {
                         continue;
                     }
                     let shell = if facts.find_program("/bin/sh").is_some() {

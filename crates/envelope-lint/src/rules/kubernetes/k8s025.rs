@@ -1,3 +1,4 @@
+use crate::kubernetes::RunsIn;
 use crate::kubernetes::{is_shell, KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
 
@@ -46,14 +47,14 @@ impl KubeRule for ProgramMissing {
                     let program = words[0];
                     if program.is_empty()
                         || is_shell(program)
-                        || facts.find_program(program).is_some()
+                        || facts.find_program_in(program, RunsIn::of(c)).is_some()
                     {
                         continue;
                     }
                     let mut where_ = if program.contains('/') {
                         String::new()
                     } else {
-                        format!(" in its PATH ({})", facts.path_env())
+                        format!(" in its PATH ({})", facts.path_for(RunsIn::of(c)))
                     };
                     if let Some(entry) = facts.entrypoint() {
                         where_.push_str(&format!("; it runs `{entry}`"));

@@ -1,3 +1,4 @@
+use crate::kubernetes::RunsIn;
 use envelope_layer::fs::{Node, NodeKind};
 
 use crate::audit::ImageFacts;
@@ -147,7 +148,7 @@ impl KubeRule for UserMismatch {
                         None => return,
                     },
                 };
-                let Some((real, mut node)) = facts.find_program(&program) else {
+                let Some((real, mut node)) = facts.find_program_in(&program, RunsIn::of(c)) else {
                     return;
                 };
                 if let (NodeKind::Hardlink, Some(t)) = (&node.kind, &node.link) {
