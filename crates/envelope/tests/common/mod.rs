@@ -85,13 +85,41 @@ pub fn require(tool: &str) {
 }
 
 /// A lower-case temporary directory (podman refuses upper-case `oci:` paths).
+/// The first call of a test process removes those left by test processes
+/// that are gone (a directory held by a `static` is never dropped).
 pub fn tempdir() -> tempfile::TempDir {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(sweep_stale);
     tempfile::Builder::new()
         .prefix("envtest")
         .rand_bytes(0)
         .suffix(&format!("-{}", unique()))
         .tempdir()
         .expect("tempdir")
+}
+
+/// Removes `envtest-PID-…` and `envelope-audit-src-PID` directories of
+/// processes that no longer run.
+fn sweep_stale() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(rest) = name
+            .strip_prefix("envtest-")
+            .or_else(|| name.strip_prefix("envelope-audit-src-"))
+        else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or_default();
+        let gone = pid
+            .parse::<u32>()
+            .is_ok_and(|p| p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists());
+        if gone {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 fn unique() -> String {
