@@ -265,12 +265,9 @@ mod with_cosign {
 
     #[test]
     fn signatures_attestations_and_sboms_travel_with_the_image() {
-        require("docker-registry");
-        let tmp = tempdir();
+        let (tmp, registry) = (tempdir(), Registry::start());
         let t = tmp.path();
-        let registry = Registry::start();
-        ok(cosign(t).arg("generate-key-pair"));
-        let (key, public): (PathBuf, PathBuf) = (t.join("cosign.key"), t.join("cosign.pub"));
+        let (key, public) = super::common::cosign::key_pair(t, PASSWORD);
         offline_signing_config(t);
         let remote = format!("{}/app:v1", registry.addr);
         build(t, &remote);
@@ -431,12 +428,9 @@ mod with_cosign {
 
     #[test]
     fn each_platform_manifest_keeps_its_signatures() {
-        require("docker-registry");
-        let tmp = tempdir();
+        let (tmp, registry) = (tempdir(), Registry::start());
         let t = tmp.path();
-        let registry = Registry::start();
-        ok(cosign(t).arg("generate-key-pair"));
-        let (key, public) = (t.join("cosign.key"), t.join("cosign.pub"));
+        let (key, public) = super::common::cosign::key_pair(t, PASSWORD);
         let remote = format!("{}/multi:v1", registry.addr);
         ok(envelope(&hello(t), &t.join("cache")).args([
             "build",

@@ -455,12 +455,9 @@ mod with_cosign {
 
     #[test]
     fn envelope_verifies_what_cosign_signed() {
-        require("docker-registry");
-        let tmp = tempdir();
+        let (tmp, registry) = (tempdir(), Registry::start());
         let t = tmp.path();
-        let registry = Registry::start();
-        ok(cosign(t).arg("generate-key-pair"));
-        let (key, public) = (t.join("cosign.key"), t.join("cosign.pub"));
+        let (key, public) = super::common::cosign::key_pair(t, PASSWORD);
         offline_signing_config(t);
         let remote = pushed(t, &registry, "bycosign", "cosign");
         let digest = remote_digest(&remote);

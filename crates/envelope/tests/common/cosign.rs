@@ -1,7 +1,7 @@
 //! cosign as the tests run it: offline, its home and TUF root in the test
 //! directory, talking plain HTTP to the local registry.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{ok, peer};
@@ -33,4 +33,12 @@ pub fn offline_signing_config(dir: &Path) {
         "--out",
         "sc.json",
     ]));
+}
+
+/// `cosign generate-key-pair` in `dir` with `password`: the private and
+/// the public key's paths.
+#[allow(dead_code)]
+pub fn key_pair(dir: &Path, password: &str) -> (PathBuf, PathBuf) {
+    ok(cosign(dir, password).arg("generate-key-pair"));
+    (dir.join("cosign.key"), dir.join("cosign.pub"))
 }
