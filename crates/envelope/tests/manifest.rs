@@ -11,10 +11,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use common::kubernetes;
 use common::registry::Registry;
 use common::*;
 use envelope_layer::{FileData, LayerBuilder};
-use serde_json::Value;
 
 /// examples/server built by envelope into `oci:DIR:v1`, declaring port 8080.
 fn built_server(t: &Path) -> String {
@@ -47,52 +47,17 @@ fn kinds(yaml: &Path) -> Vec<String> {
         .collect()
 }
 
-/// kube-score's failed checks (grade below "ok"), as (kind, check id).
+/// kube-score's failed checks, as (kind, check id).
 fn kube_score(yaml: &Path) -> Vec<(String, String)> {
-    let out = run(std::process::Command::new(peer("kube-score"))
-        .args(["score", "--output-format", "json"])
-        .arg(yaml));
-    let report: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("kube-score: {e}: {out:?}"));
-    let mut failed = Vec::new();
-    for object in report.as_array().expect("objects") {
-        let kind = object["type_meta"]["kind"].as_str().unwrap_or_default();
-        for check in object["checks"].as_array().into_iter().flatten() {
-            // Grades: 1 critical, 5 warning, 7 almost ok, 10 all ok.
-            let grade = check["grade"].as_i64().unwrap_or(10);
-            if grade < 10 && check["skipped"] != true {
-                let id = check["check"]["id"].as_str().unwrap_or_default();
-                failed.push((kind.to_string(), id.to_string()));
-            }
-        }
-    }
-    failed.sort();
-    failed
+    kubernetes::kube_score_failed(&kubernetes::kube_score_report(yaml))
+        .into_iter()
+        .map(|(kind, _, id)| (kind, id))
+        .collect()
 }
 
 /// Checkov's failed Kubernetes checks, by id.
 fn checkov(yaml: &Path) -> Vec<String> {
-    let out = run(std::process::Command::new(peer("checkov"))
-        .args([
-            "--framework",
-            "kubernetes",
-            "--skip-download",
-            "--output",
-            "json",
-            "-f",
-        ])
-        .arg(yaml));
-    let report: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("checkov: {e}: {out:?}"));
-    let mut failed: Vec<String> = report["results"]["failed_checks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| c["check_id"].as_str().unwrap_or_default().to_string())
-        .collect();
-    failed.sort();
-    failed.dedup();
-    failed
+    kubernetes::checkov_failed_ids(&kubernetes::checkov_report(yaml))
 }
 
 #[test]

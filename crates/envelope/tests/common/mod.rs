@@ -8,6 +8,7 @@
 pub mod cosign;
 pub mod files_http;
 pub mod goproxy;
+pub mod kubernetes;
 pub mod project;
 pub mod proxy;
 pub mod registry;
