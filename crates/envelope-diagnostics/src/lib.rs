@@ -351,6 +351,12 @@ impl Report {
         self.sources.iter().find(|s| s.path == path)
     }
 
+    /// Every source by its path, for renderers that look one up per
+    /// finding (a run over many files has as many sources).
+    pub fn sources_by_path(&self) -> std::collections::HashMap<&str, &Source> {
+        self.sources.iter().map(|s| (s.path.as_str(), s)).collect()
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
         self.diagnostics
             .iter()

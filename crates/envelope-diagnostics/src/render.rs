@@ -27,7 +27,7 @@ pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write)
         Format::Human => human(report, color, out),
         Format::Concise => concise(report, out),
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json_report(report))?;
+            serde_json::to_writer_pretty(&mut *out, &typed_report(report))?;
             writeln!(out)
         }
         Format::Sarif => sarif::write(&sarif(report), out),
@@ -82,6 +82,7 @@ fn where_in(d: &Diagnostic) -> Option<String> {
 
 fn human(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let st = Style { on: color };
+    let sources = report.sources_by_path();
     for d in &report.diagnostics {
         writeln!(
             out,
@@ -91,7 +92,9 @@ fn human(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
             st.paint("1", &d.message)
         )?;
         writeln!(out, "  {} {}", st.paint("1;34", "-->"), location(d))?;
-        if let (Some(src), Some(start), Some(end)) = (report.source(&d.path), d.start, d.end) {
+        if let (Some(src), Some(start), Some(end)) =
+            (sources.get(d.path.as_str()).copied(), d.start, d.end)
+        {
             let width = end.line.to_string().len();
             let bar = st.paint("1;34", "|");
             writeln!(out, "{:width$} {bar}", "")?;
@@ -231,89 +234,135 @@ fn concise(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn position_json(p: Option<Position>) -> (Value, Value) {
-    match p {
-        Some(p) => (json!(p.line), json!(p.column)),
-        None => (Value::Null, Value::Null),
+/// The JSON shape, typed and borrowing the report: written straight out,
+/// with no tree of values built first. Fields are in alphabetical order,
+/// the order the document has always had.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    summary: JsonSummary<'a>,
+    version: u32,
+}
+
+#[derive(serde::Serialize)]
+struct JsonSummary<'a> {
+    errors: usize,
+    files: usize,
+    findings: usize,
+    fixable: usize,
+    info: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a std::collections::BTreeMap<String, usize>>,
+    unsafe_fixable: usize,
+    warnings: usize,
+}
+
+#[derive(serde::Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'a str,
+    column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document: Option<usize>,
+    end_column: Option<usize>,
+    end_line: Option<usize>,
+    fix: Option<JsonFix<'a>>,
+    help: &'a Option<String>,
+    line: Option<usize>,
+    message: &'a str,
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object_path: Option<&'a str>,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saves_bytes: Option<u64>,
+    severity: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct JsonFix<'a> {
+    applicability: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+    message: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct JsonEdit<'a> {
+    column: Option<usize>,
+    content: &'a str,
+    end: usize,
+    end_column: Option<usize>,
+    end_line: Option<usize>,
+    line: Option<usize>,
+    start: usize,
+}
+
+fn typed_report(report: &Report) -> JsonReport<'_> {
+    let sources = report.sources_by_path();
+    let names: std::collections::HashMap<&str, &str> =
+        report.rules.iter().map(|r| (r.code, r.name)).collect();
+    let diagnostics = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let src = sources.get(d.path.as_str()).copied();
+            let fix = d.fix.as_ref().map(|f| JsonFix {
+                applicability: f.applicability.as_str(),
+                message: &f.message,
+                edits: f
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        let s = src.map(|src| src.position(e.start));
+                        let en = src.map(|src| src.position(e.end));
+                        JsonEdit {
+                            start: e.start,
+                            end: e.end,
+                            line: s.map(|p| p.line),
+                            column: s.map(|p| p.column),
+                            end_line: en.map(|p| p.line),
+                            end_column: en.map(|p| p.column),
+                            content: &e.content,
+                        }
+                    })
+                    .collect(),
+            });
+            JsonDiagnostic {
+                code: d.code,
+                name: names.get(d.code).copied(),
+                severity: d.severity.as_str(),
+                message: &d.message,
+                path: &d.path,
+                line: d.start.map(|p| p.line),
+                column: d.start.map(|p| p.column),
+                end_line: d.end.map(|p| p.line),
+                end_column: d.end.map(|p| p.column),
+                help: &d.help,
+                fix,
+                saves_bytes: d.savings,
+                document: d.document,
+                object_path: d.object_path.as_deref(),
+            }
+        })
+        .collect();
+    JsonReport {
+        diagnostics,
+        summary: JsonSummary {
+            files: report.files_checked,
+            findings: report.diagnostics.len(),
+            errors: report.count(Severity::Error),
+            warnings: report.count(Severity::Warning),
+            info: report.count(Severity::Info),
+            fixable: report.fixable(),
+            unsafe_fixable: fix_counts(report).1,
+            skipped: (!report.skipped.is_empty()).then_some(&report.skipped),
+        },
+        version: 1,
     }
 }
 
 /// The JSON shape: `{version, summary, diagnostics: [...]}`.
 pub fn json_report(report: &Report) -> Value {
-    let diagnostics: Vec<Value> = report
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let (line, column) = position_json(d.start);
-            let (end_line, end_column) = position_json(d.end);
-            let name = report
-                .rules
-                .iter()
-                .find(|r| r.code == d.code)
-                .map(|r| r.name);
-            let fix = d.fix.as_ref().map(|f| {
-                let src = report.source(&d.path);
-                json!({
-                    "message": f.message,
-                    "applicability": f.applicability.as_str(),
-                    "edits": f.edits.iter().map(|e| {
-                        let (s, en) = match src {
-                            Some(src) => (Some(src.position(e.start)), Some(src.position(e.end))),
-                            None => (None, None),
-                        };
-                        json!({
-                            "start": e.start, "end": e.end,
-                            "line": s.map(|p| p.line), "column": s.map(|p| p.column),
-                            "end_line": en.map(|p| p.line), "end_column": en.map(|p| p.column),
-                            "content": e.content,
-                        })
-                    }).collect::<Vec<_>>(),
-                })
-            });
-            let mut v = json!({
-                "code": d.code,
-                "name": name,
-                "severity": d.severity.as_str(),
-                "message": d.message,
-                "path": d.path,
-                "line": line,
-                "column": column,
-                "end_line": end_line,
-                "end_column": end_column,
-                "help": d.help,
-                "fix": fix,
-            });
-            if let Some(map) = v.as_object_mut() {
-                if let Some(bytes) = d.savings {
-                    map.insert("saves_bytes".into(), json!(bytes));
-                }
-                if let Some(n) = d.document {
-                    map.insert("document".into(), json!(n));
-                }
-                if let Some(p) = &d.object_path {
-                    map.insert("object_path".into(), json!(p));
-                }
-            }
-            v
-        })
-        .collect();
-    let mut summary = json!({
-        "files": report.files_checked,
-        "findings": report.diagnostics.len(),
-        "errors": report.count(Severity::Error),
-        "warnings": report.count(Severity::Warning),
-        "info": report.count(Severity::Info),
-        "fixable": report.fixable(),
-        "unsafe_fixable": fix_counts(report).1,
-    });
-    if let (false, Some(map)) = (report.skipped.is_empty(), summary.as_object_mut()) {
-        map.insert("skipped".into(), json!(report.skipped));
-    }
-    json!({
-        "version": 1,
-        "summary": summary,
-        "diagnostics": diagnostics,
-    })
+    serde_json::to_value(typed_report(report)).unwrap_or(Value::Null)
 }
 
 /// SARIF 2.1.0 regions: a finding without a position points at line 1, and
@@ -334,6 +383,7 @@ fn region(start: Option<Position>, end: Option<Position>) -> sarif::Region {
 }
 
 fn sarif(report: &Report) -> sarif::Log {
+    let sources = report.sources_by_path();
     let rules = report
         .rules
         .iter()
@@ -363,7 +413,7 @@ fn sarif(report: &Report) -> sarif::Log {
         .diagnostics
         .iter()
         .map(|d| {
-            let fixes = match (&d.fix, report.source(&d.path)) {
+            let fixes = match (&d.fix, sources.get(d.path.as_str()).copied()) {
                 (Some(fix), Some(src)) => vec![sarif::Fix {
                     artifact_changes: vec![sarif::ArtifactChange {
                         artifact_location: sarif::ArtifactLocation::path(&d.path),

@@ -40,6 +40,13 @@ impl Printer {
         anstream::AutoStream::auto(std::io::stdout().lock())
     }
 
+    /// Data on stdout with no styles to strip (JSON, SARIF): buffered, so
+    /// a large document is written in a few calls rather than a line at a
+    /// time. Flush it when done.
+    pub fn data(&self) -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+        std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())
+    }
+
     /// A status message on stderr, unless --quiet.
     pub fn status(&self, msg: impl std::fmt::Display) {
         if !self.quiet {

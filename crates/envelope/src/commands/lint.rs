@@ -253,9 +253,15 @@ pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
         let format = crate::findings::format_of(args.format);
         let quiet_clean = printer.quiet && report.diagnostics.is_empty();
         if !(quiet_clean && format == Format::Human) {
-            let mut out = printer.stdout();
-            render(&report, format, format == Format::Human, &mut out)?;
-            out.flush()?;
+            if format == Format::Human {
+                let mut out = printer.stdout();
+                render(&report, format, true, &mut out)?;
+                out.flush()?;
+            } else {
+                let mut out = printer.data();
+                render(&report, format, false, &mut out)?;
+                out.flush()?;
+            }
         }
     }
     let threshold = settings.fail_on;
