@@ -514,7 +514,45 @@ fn a_pods_platform_comes_from_its_node_selector_or_required_affinity() {
         platform(&terms("arm64", "arm64")).as_deref(),
         Some("linux/arm64")
     );
+    // The node selector and the affinity must agree.
+    let both = format!(
+        "  nodeSelector: {{kubernetes.io/arch: amd64}}\n{}",
+        terms("arm64", "arm64")
+    );
+    assert_eq!(platform(&both), None);
+    // The pod's own OS field, and the beta labels.
+    assert_eq!(
+        platform("  os: {name: windows}\n  nodeSelector: {beta.kubernetes.io/arch: amd64}\n")
+            .as_deref(),
+        Some("windows/amd64")
+    );
     // Either of two architectures, or two in one term: not pinned.
     assert_eq!(platform(&terms("arm64", "amd64")), None);
     assert_eq!(platform(&terms("arm64, amd64", "arm64")), None);
+}
+
+/// Fixes that could not be placed by position are not offered, and a
+/// Windows pod is not asked for a read-only root it cannot have.
+#[test]
+fn aliased_containers_and_windows_pods_get_no_misplaced_fixes() {
+    let all = Settings {
+        unsafe_fixes: true,
+        ..Settings::default()
+    };
+    // The second container is an alias of the first: a fix for it would
+    // edit the first one's bytes.
+    let aliased = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - &c\n    name: a\n    image: x@sha256:0000000000000000000000000000000000000000000000000000000000000000\n    securityContext: {privileged: true}\n  - *c\n";
+    let r = lint(aliased, &only_codes(&["K8S002"]));
+    // Both containers are the same bytes: one finding, and no fix.
+    assert_eq!(r.file.diagnostics.len(), 1, "{:?}", r.file.diagnostics);
+    assert!(r.file.diagnostics.iter().all(|d| d.fix.is_none()));
+    let (fixed, _, n) =
+        kubernetes::fix_with_images("m.yaml", aliased.as_bytes(), &all, None).expect("fix");
+    assert_eq!((fixed.as_str(), n), (aliased, 0));
+
+    let windows = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  os: {name: windows}\n  containers:\n  - name: a\n    image: x\n";
+    assert!(lint(windows, &only_codes(&["K8S017"]))
+        .file
+        .diagnostics
+        .is_empty());
 }

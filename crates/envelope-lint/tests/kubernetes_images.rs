@@ -385,13 +385,30 @@ fn a_containers_own_working_directory_and_path_find_its_program() {
         "containers[0].command",
         &["in its PATH (/opt/bin)"],
     );
-    // A PATH made of other variables is not known here: the image's is used.
-    let expanded =
-        "        env:\n        - name: PATH\n          value: $(BASE):/\n        command: [app]\n";
+    // `$(NAME)` is expanded from the entries before it, as the kubelet
+    // does; a name not defined stays as written.
+    let base = "        env:\n        - name: BASE\n          value: /\n        - name: PATH\n          value: $(BASE)\n        command: [app]\n";
+    assert!(findings("K8S025", image(false, 0o755, false), "", base).is_empty());
+    let literal = "        env:\n        - name: PATH\n          value: /opt/bin:$(PATH)\n        command: [app]\n";
     one(
-        findings("K8S025", image(false, 0o755, false), "", expanded),
+        findings("K8S025", image(false, 0o755, false), "", literal),
         "containers[0].command",
-        &["in its PATH (/usr/local/bin:/usr/bin:/bin)"],
+        &["in its PATH (/opt/bin:$(PATH))"],
+    );
+    // From a ConfigMap or a Secret: not known, so a bare name is not judged.
+    for unknown in [
+        "        env:\n        - name: PATH\n          valueFrom:\n            configMapKeyRef: {name: paths, key: path}\n        command: [app]\n",
+        "        envFrom:\n        - configMapRef: {name: paths}\n        command: [app]\n",
+    ] {
+        assert!(findings("K8S025", image(false, 0o755, false), "", unknown).is_empty());
+    }
+    // A path names its file whatever the PATH.
+    let envfrom_abs =
+        "        envFrom:\n        - configMapRef: {name: paths}\n        command: [/nope]\n";
+    one(
+        findings("K8S025", image(false, 0o755, false), "", envfrom_abs),
+        "containers[0].command",
+        &["`/nope`"],
     );
 }
 

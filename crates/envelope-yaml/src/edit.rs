@@ -44,7 +44,19 @@ pub fn set(
     {
         return None;
     }
+    let bytes = text.as_bytes();
+    let lone_cr = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    if lone_cr {
+        // Lines ended by CR alone: not written here.
+        return None;
+    }
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    if shared(text, base) || !ordered(base) {
+        return None;
+    }
     let mut node = base;
     let mut quoted = false;
     for (i, k) in keys.iter().enumerate() {
@@ -60,7 +72,7 @@ pub fn set(
         };
         quoted = text.get(key.start..).is_some_and(|t| t.starts_with('"'));
         let between = text.get(key.end..value.start)?;
-        if value.start < key.end || between.contains(['&', '*', '!']) {
+        if value.start < key.end || between.contains(['&', '*', '!']) || shared(text, value) {
             // An alias's value lies elsewhere; an anchored or tagged one
             // is shared with its aliases.
             return None;
@@ -118,7 +130,10 @@ fn leaf(
                     .map_or(quoted, |f| text[f.start..].starts_with('"'));
                 match items.last() {
                     None => Some((value.start..value.end, flow_value(want, quoted))),
-                    Some(last) => Some((last.end..last.end, format!(", {}", render(want, quoted)))),
+                    Some(last) => {
+                        let end = written_end(text, last)?;
+                        Some((end..end, format!(", {}", render(want, quoted))))
+                    }
                 }
             } else {
                 let first = items.first()?;
@@ -128,7 +143,7 @@ fn leaf(
                 if dash.trim_end_matches(' ') != "-" {
                     return None;
                 }
-                let at = line_end(text, value.end);
+                let at = line_end(text, content_end(text, value));
                 let lead = if at == text.len() && !text.ends_with('\n') {
                     nl
                 } else {
@@ -221,7 +236,7 @@ fn add(
         let Some((last_key, last)) = entries.last() else {
             return Some((node.start..node.end, format!("{{{entry}}}")));
         };
-        let end = last.end.max(last_key.end);
+        let end = written_end(text, last)?;
         if text[end..close].contains('\n') {
             // JSON laid out a key a line: the new one on a line of its own.
             let indent = " ".repeat(indent_of(text, last_key)?);
@@ -231,7 +246,7 @@ fn add(
     }
     let (first, _) = entries.first()?;
     let indent = indent_of(text, first)?;
-    let at = line_end(text, node.end);
+    let at = line_end(text, content_end(text, node));
     let lead = if at == text.len() && !text.ends_with('\n') {
         nl
     } else {
@@ -295,6 +310,50 @@ fn scalar_bytes(text: &str, node: &Node, value: &str) -> Option<Range<usize>> {
     }
     (raw.trim_end() == value && !value.contains(['\n', '\r']))
         .then(|| node.start..node.start + value.len())
+}
+
+/// Does the node's text open with an anchor or a tag (`&name`, `!!map`)?
+/// An anchored value is shared with its aliases, a tagged one may not
+/// mean what it reads as.
+fn shared(text: &str, node: &Node) -> bool {
+    text.get(node.start..)
+        .is_some_and(|t| t.starts_with(['&', '!', '*']))
+}
+
+/// Is every value below `node` written where it stands, each after the
+/// one before it? An alias's value carries its anchor's bytes, earlier in
+/// the text: a collection holding one cannot be edited by position.
+fn ordered(node: &Node) -> bool {
+    let mut end = node.start;
+    let mut next = |n: &Node| {
+        let fine = n.start >= end && ordered(n);
+        end = end.max(n.end);
+        fine
+    };
+    match &node.value {
+        Tree::Sequence(items) => items.iter().all(next),
+        Tree::Mapping(entries) => entries.iter().all(|(k, v)| next(k) && next(v)),
+        Tree::Null | Tree::Scalar(_) => true,
+    }
+}
+
+/// Where a value inside a flow collection ends: a scalar's own bytes (a
+/// quoted one's span may run on over a comment), a collection's closing
+/// bracket; None for a value written as nothing.
+fn written_end(text: &str, node: &Node) -> Option<usize> {
+    match &node.value {
+        Tree::Scalar(s) => scalar_bytes(text, node, s).map(|r| r.end),
+        Tree::Null => None,
+        Tree::Sequence(_) | Tree::Mapping(_) => Some(node.end),
+    }
+}
+
+/// Where the last written character of a collection is: its span may run
+/// on over the blank space after it (a block scalar's ends at the next
+/// line's indentation).
+fn content_end(text: &str, node: &Node) -> usize {
+    let end = node.end.min(text.len());
+    text[..end].trim_end().len().max(node.start.min(end))
 }
 
 /// The columns before a key on its line, when they are spaces or the
@@ -477,5 +536,73 @@ mod tests {
         assert_eq!(apply("a: \"y\\u0065s\"\n", &["a"], Want::Bool(false)), None);
         assert_eq!(apply("a: [1]\n", &["a"], Want::Bool(false)), None);
         assert_eq!(apply("a: 1\n", &["a"], Want::Word("has space")), None);
+    }
+
+    /// `text` with `want` at `keys` below the first item of `containers`.
+    fn in_first(text: &str, keys: &[&str], want: Want<'_>) -> Option<String> {
+        let root = parse_tree(text).expect("parses").expect("a document");
+        let Tree::Sequence(items) = &root.get("containers").expect("containers").value else {
+            panic!("a list")
+        };
+        let (range, with) = set(text, &items[0], keys, want)?;
+        let mut out = text.to_string();
+        out.replace_range(range, &with);
+        let back = parse_tree(&out).expect("still parses").expect("a document");
+        let Tree::Sequence(after) = &back.get("containers").expect("containers").value else {
+            panic!("a list")
+        };
+        assert_eq!(after.len(), items.len(), "{out}");
+        Some(out)
+    }
+
+    #[test]
+    fn a_last_value_that_runs_on_does_not_carry_the_edit_into_the_next_item() {
+        // A block scalar's span runs to the next line's indentation.
+        let text =
+            "containers:\n- name: api\n  args:\n  - |\n    echo hi\n- name: side\n  image: y\n";
+        assert_eq!(
+            in_first(text, &["ro"], Want::Bool(true)).as_deref(),
+            Some("containers:\n- name: api\n  args:\n  - |\n    echo hi\n  ro: true\n- name: side\n  image: y\n")
+        );
+        // An indentless list whose first item is a flow mapping is a block
+        // list, ending at its last item.
+        let text = "containers:\n- name: api\n  ports:\n  - {containerPort: 8080}\n- name: side\n  image: y\n";
+        assert_eq!(
+            in_first(text, &["sc", "ro"], Want::Bool(true)).as_deref(),
+            Some("containers:\n- name: api\n  ports:\n  - {containerPort: 8080}\n  sc:\n    ro: true\n- name: side\n  image: y\n")
+        );
+        let text = "a:\n  b:\n    c: |\n      text\n\n  d: 1\n";
+        assert_eq!(
+            apply(text, &["a", "b", "x"], Want::Bool(true)).as_deref(),
+            Some("a:\n  b:\n    c: |\n      text\n    x: true\n\n  d: 1\n")
+        );
+    }
+
+    #[test]
+    fn collections_holding_aliases_or_carrying_anchors_are_refused() {
+        let flow = "x: [ALL, &raw NET_RAW]\ncaps: {drop: [NET_ADMIN, *raw]}\n";
+        assert_eq!(apply(flow, &["caps", "drop"], Want::Item("ALL")), None);
+        assert_eq!(
+            apply(
+                "i: &i img\nc: {a: 1, b: *i}\n",
+                &["c", "ro"],
+                Want::Bool(true)
+            ),
+            None
+        );
+        let block = "p: &p x\nq:\n  args:\n    - a\n    - *p\nz: 1\n";
+        assert_eq!(apply(block, &["q", "ro"], Want::Bool(true)), None);
+        let anchored = "sc: &sc\n  a: 1\npod: *sc\n";
+        assert_eq!(apply(anchored, &["sc", "b"], Want::Bool(true)), None);
+        assert_eq!(
+            apply("a: !!map\n  b: 1\n", &["a", "c"], Want::Bool(true)),
+            None
+        );
+        assert_eq!(apply("a: &s\n  - X\n", &["a"], Want::Item("ALL")), None);
+        // Lines ended by CR alone.
+        assert_eq!(
+            apply("a:\r  b: 1\rc: 2\r", &["a", "x"], Want::Bool(true)),
+            None
+        );
     }
 }

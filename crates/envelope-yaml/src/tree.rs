@@ -194,9 +194,7 @@ fn read(text: &str, mut each: impl FnMut(Node) -> bool) -> Result<(), Error> {
                 | Some(Frame::Mapping(mut node, _, anchor)) => {
                     // A flow collection ends at its bracket; a block one
                     // at its last value (the event comes at the next token).
-                    let flow = text
-                        .get(node.start..)
-                        .is_some_and(|t| t.starts_with(['[', '{']));
+                    let flow = is_flow(text, &node);
                     node.end = if flow {
                         stop
                     } else {
@@ -239,6 +237,27 @@ fn read(text: &str, mut each: impl FnMut(Node) -> bool) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Is this collection written in flow style (`[a, b]`, `{a: 1}`)? Its
+/// text opens with a bracket after any anchor and tag, and its first
+/// value does not start there: an indentless block sequence whose first
+/// item is a flow mapping (`- {port: 80}`) starts at that mapping's brace.
+fn is_flow(text: &str, node: &Node) -> bool {
+    let mut at = node.start;
+    let mut rest = text.get(at..).unwrap_or_default();
+    while rest.starts_with(['&', '!']) {
+        let word = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let skipped = rest[word..].len() - rest[word..].trim_start().len();
+        at += word + skipped;
+        rest = &rest[word + skipped..];
+    }
+    let first = match &node.value {
+        Tree::Sequence(items) => items.first().map(|n| n.start),
+        Tree::Mapping(entries) => entries.first().map(|(k, _)| k.start),
+        _ => None,
+    };
+    rest.starts_with(['[', '{']) && first != Some(at)
 }
 
 /// Where a block collection's last value ends.

@@ -103,11 +103,25 @@ impl<'a> KubeContext<'a> {
 }
 
 /// Where a container looks for its programs: its own `workingDir` and
-/// `PATH` (a plain `env` value) when it sets them, else the image's.
-#[derive(Debug, Clone, Copy, Default)]
+/// `PATH` when it sets them, else the image's.
+#[derive(Debug, Clone, Default)]
 pub struct RunsIn<'a> {
     pub workdir: Option<&'a str>,
-    pub path: Option<&'a str>,
+    pub path: ContainerPath,
+}
+
+/// The `PATH` a container runs with, as far as the manifest tells.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ContainerPath {
+    /// Not set by the container: the image's.
+    #[default]
+    Image,
+    /// Set in its `env`, `$(VAR)` references expanded as the kubelet
+    /// expands them.
+    Set(String),
+    /// Set from something the manifest does not hold (`valueFrom`,
+    /// `envFrom`): bare program names cannot be checked.
+    Unknown,
 }
 
 impl<'a> RunsIn<'a> {
@@ -117,15 +131,91 @@ impl<'a> RunsIn<'a> {
             .get(&["workingDir"])
             .and_then(|n| n.as_str())
             .filter(|w| w.starts_with('/'));
-        let path = items(c.get(&["env"]))
-            .iter()
-            .filter(|e| e.get("name").and_then(|n| n.as_str()) == Some("PATH"))
-            .filter_map(|e| e.get("value").and_then(|v| v.as_str()))
-            // `$(VAR)` is expanded by the kubelet from other variables:
-            // not known here, so the image's PATH is used.
-            .rfind(|v| !v.contains("$("));
-        RunsIn { workdir, path }
+        RunsIn {
+            workdir,
+            path: container_path(c),
+        }
     }
+
+    /// Can a bare program name be looked up (is the `PATH` known)?
+    pub fn path_known(&self) -> bool {
+        self.path != ContainerPath::Unknown
+    }
+}
+
+/// The container's `PATH`: the last `env` entry of that name, its
+/// `$(NAME)` references expanded from the entries before it (`$$` is a
+/// `$`; a name not defined is left as written, as the kubelet leaves it).
+/// A value from `valueFrom`, or a name `envFrom` may define, is unknown.
+fn container_path(c: &Container<'_>) -> ContainerPath {
+    let from_sources = c.get(&["envFrom"]).is_some();
+    let mut known: std::collections::HashMap<&str, Option<String>> =
+        std::collections::HashMap::new();
+    let mut path = None;
+    for e in items(c.get(&["env"])) {
+        let Some(name) = e.get("name").and_then(|n| n.as_str()) else {
+            continue;
+        };
+        let value = match (e.get("valueFrom"), e.get("value")) {
+            (Some(_), _) => None,
+            (None, Some(v)) => v.as_str().and_then(|v| expand(v, &known, from_sources)),
+            (None, None) => Some(String::new()),
+        };
+        if name == "PATH" {
+            path = Some(value.clone());
+        }
+        known.insert(name, value);
+    }
+    match path {
+        Some(Some(p)) => ContainerPath::Set(p),
+        Some(None) => ContainerPath::Unknown,
+        None if from_sources => ContainerPath::Unknown,
+        None => ContainerPath::Image,
+    }
+}
+
+/// `$(NAME)` in `value` replaced by the values in `known`; None when one
+/// of them is unknown (or may come from `envFrom`).
+fn expand(
+    value: &str,
+    known: &std::collections::HashMap<&str, Option<String>>,
+    from_sources: bool,
+) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(more) = after.strip_prefix('$') {
+            out.push('$');
+            rest = more;
+            continue;
+        }
+        let reference = after
+            .strip_prefix('(')
+            .and_then(|r| r.find(')').map(|close| (&r[..close], &r[close + 1..])));
+        match reference {
+            Some((name, more)) => {
+                match known.get(name) {
+                    Some(Some(v)) => out.push_str(v),
+                    Some(None) => return None,
+                    None if from_sources => return None,
+                    None => {
+                        out.push_str("$(");
+                        out.push_str(name);
+                        out.push(')');
+                    }
+                }
+                rest = more;
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 impl ImageFacts {
@@ -138,8 +228,11 @@ impl ImageFacts {
     }
 
     /// The `PATH` a container searches: its own, else the image's.
-    pub fn path_for(&self, runs: RunsIn<'_>) -> String {
-        runs.path.map_or_else(|| self.path_env(), str::to_string)
+    pub fn path_for(&self, runs: &RunsIn<'_>) -> String {
+        match &runs.path {
+            ContainerPath::Set(p) => p.clone(),
+            ContainerPath::Image | ContainerPath::Unknown => self.path_env(),
+        }
     }
 
     /// The file `program` runs in this image: an absolute path as it is
@@ -147,7 +240,7 @@ impl ImageFacts {
     /// relative path from its working directory. None when the image has
     /// no such file.
     pub fn find_program(&self, program: &str) -> Option<(String, envelope_layer::fs::Node)> {
-        self.find_program_in(program, RunsIn::default())
+        self.find_program_in(program, &RunsIn::default())
     }
 
     /// [`Self::find_program`] for a container that may set its own
@@ -155,7 +248,7 @@ impl ImageFacts {
     pub fn find_program_in(
         &self,
         program: &str,
-        runs: RunsIn<'_>,
+        runs: &RunsIn<'_>,
     ) -> Option<(String, envelope_layer::fs::Node)> {
         let found = |p: &str| {
             self.fs
@@ -176,6 +269,9 @@ impl ImageFacts {
                 })
                 .unwrap_or("/");
             return found(&format!("{}/{program}", dir.trim_end_matches('/')));
+        }
+        if !runs.path_known() {
+            return None;
         }
         self.path_for(runs)
             .split(':')

@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use envelope_diagnostics::{Diagnostic, Edit, Fix, RuleInfo, Source};
 use envelope_yaml::{Node, Tree, Want};
 
-pub use images::{is_shell, words, ImageLookup, ImageMissing, Looked, RunsIn, DEFAULT_PATH};
+pub use images::{
+    is_shell, words, ContainerPath, ImageLookup, ImageMissing, Looked, RunsIn, DEFAULT_PATH,
+};
 pub use model::{
     as_bool, as_int, entries, get, is_long_running, is_workload_kind, items, join, nearest, At,
     Container, ContainerKind, Object, Setting, Workload,
@@ -298,6 +300,14 @@ impl KubeContext<'_> {
 
     /// `d` with the fix that makes a found setting what `want` says.
     pub fn fix_setting(&self, d: Diagnostic, s: &Setting<'_>, want: Want<'_>) -> Diagnostic {
+        let aliased = self
+            .workloads
+            .iter()
+            .flat_map(|w| &w.containers)
+            .any(|c| c.aliased && std::ptr::eq(c.node, s.base));
+        if aliased {
+            return d;
+        }
         self.fix(d, s.base, &s.keys, want)
     }
 
@@ -479,16 +489,60 @@ pub fn fix_with_images(
         (docs.len(), error.is_none())
     };
     let before = shape(&text);
+    let fixable = |r: &KubeResult| {
+        r.file
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| settings.unsafe_fixes || f.is_safe())
+            })
+            .count()
+    };
     let mut total = 0;
     for _ in 0..10 {
-        let (next, n) =
-            crate::fix::apply_fixes(&text, &result.file.diagnostics, settings.unsafe_fixes);
-        if n == 0 || next == text || shape(&next) != before {
+        let wanted = |d: &&Diagnostic| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| settings.unsafe_fixes || f.is_safe())
+        };
+        let fixes: Vec<Diagnostic> = result
+            .file
+            .diagnostics
+            .iter()
+            .filter(wanted)
+            .cloned()
+            .collect();
+        let (mut next, mut n) = crate::fix::apply_fixes(&text, &fixes, settings.unsafe_fixes);
+        if n > 0 && shape(&next) != before {
+            // One of them breaks the file: keep those that do not, one at
+            // a time.
+            (next, n) = (text.clone(), 0);
+            for d in &fixes {
+                let (one, m) = crate::fix::apply_fixes(&next, std::slice::from_ref(d), true);
+                if m == 1 && shape(&one) == before {
+                    next = one;
+                    n += 1;
+                }
+                // Later fixes' offsets are for the text before: lint again.
+                if n > 0 {
+                    break;
+                }
+            }
+        }
+        if n == 0 || next == text {
+            break;
+        }
+        let again = lint_with_images(path, next.as_bytes(), settings, images)?;
+        // A round must leave fewer findings to fix: an edit that did not
+        // fix what it was for is not kept (nor tried again).
+        if fixable(&again) >= fixable(&result) {
             break;
         }
         total += n;
         text = next;
-        result = lint_with_images(path, text.as_bytes(), settings, images)?;
+        result = again;
     }
     Ok((text, result, total))
 }

@@ -194,14 +194,15 @@ impl<'a> Workload<'a> {
             let Some(Tree::Sequence(items)) = pod.get(kind.field()).map(|n| &n.value) else {
                 continue;
             };
-            let list_start = pod.get(kind.field()).map_or(0, |n| n.start);
+            // An alias's bytes are its anchor's, written before it: before
+            // the list, or before the end of an item already read.
+            let mut written = pod.get(kind.field()).map_or(0, |n| n.start);
             for (i, node) in items.iter().enumerate() {
+                let aliased = node.start < written;
+                written = written.max(node.end);
                 if !matches!(node.value, Tree::Mapping(_)) {
                     continue;
                 }
-                // An alias's bytes are its anchor's, written before it.
-                let before = i.checked_sub(1).map_or(list_start, |p| items[p].end);
-                let aliased = node.start < before;
                 containers.push(Container {
                     node,
                     path: join(&pod_path, &format!("{}[{i}]", kind.field())),
@@ -265,15 +266,30 @@ impl<'a> Workload<'a> {
     /// the one value every term of its required node affinity allows; the
     /// OS likewise, else `linux`. None when no architecture is pinned.
     pub fn platform(&self) -> Option<String> {
-        let selected = |key: &str| {
-            self.pod_get(&["nodeSelector", key])
-                .or_else(|| self.pod_get(&["nodeSelector", &format!("beta.{key}")]))
+        // A label pinned by the node selector and by the affinity must be
+        // pinned to one value by both, else the pod is not pinned here
+        // (no node could hold it, or the affinity leaves a choice).
+        let selected = |key: &str| -> Result<Option<String>, ()> {
+            let by_selector = [key.to_string(), format!("beta.{key}")]
+                .iter()
+                .find_map(|k| self.pod_get(&["nodeSelector", k]))
                 .and_then(Node::as_str)
-                .map(str::to_string)
-                .or_else(|| self.required_affinity(key))
+                .map(str::to_string);
+            let by_affinity = self.required_affinity(key);
+            match (by_selector, by_affinity) {
+                (Some(a), Some(b)) if a != b => Err(()),
+                (a, b) => Ok(a.or(b)),
+            }
         };
-        let arch = selected("kubernetes.io/arch")?;
-        let os = selected("kubernetes.io/os").unwrap_or_else(|| "linux".to_string());
+        let arch = selected("kubernetes.io/arch").ok()??;
+        let os = selected("kubernetes.io/os")
+            .ok()?
+            .or_else(|| {
+                self.pod_get(&["os", "name"])
+                    .and_then(Node::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "linux".to_string());
         Some(format!("{os}/{arch}"))
     }
 
@@ -289,8 +305,10 @@ impl<'a> Workload<'a> {
         ]));
         let mut value: Option<&str> = None;
         for term in terms {
+            let beta = format!("beta.{key}");
             let only = items(term.get("matchExpressions")).iter().find_map(|e| {
-                let named = e.get("key").and_then(Node::as_str) == Some(key)
+                let label = e.get("key").and_then(Node::as_str);
+                let named = (label == Some(key) || label == Some(beta.as_str()))
                     && e.get("operator").and_then(Node::as_str) == Some("In");
                 match items(e.get("values")) {
                     [one] if named => one.as_str(),

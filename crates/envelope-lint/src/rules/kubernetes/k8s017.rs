@@ -6,7 +6,9 @@ use envelope_yaml::Want;
 declare_rule! {
     /// ## What it does
     /// Flags a container (and init container) that does not set
-    /// `securityContext.readOnlyRootFilesystem: true`.
+    /// `securityContext.readOnlyRootFilesystem: true`. Pods for Windows
+    /// nodes (`spec.os.name: windows`), which cannot set it, are not
+    /// checked.
     ///
     /// ## Why
     /// A Go service writes nothing to its image: with a read-only root, an
@@ -41,7 +43,9 @@ declare_rule! {
 
 impl KubeRule for ReadOnlyRoot {
     fn check(&self, cx: &KubeContext, out: &mut Vec<Diagnostic>) {
-        for w in &cx.workloads {
+        // Windows pods cannot set readOnlyRootFilesystem (the API
+        // refuses it when spec.os.name is windows).
+        for w in cx.workloads.iter().filter(|w| !w.is_windows()) {
             for c in w
                 .containers
                 .iter()

@@ -48,7 +48,9 @@ impl KubeRule for ShellMissing {
         cx.each_image(|w, c, facts| {
                 for (keys, what, words) in super::exec_commands(c, facts) {
                     let program = words[0];
-                    if !is_shell(program) || facts.find_program_in(program, RunsIn::of(c)).is_some() {
+                    let runs = RunsIn::of(c);
+                    let unknowable = !program.contains('/') && !runs.path_known();
+                    if !is_shell(program) || unknowable || facts.find_program_in(program, &runs).is_some() {
                         continue;
                     }
                     let shell = if facts.find_program("/bin/sh").is_some() {

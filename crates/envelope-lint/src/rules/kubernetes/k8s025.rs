@@ -45,16 +45,18 @@ impl KubeRule for ProgramMissing {
         cx.each_image(|w, c, facts| {
                 for (keys, what, words) in super::exec_commands(c, facts) {
                     let program = words[0];
+                    let runs = RunsIn::of(c);
                     if program.is_empty()
                         || is_shell(program)
-                        || facts.find_program_in(program, RunsIn::of(c)).is_some()
+                        || (!program.contains('/') && !runs.path_known())
+                        || facts.find_program_in(program, &runs).is_some()
                     {
                         continue;
                     }
                     let mut where_ = if program.contains('/') {
                         String::new()
                     } else {
-                        format!(" in its PATH ({})", facts.path_for(RunsIn::of(c)))
+                        format!(" in its PATH ({})", facts.path_for(&runs))
                     };
                     if let Some(entry) = facts.entrypoint() {
                         where_.push_str(&format!("; it runs `{entry}`"));

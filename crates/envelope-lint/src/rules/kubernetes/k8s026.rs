@@ -148,7 +148,7 @@ impl KubeRule for UserMismatch {
                         None => return,
                     },
                 };
-                let Some((real, mut node)) = facts.find_program_in(&program, RunsIn::of(c)) else {
+                let Some((real, mut node)) = facts.find_program_in(&program, &RunsIn::of(c)) else {
                     return;
                 };
                 if let (NodeKind::Hardlink, Some(t)) = (&node.kind, &node.link) {

@@ -68,7 +68,7 @@ impl KubeRule for ReadOnlyTmp {
                 let command = crate::kubernetes::words(c.get(&["command"]));
                 let program = command
                     .first()
-                    .and_then(|p| facts.find_program_in(p, RunsIn::of(c)))
+                    .and_then(|p| facts.find_program_in(p, &RunsIn::of(c)))
                     .map(|(real, _)| real);
                 // The program the command names, when it is a binary of
                 // the image; else any Go binary of the image.
