@@ -11,6 +11,7 @@
 
 use std::ops::Range;
 
+use crate::tree::is_flow;
 use crate::{Node, Tree};
 
 /// What the value at a path is to be.
@@ -25,11 +26,47 @@ pub enum Want<'a> {
     Item(&'a str),
 }
 
-/// One edit of `text` (replace the range with the string) after which the
-/// value at `keys` below `base` (a node read from `text`) is what `want`
-/// says; None when no single local edit can do it (see the module).
-pub fn set(
+/// A text prepared for edits: its line ending found once, however many
+/// values are then set in it.
+#[derive(Debug, Clone, Copy)]
+pub struct Editor<'t> {
+    text: &'t str,
+    nl: &'static str,
+}
+
+impl<'t> Editor<'t> {
+    /// None for a text whose lines end in a carriage return alone: its
+    /// lines are not written here.
+    pub fn new(text: &'t str) -> Option<Editor<'t>> {
+        let bytes = text.as_bytes();
+        let lone_cr = bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        if lone_cr {
+            return None;
+        }
+        let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        Some(Editor { text, nl })
+    }
+
+    /// One edit of the text (replace the range with the string) after
+    /// which the value at `keys` below `base` (a node read from the text)
+    /// is what `want` says; None when no single local edit can do it (see
+    /// the module).
+    pub fn set(
+        &self,
+        base: &Node,
+        keys: &[&str],
+        want: Want<'_>,
+    ) -> Option<(Range<usize>, String)> {
+        set(self.text, self.nl, base, keys, want)
+    }
+}
+
+fn set(
     text: &str,
+    nl: &str,
     base: &Node,
     keys: &[&str],
     want: Want<'_>,
@@ -44,16 +81,6 @@ pub fn set(
     {
         return None;
     }
-    let bytes = text.as_bytes();
-    let lone_cr = bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-    if lone_cr {
-        // Lines ended by CR alone: not written here.
-        return None;
-    }
-    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     if shared(text, base) || !ordered(base) {
         return None;
     }
@@ -119,7 +146,7 @@ fn leaf(
             Some((range, render(want, quoted)))
         }
         (Tree::Sequence(items), Want::Item(_)) => {
-            let flow = text.get(value.start..)?.starts_with('[');
+            let flow = is_flow(text, value);
             if flow {
                 let close = value.end.checked_sub(1)?;
                 if text.as_bytes().get(close) != Some(&b']') {
@@ -224,7 +251,7 @@ fn add(
     let Tree::Mapping(entries) = &node.value else {
         return None;
     };
-    if text.get(node.start..)?.starts_with('{') {
+    if is_flow(text, node) {
         let close = node.end.checked_sub(1)?;
         if text.as_bytes().get(close) != Some(&b'}') {
             return None;
@@ -384,7 +411,7 @@ mod tests {
     /// `text` with the value at `keys` (below the root) set.
     fn apply(text: &str, keys: &[&str], want: Want<'_>) -> Option<String> {
         let root = parse_tree(text).expect("parses").expect("a document");
-        let (range, with) = set(text, &root, keys, want)?;
+        let (range, with) = Editor::new(text)?.set(&root, keys, want)?;
         let mut out = text.to_string();
         out.replace_range(range, &with);
         // The result reads back with the value set.
@@ -434,13 +461,14 @@ mod tests {
         let Tree::Sequence(items) = &root.get("containers").expect("c").value else {
             panic!()
         };
-        let (range, with) = set(
-            text,
-            &items[0],
-            &["securityContext", "seccompProfile", "type"],
-            Want::Word("RuntimeDefault"),
-        )
-        .expect("an edit");
+        let (range, with) = Editor::new(text)
+            .expect("editable")
+            .set(
+                &items[0],
+                &["securityContext", "seccompProfile", "type"],
+                Want::Word("RuntimeDefault"),
+            )
+            .expect("an edit");
         let mut out = text.to_string();
         out.replace_range(range, &with);
         assert_eq!(
@@ -544,7 +572,7 @@ mod tests {
         let Tree::Sequence(items) = &root.get("containers").expect("containers").value else {
             panic!("a list")
         };
-        let (range, with) = set(text, &items[0], keys, want)?;
+        let (range, with) = Editor::new(text)?.set(&items[0], keys, want)?;
         let mut out = text.to_string();
         out.replace_range(range, &with);
         let back = parse_tree(&out).expect("still parses").expect("a document");

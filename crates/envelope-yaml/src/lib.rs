@@ -22,7 +22,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 mod edit;
 mod scalars;
 mod tree;
-pub use edit::{set, Want};
+pub use edit::{Editor, Want};
 pub use scalars::find_scalars;
 pub use tree::{parse_documents, parse_tree, Node, Tree};
 

@@ -243,7 +243,7 @@ fn read(text: &str, mut each: impl FnMut(Node) -> bool) -> Result<(), Error> {
 /// text opens with a bracket after any anchor and tag, and its first
 /// value does not start there: an indentless block sequence whose first
 /// item is a flow mapping (`- {port: 80}`) starts at that mapping's brace.
-fn is_flow(text: &str, node: &Node) -> bool {
+pub(crate) fn is_flow(text: &str, node: &Node) -> bool {
     let mut at = node.start;
     let mut rest = text.get(at..).unwrap_or_default();
     while rest.starts_with(['&', '!']) {

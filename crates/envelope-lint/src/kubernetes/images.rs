@@ -21,6 +21,19 @@ pub struct ImageMissing {
     pub reason: String,
 }
 
+/// An image a container names that the lookup did not give.
+#[derive(Debug, Clone)]
+pub struct Unseen<'r> {
+    /// The reference, with the platform the pod is pinned to, if any
+    /// (`example.com/api:1 for linux/arm64`).
+    pub shown: String,
+    /// Named by digest and answered "not found": it does not exist
+    /// (K8S029), rather than could not be looked at (K8S023).
+    pub absent: bool,
+    /// Why, for the user.
+    pub reason: &'r str,
+}
+
 /// What a lookup gives for one image reference.
 pub type Looked = Arc<Result<ImageFacts, ImageMissing>>;
 
@@ -59,18 +72,20 @@ impl<'a> KubeContext<'a> {
     }
 
     /// Calls `f` for each container whose image was looked up and not
-    /// found, with its reference (and the platform the pod is pinned to,
-    /// if any) and why.
-    pub fn each_missing(
-        &self,
-        mut f: impl FnMut(&Workload<'a>, &Container<'a>, &str, &ImageMissing),
-    ) {
+    /// found, with what is known of it ([`Unseen`]).
+    pub fn each_missing(&self, mut f: impl FnMut(&Workload<'a>, &Container<'a>, &Unseen<'_>)) {
         self.each_looked(|w, c, image, looked| {
             if let Err(missing) = looked.as_ref() {
-                match w.platform() {
-                    Some(p) => f(w, c, &format!("{image} for {p}"), missing),
-                    None => f(w, c, image, missing),
-                }
+                let unseen = Unseen {
+                    shown: match w.platform() {
+                        Some(p) => format!("{image} for {p}"),
+                        None => image.to_string(),
+                    },
+                    absent: missing.not_found
+                        && crate::image::ImageName::parse(image).digest.is_some(),
+                    reason: &missing.reason,
+                };
+                f(w, c, &unseen);
             }
         });
     }

@@ -16,10 +16,10 @@ mod suppression;
 use std::collections::BTreeMap;
 
 use envelope_diagnostics::{Diagnostic, Edit, Fix, RuleInfo, Source};
-use envelope_yaml::{Node, Tree, Want};
+use envelope_yaml::{Editor, Node, Tree, Want};
 
 pub use images::{
-    is_shell, words, ContainerPath, ImageLookup, ImageMissing, Looked, RunsIn, DEFAULT_PATH,
+    is_shell, words, ContainerPath, ImageLookup, ImageMissing, Looked, RunsIn, Unseen, DEFAULT_PATH,
 };
 pub use model::{
     as_bool, as_int, entries, get, is_long_running, is_workload_kind, items, join, nearest, At,
@@ -194,6 +194,8 @@ pub struct KubeContext<'a> {
     pub objects: Vec<Object<'a>>,
     /// Where the containers' images are looked up, when they are.
     pub images: Option<&'a dyn ImageLookup>,
+    /// The file's text prepared for fixes (none when it cannot be edited).
+    pub editor: Option<Editor<'a>>,
 }
 
 impl KubeContext<'_> {
@@ -262,11 +264,11 @@ impl KubeContext<'_> {
     /// `d` with an unsafe fix that makes the value at `keys` below `base`
     /// what `want` says, when the text can be edited there alone (not
     /// through an alias, a merge key or an anchor: see
-    /// [`envelope_yaml::set`]). Every Kubernetes fix is unsafe: a
+    /// [`Editor::set`]). Every Kubernetes fix is unsafe: a
     /// tightened security context can stop a program that relied on what
     /// it took away, so `--fix` applies them only with `--unsafe-fixes`.
     pub fn fix(&self, d: Diagnostic, base: &Node, keys: &[&str], want: Want<'_>) -> Diagnostic {
-        let Some((range, content)) = envelope_yaml::set(&self.source.text, base, keys, want) else {
+        let Some((range, content)) = self.editor.and_then(|e| e.set(base, keys, want)) else {
             return d;
         };
         let value = match want {
@@ -423,6 +425,7 @@ pub fn lint_with_images(
             workloads,
             objects: all,
             images,
+            editor: Editor::new(text),
         };
         for rule in crate::registry::kube_rules() {
             if rule.info().code == unreadable.code {
@@ -489,24 +492,15 @@ pub fn fix_with_images(
         (docs.len(), error.is_none())
     };
     let before = shape(&text);
-    let fixable = |r: &KubeResult| {
-        r.file
-            .diagnostics
-            .iter()
-            .filter(|d| {
-                d.fix
-                    .as_ref()
-                    .is_some_and(|f| settings.unsafe_fixes || f.is_safe())
-            })
-            .count()
+    // The findings whose fix this run applies.
+    let wanted = |d: &&Diagnostic| {
+        d.fix
+            .as_ref()
+            .is_some_and(|f| settings.unsafe_fixes || f.is_safe())
     };
+    let fixable = |r: &KubeResult| r.file.diagnostics.iter().filter(wanted).count();
     let mut total = 0;
     for _ in 0..10 {
-        let wanted = |d: &&Diagnostic| {
-            d.fix
-                .as_ref()
-                .is_some_and(|f| settings.unsafe_fixes || f.is_safe())
-        };
         let fixes: Vec<Diagnostic> = result
             .file
             .diagnostics

@@ -1,6 +1,5 @@
 use std::collections::BTreeSet;
 
-use crate::image::ImageName;
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
 
@@ -42,13 +41,12 @@ declare_rule! {
 impl KubeRule for ImageNotLookedUp {
     fn check(&self, cx: &KubeContext, out: &mut Vec<Diagnostic>) {
         let mut seen = BTreeSet::new();
-        cx.each_missing(|w, c, image, missing| {
-                if missing.not_found && ImageName::parse(image).digest.is_some() {
+        cx.each_missing(|w, c, unseen| {
+                // A digest that does not exist is K8S029's.
+                if unseen.absent || !seen.insert(unseen.shown.clone()) {
                     return;
                 }
-                if !seen.insert(image.to_string()) {
-                    return;
-                }
+                let image = &unseen.shown;
                 out.push(
                     cx.diag_at(
                         &Self::INFO,
@@ -60,7 +58,7 @@ impl KubeRule for ImageNotLookedUp {
                             "could not look at `{image}` ({} of {}): {}; the image-aware rules did not check it",
                             c.describe(),
                             w.object.describe(),
-                            missing.reason
+                            unseen.reason
                         ),
                     )
                     .with_help("make the image reachable: an OCI layout under --image-dir, or the registry"),

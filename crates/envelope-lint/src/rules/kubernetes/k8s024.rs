@@ -1,4 +1,3 @@
-use crate::kubernetes::RunsIn;
 use crate::kubernetes::{is_shell, KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
 
@@ -46,11 +45,9 @@ declare_rule! {
 impl KubeRule for ShellMissing {
     fn check(&self, cx: &KubeContext, out: &mut Vec<Diagnostic>) {
         cx.each_image(|w, c, facts| {
-                for (keys, what, words) in super::exec_commands(c, facts) {
-                    let program = words[0];
-                    let runs = RunsIn::of(c);
-                    let unknowable = !program.contains('/') && !runs.path_known();
-                    if !is_shell(program) || unknowable || facts.find_program_in(program, &runs).is_some() {
+                let (_, missing) = super::missing_programs(c, facts);
+                for (keys, what, program) in missing {
+                    if !is_shell(program) {
                         continue;
                     }
                     let shell = if facts.find_program("/bin/sh").is_some() {

@@ -1,4 +1,3 @@
-use crate::kubernetes::RunsIn;
 use crate::kubernetes::{is_shell, KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
 
@@ -43,14 +42,10 @@ declare_rule! {
 impl KubeRule for ProgramMissing {
     fn check(&self, cx: &KubeContext, out: &mut Vec<Diagnostic>) {
         cx.each_image(|w, c, facts| {
-                for (keys, what, words) in super::exec_commands(c, facts) {
-                    let program = words[0];
-                    let runs = RunsIn::of(c);
-                    if program.is_empty()
-                        || is_shell(program)
-                        || (!program.contains('/') && !runs.path_known())
-                        || facts.find_program_in(program, &runs).is_some()
-                    {
+                let (runs, missing) = super::missing_programs(c, facts);
+                for (keys, what, program) in missing {
+                    // Shells are K8S024's.
+                    if is_shell(program) {
                         continue;
                     }
                     let mut where_ = if program.contains('/') {

@@ -1,4 +1,3 @@
-use crate::image::ImageName;
 use crate::kubernetes::{KubeContext, KubeRule};
 use crate::{declare_rule, Diagnostic};
 
@@ -36,10 +35,11 @@ declare_rule! {
 
 impl KubeRule for ImageDigestNotFound {
     fn check(&self, cx: &KubeContext, out: &mut Vec<Diagnostic>) {
-        cx.each_missing(|w, c, image, missing| {
-            if !missing.not_found || ImageName::parse(image).digest.is_none() {
+        cx.each_missing(|w, c, unseen| {
+            if !unseen.absent {
                 return;
             }
+            let image = &unseen.shown;
             out.push(
                 cx.diag_at(
                     &Self::INFO,
@@ -51,7 +51,7 @@ impl KubeRule for ImageDigestNotFound {
                         "{} of {}: `{image}` does not exist: {}",
                         c.describe(),
                         w.object.describe(),
-                        missing.reason
+                        unseen.reason
                     ),
                 )
                 .with_help("push the image, or write the digest it has (`envelope resolve`)"),

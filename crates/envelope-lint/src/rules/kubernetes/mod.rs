@@ -37,7 +37,7 @@ use envelope_yaml::Node;
 
 use crate::audit::ImageFacts;
 use crate::image::ImageName;
-use crate::kubernetes::{items, join, Container, Workload};
+use crate::kubernetes::{items, join, Container, RunsIn, Workload};
 
 /// The capabilities the baseline profile lets a container add.
 pub(crate) const BASELINE: [&str; 13] = [
@@ -82,6 +82,32 @@ pub(crate) fn images_without_digest<'w, 'a>(
         let name = ImageName::parse(image);
         name.digest.is_none().then_some((c, image, name))
     })
+}
+
+/// A command whose program the image lacks: the keys below the
+/// container, what it is (`command`, `liveness probe`), the program.
+pub(crate) type MissingProgram<'a> = (&'static [&'static str], &'static str, &'a str);
+
+/// The commands of `c` ([`exec_commands`]) whose program (the first
+/// word) the image `facts` does not have where the runtime would look
+/// ([`RunsIn`]): each with its keys, what it is and the program, and where
+/// the container looks. A bare name is not judged when the container's
+/// `PATH` cannot be known.
+pub(crate) fn missing_programs<'a>(
+    c: &Container<'a>,
+    facts: &ImageFacts,
+) -> (RunsIn<'a>, Vec<MissingProgram<'a>>) {
+    let runs = RunsIn::of(c);
+    let missing = exec_commands(c, facts)
+        .into_iter()
+        .map(|(keys, what, words)| (keys, what, words[0]))
+        .filter(|(_, _, program)| {
+            !program.is_empty()
+                && (program.contains('/') || runs.path_known())
+                && facts.find_program_in(program, &runs).is_none()
+        })
+        .collect();
+    (runs, missing)
 }
 
 /// Where a container runs a command itself: its `command` (or its `args`
