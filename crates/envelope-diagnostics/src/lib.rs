@@ -347,10 +347,6 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn source(&self, path: &str) -> Option<&Source> {
-        self.sources.iter().find(|s| s.path == path)
-    }
-
     /// Every source by its path, for renderers that look one up per
     /// finding (a run over many files has as many sources).
     pub fn sources_by_path(&self) -> std::collections::HashMap<&str, &Source> {

@@ -325,25 +325,27 @@ fn lint_one(
         hinted(e.to_string(), hint)
     };
     let ctx = input.build.as_ref();
-    if manifest && !want_fixes {
-        let result = kubernetes::lint_with_images(&input.shown, &bytes, settings, images)
-            .map_err(map_err)?;
-        let passed_over = input.what == What::MaybeManifest && !result.is_kubernetes();
-        return Ok(Outcome {
-            result: result.file,
-            skipped: result.skipped,
-            passed_over,
-            fixed: None,
-            unsafe_fixed: None,
-            original: String::new(),
-        });
-    }
+    // A manifest's findings, with the kinds skipped and whether a walked
+    // file turned out not to be a manifest.
+    let kept = |r: kubernetes::KubeResult| {
+        let passed_over = input.what == What::MaybeManifest && !r.is_kubernetes();
+        (r.file, (r.skipped, passed_over))
+    };
     if !want_fixes {
-        let result = envelope_lint::lint(&input.shown, &bytes, ctx, settings).map_err(map_err)?;
+        let (result, (skipped, passed_over)) = if manifest {
+            kept(
+                kubernetes::lint_with_images(&input.shown, &bytes, settings, images)
+                    .map_err(map_err)?,
+            )
+        } else {
+            let result =
+                envelope_lint::lint(&input.shown, &bytes, ctx, settings).map_err(map_err)?;
+            (result, (BTreeMap::new(), false))
+        };
         return Ok(Outcome {
             result,
-            skipped: BTreeMap::new(),
-            passed_over: false,
+            skipped,
+            passed_over,
             fixed: None,
             unsafe_fixed: None,
             original: String::new(),
@@ -355,8 +357,8 @@ fn lint_one(
             let (text, result, n) =
                 kubernetes::fix_with_images(&input.shown, bytes, settings, images)
                     .map_err(map_err)?;
-            let passed_over = input.what == What::MaybeManifest && !result.is_kubernetes();
-            Ok((text, result.file, n, (result.skipped, passed_over)))
+            let (file, kept) = kept(result);
+            Ok((text, file, n, kept))
         } else {
             let (text, result, n) =
                 envelope_lint::fix(&input.shown, bytes, ctx, settings).map_err(map_err)?;
